@@ -1,0 +1,82 @@
+# Everything a fresh machine needs, installed on first use.
+#   make run    set up (once) and serve the app on http://127.0.0.1:8050
+#   make test   set up test needs (Chromium, espeak-ng, sox included) and run the suite
+#   make bench  measure voice-to-voice latency against a freshly started server
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+LLAMA_VERSION := 0.3.36
+
+# llama.cpp: the default native build crashes on CPUs with AMX (a known ggml bug), so
+# native builds get AMX switched off at the compiler where the CPU has it. Pinning AVX2
+# keeps SOURCE_DATE_EPOCH from flipping the build to one without SIMD.
+HAS_AMX := $(shell grep -q amx_int8 /proc/cpuinfo 2>/dev/null && echo 1)
+ifeq ($(HAS_AMX),1)
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=ON -DCMAKE_C_FLAGS='$(LLAMA_CFLAGS)' -DCMAKE_CXX_FLAGS='$(LLAMA_CFLAGS)'
+else
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=ON
+endif
+LLAMA_KEY := $(shell echo '$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS) $(shell uname -m)' | sha256sum | cut -c1-16)
+# Built wheels live outside the checkout so fresh clones on the same machine reuse them;
+# the folder name carries a hash of the flags, so other flags mean another build.
+WHEEL_DIR := $(HOME)/.cache/voicechat/wheels/llama-$(LLAMA_KEY)
+
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+SYSTEM_STAMP := $(VENV)/.system-installed
+
+.PHONY: run test bench lint setup setup-dev clean
+
+run: setup
+	$(PY) app.py
+
+setup: $(RUNTIME_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip wheel
+
+$(WHEEL_DIR)/.built: | $(VENV)/bin/python
+	mkdir -p $(WHEEL_DIR)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-cache-dir --no-deps \
+		-w $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
+$(RUNTIME_STAMP): requirements.txt $(WHEEL_DIR)/.built | $(VENV)/bin/python
+	$(PIP) install --no-index --find-links $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION) --no-deps
+	$(PIP) install -r requirements.txt
+	$(PY) -m core.providers.model_files
+	touch $@
+
+# Debian packages for the browser tests and synthetic speech; installed only if missing.
+$(SYSTEM_STAMP): | $(VENV)/bin/python
+	@missing=""; for p in chromium chromium-driver espeak-ng sox; do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+	touch $@
+
+$(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+setup-dev: $(RUNTIME_STAMP) $(DEV_STAMP) $(SYSTEM_STAMP)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+
+test: setup-dev
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m monitoring.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

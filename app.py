@@ -1,0 +1,94 @@
+"""Entry point: the Dash page and the voice WebSocket on one Flask server.
+
+``python app.py`` loads the models once, warms them up and serves on
+http://127.0.0.1:8050 (gunicorn, one process, a thread per open socket).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import dash
+from flask import jsonify
+
+from components import layout
+from core.runtime import VoiceRuntime
+from core.settings import Settings, SettingsError
+from core.transport import install_voice_socket
+
+log = logging.getLogger("voicechat")
+
+
+def create_app(runtime: VoiceRuntime) -> dash.Dash:
+    app = dash.Dash(
+        __name__,
+        title="Voice chat",
+        update_title=None,
+        assets_ignore=r"worklets/.*",
+        serve_locally=True,
+    )
+    app.layout = layout.render()
+    server = app.server
+    server.config["VOICE_RUNTIME"] = runtime
+    install_voice_socket(server, runtime)
+
+    @server.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(status="ok", sessions=len(runtime.pool))
+
+    return app
+
+
+def serve(settings: Settings) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class VoiceServer(BaseApplication):  # type: ignore[misc]
+        """gunicorn with gthread workers: sockets hold a thread each, callbacks stay quick."""
+
+        def __init__(self) -> None:
+            self.runtime: VoiceRuntime | None = None
+            super().__init__()
+
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", settings.threads)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("graceful_timeout", 5)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("control_socket_disable", True)
+            self.cfg.set("worker_exit", lambda _server, _worker: self._close())
+
+        def load(self) -> Any:
+            # Runs in the worker process: models are loaded after the fork.
+            self.runtime = VoiceRuntime(settings)
+            self.runtime.warm_up()
+            log.info("ready on http://%s:%d", settings.host, settings.port)
+            return create_app(self.runtime).server
+
+        def _close(self) -> None:
+            if self.runtime is not None:
+                self.runtime.close()
+
+    VoiceServer().run()
+
+
+def main() -> None:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    serve(settings)
+
+
+if __name__ == "__main__":
+    main()

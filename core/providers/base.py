@@ -1,0 +1,71 @@
+"""The three provider interfaces and the typed error every provider raises.
+
+A provider has one job and never reads the environment: it gets the settings it
+needs in its constructor. Blocking calls are fine here; the processor runs them on
+its worker pool, never on a socket thread.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+
+class ProviderError(Exception):
+    """A provider failed. ``retryable`` says whether trying again may help."""
+
+    def __init__(self, provider: str, message: str, *, retryable: bool) -> None:
+        super().__init__(f"{provider}: {message}")
+        self.provider = provider
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+class STTProvider(ABC):
+    name: str = "stt"
+
+    @abstractmethod
+    def transcribe(self, pcm16: bytes, sample_rate: int = 16_000) -> str:
+        """Text of the speech in ``pcm16`` (mono); empty when nothing was understood."""
+
+    def warm_up(self) -> None:
+        """Run once at start-up so the first real call is not the slow one."""
+
+    def close(self) -> None:
+        """Release what the provider holds."""
+
+
+class LLMProvider(ABC):
+    name: str = "llm"
+
+    @abstractmethod
+    def stream_reply(self, history: Sequence[Message], user_text: str) -> Iterator[str]:
+        """Pieces of the reply as they are generated. Closing the iterator stops it."""
+
+    def warm_up(self) -> None:
+        """Run once at start-up so the first real call is not the slow one."""
+
+    def close(self) -> None:
+        """Release what the provider holds."""
+
+
+class TTSProvider(ABC):
+    name: str = "tts"
+    sample_rate: int = 22_050
+
+    @abstractmethod
+    def synthesize(self, text: str) -> Iterator[bytes]:
+        """PCM16 mono audio at ``sample_rate``, in pieces as they are ready."""
+
+    def warm_up(self) -> None:
+        """Run once at start-up so the first real call is not the slow one."""
+
+    def close(self) -> None:
+        """Release what the provider holds."""

@@ -1,0 +1,53 @@
+"""Embedded reply generator: Gemma 3 270M (base model) on llama.cpp, few-shot prompt."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+
+from core.providers.base import LLMProvider, Message, ProviderError
+from core.providers.model_files import gemma_gguf
+from core.providers.prompt import STOP, build_prompt
+
+
+class LlamaLLM(LLMProvider):
+    name = "gemma3-270m"
+
+    def __init__(self, model_dir: str, n_ctx: int = 2048, n_threads: int = 2,
+                 max_tokens: int = 60) -> None:
+        from llama_cpp import Llama
+
+        self._llm = Llama(
+            model_path=str(gemma_gguf(model_dir)),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
+        self._max_tokens = max_tokens
+        # llama.cpp contexts are not thread-safe; one generation at a time.
+        self._lock = threading.Lock()
+
+    def stream_reply(self, history: Sequence[Message], user_text: str) -> Iterator[str]:
+        prompt = build_prompt(history, user_text)
+        with self._lock:
+            try:
+                stream = self._llm.create_completion(
+                    prompt,
+                    max_tokens=self._max_tokens,
+                    temperature=0.0,
+                    repeat_penalty=1.1,
+                    stop=STOP,
+                    stream=True,
+                )
+                for part in stream:
+                    text = part["choices"][0]["text"]
+                    if text:
+                        yield text
+            except (RuntimeError, ValueError) as exc:
+                raise ProviderError(self.name, f"generation failed: {exc}", retryable=False) from exc
+
+    def warm_up(self) -> None:
+        # Evaluates the fixed preamble, which then stays cached for every turn.
+        for _ in self.stream_reply([], "Hello."):
+            pass

@@ -1,0 +1,70 @@
+"""Builds the configured providers once per process."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from core.async_runner import AsyncRunner
+from core.providers.base import LLMProvider, STTProvider, TTSProvider
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Providers:
+    stt: STTProvider
+    llm: LLMProvider
+    tts: TTSProvider
+
+    def warm_up(self) -> None:
+        for provider in (self.stt, self.llm, self.tts):
+            started = time.perf_counter()
+            provider.warm_up()
+            log.info("warmed up %s in %.0f ms", provider.name, (time.perf_counter() - started) * 1000)
+
+    def close(self) -> None:
+        for provider in (self.stt, self.llm, self.tts):
+            provider.close()
+
+
+def build_stt(s: Settings) -> STTProvider:
+    if s.stt_provider == "openai":
+        from core.providers.openai_stt import OpenAISTT
+
+        return OpenAISTT(s.openai_base_url, s.openai_api_key, s.openai_stt_model, s.provider_timeout_s)
+    from core.providers.local_stt import WhisperSTT
+
+    return WhisperSTT(cpu_threads=s.cpu_threads)
+
+
+def build_llm(s: Settings) -> LLMProvider:
+    if s.llm_provider == "openai":
+        from core.providers.openai_llm import OpenAILLM
+
+        return OpenAILLM(s.openai_base_url, s.openai_api_key, s.openai_llm_model, s.provider_timeout_s)
+    from core.providers.local_llm import LlamaLLM
+
+    return LlamaLLM(s.model_path, n_ctx=s.llm_context_tokens, n_threads=s.cpu_threads,
+                    max_tokens=s.llm_max_tokens)
+
+
+def build_tts(s: Settings, runner: AsyncRunner) -> TTSProvider:
+    if s.tts_provider == "openai":
+        from core.providers.openai_tts import OpenAITTS
+
+        return OpenAITTS(s.openai_base_url, s.openai_api_key, s.openai_tts_model,
+                         s.openai_tts_voice, s.provider_timeout_s)
+    if s.tts_provider == "edge":
+        from core.providers.edge import EdgeTTS
+
+        return EdgeTTS(s.edge_tts_voice, runner, s.provider_timeout_s)
+    from core.providers.local_tts import PiperTTS
+
+    return PiperTTS()
+
+
+def build_providers(settings: Settings, runner: AsyncRunner) -> Providers:
+    return Providers(build_stt(settings), build_llm(settings), build_tts(settings, runner))

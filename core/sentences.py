@@ -1,0 +1,62 @@
+"""Cut a stream of LLM text pieces into speakable sentences as soon as each is whole."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+# A sentence ends at . ! or ? followed by white space; abbreviations are rare in
+# short spoken replies, and a few common ones are kept from ending a sentence.
+_END = re.compile(r"[.!?]+[\"')\]]*\s+")
+_ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.")
+_MARKUP = re.compile(r"[*_#`~>|\[\]{}<>]+")
+_NON_SPEECH = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f]+"
+)
+_LIST_MARK = re.compile(r"(^|\s)(?:[-•]|\d+[.)])\s+")
+
+
+def speakable(text: str) -> str:
+    """Text with markdown, list markers and emoji removed, white space folded."""
+    text = _NON_SPEECH.sub("", text)
+    text = _MARKUP.sub("", text)
+    text = _LIST_MARK.sub(" ", text)
+    return " ".join(text.split())
+
+
+class SentenceSplitter:
+    def __init__(self, min_chars: int = 2) -> None:
+        self._buffer = ""
+        self._min_chars = min_chars
+
+    def feed(self, piece: str) -> list[str]:
+        self._buffer += piece
+        sentences = []
+        search_from = 0
+        while True:
+            match = _END.search(self._buffer, search_from)
+            if match is None:
+                break
+            candidate = self._buffer[: match.end()]
+            last_word = candidate.split()[-1].lower() if candidate.split() else ""
+            if last_word in _ABBREVIATIONS or len(candidate.strip()) < self._min_chars:
+                search_from = match.end()
+                continue
+            sentence = speakable(candidate)
+            if sentence:
+                sentences.append(sentence)
+            self._buffer = self._buffer[match.end():]
+            search_from = 0
+        return sentences
+
+    def flush(self) -> list[str]:
+        rest = speakable(self._buffer)
+        self._buffer = ""
+        return [rest] if rest else []
+
+
+def split_stream(pieces: Iterable[str]) -> Iterator[str]:
+    splitter = SentenceSplitter()
+    for piece in pieces:
+        yield from splitter.feed(piece)
+    yield from splitter.flush()

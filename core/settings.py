@@ -1,0 +1,209 @@
+"""One settings object, read from the environment once at start-up.
+
+Every variable has the prefix ``VOICECHAT_``; the README lists each with its default.
+Providers and sessions receive this object (or a part of it); nothing else reads the
+environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+PREFIX = "VOICECHAT_"
+
+
+class SettingsError(ValueError):
+    """A variable has a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Server
+    host: str = field(default="127.0.0.1", metadata={"doc": "Address the server binds to."})
+    port: int = field(default=8050, metadata={"doc": "Port of the web page and WebSocket."})
+    threads: int = field(
+        default=64,
+        metadata={"doc": "Server threads; each open WebSocket holds one."},
+    )
+    allowed_origins: str = field(
+        default="",
+        metadata={
+            "doc": "Comma-separated Origins allowed on the WebSocket, besides the "
+            "server's own host (empty: same host only)."
+        },
+    )
+    max_sessions: int = field(default=50, metadata={"doc": "Most WebSocket sessions at once."})
+    session_idle_timeout_s: float = field(
+        default=600.0, metadata={"doc": "A session with no message for this long is closed."}
+    )
+    max_message_bytes: int = field(
+        default=65536, metadata={"doc": "Largest WebSocket message accepted, in bytes."}
+    )
+    # Providers
+    stt_provider: str = field(
+        default="local", metadata={"doc": "Speech-to-text: `local` or `openai`."}
+    )
+    llm_provider: str = field(
+        default="local", metadata={"doc": "Reply generator: `local` or `openai`."}
+    )
+    tts_provider: str = field(
+        default="local", metadata={"doc": "Text-to-speech: `local`, `openai` or `edge`."}
+    )
+    openai_base_url: str = field(
+        default="http://127.0.0.1:11434/v1",
+        metadata={"doc": "Base URL of the OpenAI-compatible server (Ollama, vLLM, ...)."},
+    )
+    openai_api_key: str = field(
+        default="",
+        metadata={"doc": "API key for that server (never logged).", "secret": True},
+    )
+    openai_stt_model: str = field(default="whisper-1", metadata={"doc": "STT model name."})
+    openai_llm_model: str = field(default="gpt-4o-mini", metadata={"doc": "LLM model name."})
+    openai_tts_model: str = field(default="tts-1", metadata={"doc": "TTS model name."})
+    openai_tts_voice: str = field(default="alloy", metadata={"doc": "TTS voice name."})
+    edge_tts_voice: str = field(
+        default="en-US-AriaNeural", metadata={"doc": "edge-tts voice name."}
+    )
+    provider_timeout_s: float = field(
+        default=20.0, metadata={"doc": "Timeout of one remote provider call, seconds."}
+    )
+    # Local models
+    model_dir: str = field(
+        default="~/.cache/voicechat/models",
+        metadata={"doc": "Where the assembled Gemma GGUF file is kept."},
+    )
+    cpu_threads: int = field(
+        default=2, metadata={"doc": "CPU threads for each local model."}
+    )
+    llm_max_tokens: int = field(
+        default=60, metadata={"doc": "Most tokens in one reply from the local LLM."}
+    )
+    llm_context_tokens: int = field(
+        default=2048, metadata={"doc": "Context window of the local LLM."}
+    )
+    # Segmentation
+    vad_aggressiveness: int = field(
+        default=2, metadata={"doc": "webrtcvad mode, 0 (lenient) to 3 (strict)."}
+    )
+    vad_start_frames: int = field(
+        default=3, metadata={"doc": "Voiced 30 ms frames (in the start window) that start speech."}
+    )
+    vad_start_window: int = field(
+        default=5, metadata={"doc": "Frames looked at for the start decision."}
+    )
+    vad_end_silence_ms: int = field(
+        default=300, metadata={"doc": "Silence after speech that ends an utterance."}
+    )
+    vad_hangover_ms: int = field(
+        default=150, metadata={"doc": "Silence kept after the last voiced frame."}
+    )
+    vad_pre_roll_ms: int = field(
+        default=240, metadata={"doc": "Audio kept before the speech start."}
+    )
+    vad_min_utterance_ms: int = field(
+        default=280, metadata={"doc": "Shorter voiced stretches are ignored."}
+    )
+    vad_max_utterance_ms: int = field(
+        default=12000, metadata={"doc": "Longer utterances are cut here."}
+    )
+    # Session buffers and processing
+    input_buffer_ms: int = field(
+        default=2000, metadata={"doc": "Mic audio a session may hold unread (drop oldest)."}
+    )
+    output_queue_items: int = field(
+        default=256, metadata={"doc": "Events and audio chunks queued per session."}
+    )
+    turn_workers: int = field(
+        default=4, metadata={"doc": "Turns processed at once across all sessions."}
+    )
+    turn_backlog: int = field(
+        default=16, metadata={"doc": "Turns waiting for a worker before new ones are refused."}
+    )
+    history_turns: int = field(
+        default=6, metadata={"doc": "Past exchanges put in the LLM prompt."}
+    )
+    log_level: str = field(default="INFO", metadata={"doc": "Python logging level."})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``VOICECHAT_*`` variables; unknown ones are an error."""
+        env = os.environ if environ is None else environ
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(
+            k for k in env if k.startswith(PREFIX) and k[len(PREFIX):].lower() not in known
+        )
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(unknown)}")
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, raw, type(f.default))
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def replace(self, **changes: object) -> Settings:
+        new = dataclasses.replace(self, **changes)
+        new.validate()
+        return new
+
+    def validate(self) -> None:
+        choices = {
+            "stt_provider": ("local", "openai"),
+            "llm_provider": ("local", "openai"),
+            "tts_provider": ("local", "openai", "edge"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be one of {allowed}")
+        if not 0 <= self.vad_aggressiveness <= 3:
+            raise SettingsError(f"{PREFIX}VAD_AGGRESSIVENESS must be 0..3")
+        if not 1 <= self.vad_start_frames <= self.vad_start_window:
+            raise SettingsError(f"{PREFIX}VAD_START_FRAMES must be 1..VAD_START_WINDOW")
+        positive = (
+            "port", "threads", "max_sessions", "max_message_bytes", "cpu_threads",
+            "llm_max_tokens", "vad_end_silence_ms", "vad_max_utterance_ms",
+            "input_buffer_ms", "output_queue_items", "turn_workers", "turn_backlog",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{PREFIX}{name.upper()} must be positive")
+
+    @property
+    def origin_allow_list(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def model_path(self) -> str:
+        return os.path.expanduser(self.model_dir)
+
+
+def _convert(name: str, raw: str, kind: type) -> object:
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        return raw
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name.upper()}: cannot read {raw!r} as {kind.__name__}") from exc
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting; the README is made from it."""
+    rows = []
+    for f in fields(Settings):
+        rows.append((PREFIX + f.name.upper(), repr(f.default), f.metadata.get("doc", "")))
+    return rows

@@ -1,0 +1,188 @@
+"""A protocol-1 client for ``/ws/voice`` that streams audio at real-time pace.
+
+Used by the benchmark and the tests. It records when each voiced frame was sent and
+when each turn's first reply audio arrived, which is what voice-to-voice latency is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from simple_websocket import Client, ConnectionClosed
+
+from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
+from core.protocol import decode_reply_audio
+
+FRAME_MS = 20
+FRAME_BYTES = ms_to_bytes(FRAME_MS)
+VOICED_RMS = 300.0  # PCM16 RMS above which the client counts a frame as voiced (~-40 dBFS)
+
+
+def read_wav_16k_mono(path: str | Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        if wav.getframerate() != INPUT_SAMPLE_RATE or wav.getnchannels() != 1 or wav.getsampwidth() != 2:
+            raise ValueError(f"{path}: need 16 kHz mono PCM16")
+        return wav.readframes(wav.getnframes())
+
+
+def frames_of(pcm: bytes) -> list[bytes]:
+    pcm = pcm + b"\x00" * (-len(pcm) % FRAME_BYTES)
+    return [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
+
+
+def is_voiced(frame: bytes) -> bool:
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
+    return float(np.sqrt(np.mean(samples * samples))) >= VOICED_RMS
+
+
+def quiet_frame(rng: np.random.Generator) -> bytes:
+    """Room noise at about -60 dBFS: what an open microphone sends between words."""
+    return rng.normal(0, 30, FRAME_BYTES // 2).astype("<i2").tobytes()
+
+
+@dataclass
+class TurnRecord:
+    turn: int
+    speech_stopped_at: float | None = None
+    last_voiced_sent_at: float | None = None
+    first_audio_at: float | None = None
+    audio_bytes: int = 0
+    sample_rate: int = 0
+    transcript: str | None = None
+    reply_text: str = ""
+    done_at: float | None = None
+    cleared_at: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def v2v_ms(self) -> float | None:
+        if self.first_audio_at is None or self.last_voiced_sent_at is None:
+            return None
+        return (self.first_audio_at - self.last_voiced_sent_at) * 1000.0
+
+
+class VoiceClient:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        self._ws = Client.connect(url, headers=headers)
+        self._lock = threading.Condition()
+        self.events: list[dict[str, Any]] = []
+        self.turns: dict[int, TurnRecord] = {}
+        self.audio_after_clear = 0  # reply audio of a turn that arrived after its clear
+        self._pending_stop_at: float | None = None
+        self._last_voiced_sent_at: float | None = None
+        self._closed = False
+        self._reader = threading.Thread(target=self._read, name="voice-client-reader", daemon=True)
+        self._reader.start()
+
+    # ----- receiving ---------------------------------------------------------------
+    def _read(self) -> None:
+        try:
+            while True:
+                message = self._ws.receive()
+                now = time.monotonic()
+                if message is None:
+                    continue
+                with self._lock:
+                    if isinstance(message, bytes):
+                        self._on_audio(message, now)
+                    else:
+                        self._on_event(json.loads(message), now)
+                    self._lock.notify_all()
+        except ConnectionClosed:
+            with self._lock:
+                self._closed = True
+                self._lock.notify_all()
+
+    def _turn(self, turn: int) -> TurnRecord:
+        return self.turns.setdefault(turn, TurnRecord(turn))
+
+    def _on_event(self, event: dict[str, Any], now: float) -> None:
+        event["_t"] = now
+        self.events.append(event)
+        kind = event["type"]
+        if kind == "speech_stopped":
+            self._pending_stop_at = now
+        elif kind == "state" and event["state"] == "thinking" and event.get("turn"):
+            record = self._turn(event["turn"])
+            record.speech_stopped_at = self._pending_stop_at
+            record.last_voiced_sent_at = self._last_voiced_sent_at
+        elif kind == "transcript":
+            self._turn(event["turn"]).transcript = event["text"]
+        elif kind == "reply_text":
+            record = self._turn(event["turn"])
+            record.reply_text = (record.reply_text + " " + event["text"]).strip()
+        elif kind == "reply_done":
+            record = self._turn(event["turn"])
+            record.done_at = now
+            record.timings = event.get("timings", {})
+        elif kind == "clear":
+            self._turn(event["turn"]).cleared_at = now
+
+    def _on_audio(self, message: bytes, now: float) -> None:
+        turn, rate, pcm = decode_reply_audio(message)
+        record = self._turn(turn)
+        if record.cleared_at is not None:
+            self.audio_after_clear += 1
+        if record.first_audio_at is None:
+            record.first_audio_at = now
+        record.audio_bytes += len(pcm)
+        record.sample_rate = rate
+
+    # ----- sending -----------------------------------------------------------------
+    def send_json(self, message: dict[str, Any]) -> None:
+        self._ws.send(json.dumps(message))
+
+    def start(self) -> None:
+        self.send_json({"type": "hello", "protocol": 1, "sample_rate": INPUT_SAMPLE_RATE})
+        self.send_json({"type": "start"})
+        self.wait_for(lambda: any(e["type"] == "state" and e["state"] == "listening" for e in self.events))
+
+    def stream(self, frames: list[bytes], until: Callable[[], bool] | None = None,
+               max_s: float = 30.0, rng: np.random.Generator | None = None) -> None:
+        """Send frames at real-time pace; then quiet frames until ``until()`` or ``max_s``."""
+        rng = rng or np.random.default_rng(0)
+        started = time.monotonic()
+        index = 0
+        while True:
+            due = started + index * FRAME_MS / 1000.0
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing like a microphone, not synchronization
+            if index < len(frames):
+                frame = frames[index]
+            else:
+                if until is None or until() or time.monotonic() - started > max_s:
+                    return
+                frame = quiet_frame(rng)
+            self._ws.send(frame)
+            if is_voiced(frame):
+                with self._lock:
+                    self._last_voiced_sent_at = time.monotonic()
+            index += 1
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: predicate() or self._closed, timeout) and predicate()
+
+    def event_seen(self, kind: str, **fields: Any) -> bool:
+        with self._lock:
+            return any(e["type"] == kind and all(e.get(k) == v for k, v in fields.items())
+                       for e in self.events)
+
+    def latest_turn(self) -> int:
+        with self._lock:
+            return max(self.turns, default=0)
+
+    def close(self) -> None:
+        with contextlib.suppress(ConnectionClosed):  # already closed by the server
+            self._ws.close()
+        self._reader.join(timeout=5)

@@ -1,0 +1,41 @@
+"""A real browser with a WAV file as its microphone, against the running app."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def test_spoken_question_shows_transcripts_and_plays_the_reply(live_server, browser_with_mic) -> None:
+    context = browser_with_mic(FIXTURES / "question_1.wav")
+    page = context.pages[0] if context.pages else context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.http_url + "/?mic=raw")
+    page.get_by_role("button", name="Start the conversation").click()
+
+    user = page.locator(".message-user .message-text")
+    user.first.wait_for(timeout=30_000)
+    assistant = page.locator(".message-assistant .message-text")
+    assistant.first.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "window.VoiceChat.app.stats().player.scheduledSeconds >= 1.0", timeout=30_000
+    )
+
+    assert "capital" in user.first.inner_text().lower()
+    assert assistant.first.inner_text().strip()
+    stats = page.evaluate("window.VoiceChat.app.stats()")
+    assert stats["framesSent"] > 50
+    assert stats["states"][:3] == ["connecting", "listening", "user_speaking"]
+    assert "thinking" in stats["states"] and "speaking" in stats["states"]
+    assert not console_errors, console_errors
+    page.screenshot(path=str(SCREENSHOTS / "conversation-wide.png"), full_page=True)
+
+    page.get_by_role("button", name="Stop the conversation").click()
+    page.wait_for_function("window.VoiceChat.app.stats().state === 'idle'", timeout=10_000)
+    assert page.locator("#controls-state").inner_text() == "Idle"

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.async_runner import AsyncRunner
+from core.providers.registry import Providers, build_providers
+from core.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def real_providers() -> Iterator[Providers]:
+    runner = AsyncRunner()
+    providers = build_providers(Settings(), runner)
+    providers.warm_up()
+    yield providers
+    providers.close()
+    runner.stop()

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from core.processor import TurnProcessor
+from core.protocol import decode_reply_audio
+from core.providers.registry import Providers
+from core.session import Session
+from core.settings import Settings
+from monitoring.monitor import PerformanceMonitor
+from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+
+
+class SentLog:
+    """What a session sent, in order; tests wait on it with a timeout, never a sleep."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any] | tuple[int, int, bytes]] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, payload: str | bytes) -> None:
+        item = json.loads(payload) if isinstance(payload, str) else decode_reply_audio(payload)
+        with self._cond:
+            self.items.append(item)
+            self._cond.notify_all()
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        with self._cond:
+            return [i for i in self.items if isinstance(i, dict) and (kind is None or i["type"] == kind)]
+
+    def audio(self) -> list[tuple[int, int, bytes]]:
+        with self._cond:
+            return [i for i in self.items if isinstance(i, tuple)]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(predicate, timeout):
+                raise AssertionError(f"timed out; sent so far: {self.summary()}")
+
+    def wait_event(self, kind: str, **fields: Any) -> dict[str, Any]:
+        def match() -> list[dict[str, Any]]:
+            return [e for e in self.events(kind) if all(e.get(k) == v for k, v in fields.items())]
+
+        self.wait_for(lambda: bool(match()))
+        return match()[0]
+
+    def summary(self) -> list[str]:
+        return [i["type"] if isinstance(i, dict) else f"audio(turn {i[0]})" for i in self.items]
+
+
+class Harness:
+    def __init__(self, settings: Settings, providers: Providers) -> None:
+        self.providers = providers
+        self.processor = TurnProcessor(providers, settings.turn_workers, settings.turn_backlog)
+        self.sent = SentLog()
+        self.monitor = PerformanceMonitor()
+        self.session = Session("test-session", settings, self.processor, self.sent, self.monitor)
+
+    def close(self) -> None:
+        self.session.close()
+        self.processor.shutdown()
+
+
+@pytest.fixture
+def make_harness() -> Iterator[Callable[..., Harness]]:
+    made: list[Harness] = []
+
+    def make(stt: FakeSTT | None = None, llm: FakeLLM | None = None, tts: FakeTTS | None = None,
+             **settings: Any) -> Harness:
+        providers = Providers(stt or FakeSTT(), llm or FakeLLM(), tts or FakeTTS())
+        harness = Harness(Settings().replace(**settings), providers)
+        harness.session.open()
+        made.append(harness)
+        return harness
+
+    yield make
+    for harness in made:
+        harness.close()
