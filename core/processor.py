@@ -50,6 +50,8 @@ class TurnRequest:
     history: Sequence[Message]
     audio: bytes | None = None
     text: str | None = None
+    # A transcription of ``audio`` started before the turn was committed (speculation).
+    early_transcript: Future[str] | None = None
     started: float = field(default_factory=time.monotonic)
 
 
@@ -71,15 +73,21 @@ class TurnProcessor:
         self._turns = BoundedExecutor(workers, backlog, "turn")
         # One TTS task per running turn at most, so the same bound never overflows.
         self._tts = BoundedExecutor(workers, backlog, "tts")
+        self._stt = BoundedExecutor(workers, backlog, "stt")
         self._clock = clock
 
     def submit(self, request: TurnRequest, sink: TurnSink) -> None:
         """Queue a turn; raises ``Overloaded`` when the backlog is full."""
         self._turns.submit(self._run_guarded, request, sink)
 
+    def transcribe_ahead(self, audio: bytes) -> Future[str]:
+        """Start transcribing now; the turn that may follow picks up the result."""
+        return self._stt.submit(self.providers.stt.transcribe, audio)
+
     def shutdown(self) -> None:
         self._turns.shutdown()
         self._tts.shutdown()
+        self._stt.shutdown()
 
     def _elapsed(self, request: TurnRequest) -> float:
         return (self._clock() - request.started) * 1000.0
@@ -97,9 +105,13 @@ class TurnProcessor:
     def _run(self, request: TurnRequest, sink: TurnSink) -> None:
         timings = TurnTimings()
         user_text = request.text or ""
-        if request.audio is not None:
+        if request.early_transcript is not None:
+            user_text = request.early_transcript.result()
+            timings.stt_ms = self._elapsed(request)
+        elif request.audio is not None:
             user_text = self.providers.stt.transcribe(request.audio)
             timings.stt_ms = self._elapsed(request)
+        if request.audio is not None:
             if not sink.is_current(request.turn):
                 return
             sink.on_transcript(request.turn, user_text)

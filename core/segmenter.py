@@ -4,7 +4,9 @@ Speech starts when ``start_frames`` of the last ``start_window`` frames are voic
 ends after ``end_silence_ms`` without a voiced frame. The utterance audio keeps
 ``pre_roll_ms`` before the first voiced frame (so the first syllable survives) and
 ``hangover_ms`` after the last one. Utterances shorter than ``min_utterance_ms`` are
-dropped as noise; ones reaching ``max_utterance_ms`` are cut there. Times are stream
+dropped as noise; ones reaching ``max_utterance_ms`` are cut there. After
+``speculate_after_ms`` of silence a ``SpeechPaused`` event carries the audio so far, so
+transcription can start while the rest of the end-of-turn silence is still awaited. Times are stream
 milliseconds counted from the first frame the segmenter saw.
 """
 
@@ -31,6 +33,7 @@ class SegmenterConfig:
     min_utterance_ms: int = 280
     max_utterance_ms: int = 12000
     aggressiveness: int = 2
+    speculate_after_ms: int = 60  # 0 turns speculation off
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,21 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    """Speech may have ended at ``end_ms``; ``audio`` is what an utterance ending there holds."""
+
+    start_ms: int
+    end_ms: int
+    audio: bytes
+
+
+@dataclass(frozen=True)
 class SpeechDiscarded:
     start_ms: int
     end_ms: int
 
 
-SegmentEvent = SpeechStarted | Utterance | SpeechDiscarded
+SegmentEvent = SpeechStarted | SpeechPaused | Utterance | SpeechDiscarded
 VoiceDetector = Callable[[bytes], bool]
 
 
@@ -67,6 +79,7 @@ class Segmenter:
         self._pre_roll_frames = config.pre_roll_ms // FRAME_MS
         self._hangover_frames = config.hangover_ms // FRAME_MS
         self._end_silence_frames = max(1, -(-config.end_silence_ms // FRAME_MS))
+        self._speculate_frames = -(-config.speculate_after_ms // FRAME_MS)
         self._max_frames = max(1, config.max_utterance_ms // FRAME_MS)
         # Frames seen while silent: enough for the pre-roll and the start window.
         self._recent: deque[tuple[bytes, bool]] = deque(
@@ -132,8 +145,15 @@ class Segmenter:
             self._last_voiced_index = index
         if index + 1 - self._start_index >= self._max_frames:
             return [self._finish(end_index=index + 1, cut=True)]
-        if index - self._last_voiced_index >= self._end_silence_frames:
+        silent_frames = index - self._last_voiced_index
+        if silent_frames >= self._end_silence_frames:
             return [self._finish(end_index=self._last_voiced_index + 1, cut=False)]
+        if self._speculate_frames and silent_frames == self._speculate_frames:
+            end_index = self._last_voiced_index + 1
+            if (end_index - self._start_index) * FRAME_MS >= self.config.min_utterance_ms:
+                keep = end_index - self._audio_start_index + min(silent_frames, self._hangover_frames)
+                return [SpeechPaused(self._start_index * FRAME_MS, end_index * FRAME_MS,
+                                     b"".join(self._frames[:keep]))]
         return []
 
     def _finish(self, end_index: int, cut: bool) -> SegmentEvent:

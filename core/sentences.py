@@ -8,6 +8,9 @@ from collections.abc import Iterable, Iterator
 # A sentence ends at . ! or ? followed by white space; abbreviations are rare in
 # short spoken replies, and a few common ones are kept from ending a sentence.
 _END = re.compile(r"[.!?]+[\"')\]]*\s+")
+# Punctuation closing the buffer after a lower-case word: almost surely a sentence end,
+# and waiting for the next token would cost a whole token of latency.
+_END_AT_TAIL = re.compile(r"[a-z][.!?]+[\"')\]]*$")
 _ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.")
 _MARKUP = re.compile(r"[*_#`~>|\[\]{}<>]+")
 _NON_SPEECH = re.compile(
@@ -47,6 +50,12 @@ class SentenceSplitter:
                 sentences.append(sentence)
             self._buffer = self._buffer[match.end():]
             search_from = 0
+        tail = self._buffer.rstrip()
+        if _END_AT_TAIL.search(tail) and tail.split()[-1].lower() not in _ABBREVIATIONS:
+            sentence = speakable(tail)
+            if len(sentence) >= self._min_chars:
+                sentences.append(sentence)
+                self._buffer = ""
         return sentences
 
     def flush(self) -> list[str]:

@@ -8,15 +8,17 @@ worker threads, and leave through the session's ``Outbox``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from core.audio import INPUT_SAMPLE_RATE, bytes_to_ms, ms_to_bytes
+from core.history import ConversationHistory
 from core.outbox import Outbox
 from core.processor import TurnProcessor, TurnRequest, TurnTimings
 from core.protocol import (
@@ -28,7 +30,15 @@ from core.protocol import (
     parse_control,
 )
 from core.providers.base import Message, ProviderError
-from core.segmenter import FRAME_BYTES, Segmenter, SegmenterConfig, SpeechDiscarded, SpeechStarted, Utterance
+from core.segmenter import (
+    FRAME_BYTES,
+    Segmenter,
+    SegmenterConfig,
+    SegmentEvent,
+    SpeechPaused,
+    SpeechStarted,
+    Utterance,
+)
 from core.settings import Settings
 from core.stream_buffer import StreamBuffer
 from core.turns import State, TurnTracker
@@ -52,6 +62,7 @@ def segmenter_config(s: Settings) -> SegmenterConfig:
         min_utterance_ms=s.vad_min_utterance_ms,
         max_utterance_ms=s.vad_max_utterance_ms,
         aggressiveness=s.vad_aggressiveness,
+        speculate_after_ms=s.vad_speculate_after_ms,
     )
 
 
@@ -75,9 +86,11 @@ class Session:
         self._turns = TurnTracker()
         self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES)
         self._segmenter = Segmenter(segmenter_config(settings))
-        self._history: deque[Message] = deque(maxlen=2 * settings.history_turns)
+        self._history = ConversationHistory(2 * settings.history_turns)
         self._lock = threading.Lock()
         self._reply: _Reply | None = None
+        # Transcription started at a pause: (end of speech it assumed, its result).
+        self._speculation: tuple[int, Future[str]] | None = None
         self._listening = False
         self._warned_not_listening = False
         self._closed = False
@@ -101,6 +114,7 @@ class Session:
         self._closed = True
         self._listening = False
         self._turns.cancel_active(State.IDLE)
+        self._take_speculation(None)
         self._buffer.clear()
         self._segmenter.reset()
         self._outbox.close()
@@ -147,6 +161,7 @@ class Session:
             return
         self._listening = True
         self._warned_not_listening = False
+        self._take_speculation(None)
         self._segmenter.reset()
         self._buffer.clear()
         if self._turns.set_state(None, State.LISTENING):
@@ -154,6 +169,7 @@ class Session:
 
     def _on_stop(self, _data: dict[str, Any]) -> None:
         self._listening = False
+        self._take_speculation(None)
         self._segmenter.reset()
         self._buffer.clear()
         cancelled = self._turns.cancel_active(State.IDLE)
@@ -176,18 +192,44 @@ class Session:
         self._send(event("pong", t=data.get("t")))
 
     # ----- segmentation ----------------------------------------------------------
-    def _on_segment(self, seg_event: SpeechStarted | Utterance | SpeechDiscarded) -> None:
+    def _on_segment(self, seg_event: SegmentEvent) -> None:
         if isinstance(seg_event, SpeechStarted):
             self._send(event("speech_started", at_ms=seg_event.start_ms))
             if self._turns.state is State.SPEAKING:
                 self._barge_in()
+        elif isinstance(seg_event, SpeechPaused):
+            self._speculate(seg_event)
         elif isinstance(seg_event, Utterance):
             self._send(event("speech_stopped", at_ms=seg_event.end_ms,
                              duration_ms=seg_event.duration_ms, cut=seg_event.cut))
-            self._start_turn(TurnRequest(turn=0, history=(), audio=seg_event.audio))
+            early = self._take_speculation(seg_event.end_ms)
+            self._start_turn(TurnRequest(turn=0, history=(), audio=seg_event.audio,
+                                         early_transcript=early))
         else:
+            self._take_speculation(None)
             self._send(event("speech_discarded", at_ms=seg_event.end_ms,
                              duration_ms=seg_event.end_ms - seg_event.start_ms))
+
+    def _speculate(self, pause: SpeechPaused) -> None:
+        """Transcribe at the first sign of a pause; used only if the pause ends the turn."""
+        self._take_speculation(None)
+        try:
+            self._speculation = (pause.end_ms, self._processor.transcribe_ahead(pause.audio))
+        except Overloaded:
+            self._monitor.count("speculations_skipped")
+
+    def _take_speculation(self, end_ms: int | None) -> Future[str] | None:
+        """The speculative transcript if it covers speech ending at ``end_ms``, else None."""
+        speculation, self._speculation = self._speculation, None
+        if speculation is None:
+            return None
+        assumed_end, future = speculation
+        if assumed_end == end_ms:
+            self._monitor.count("speculations_used")
+            return future
+        future.cancel()  # a no-op once it runs; its result is simply never read
+        self._monitor.count("speculations_discarded")
+        return None
 
     def _barge_in(self) -> None:
         cancelled = self._turns.cancel_active(State.LISTENING)
@@ -204,9 +246,9 @@ class Session:
             self._send(event("clear", turn=superseded, reason="superseded"))
         with self._lock:
             self._reply = _Reply(turn)
-            history = tuple(self._history)
+            history = self._history.messages()
         self._send_state()
-        request = TurnRequest(turn=turn, history=history, audio=template.audio, text=template.text)
+        request = dataclasses.replace(template, turn=turn, history=history)
         try:
             self._processor.submit(request, self)
             self._monitor.count("turns_started")
@@ -258,8 +300,7 @@ class Session:
     def on_reply_done(self, turn: int, user_text: str, reply_text: str, timings: TurnTimings) -> None:
         with self._lock:
             if user_text.strip():
-                self._history.append(Message("user", user_text))
-                self._history.append(Message("assistant", reply_text))
+                self._history.add(Message("user", user_text), Message("assistant", reply_text))
             reply = self._reply
             if reply is not None and reply.turn == turn:
                 reply.done = True

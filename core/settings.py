@@ -75,6 +75,10 @@ class Settings:
         default="~/.cache/voicechat/models",
         metadata={"doc": "Where the assembled Gemma GGUF file is kept."},
     )
+    stt_window_s: float = field(
+        default=10.0,
+        metadata={"doc": "Whisper encoder window in seconds (0: the standard 30 s)."},
+    )
     cpu_threads: int = field(
         default=2, metadata={"doc": "CPU threads for each local model."}
     )
@@ -102,6 +106,10 @@ class Settings:
     )
     vad_pre_roll_ms: int = field(
         default=240, metadata={"doc": "Audio kept before the speech start."}
+    )
+    vad_speculate_after_ms: int = field(
+        default=60,
+        metadata={"doc": "Silence after which transcription starts speculatively (0: off)."},
     )
     vad_min_utterance_ms: int = field(
         default=280, metadata={"doc": "Shorter voiced stretches are ignored."}

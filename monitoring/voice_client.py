@@ -178,6 +178,11 @@ class VoiceClient:
             return any(e["type"] == kind and all(e.get(k) == v for k, v in fields.items())
                        for e in self.events)
 
+    def last_state(self) -> str | None:
+        with self._lock:
+            states = [e["state"] for e in self.events if e["type"] == "state"]
+            return states[-1] if states else None
+
     def latest_turn(self) -> int:
         with self._lock:
             return max(self.turns, default=0)

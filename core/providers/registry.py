@@ -37,7 +37,7 @@ def build_stt(s: Settings) -> STTProvider:
         return OpenAISTT(s.openai_base_url, s.openai_api_key, s.openai_stt_model, s.provider_timeout_s)
     from core.providers.local_stt import WhisperSTT
 
-    return WhisperSTT(cpu_threads=s.cpu_threads)
+    return WhisperSTT(cpu_threads=s.cpu_threads, window_s=s.stt_window_s)
 
 
 def build_llm(s: Settings) -> LLMProvider:

@@ -8,6 +8,7 @@ from core.segmenter import (
     Segmenter,
     SegmenterConfig,
     SpeechDiscarded,
+    SpeechPaused,
     SpeechStarted,
     Utterance,
 )
@@ -90,3 +91,17 @@ def test_end_of_utterance_is_decided_after_the_configured_silence() -> None:
 def test_frames_of_the_wrong_size_are_refused() -> None:
     with pytest.raises(ValueError):
         Segmenter(SegmenterConfig()).process(b"\x00" * 100)
+
+
+def test_a_pause_announces_the_speech_so_far_before_the_end_is_decided() -> None:
+    config = SegmenterConfig(speculate_after_ms=90, end_silence_ms=300)
+    signal, spans = timeline([("silence", 300), ("speech", 600), ("silence", 200), ("speech", 600),
+                              ("silence", 600)])
+    events = run(to_pcm16(signal), config)
+    pauses = [e for e in events if isinstance(e, SpeechPaused)]
+    (utterance,) = [e for e in events if isinstance(e, Utterance)]
+    assert len(pauses) == 2  # the mid-sentence pause and the real end
+    assert abs(pauses[0].end_ms - spans[0][1]) <= TOLERANCE_MS
+    assert pauses[1].end_ms == utterance.end_ms
+    assert events.index(pauses[1]) < events.index(utterance)
+    assert utterance.audio.startswith(pauses[1].audio[: len(pauses[1].audio) - 3 * FRAME_BYTES])

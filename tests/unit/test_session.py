@@ -158,3 +158,26 @@ def test_close_stops_everything_and_is_idempotent(make_harness) -> None:
     h.processor.shutdown()
     assert len(h.sent.items) == sent_after_close
     assert not h.session.is_current(1)
+
+
+def test_speculative_transcript_is_used_when_the_pause_ends_the_turn(make_harness) -> None:
+    stt = FakeSTT()
+    h = make_harness(stt=stt)
+    start(h)
+    speak(h, [("silence", 300), ("speech", 900), ("silence", 600)])
+    h.sent.wait_event("reply_done", turn=1)
+    counters = h.monitor.snapshot()["counters"]
+    assert counters.get("speculations_used") == 1
+    assert stt.calls == 1  # the turn did not transcribe a second time
+
+
+def test_speculation_is_discarded_when_the_person_goes_on(make_harness) -> None:
+    stt = FakeSTT()
+    h = make_harness(stt=stt)
+    start(h)
+    speak(h, [("silence", 300), ("speech", 600), ("silence", 200), ("speech", 600), ("silence", 600)])
+    h.sent.wait_event("reply_done", turn=1)
+    counters = h.monitor.snapshot()["counters"]
+    assert counters.get("speculations_discarded") == 1
+    assert counters.get("speculations_used") == 1
+    assert len(h.sent.events("speech_stopped")) == 1

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from core.history import ConversationHistory
+from core.providers.base import Message
+from core.providers.prompt import PREAMBLE, build_prompt
+from core.sentences import SentenceSplitter, speakable, split_stream
+
+
+def test_sentences_come_out_as_soon_as_they_are_whole() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed(" The capital") == []
+    assert splitter.feed(" of France is Paris.") == ["The capital of France is Paris."]
+    assert splitter.feed(" It is") == []
+    assert splitter.feed(" lovely! And") == ["It is lovely!"]
+    assert splitter.flush() == ["And"]
+
+
+def test_numbers_and_abbreviations_do_not_end_a_sentence() -> None:
+    pieces = ["It costs 3", ".", "5 dollars, Mr", ". Smith", " said so."]
+    assert list(split_stream(pieces)) == ["It costs 3.5 dollars, Mr. Smith said so."]
+
+
+def test_markdown_lists_and_emoji_are_not_spoken() -> None:
+    assert speakable("**Sure!** 😀 Here: - one - two") == "Sure! Here: one two"
+    assert speakable("# Title `code`") == "Title code"
+
+
+def test_history_drops_the_oldest_half_at_once() -> None:
+    history = ConversationHistory(8)
+    for n in range(4):
+        history.add(Message("user", f"q{n}"), Message("assistant", f"a{n}"))
+    assert len(history) == 8
+    history.add(Message("user", "q4"), Message("assistant", "a4"))
+    assert [m.text for m in history.messages()] == ["q3", "a3", "q4", "a4"]
+
+
+def test_prompt_keeps_its_prefix_while_history_grows() -> None:
+    history = [Message("user", "x" * 100), Message("assistant", "y" * 100)] * 3
+    first = build_prompt(history, "next", max_history_chars=1500)
+    second = build_prompt([*history, Message("user", "z"), Message("assistant", "w")], "again",
+                          max_history_chars=1500)
+    shared = first[: first.rindex("User: next")]
+    assert second.startswith(shared) and first.startswith(PREAMBLE)
+    assert first.endswith("User: next\nSam:")
+
+
+def test_prompt_history_is_cut_to_its_budget_in_steps() -> None:
+    history = [Message("user", "x" * 300), Message("assistant", "y" * 300)] * 4
+    prompt = build_prompt(history, "hi", max_history_chars=1500)
+    body = prompt[len(PREAMBLE):]
+    assert len(body) < 1500 + 50
+    assert body.count("User:") == 3  # 4 of 8 messages dropped, then the new line
