@@ -58,6 +58,7 @@ class Settings:
     )
     openai_api_key: str = field(
         default="",
+        repr=False,
         metadata={"doc": "API key for that server (never logged).", "secret": True},
     )
     openai_stt_model: str = field(default="whisper-1", metadata={"doc": "STT model name."})
@@ -213,5 +214,17 @@ def settings_table() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting; the README is made from it."""
     rows = []
     for f in fields(Settings):
-        rows.append((PREFIX + f.name.upper(), repr(f.default), f.metadata.get("doc", "")))
+        default = "(empty)" if f.default == "" else str(f.default)
+        rows.append((PREFIX + f.name.upper(), default, f.metadata.get("doc", "")))
     return rows
+
+
+def settings_markdown() -> str:
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, default, doc in settings_table():
+        lines.append(f"| `{name}` | `{default}` | {doc} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(settings_markdown())

@@ -1,0 +1,166 @@
+"""OpenAI-compatible and edge-tts providers against stand-ins on 127.0.0.1 (no network)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import av
+import numpy as np
+import pytest
+
+from core.async_runner import AsyncRunner
+from core.providers.base import Message, ProviderError
+from core.providers.edge import EDGE_OUTPUT_RATE, EdgeTTS, decode_mp3
+from core.providers.openai_llm import OpenAILLM
+from core.providers.openai_stt import OpenAISTT
+from core.providers.openai_tts import OpenAITTS
+
+
+class FakeOpenAIHandler(BaseHTTPRequestHandler):
+    """Just enough of the OpenAI HTTP API: chat streaming, transcription, speech."""
+
+    status = 200
+    seen: list[dict] = []
+
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        return
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.status != 200:
+            self._send(self.status, b'{"error": {"message": "nope"}}', "application/json")
+            return
+        if self.path.endswith("/chat/completions"):
+            FakeOpenAIHandler.seen.append(json.loads(body))
+            chunks = [
+                {"choices": [{"index": 0, "delta": {"content": piece}}]}
+                for piece in ["Paris", " is the", " capital."]
+            ]
+            envelope = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+            stream = "".join(f"data: {json.dumps({**envelope, **c})}\n\n" for c in chunks)
+            stream += "data: [DONE]\n\n"
+            self._send(200, stream.encode(), "text/event-stream")
+        elif self.path.endswith("/audio/transcriptions"):
+            assert b"RIFF" in body  # a WAV file was uploaded
+            self._send(200, b'{"text": " hello there "}', "application/json")
+        elif self.path.endswith("/audio/speech"):
+            self._send(200, b"\x01\x00" * 4801, "application/octet-stream")
+        else:
+            self._send(404, b"{}", "application/json")
+
+    def _send(self, status: int, payload: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.fixture
+def openai_server() -> Iterator[str]:
+    FakeOpenAIHandler.status = 200
+    FakeOpenAIHandler.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAIHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_openai_llm_streams_pieces_and_sends_the_history(openai_server: str) -> None:
+    llm = OpenAILLM(openai_server, "", "test-model", timeout_s=5)
+    history = [Message("user", "hi"), Message("assistant", "hello")]
+    assert "".join(llm.stream_reply(history, "capital of France?")) == "Paris is the capital."
+    sent = FakeOpenAIHandler.seen[0]
+    assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
+    assert sent["stream"] is True and sent["model"] == "test-model"
+    llm.close()
+
+
+def test_openai_stt_uploads_wav_and_trims_text(openai_server: str) -> None:
+    stt = OpenAISTT(openai_server, "key", "whisper-1", timeout_s=5)
+    assert stt.transcribe(b"\x00\x00" * 1600) == "hello there"
+    stt.close()
+
+
+def test_openai_tts_yields_whole_samples(openai_server: str) -> None:
+    tts = OpenAITTS(openai_server, "", "tts-1", "alloy", timeout_s=5)
+    chunks = list(tts.synthesize("Hello."))
+    assert sum(len(c) for c in chunks) == 9602 and all(len(c) % 2 == 0 for c in chunks)
+    assert tts.sample_rate == 24_000
+    tts.close()
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (429, True), (401, False), (400, False)])
+def test_server_errors_become_typed_provider_errors(openai_server: str, status: int,
+                                                    retryable: bool) -> None:
+    FakeOpenAIHandler.status = status
+    llm = OpenAILLM(openai_server, "", "m", timeout_s=5)
+    with pytest.raises(ProviderError) as error:
+        list(llm.stream_reply([], "hi"))
+    assert error.value.retryable is retryable
+    assert str(status) in str(error.value)
+
+
+def test_unreachable_server_is_a_retryable_error() -> None:
+    stt = OpenAISTT("http://127.0.0.1:9/v1", "", "whisper-1", timeout_s=2)
+    with pytest.raises(ProviderError) as error:
+        stt.transcribe(b"\x00\x00" * 160)
+    assert error.value.retryable
+
+
+def mp3_tone(seconds: float = 0.5) -> bytes:
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp3") as container:
+        stream = container.add_stream("mp3", rate=24_000, layout="mono")
+        samples = (np.sin(np.arange(int(24_000 * seconds)) / 10) * 10_000).astype("<i2")
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="s16", layout="mono")
+        frame.sample_rate = 24_000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    return out.getvalue()
+
+
+class EdgeTTSStandIn(EdgeTTS):
+    """edge-tts with the network call replaced by a scripted outcome."""
+
+    def __init__(self, runner: AsyncRunner, outcome: object, timeout_s: float = 2.0) -> None:
+        super().__init__("en-US-AriaNeural", runner, timeout_s)
+        self.outcome = outcome
+
+    async def _fetch_mp3(self, text: str) -> bytes:
+        import asyncio
+
+        if self.outcome == "hang":
+            await asyncio.sleep(30)
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome  # type: ignore[return-value]
+
+
+@pytest.fixture
+def runner() -> Iterator[AsyncRunner]:
+    runner = AsyncRunner()
+    yield runner
+    runner.stop()
+
+
+def test_edge_tts_decodes_mp3_to_pcm(runner: AsyncRunner) -> None:
+    (pcm,) = list(EdgeTTSStandIn(runner, mp3_tone(0.5)).synthesize("Hello."))
+    assert abs(len(pcm) / 2 / EDGE_OUTPUT_RATE - 0.5) < 0.1
+    assert decode_mp3(mp3_tone(0.2))
+
+
+@pytest.mark.parametrize(("outcome", "retryable"), [
+    (OSError("no route"), True), ("hang", True), (b"", True), (RuntimeError("boom"), False),
+])
+def test_edge_tts_failures_are_typed(runner: AsyncRunner, outcome: object, retryable: bool) -> None:
+    with pytest.raises(ProviderError) as error:
+        list(EdgeTTSStandIn(runner, outcome, timeout_s=0.5).synthesize("Hello."))
+    assert error.value.retryable is retryable
