@@ -77,10 +77,19 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
                         "error", code="idle_timeout", retryable=True,
                         message="Closed after a long time without activity.")))
                     break
-                if isinstance(message, bytes):
-                    session.handle_binary(message)
-                else:
-                    session.handle_text(message)
+                try:
+                    if isinstance(message, bytes):
+                        session.handle_binary(message)
+                    else:
+                        session.handle_text(message)
+                except (ConnectionClosed, ConnectionError):
+                    raise
+                except Exception:
+                    # A bug must not end the conversation: say so, keep the session.
+                    log.exception("session %s: message handling failed", session.id[:8])
+                    runtime.monitor.count("error:internal")
+                    send(json.dumps(event("error", code="internal_error", retryable=True,
+                                          message="Something went wrong on the server.")))
         except ConnectionClosed:
             log.info("session %s: client closed", session.id[:8])
         except ConnectionError:
