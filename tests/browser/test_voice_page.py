@@ -35,6 +35,8 @@ def test_spoken_question_shows_transcripts_and_plays_the_reply(live_server, brow
     assert "thinking" in stats["states"] and "speaking" in stats["states"]
     assert not console_errors, console_errors
     page.screenshot(path=str(SCREENSHOTS / "conversation-wide.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "conversation-narrow.png"), full_page=True)
 
     page.get_by_role("button", name="Stop the conversation").click()
     page.wait_for_function("window.VoiceChat.app.stats().state === 'idle'", timeout=10_000)
