@@ -35,6 +35,19 @@ def origin_allowed(origin: str | None, host: str, allow_list: tuple[str, ...]) -
     return urlsplit(origin).netloc == host
 
 
+def refuse(ws, code: int, error: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    """Tell the client why, close with ``code``, and wait for its close reply.
+
+    Returning at once would let the server drop the TCP connection while the client's
+    close frame is in flight; the reset can then swallow our close frame and its code.
+    """
+    ws.send(json.dumps(event("error", code=error, retryable=code == CLOSE_TRY_AGAIN, message=message)))
+    ws.close(reason=code, message=error)
+    reader = getattr(ws, "thread", None)
+    if reader is not None:
+        reader.join(timeout=2.0)
+
+
 def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
     settings = runtime.settings
     app.config["SOCK_SERVER_OPTIONS"] = {
@@ -47,7 +60,7 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
     def voice_socket(ws) -> None:  # type: ignore[no-untyped-def]
         if not origin_allowed(request.headers.get("Origin"), request.host, settings.origin_allow_list):
             runtime.monitor.count("refused_origin")
-            ws.close(reason=CLOSE_POLICY, message="origin not allowed")
+            refuse(ws, CLOSE_POLICY, "origin_not_allowed", "This page may not use the voice service.")
             return
 
         def send(payload: str | bytes) -> None:
@@ -59,10 +72,8 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
         entry = runtime.pool.admit(uuid.uuid4().hex, request.remote_addr or "?")
         if entry is None:
             runtime.monitor.count("refused_full")
-            send(json.dumps(event(
-                "error", code="server_full", retryable=True,
-                message="The server has no room for another conversation right now.")))
-            ws.close(reason=CLOSE_TRY_AGAIN, message="server full")
+            refuse(ws, CLOSE_TRY_AGAIN, "server_full",
+                   "The server has no room for another conversation right now.")
             return
         session = Session(entry.session_id, settings, runtime.processor, send, runtime.monitor)
         entry.session = session

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from simple_websocket import Client, ConnectionClosed
+import websocket
 
 from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
 from core.protocol import decode_reply_audio
@@ -71,8 +71,11 @@ class TurnRecord:
 
 
 class VoiceClient:
-    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
-        self._ws = Client.connect(url, headers=headers)
+    """Uses websocket-client: simple-websocket's client drops messages that arrive in
+    the same packet as the handshake reply (seen: 4 refusals in 30 lost their reason)."""
+
+    def __init__(self, url: str, origin: str | None = None, timeout_s: float = 30.0) -> None:
+        self._ws = websocket.create_connection(url, origin=origin, timeout=timeout_s)
         self._lock = threading.Condition()
         self.events: list[dict[str, Any]] = []
         self.turns: dict[int, TurnRecord] = {}
@@ -80,6 +83,9 @@ class VoiceClient:
         self._pending_stop_at: float | None = None
         self._last_voiced_sent_at: float | None = None
         self._closed = False
+        self.close_code: int | None = None
+        self.read_error: str | None = None
+        self._ws.settimeout(None)  # the reader waits as long as the conversation lasts
         self._reader = threading.Thread(target=self._read, name="voice-client-reader", daemon=True)
         self._reader.start()
 
@@ -87,17 +93,20 @@ class VoiceClient:
     def _read(self) -> None:
         try:
             while True:
-                message = self._ws.receive()
+                opcode, data = self._ws.recv_data()
                 now = time.monotonic()
-                if message is None:
-                    continue
+                if opcode == websocket.ABNF.OPCODE_CLOSE:
+                    self.close_code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                    break
                 with self._lock:
-                    if isinstance(message, bytes):
-                        self._on_audio(message, now)
-                    else:
-                        self._on_event(json.loads(message), now)
+                    if opcode == websocket.ABNF.OPCODE_BINARY:
+                        self._on_audio(data, now)
+                    elif opcode == websocket.ABNF.OPCODE_TEXT:
+                        self._on_event(json.loads(data), now)
                     self._lock.notify_all()
-        except ConnectionClosed:
+        except (websocket.WebSocketException, OSError) as exc:
+            self.read_error = type(exc).__name__  # the socket is gone
+        finally:
             with self._lock:
                 self._closed = True
                 self._lock.notify_all()
@@ -163,7 +172,7 @@ class VoiceClient:
                 if until is None or until() or time.monotonic() - started > max_s:
                     return
                 frame = quiet_frame(rng)
-            self._ws.send(frame)
+            self._ws.send_binary(frame)
             if is_voiced(frame):
                 with self._lock:
                     self._last_voiced_sent_at = time.monotonic()
@@ -187,7 +196,14 @@ class VoiceClient:
         with self._lock:
             return max(self.turns, default=0)
 
+    @property
+    def closed(self) -> bool:
+        with self._lock:
+            return self._closed
+
     def close(self) -> None:
-        with contextlib.suppress(ConnectionClosed):  # already closed by the server
-            self._ws.close()
+        """Send a close frame, let the reader take the server's reply, then drop the socket."""
+        with contextlib.suppress(websocket.WebSocketException, OSError):  # already closed
+            self._ws.send_close()
         self._reader.join(timeout=5)
+        self._ws.shutdown()

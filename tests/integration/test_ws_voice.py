@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from simple_websocket import Client, ConnectionClosed
+import websocket
 
 from monitoring.voice_client import VoiceClient, frames_of, read_wav_16k_mono
 from tests.conftest import FIXTURES
@@ -34,24 +34,32 @@ def test_spoken_question_over_the_socket_gets_a_spoken_answer(live_server) -> No
 
 
 def test_a_foreign_origin_is_refused(live_server) -> None:
-    ws = Client.connect(live_server.ws_url, headers={"Origin": "http://evil.example"})
-    with pytest.raises(ConnectionClosed) as closed:
-        ws.receive(timeout=10)
-        ws.receive(timeout=10)
-    assert closed.value.reason == 1008
+    client = VoiceClient(live_server.ws_url, origin="http://evil.example")
+    assert client.wait_for(lambda: client.closed, timeout=10)
+    (refusal,) = client.events
+    assert refusal["type"] == "error" and refusal["code"] == "origin_not_allowed"
+    assert client.close_code == 1008
+    client.close()
+
+
+def test_the_page_origin_is_accepted(live_server) -> None:
+    client = VoiceClient(live_server.ws_url, origin=live_server.http_url)
+    try:
+        client.start()
+        assert client.event_seen("ready")
+    finally:
+        client.close()
 
 
 def test_bad_messages_get_errors_and_the_socket_stays_usable(live_server) -> None:
-    ws = Client.connect(live_server.ws_url)
+    ws = websocket.create_connection(live_server.ws_url, timeout=10)
     try:
         ws.send("not json")
-        ws.send(b"\x01\x02\x03")
+        ws.send_binary(b"\x01\x02\x03")
         ws.send(json.dumps({"type": "ping", "t": 7}))
         seen = []
         while not any(m.get("type") == "pong" for m in seen):
-            message = ws.receive(timeout=10)
-            assert message is not None, seen
-            seen.append(json.loads(message))
+            seen.append(json.loads(ws.recv()))
         codes = [m.get("code") for m in seen if m["type"] == "error"]
         assert "invalid_json" in codes and "bad_audio" in codes
     finally:

@@ -1,0 +1,62 @@
+"""What the page sends is what the microphone heard, resampled to 16 kHz."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitoring.voice_client import read_wav_16k_mono
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.browser
+
+CAPTURE = """() => {
+  window.__sentFrames = [];
+  const send = window.VoiceChat.Connection.prototype.sendAudio;
+  window.VoiceChat.Connection.prototype.sendAudio = function (frame) {
+    window.__sentFrames.push(Array.from(frame));
+    return send.call(this, frame);
+  };
+}"""
+
+
+def window_snrs(recorded: np.ndarray, original: np.ndarray, window: int = 4000) -> list[tuple[float, float]]:
+    """(gain, SNR dB) per 0.25 s of the speech, each window aligned on its own.
+
+    Aligning each window separately keeps one glitch of the fake capture device (a
+    dropped block shifts everything after it) from spoiling the whole comparison.
+    """
+    coarse = int(np.argmax(np.correlate(recorded, original[2000:6000], "valid"))) - 2000
+    results = []
+    for start in range(0, len(original) - window, window):
+        reference = original[start : start + window]
+        if np.sqrt(np.mean(reference**2)) < 300:  # skip pauses: nothing to compare
+            continue
+        low = max(0, coarse + start - 400)
+        region = recorded[low : coarse + start + window + 400]
+        lag = int(np.argmax(np.correlate(region, reference, "valid")))
+        aligned = region[lag : lag + window]
+        gain = float(np.dot(aligned, reference) / np.dot(reference, reference))
+        error = aligned - gain * reference
+        results.append((gain, float(10 * np.log10(np.sum((gain * reference) ** 2) / np.sum(error**2)))))
+    return results
+
+
+def test_recorder_frames_match_the_microphone_signal(live_server, browser_with_mic) -> None:
+    speech = FIXTURES / "question_1.wav"
+    context = browser_with_mic(speech)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(live_server.http_url + "/?mic=raw")
+    page.evaluate(CAPTURE)
+    page.get_by_role("button", name="Start the conversation").click()
+    seconds_needed = 1.5 + 2.1 + 1.0  # lead-in, the question, a second of room noise
+    page.wait_for_function(f"window.__sentFrames.length >= {int(seconds_needed * 50)}", timeout=20_000)
+    frames = page.evaluate("window.__sentFrames")
+    assert all(len(frame) == 320 for frame in frames)  # 20 ms at 16 kHz
+    recorded = np.concatenate([np.asarray(f, dtype=np.float32) for f in frames])
+    original = np.frombuffer(read_wav_16k_mono(speech), dtype="<i2").astype(np.float32)
+    windows = window_snrs(recorded, original)
+    assert len(windows) >= 4
+    gains, snrs = zip(*windows, strict=True)
+    assert 0.9 < float(np.median(gains)) < 1.1
+    assert float(np.median(snrs)) > 20.0
