@@ -42,10 +42,11 @@ window.VoiceChat.Connection = class Connection {
     if (data.byteLength < 12) return;
     const view = new DataView(data);
     const magic = String.fromCharCode(view.getUint8(0), view.getUint8(1));
-    if (magic !== "VC" || view.getUint8(2) !== 1 || view.getUint8(3) !== 1) return;
+    const kind = view.getUint8(3); // 1: the reply, 2: a "let me think" cue
+    if (magic !== "VC" || view.getUint8(2) !== 1 || (kind !== 1 && kind !== 2)) return;
     const turn = view.getUint32(4, true);
     const rate = view.getUint32(8, true);
-    this.handlers.onAudio(turn, rate, new Int16Array(data, 12));
+    this.handlers.onAudio(turn, rate, new Int16Array(data, 12), kind);
   }
 
   get isOpen() {

@@ -61,12 +61,18 @@ window.VoiceChat.StateManager = class StateManager {
     this.renderTranscript();
   }
 
-  markCut(turn) {
+  markCut(turn, cut) {
     const entry = this.messages.find((m) => m.turn === turn && m.role === "assistant");
     if (entry) {
-      entry.cut = true;
+      entry.cut = cut;
       this.renderTranscript();
     }
+  }
+
+  dropTurn(turn) {
+    // A turn replaced before it was answered (the person went on talking) or ignored.
+    this.messages = this.messages.filter((m) => m.turn !== turn);
+    this.renderTranscript();
   }
 
   renderTranscript() {

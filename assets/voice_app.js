@@ -10,7 +10,7 @@ window.VoiceChat.App = class App {
     this.visualizer = new VC.Visualizer("controls-level");
     this.recorder = null;
     this.connection = null;
-    this.clearedTurn = 0; // audio of this turn and older is dropped
+    this.cleared = new Set(); // turns whose audio is dropped (until a resume)
     this.doneTurns = new Set(); // turns whose audio has all been received
     this.speakingTurn = null;
     this.stopping = false;
@@ -26,7 +26,7 @@ window.VoiceChat.App = class App {
     this.player.ensureContext(); // inside the click: allowed to make sound later
     this.connection = new VC.Connection({
       onEvent: (event) => this.onEvent(event),
-      onAudio: (turn, rate, pcm) => this.onAudio(turn, rate, pcm),
+      onAudio: (turn, rate, pcm, kind) => this.onAudio(turn, rate, pcm, kind),
       onClose: (info) => this.onClose(info),
     });
     try {
@@ -109,9 +109,19 @@ window.VoiceChat.App = class App {
         if (!this.player.playing) this.reportPlaybackDone();
         break;
       case "clear":
-        this.clearedTurn = Math.max(this.clearedTurn, event.turn);
+        this.cleared.add(event.turn);
         this.player.clear();
-        if (event.reason === "barge_in") this.ui.markCut(event.turn);
+        if (event.reason === "barge_in") this.ui.markCut(event.turn, true);
+        if (event.reason === "superseded") this.ui.dropTurn(event.turn);
+        break;
+      case "resume":
+        // The interruption was only a noise: the reply plays on from the cut sentence.
+        this.cleared.delete(event.turn);
+        this.speakingTurn = event.turn;
+        this.ui.markCut(event.turn, false);
+        break;
+      case "ignored":
+        this.ui.dropTurn(event.turn);
         break;
       case "error":
         this.ui.showError(event.message);
@@ -121,8 +131,9 @@ window.VoiceChat.App = class App {
     }
   }
 
-  onAudio(turn, rate, pcm) {
-    if (turn <= this.clearedTurn) return;
+  onAudio(turn, rate, pcm, kind) {
+    if (this.cleared.has(turn)) return;
+    if (kind === 2) this.speakingTurn = turn; // the cue plays before the answer
     this.player.enqueue(rate, pcm);
   }
 

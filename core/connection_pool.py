@@ -36,6 +36,10 @@ class ConnectionPool:
         with self._lock:
             self._sessions.pop(session_id, None)
 
+    def sessions(self) -> list[Session]:
+        with self._lock:
+            return [e.session for e in self._sessions.values() if e.session is not None]
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)

@@ -14,7 +14,9 @@ from typing import Any
 
 PROTOCOL_VERSION = 1
 AUDIO_MAGIC = b"VC"
-AUDIO_KIND_REPLY = 1
+AUDIO_KIND_REPLY = 1  # the answer
+AUDIO_KIND_CUE = 2  # a short "let me think" played while the answer is slow
+AUDIO_KINDS = (AUDIO_KIND_REPLY, AUDIO_KIND_CUE)
 AUDIO_HEADER = struct.Struct("<2sBBII")  # magic, version, kind, turn, sample rate
 MAX_TEXT_CHARS = 2000
 
@@ -35,18 +37,26 @@ class ClientMessage:
     data: dict[str, Any]
 
 
-def encode_reply_audio(turn: int, sample_rate: int, pcm16: bytes) -> bytes:
-    return AUDIO_HEADER.pack(AUDIO_MAGIC, PROTOCOL_VERSION, AUDIO_KIND_REPLY, turn, sample_rate) + pcm16
+@dataclass(frozen=True)
+class AudioMessage:
+    turn: int
+    sample_rate: int
+    kind: int
+    pcm16: bytes
 
 
-def decode_reply_audio(message: bytes) -> tuple[int, int, bytes]:
-    """(turn, sample_rate, pcm16) of a server audio message; for clients and tests."""
+def encode_reply_audio(turn: int, sample_rate: int, pcm16: bytes, kind: int = AUDIO_KIND_REPLY) -> bytes:
+    return AUDIO_HEADER.pack(AUDIO_MAGIC, PROTOCOL_VERSION, kind, turn, sample_rate) + pcm16
+
+
+def decode_reply_audio(message: bytes) -> AudioMessage:
+    """A server audio message taken apart; for clients and tests."""
     if len(message) < AUDIO_HEADER.size:
         raise ProtocolError("bad_audio", "audio message shorter than its header")
     magic, version, kind, turn, rate = AUDIO_HEADER.unpack_from(message)
-    if magic != AUDIO_MAGIC or version != PROTOCOL_VERSION or kind != AUDIO_KIND_REPLY:
+    if magic != AUDIO_MAGIC or version != PROTOCOL_VERSION or kind not in AUDIO_KINDS:
         raise ProtocolError("bad_audio", "unknown audio header")
-    return turn, rate, message[AUDIO_HEADER.size :]
+    return AudioMessage(turn, rate, kind, message[AUDIO_HEADER.size :])
 
 
 def parse_control(text: str) -> ClientMessage:

@@ -3,16 +3,59 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from core.async_runner import AsyncRunner
 from core.connection_pool import ConnectionPool
-from core.processor import TurnProcessor
+from core.engine_types import EngineConfig
+from core.model_workers import ModelWorkers
+from core.providers.base import ProviderError
 from core.providers.registry import Providers, build_providers
 from core.settings import Settings
 from monitoring.monitor import PerformanceMonitor
 
 log = logging.getLogger(__name__)
+
+TICK_S = 0.05
+
+
+def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineConfig:
+    return EngineConfig(
+        speculate_after_ms=s.vad_speculate_after_ms,
+        commit_after_ms=s.turn_commit_ms,
+        commit_done_ms=s.turn_commit_done_ms,
+        commit_unfinished_ms=s.vad_end_silence_ms,
+        refractory_ms=s.refractory_ms,
+        false_interruption_ms=s.false_interruption_ms,
+        dedup_window_ms=s.dedup_window_ms,
+        thinking_cue_ms=s.thinking_cue_ms,
+        cue_audio=cue_audio,
+        greeting_after_ms=s.greeting_after_ms,
+        greeting_text=s.greeting_text,
+        max_sentences=s.max_reply_sentences,
+        history_messages=2 * s.history_turns,
+    )
+
+
+class Ticker:
+    """One thread that gives every session the time, so timers work without audio."""
+
+    def __init__(self, pool: ConnectionPool, interval_s: float = TICK_S) -> None:
+        self._pool = pool
+        self._interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="session-ticker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval_s):
+            for session in self._pool.sessions():
+                session.tick()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
 
 
 class VoiceRuntime:
@@ -23,17 +66,33 @@ class VoiceRuntime:
         started = time.perf_counter()
         self.providers = providers or build_providers(settings, self.runner)
         log.info("providers loaded in %.0f ms", (time.perf_counter() - started) * 1000)
-        self.processor = TurnProcessor(self.providers, settings.turn_workers, settings.turn_backlog)
+        self.workers = ModelWorkers(self.providers, settings.turn_workers, settings.turn_backlog)
         self.pool = ConnectionPool(settings.max_sessions)
         self.monitor = PerformanceMonitor()
+        self.engine_config = engine_config(settings, None)
+        self.ticker = Ticker(self.pool)
 
     def warm_up(self) -> None:
         started = time.perf_counter()
         self.providers.warm_up()
+        self.engine_config = engine_config(self.settings, self._cue_audio())
         log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
 
+    def _cue_audio(self) -> tuple[bytes, int] | None:
+        """The thinking cue, synthesized once so it can play the instant it is needed."""
+        if not self.settings.thinking_cue_ms or not self.settings.thinking_cue_text.strip():
+            return None
+        tts = self.providers.tts
+        try:
+            pcm = b"".join(tts.synthesize(self.settings.thinking_cue_text))
+        except ProviderError as exc:
+            log.warning("no thinking cue: %s", exc)
+            return None
+        return (pcm, tts.sample_rate) if pcm else None
+
     def close(self) -> None:
+        self.ticker.stop()
         self.pool.close_all()
-        self.processor.shutdown()
+        self.workers.shutdown()
         self.providers.close()
         self.runner.stop()

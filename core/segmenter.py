@@ -34,6 +34,7 @@ class SegmenterConfig:
     max_utterance_ms: int = 12000
     aggressiveness: int = 2
     speculate_after_ms: int = 60  # 0 turns speculation off
+    discard_after_ms: int = 300  # silence that ends a stretch too short to be an utterance
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,19 @@ class SpeechPaused:
 
 
 @dataclass(frozen=True)
+class SpeechResumed:
+    """Voice again after a ``SpeechPaused``: the same utterance goes on."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True)
 class SpeechDiscarded:
     start_ms: int
     end_ms: int
 
 
-SegmentEvent = SpeechStarted | SpeechPaused | Utterance | SpeechDiscarded
+SegmentEvent = SpeechStarted | SpeechPaused | SpeechResumed | Utterance | SpeechDiscarded
 VoiceDetector = Callable[[bytes], bool]
 
 
@@ -80,6 +88,7 @@ class Segmenter:
         self._hangover_frames = config.hangover_ms // FRAME_MS
         self._end_silence_frames = max(1, -(-config.end_silence_ms // FRAME_MS))
         self._speculate_frames = -(-config.speculate_after_ms // FRAME_MS)
+        self._discard_frames = max(1, -(-config.discard_after_ms // FRAME_MS))
         self._max_frames = max(1, config.max_utterance_ms // FRAME_MS)
         # Frames seen while silent: enough for the pre-roll and the start window.
         self._recent: deque[tuple[bytes, bool]] = deque(
@@ -105,7 +114,8 @@ class Segmenter:
         self._end_silence_frames = max(1, -(-ms // FRAME_MS))
 
     def reset(self) -> None:
-        """Forget any speech in progress (the stream clock keeps running)."""
+        """Forget any speech in progress (the stream clock keeps running); speech that
+        goes on after this starts a new segment."""
         self._recent.clear()
         self._frames = []
         self._in_speech = False
@@ -141,20 +151,28 @@ class Segmenter:
 
     def _continue_speech(self, frame: bytes, voiced: bool, index: int) -> list[SegmentEvent]:
         self._frames.append(frame)
+        events: list[SegmentEvent] = []
         if voiced:
+            paused = self._speculate_frames and index - self._last_voiced_index > self._speculate_frames
+            if paused:
+                events.append(SpeechResumed(index * FRAME_MS))
             self._last_voiced_index = index
         if index + 1 - self._start_index >= self._max_frames:
-            return [self._finish(end_index=index + 1, cut=True)]
+            return [*events, self._finish(end_index=index + 1, cut=True)]
         silent_frames = index - self._last_voiced_index
+        voiced_ms = (self._last_voiced_index + 1 - self._start_index) * FRAME_MS
+        too_short = voiced_ms < self.config.min_utterance_ms
+        if too_short and silent_frames >= min(self._discard_frames, self._end_silence_frames):
+            return [*events, self._finish(end_index=self._last_voiced_index + 1, cut=False)]
         if silent_frames >= self._end_silence_frames:
-            return [self._finish(end_index=self._last_voiced_index + 1, cut=False)]
+            return [*events, self._finish(end_index=self._last_voiced_index + 1, cut=False)]
         if self._speculate_frames and silent_frames == self._speculate_frames:
             end_index = self._last_voiced_index + 1
             if (end_index - self._start_index) * FRAME_MS >= self.config.min_utterance_ms:
                 keep = end_index - self._audio_start_index + min(silent_frames, self._hangover_frames)
-                return [SpeechPaused(self._start_index * FRAME_MS, end_index * FRAME_MS,
-                                     b"".join(self._frames[:keep]))]
-        return []
+                events.append(SpeechPaused(self._start_index * FRAME_MS, end_index * FRAME_MS,
+                                           b"".join(self._frames[:keep])))
+        return events
 
     def _finish(self, end_index: int, cut: bool) -> SegmentEvent:
         start_ms = self._start_index * FRAME_MS

@@ -1,26 +1,38 @@
-"""One voice session: client messages in, turns out, events and reply audio back.
+"""One voice session: the glue between a socket, the turn engine and the model workers.
 
-The transport calls ``handle_text`` / ``handle_binary`` from the socket thread; those
-only do cheap work (buffering, VAD, bookkeeping). Model work goes to the shared
-``TurnProcessor``; its results come back through the ``TurnSink`` methods below, from
-worker threads, and leave through the session's ``Outbox``.
+The transport calls ``handle_text`` / ``handle_binary`` from the socket thread, the
+runtime's ticker calls ``tick``, and the model workers call back from their pools. Each
+of those takes the session lock, tells the ``TurnEngine`` what happened and carries out
+the actions it returns, still under the lock, so events and audio leave in exactly the
+order the engine decided. Nothing done under the lock waits on a model.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
-from core.audio import INPUT_SAMPLE_RATE, bytes_to_ms, ms_to_bytes
-from core.history import ConversationHistory
+from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
+from core.engine_types import (
+    Action,
+    Cancel,
+    DropTranscription,
+    Emit,
+    EmitAudio,
+    EndSegment,
+    EndSpeech,
+    EngineConfig,
+    Generate,
+    Phase,
+    Speak,
+    Transcribe,
+)
+from core.model_workers import ModelWorkers, SpeechFeed
 from core.outbox import Outbox
-from core.processor import TurnProcessor, TurnRequest, TurnTimings
 from core.protocol import (
     PROTOCOL_VERSION,
     ProtocolError,
@@ -29,27 +41,25 @@ from core.protocol import (
     event,
     parse_control,
 )
-from core.providers.base import Message, ProviderError
+from core.providers.base import ProviderError
 from core.segmenter import (
     FRAME_BYTES,
     Segmenter,
     SegmenterConfig,
     SegmentEvent,
+    SpeechDiscarded,
     SpeechPaused,
+    SpeechResumed,
     SpeechStarted,
     Utterance,
 )
 from core.settings import Settings
 from core.stream_buffer import StreamBuffer
-from core.turns import State, TurnTracker
+from core.turn_engine import TurnEngine
 from core.workers import Overloaded
 from monitoring.monitor import PerformanceMonitor
 
 log = logging.getLogger(__name__)
-
-# After the last reply audio, the client's playback is assumed over this much later
-# than its length if the client never says so (a muted or silent client).
-PLAYBACK_GRACE_MS = 500
 
 
 def segmenter_config(s: Settings) -> SegmenterConfig:
@@ -66,265 +76,254 @@ def segmenter_config(s: Settings) -> SegmenterConfig:
     )
 
 
-@dataclass
-class _Reply:
-    turn: int
-    audio_ms: float = 0.0
-    first_audio_at: float | None = None
-    done: bool = False
-
-
 class Session:
-    def __init__(self, session_id: str, settings: Settings, processor: TurnProcessor,
+    def __init__(self, session_id: str, settings: Settings, workers: ModelWorkers,
                  send: Callable[[str | bytes], None], monitor: PerformanceMonitor,
+                 engine_config: EngineConfig,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.id = session_id
         self._settings = settings
-        self._processor = processor
+        self._workers = workers
         self._monitor = monitor
         self._clock = clock
-        self._turns = TurnTracker()
+        self._lock = threading.RLock()
+        self._engine = TurnEngine(engine_config, self._now())
         self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES)
         self._segmenter = Segmenter(segmenter_config(settings))
-        self._history = ConversationHistory(2 * settings.history_turns)
-        self._lock = threading.Lock()
-        self._reply: _Reply | None = None
-        # Transcription started at a pause: (end of speech it assumed, its result).
-        self._speculation: tuple[int, Future[str]] | None = None
+        self._jobs: dict[int, Future[None]] = {}
+        self._feeds: dict[int, SpeechFeed] = {}
+        self._cancelled: set[int] = set()
         self._listening = False
         self._warned_not_listening = False
         self._closed = False
-        self._outbox = Outbox(send, settings.output_queue_items, self.is_current, session_id)
+        self._outbox = Outbox(send, settings.output_queue_items, self._engine.audio_allowed, session_id)
 
-    # ----- lifecycle -------------------------------------------------------------
+    def _now(self) -> float:
+        return self._clock() * 1000.0
+
+    # ----- lifecycle ---------------------------------------------------------------------
     def open(self) -> None:
-        self._send(event(
-            "ready",
-            protocol=PROTOCOL_VERSION,
-            session_id=self.id,
-            input_sample_rate=INPUT_SAMPLE_RATE,
-            output_sample_rate=self._processor.providers.tts.sample_rate,
-        ))
-        self._send_state()
+        with self._lock:
+            self._outbox.put_event(event(
+                "ready",
+                protocol=PROTOCOL_VERSION,
+                session_id=self.id,
+                input_sample_rate=INPUT_SAMPLE_RATE,
+                output_sample_rate=self._workers.providers.tts.sample_rate,
+            ))
+            self._outbox.put_event(event("state", state=Phase.IDLE.value, turn=None))
 
     def close(self) -> None:
         """Release everything the session holds; safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
-        self._listening = False
-        self._turns.cancel_active(State.IDLE)
-        self._take_speculation(None)
-        self._buffer.clear()
-        self._segmenter.reset()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._listening = False
+            self._apply(self._engine.stop(self._now()))
+            for future in self._jobs.values():
+                future.cancel()
+            self._jobs.clear()
+            self._feeds.clear()
+            self._buffer.clear()
+            self._segmenter.reset()
         self._outbox.close()
 
     @property
-    def state(self) -> State:
-        return self._turns.state
+    def phase(self) -> Phase:
+        return self._engine.phase
 
-    # ----- from the client -------------------------------------------------------
+    # ----- from the client ---------------------------------------------------------------
     def handle_text(self, text: str) -> None:
         try:
             message = parse_control(text)
         except ProtocolError as exc:
-            self._send_error(exc.code, str(exc))
+            self._error(exc.code, str(exc))
             return
-        handler = getattr(self, f"_on_{message.type}")
-        handler(message.data)
+        with self._lock:
+            if self._closed:
+                return
+            now = self._now()
+            kind, data = message.type, message.data
+            if kind == "hello":
+                rate = data.get("sample_rate", INPUT_SAMPLE_RATE)
+                if rate != INPUT_SAMPLE_RATE:
+                    self._error("unsupported_sample_rate",
+                                f"send PCM16 mono at {INPUT_SAMPLE_RATE} Hz, not {rate!r}")
+            elif kind == "start":
+                if not self._listening:
+                    self._listening = True
+                    self._warned_not_listening = False
+                    self._segmenter.reset()
+                    self._buffer.clear()
+                    self._apply(self._engine.start(now))
+            elif kind == "stop":
+                self._listening = False
+                self._segmenter.reset()
+                self._buffer.clear()
+                self._apply(self._engine.stop(now))
+            elif kind == "text":
+                self._apply(self._engine.text(data["text"].strip(), now))
+            elif kind == "playback_done":
+                self._apply(self._engine.playback_done(data["turn"], now))
+            elif kind == "ping":
+                self._outbox.put_event(event("pong", t=data.get("t")))
 
     def handle_binary(self, frame: bytes) -> None:
         try:
             check_audio_frame(frame, self._settings.max_message_bytes)
         except ProtocolError as exc:
-            self._send_error(exc.code, str(exc))
+            self._error(exc.code, str(exc))
             return
-        if not self._listening:
-            if not self._warned_not_listening:
-                self._warned_not_listening = True
-                self._send_error("not_listening", "audio ignored: send {\"type\": \"start\"} first")
-            return
-        self._buffer.push(frame)
-        for vad_frame in self._buffer.pop_frames():
-            for seg_event in self._segmenter.process(vad_frame):
-                self._on_segment(seg_event)
-        self._check_playback_over()
-
-    def _on_hello(self, data: dict[str, Any]) -> None:
-        rate = data.get("sample_rate", INPUT_SAMPLE_RATE)
-        if rate != INPUT_SAMPLE_RATE:
-            self._send_error("unsupported_sample_rate",
-                             f"send PCM16 mono at {INPUT_SAMPLE_RATE} Hz, not {rate!r}")
-
-    def _on_start(self, _data: dict[str, Any]) -> None:
-        if self._listening:
-            return
-        self._listening = True
-        self._warned_not_listening = False
-        self._take_speculation(None)
-        self._segmenter.reset()
-        self._buffer.clear()
-        if self._turns.set_state(None, State.LISTENING):
-            self._send_state()
-
-    def _on_stop(self, _data: dict[str, Any]) -> None:
-        self._listening = False
-        self._take_speculation(None)
-        self._segmenter.reset()
-        self._buffer.clear()
-        cancelled = self._turns.cancel_active(State.IDLE)
-        if cancelled is not None:
-            self._send(event("clear", turn=cancelled, reason="stopped"))
-        self._send_state()
-
-    def _on_text(self, data: dict[str, Any]) -> None:
-        self._start_turn(TurnRequest(turn=0, history=(), text=data["text"].strip()))
-
-    def _on_playback_done(self, data: dict[str, Any]) -> None:
-        turn = data["turn"]
         with self._lock:
-            reply = self._reply
-            finished = reply is not None and reply.turn == turn and reply.done
-        if finished:
-            self._finish_speaking(turn)
-
-    def _on_ping(self, data: dict[str, Any]) -> None:
-        self._send(event("pong", t=data.get("t")))
-
-    # ----- segmentation ----------------------------------------------------------
-    def _on_segment(self, seg_event: SegmentEvent) -> None:
-        if isinstance(seg_event, SpeechStarted):
-            self._send(event("speech_started", at_ms=seg_event.start_ms))
-            if self._turns.state is State.SPEAKING:
-                self._barge_in()
-        elif isinstance(seg_event, SpeechPaused):
-            self._speculate(seg_event)
-        elif isinstance(seg_event, Utterance):
-            self._send(event("speech_stopped", at_ms=seg_event.end_ms,
-                             duration_ms=seg_event.duration_ms, cut=seg_event.cut))
-            early = self._take_speculation(seg_event.end_ms)
-            self._start_turn(TurnRequest(turn=0, history=(), audio=seg_event.audio,
-                                         early_transcript=early))
-        else:
-            self._take_speculation(None)
-            self._send(event("speech_discarded", at_ms=seg_event.end_ms,
-                             duration_ms=seg_event.end_ms - seg_event.start_ms))
-
-    def _speculate(self, pause: SpeechPaused) -> None:
-        """Transcribe at the first sign of a pause; used only if the pause ends the turn."""
-        self._take_speculation(None)
-        try:
-            self._speculation = (pause.end_ms, self._processor.transcribe_ahead(pause.audio))
-        except Overloaded:
-            self._monitor.count("speculations_skipped")
-
-    def _take_speculation(self, end_ms: int | None) -> Future[str] | None:
-        """The speculative transcript if it covers speech ending at ``end_ms``, else None."""
-        speculation, self._speculation = self._speculation, None
-        if speculation is None:
-            return None
-        assumed_end, future = speculation
-        if assumed_end == end_ms:
-            self._monitor.count("speculations_used")
-            return future
-        future.cancel()  # a no-op once it runs; its result is simply never read
-        self._monitor.count("speculations_discarded")
-        return None
-
-    def _barge_in(self) -> None:
-        cancelled = self._turns.cancel_active(State.LISTENING)
-        if cancelled is None:
-            return
-        self._send(event("clear", turn=cancelled, reason="barge_in"))
-        self._monitor.count("barge_ins")
-        self._send_state()
-
-    # ----- turns -----------------------------------------------------------------
-    def _start_turn(self, template: TurnRequest) -> None:
-        turn, superseded = self._turns.open_turn()
-        if superseded is not None:
-            self._send(event("clear", turn=superseded, reason="superseded"))
-        with self._lock:
-            self._reply = _Reply(turn)
-            history = self._history.messages()
-        self._send_state()
-        request = dataclasses.replace(template, turn=turn, history=history)
-        try:
-            self._processor.submit(request, self)
-            self._monitor.count("turns_started")
-        except Overloaded:
-            self._monitor.count("turns_refused")
-            self._send_error("busy", "The server is busy; please try again in a moment.",
-                             turn=turn, retryable=True)
-            self._turns.end_turn(turn, State.LISTENING if self._listening else State.IDLE)
-            self._send_state()
-
-    def _finish_speaking(self, turn: int) -> None:
-        if self._turns.end_turn(turn, State.LISTENING if self._listening else State.IDLE):
-            self._send_state()
-
-    def _check_playback_over(self) -> None:
-        with self._lock:
-            reply = self._reply
-            if reply is None or not reply.done or reply.first_audio_at is None:
+            if self._closed:
                 return
-            ends_at = reply.first_audio_at + (reply.audio_ms + PLAYBACK_GRACE_MS) / 1000.0
-        if self._clock() >= ends_at:
-            self._finish_speaking(reply.turn)
-
-    # ----- TurnSink: called from worker threads ----------------------------------
-    def is_current(self, turn: int) -> bool:
-        return not self._closed and self._turns.is_current(turn)
-
-    def on_transcript(self, turn: int, text: str) -> None:
-        self._send(event("transcript", turn=turn, text=text, final=True))
-
-    def on_reply_text(self, turn: int, text: str) -> None:
-        self._send(event("reply_text", turn=turn, text=text))
-
-    def on_reply_audio(self, turn: int, pcm16: bytes, sample_rate: int) -> None:
-        with self._lock:
-            reply = self._reply
-            if reply is None or reply.turn != turn:
+            if not self._listening:
+                if not self._warned_not_listening:
+                    self._warned_not_listening = True
+                    self._error("not_listening", 'audio ignored: send {"type": "start"} first')
                 return
-            first = reply.first_audio_at is None
-            if first:
-                reply.first_audio_at = self._clock()
-            reply.audio_ms += bytes_to_ms(len(pcm16), sample_rate)
-        if first:
-            self._send(event("reply_started", turn=turn, sample_rate=sample_rate))
-            if self._turns.set_state(turn, State.SPEAKING):
-                self._send_state()
-        self._outbox.put_audio(turn, encode_reply_audio(turn, sample_rate, pcm16))
+            self._buffer.push(frame)
+            for vad_frame in self._buffer.pop_frames():
+                for seg_event in self._segmenter.process(vad_frame):
+                    self._apply(self._segment(seg_event, self._now()))
+            self._apply(self._engine.tick(self._now()))
 
-    def on_reply_done(self, turn: int, user_text: str, reply_text: str, timings: TurnTimings) -> None:
+    def tick(self) -> None:
+        """Called every few tens of milliseconds by the runtime, audio or not."""
         with self._lock:
-            if user_text.strip():
-                self._history.add(Message("user", user_text), Message("assistant", reply_text))
-            reply = self._reply
-            if reply is not None and reply.turn == turn:
-                reply.done = True
-            no_audio = reply is None or reply.first_audio_at is None
-        self._monitor.record_turn(timings)
-        self._send(event("reply_done", turn=turn, text=reply_text, timings=timings.as_dict()))
-        if no_audio:
-            self._finish_speaking(turn)
+            if not self._closed:
+                self._apply(self._engine.tick(self._now()))
 
-    def on_turn_error(self, turn: int, error: ProviderError) -> None:
-        self._monitor.count("turn_errors")
-        if not self.is_current(turn):
-            return
-        self._send_error("provider_failed", "The assistant could not answer that; please try again.",
-                         turn=turn, retryable=error.retryable, provider=error.provider)
-        self._finish_speaking(turn)
+    def _segment(self, seg: SegmentEvent, now: float) -> list[Action]:
+        engine = self._engine
+        if isinstance(seg, SpeechStarted):
+            return engine.speech_started(now)
+        if isinstance(seg, SpeechPaused):
+            return engine.speech_paused(seg.end_ms, seg.audio, now)
+        if isinstance(seg, SpeechResumed):
+            return engine.speech_resumed(now)
+        if isinstance(seg, Utterance):
+            return engine.utterance(seg.end_ms, seg.audio, now)
+        assert isinstance(seg, SpeechDiscarded)
+        return engine.speech_discarded(now)
 
-    # ----- sending -----------------------------------------------------------------
-    def _send(self, payload: dict[str, Any]) -> None:
+    # ----- carrying out the engine's actions (always under the lock) ----------------------
+    def _apply(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Emit):
+                self._emit(action.event)
+            elif isinstance(action, EmitAudio):
+                payload = encode_reply_audio(action.turn, action.sample_rate, action.pcm, action.kind)
+                self._outbox.put_audio(action.turn, payload)
+            elif isinstance(action, Transcribe):
+                self._transcribe(action.job, action.audio)
+            elif isinstance(action, DropTranscription):
+                future = self._jobs.pop(action.job, None)
+                if future is not None:
+                    future.cancel()
+            elif isinstance(action, Generate):
+                self._generate(action)
+            elif isinstance(action, Speak):
+                self._speak(action.turn, action.text)
+            elif isinstance(action, EndSpeech):
+                feed = self._feeds.pop(action.turn, None)
+                if feed is not None:
+                    feed.close()
+                else:  # nothing was said: the engine still needs to hear it is over
+                    self._apply(self._engine.speech_finished(action.turn, self._now()))
+            elif isinstance(action, Cancel):
+                self._cancelled.add(action.turn)
+                self._feeds.pop(action.turn, None)
+            elif isinstance(action, EndSegment):
+                self._segmenter.reset()
+
+    def _emit(self, payload: dict[str, Any]) -> None:
+        kind = payload["type"]
+        if kind == "reply_done":
+            self._monitor.record_turn(payload.get("timings", {}))
+        elif kind == "clear" and payload.get("reason") == "barge_in":
+            self._monitor.count("barge_ins")
+        elif kind == "resume":
+            self._monitor.count("false_interruptions")
+        elif kind == "error":
+            self._monitor.count(f"error:{payload.get('code')}")
         self._outbox.put_event(payload)
 
-    def _send_state(self) -> None:
-        self._send(event("state", state=self._turns.state.value, turn=self._turns.active))
-
-    def _send_error(self, code: str, message: str, **extra: Any) -> None:
+    def _error(self, code: str, message: str, **extra: Any) -> None:
         self._monitor.count(f"error:{code}")
-        self._send(event("error", code=code, message=message, **extra))
+        self._outbox.put_event(event("error", code=code, message=message, **extra))
+
+    def _is_cancelled(self, turn: int) -> bool:
+        return self._closed or turn in self._cancelled
+
+    def _callback(self, fn: Callable[..., list[Action]]) -> Callable[..., None]:
+        """Run an engine input from a worker thread, under the lock."""
+
+        def call(*args: Any) -> None:
+            with self._lock:
+                if not self._closed:
+                    self._apply(fn(*args, self._now()))
+
+        return call
+
+    def _transcribe(self, job: int, audio: bytes) -> None:
+        def failed(error: ProviderError) -> None:
+            with self._lock:
+                self._jobs.pop(job, None)
+                if not self._closed:
+                    self._apply(self._engine.failed(None, job, str(error), error.retryable,
+                                                    error.provider, self._now()))
+
+        def done(text: str) -> None:
+            with self._lock:
+                self._jobs.pop(job, None)
+                if not self._closed:
+                    self._apply(self._engine.transcript(job, text, self._now()))
+
+        try:
+            self._jobs[job] = self._workers.transcribe(audio, done, failed)
+        except Overloaded:
+            failed(ProviderError("stt", "all workers busy", retryable=True))
+
+    def _generate(self, action: Generate) -> None:
+        turn = action.turn
+
+        def failed(error: ProviderError) -> None:
+            self._callback(lambda now: self._engine.failed(
+                turn, None, str(error), error.retryable, error.provider, now))()
+
+        try:
+            self._workers.generate(
+                action.history, action.text, action.avoid,
+                on_piece=self._callback(lambda piece, now: self._engine.reply_piece(turn, piece, now)),
+                on_done=self._callback(lambda now: self._engine.reply_finished(turn, now)),
+                on_error=failed,
+                cancelled=lambda: self._is_cancelled(turn),
+            )
+        except Overloaded:
+            self._apply(self._engine.failed(turn, None, "busy", True, "llm", self._now()))
+
+    def _speak(self, turn: int, text: str) -> None:
+        feed = self._feeds.get(turn)
+        if feed is None:
+            feed = self._feeds[turn] = SpeechFeed()
+
+            def failed(error: ProviderError) -> None:
+                self._callback(lambda now: self._engine.failed(
+                    turn, None, str(error), error.retryable, error.provider, now))()
+
+            try:
+                self._workers.speak(
+                    feed,
+                    on_audio=self._callback(lambda index, pcm, rate, now:
+                                            self._engine.speech_audio(turn, index, pcm, rate, now)),
+                    on_done=self._callback(lambda now: self._engine.speech_finished(turn, now)),
+                    on_error=failed,
+                    cancelled=lambda: self._is_cancelled(turn),
+                )
+            except Overloaded:
+                self._feeds.pop(turn, None)
+                self._apply(self._engine.failed(turn, None, "busy", True, "tts", self._now()))
+                return
+        feed.put(text)

@@ -100,7 +100,40 @@ class Settings:
         default=5, metadata={"doc": "Frames looked at for the start decision."}
     )
     vad_end_silence_ms: int = field(
-        default=300, metadata={"doc": "Silence after speech that ends an utterance."}
+        default=1000,
+        metadata={"doc": "Longest silence waited for when the words sound unfinished."},
+    )
+    turn_commit_ms: int = field(
+        default=450,
+        metadata={"doc": "Silence that ends a turn when the words give no hint."},
+    )
+    turn_commit_done_ms: int = field(
+        default=200,
+        metadata={"doc": "Silence that ends a turn once the words sound finished."},
+    )
+    refractory_ms: int = field(
+        default=200, metadata={"doc": "Speech this soon after a reply ends is taken as its echo."}
+    )
+    false_interruption_ms: int = field(
+        default=2000,
+        metadata={"doc": "A reply paused by a noise resumes if no real speech follows."},
+    )
+    dedup_window_ms: int = field(
+        default=14000, metadata={"doc": "The same words again within this time are not answered."}
+    )
+    thinking_cue_ms: int = field(
+        default=800, metadata={"doc": "Play a short spoken cue if the answer is this late (0: off)."}
+    )
+    thinking_cue_text: str = field(default="Hmm, let me think.", metadata={"doc": "The cue's words."})
+    greeting_after_ms: int = field(
+        default=6000,
+        metadata={"doc": "Greet a person who is silent this long after Start (0: off)."},
+    )
+    greeting_text: str = field(
+        default="Hi, I'm Sam. What can I do for you?", metadata={"doc": "The greeting."}
+    )
+    max_reply_sentences: int = field(
+        default=3, metadata={"doc": "Most sentences in one spoken reply."}
     )
     vad_hangover_ms: int = field(
         default=150, metadata={"doc": "Silence kept after the last voiced frame."}

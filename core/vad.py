@@ -38,7 +38,9 @@ class SpeechDetector:
         rms = frame_rms(frame)
         self.last_rms = rms
         if rms < self._floor:
-            self._floor = max(rms, 1.0)  # minimum tracking: follows quiet frames down at once
+            # Minimum tracking: follow quiet frames down at once, but not below the
+            # absolute floor, or room noise after digital silence would count as speech.
+            self._floor = max(rms, ABSOLUTE_FLOOR)
         else:
             self._floor *= FLOOR_RISE_PER_FRAME
         loud = rms >= max(ABSOLUTE_FLOOR, self._floor * SPEECH_OVER_FLOOR)

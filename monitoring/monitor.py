@@ -14,8 +14,6 @@ from typing import Any
 
 import psutil
 
-from core.processor import TurnTimings
-
 WINDOW = 500  # turns kept for percentiles
 
 
@@ -32,7 +30,7 @@ class PerformanceMonitor:
     def __init__(self, window: int = WINDOW) -> None:
         self._lock = threading.Lock()
         self._counters: Counter[str] = Counter()
-        self._turns: deque[TurnTimings] = deque(maxlen=window)
+        self._turns: deque[dict[str, float]] = deque(maxlen=window)
         self._started = time.time()
         self._process = psutil.Process()
         self.active_sessions = 0
@@ -41,9 +39,9 @@ class PerformanceMonitor:
         with self._lock:
             self._counters[name] += n
 
-    def record_turn(self, timings: TurnTimings) -> None:
+    def record_turn(self, timings: dict[str, float]) -> None:
         with self._lock:
-            self._turns.append(timings)
+            self._turns.append(dict(timings))
 
     def session_opened(self) -> None:
         with self._lock:
@@ -62,7 +60,7 @@ class PerformanceMonitor:
         stages: dict[str, dict[str, float | None]] = {}
         for stage in ("stt_ms", "llm_first_token_ms", "llm_first_sentence_ms",
                       "tts_first_audio_ms", "total_ms"):
-            values = [getattr(t, stage) for t in turns if getattr(t, stage) is not None]
+            values = [t[stage] for t in turns if stage in t]
             stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95),
                              "n": len(values)}
         with self._process.oneshot():

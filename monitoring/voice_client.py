@@ -20,7 +20,7 @@ import numpy as np
 import websocket
 
 from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
-from core.protocol import decode_reply_audio
+from core.protocol import AUDIO_KIND_CUE, decode_reply_audio
 
 FRAME_MS = 20
 FRAME_BYTES = ms_to_bytes(FRAME_MS)
@@ -56,11 +56,13 @@ class TurnRecord:
     last_voiced_sent_at: float | None = None
     first_audio_at: float | None = None
     audio_bytes: int = 0
+    cue_bytes: int = 0
     sample_rate: int = 0
     transcript: str | None = None
     reply_text: str = ""
     done_at: float | None = None
     cleared_at: float | None = None
+    resumes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -135,16 +137,23 @@ class VoiceClient:
             record.timings = event.get("timings", {})
         elif kind == "clear":
             self._turn(event["turn"]).cleared_at = now
+        elif kind == "resume":
+            record = self._turn(event["turn"])
+            record.cleared_at = None
+            record.resumes += 1
 
     def _on_audio(self, message: bytes, now: float) -> None:
-        turn, rate, pcm = decode_reply_audio(message)
-        record = self._turn(turn)
+        audio = decode_reply_audio(message)
+        record = self._turn(audio.turn)
         if record.cleared_at is not None:
-            self.audio_after_clear += 1
+            self.audio_after_clear += 1  # a cleared (and not resumed) turn kept talking
+        if audio.kind == AUDIO_KIND_CUE:
+            record.cue_bytes += len(audio.pcm16)
+            return
         if record.first_audio_at is None:
             record.first_audio_at = now
-        record.audio_bytes += len(pcm)
-        record.sample_rate = rate
+        record.audio_bytes += len(audio.pcm16)
+        record.sample_rate = audio.sample_rate
 
     # ----- sending -----------------------------------------------------------------
     def send_json(self, message: dict[str, Any]) -> None:

@@ -32,7 +32,8 @@ class FakeLLM(LLMProvider):
         self.reply = reply
         self.histories: list[list[Message]] = []
 
-    def stream_reply(self, history: Sequence[Message], user_text: str) -> Iterator[str]:
+    def stream_reply(self, history: Sequence[Message], user_text: str,
+                     avoid: str | None = None) -> Iterator[str]:
         self.histories.append(list(history))
         for word in self.reply.split(" "):
             yield word + " "

@@ -46,8 +46,12 @@ class LLMProvider(ABC):
     name: str = "llm"
 
     @abstractmethod
-    def stream_reply(self, history: Sequence[Message], user_text: str) -> Iterator[str]:
-        """Pieces of the reply as they are generated. Closing the iterator stops it."""
+    def stream_reply(self, history: Sequence[Message], user_text: str,
+                     avoid: str | None = None) -> Iterator[str]:
+        """Pieces of the reply as they are generated. Closing the iterator stops it.
+
+        ``avoid`` is the previous reply: the new one must not repeat it word for word.
+        """
 
     def warm_up(self) -> None:
         """Run once at start-up so the first real call is not the slow one."""

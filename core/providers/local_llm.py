@@ -28,8 +28,12 @@ class LlamaLLM(LLMProvider):
         # llama.cpp contexts are not thread-safe; one generation at a time.
         self._lock = threading.Lock()
 
-    def stream_reply(self, history: Sequence[Message], user_text: str) -> Iterator[str]:
+    def stream_reply(self, history: Sequence[Message], user_text: str,
+                     avoid: str | None = None) -> Iterator[str]:
         prompt = build_prompt(history, user_text)
+        # Greedy decoding repeats itself readily ("I tried." to every line); barring the
+        # first token of the previous reply makes a word-for-word repeat impossible.
+        bias = {self._first_token(avoid): -100.0} if avoid else None
         with self._lock:
             try:
                 stream = self._llm.create_completion(
@@ -39,6 +43,7 @@ class LlamaLLM(LLMProvider):
                     repeat_penalty=1.1,
                     stop=STOP,
                     stream=True,
+                    logit_bias=bias,
                 )
                 for part in stream:
                     text = part["choices"][0]["text"]
@@ -46,6 +51,9 @@ class LlamaLLM(LLMProvider):
                         yield text
             except (RuntimeError, ValueError) as exc:
                 raise ProviderError(self.name, f"generation failed: {exc}", retryable=False) from exc
+
+    def _first_token(self, text: str) -> int:
+        return self._llm.tokenize((" " + text.strip()).encode(), add_bos=False)[0]
 
     def warm_up(self) -> None:
         # Evaluates the fixed preamble, which then stays cached for every turn.

@@ -22,8 +22,12 @@ class OpenAILLM(LLMProvider):
         self._model = model
         self._max_tokens = max_tokens
 
-    def stream_reply(self, history: Sequence[Message], user_text: str) -> Iterator[str]:
-        messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    def stream_reply(self, history: Sequence[Message], user_text: str,
+                     avoid: str | None = None) -> Iterator[str]:
+        system = SYSTEM_PROMPT
+        if avoid:
+            system += " Do not repeat your previous answer word for word."
+        messages = [{"role": "system", "content": system}]
         messages += [{"role": m.role, "content": m.text} for m in history]
         messages.append({"role": "user", "content": user_text})
         stream = call(

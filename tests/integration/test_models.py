@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
+import queue
+from collections.abc import Callable
 
 import pytest
 
-from core.processor import TurnProcessor, TurnRequest, TurnTimings
-from core.providers.base import ProviderError
+from core.model_workers import ModelWorkers, SpeechFeed
 from monitoring.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 
@@ -25,52 +25,40 @@ def test_silence_transcribes_to_nothing_much(real_providers) -> None:
     assert len(text.split()) <= 2
 
 
-class CollectingSink:
-    def __init__(self) -> None:
-        self.transcript: str | None = None
-        self.sentences: list[str] = []
-        self.audio = bytearray()
-        self.sample_rate = 0
-        self.error: ProviderError | None = None
-        self.done = threading.Event()
-        self.timings: TurnTimings | None = None
-
-    def is_current(self, turn: int) -> bool:
-        return True
-
-    def on_transcript(self, turn: int, text: str) -> None:
-        self.transcript = text
-
-    def on_reply_text(self, turn: int, text: str) -> None:
-        self.sentences.append(text)
-
-    def on_reply_audio(self, turn: int, pcm16: bytes, sample_rate: int) -> None:
-        self.audio += pcm16
-        self.sample_rate = sample_rate
-
-    def on_reply_done(self, turn, user_text, reply_text, timings) -> None:
-        self.timings = timings
-        self.done.set()
-
-    def on_turn_error(self, turn: int, error: ProviderError) -> None:
-        self.error = error
-        self.done.set()
-
-
 def test_a_spoken_question_gets_a_text_reply_and_reply_audio(real_providers) -> None:
-    processor = TurnProcessor(real_providers, workers=1, backlog=1)
-    sink = CollectingSink()
+    workers = ModelWorkers(real_providers, workers=1, backlog=1)
+    results: queue.Queue[tuple[str, object]] = queue.Queue()
+
+    def put(kind: str) -> Callable[..., None]:
+        return lambda *args: results.put((kind, args))
+
+    def next_result() -> tuple[str, tuple]:
+        kind, args = results.get(timeout=60)
+        assert kind != "error", args
+        return kind, args  # type: ignore[return-value]
+
     audio = read_wav_16k_mono(FIXTURES / "question_1.wav")
-    processor.submit(TurnRequest(turn=1, history=(), audio=audio), sink)
-    assert sink.done.wait(60)
-    processor.shutdown()
-    assert sink.error is None
-    assert "capital" in (sink.transcript or "").lower()
-    assert sink.sentences and all(s.strip() for s in sink.sentences)
-    assert sink.sample_rate == real_providers.tts.sample_rate
-    seconds = len(sink.audio) / 2 / sink.sample_rate
-    assert seconds > 0.5
-    assert sink.timings is not None and sink.timings.tts_first_audio_ms is not None
+    workers.transcribe(audio, put("text"), put("error"))
+    _, (heard,) = next_result()
+    assert "capital" in heard.lower()
+
+    workers.generate((), heard, None, put("piece"), put("done"), put("error"), lambda: False)
+    reply = ""
+    while (item := next_result())[0] == "piece":
+        reply += item[1][0]
+    assert reply.strip()
+
+    feed = SpeechFeed()
+    workers.speak(feed, put("audio"), put("spoken"), put("error"), lambda: False)
+    feed.put(reply.strip())
+    feed.close()
+    pcm = bytearray()
+    while (item := next_result())[0] == "audio":
+        _index, chunk, rate = item[1]
+        pcm += chunk
+        assert rate == real_providers.tts.sample_rate
+    workers.shutdown()
+    assert len(pcm) / 2 / real_providers.tts.sample_rate > 0.5
 
 
 def test_llm_reply_is_short_and_plain(real_providers) -> None:
@@ -78,3 +66,9 @@ def test_llm_reply_is_short_and_plain(real_providers) -> None:
     assert "paris" in reply.lower()
     assert "\n" not in reply and "*" not in reply
     assert len(reply.split()) < 40
+
+
+def test_the_previous_reply_is_not_repeated_word_for_word(real_providers) -> None:
+    first = "".join(real_providers.llm.stream_reply([], "Ever tried."))
+    second = "".join(real_providers.llm.stream_reply([], "Ever failed.", avoid=first))
+    assert second.strip() and second.strip() != first.strip()

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from core.processor import TurnProcessor
-from core.protocol import decode_reply_audio
+from core.model_workers import ModelWorkers
+from core.protocol import AudioMessage, decode_reply_audio
 from core.providers.registry import Providers
+from core.runtime import engine_config
 from core.session import Session
 from core.settings import Settings
 from monitoring.monitor import PerformanceMonitor
@@ -20,7 +21,7 @@ class SentLog:
     """What a session sent, in order; tests wait on it with a timeout, never a sleep."""
 
     def __init__(self) -> None:
-        self.items: list[dict[str, Any] | tuple[int, int, bytes]] = []
+        self.items: list[dict[str, Any] | AudioMessage] = []
         self._cond = threading.Condition()
 
     def __call__(self, payload: str | bytes) -> None:
@@ -33,9 +34,9 @@ class SentLog:
         with self._cond:
             return [i for i in self.items if isinstance(i, dict) and (kind is None or i["type"] == kind)]
 
-    def audio(self) -> list[tuple[int, int, bytes]]:
+    def audio(self) -> list[AudioMessage]:
         with self._cond:
-            return [i for i in self.items if isinstance(i, tuple)]
+            return [i for i in self.items if isinstance(i, AudioMessage)]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         with self._cond:
@@ -50,20 +51,32 @@ class SentLog:
         return match()[0]
 
     def summary(self) -> list[str]:
-        return [i["type"] if isinstance(i, dict) else f"audio(turn {i[0]})" for i in self.items]
+        return [i["type"] if isinstance(i, dict) else f"audio(turn {i.turn})" for i in self.items]
+
+
+class ManualClock:
+    """Session time that moves only when the test feeds audio (20 ms a frame)."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
 
 
 class Harness:
     def __init__(self, settings: Settings, providers: Providers) -> None:
         self.providers = providers
-        self.processor = TurnProcessor(providers, settings.turn_workers, settings.turn_backlog)
+        self.clock = ManualClock()
+        self.workers = ModelWorkers(providers, settings.turn_workers, settings.turn_backlog)
         self.sent = SentLog()
         self.monitor = PerformanceMonitor()
-        self.session = Session("test-session", settings, self.processor, self.sent, self.monitor)
+        self.session = Session("test-session", settings, self.workers, self.sent, self.monitor,
+                               engine_config(settings, None), clock=self.clock)
 
     def close(self) -> None:
         self.session.close()
-        self.processor.shutdown()
+        self.workers.shutdown()
 
 
 @pytest.fixture
@@ -73,6 +86,7 @@ def make_harness() -> Iterator[Callable[..., Harness]]:
     def make(stt: FakeSTT | None = None, llm: FakeLLM | None = None, tts: FakeTTS | None = None,
              **settings: Any) -> Harness:
         providers = Providers(stt or FakeSTT(), llm or FakeLLM(), tts or FakeTTS())
+        settings = {"greeting_after_ms": 0, **settings}
         harness = Harness(Settings().replace(**settings), providers)
         harness.session.open()
         made.append(harness)

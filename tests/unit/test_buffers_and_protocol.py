@@ -4,7 +4,15 @@ import json
 
 import pytest
 
-from core.protocol import ProtocolError, decode_reply_audio, encode_reply_audio, parse_control
+from core.protocol import (
+    AUDIO_KIND_CUE,
+    AUDIO_KIND_REPLY,
+    AudioMessage,
+    ProtocolError,
+    decode_reply_audio,
+    encode_reply_audio,
+    parse_control,
+)
 from core.settings import Settings, SettingsError
 from core.stream_buffer import StreamBuffer
 
@@ -31,7 +39,9 @@ def test_stream_buffer_drops_oldest_audio_when_full() -> None:
 
 def test_reply_audio_header_round_trips() -> None:
     message = encode_reply_audio(7, 22050, b"\x01\x02" * 10)
-    assert decode_reply_audio(message) == (7, 22050, b"\x01\x02" * 10)
+    assert decode_reply_audio(message) == AudioMessage(7, 22050, AUDIO_KIND_REPLY, b"\x01\x02" * 10)
+    cue = encode_reply_audio(8, 16000, b"\x00\x00", AUDIO_KIND_CUE)
+    assert decode_reply_audio(cue).kind == AUDIO_KIND_CUE
     with pytest.raises(ProtocolError):
         decode_reply_audio(b"XX" + message[2:])
 

@@ -105,3 +105,13 @@ def test_a_pause_announces_the_speech_so_far_before_the_end_is_decided() -> None
     assert pauses[1].end_ms == utterance.end_ms
     assert events.index(pauses[1]) < events.index(utterance)
     assert utterance.audio.startswith(pauses[1].audio[: len(pauses[1].audio) - 3 * FRAME_BYTES])
+
+
+def test_room_noise_after_digital_silence_is_not_speech() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    zeros = b"\x00\x00" * 16000
+    noise = rng.normal(0, 30, 32000).astype("<i2").tobytes()  # about -60 dBFS
+    events = run(zeros + noise + zeros + noise)
+    assert events == []

@@ -50,3 +50,16 @@ def test_prompt_history_is_cut_to_its_budget_in_steps() -> None:
     body = prompt[len(PREAMBLE):]
     assert len(body) < 1500 + 50
     assert body.count("User:") == 3  # 4 of 8 messages dropped, then the new line
+
+
+def test_finished_and_unfinished_words() -> None:
+    from core.endpointing import Finish, judge
+
+    assert judge("How many legs does a spider have?") is Finish.DONE
+    assert judge("What is the capital of France?") is Finish.DONE
+    assert judge("Tell me about the moon.") is Finish.DONE
+    assert judge("I want to book a table and") is Finish.UNFINISHED
+    assert judge("so um") is Finish.UNFINISHED
+    assert judge("because,") is Finish.UNFINISHED
+    assert judge("tell me about the weather") is Finish.UNKNOWN
+    assert judge("") is Finish.UNKNOWN

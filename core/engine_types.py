@@ -1,0 +1,106 @@
+"""What the turn engine is told to do, and its settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from core.providers.base import Message
+
+AUDIO_REPLY = 1  # binary message kinds (docs/protocol.md)
+AUDIO_CUE = 2
+
+
+class Phase(StrEnum):
+    IDLE = "idle"
+    LISTENING = "listening"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Send this JSON event to the client."""
+
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EmitAudio:
+    turn: int
+    pcm: bytes
+    sample_rate: int
+    kind: int = AUDIO_REPLY
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    job: int
+    audio: bytes
+
+
+@dataclass(frozen=True)
+class DropTranscription:
+    """The result of this job will not be needed (cancel it if it has not started)."""
+
+    job: int
+
+
+@dataclass(frozen=True)
+class Generate:
+    turn: int
+    history: tuple[Message, ...]
+    text: str
+    avoid: str | None  # the previous reply, which must not be repeated word for word
+
+
+@dataclass(frozen=True)
+class Speak:
+    """Synthesize this sentence after the turn's earlier ones."""
+
+    turn: int
+    text: str
+
+
+@dataclass(frozen=True)
+class EndSpeech:
+    """No more sentences for this turn."""
+
+    turn: int
+
+
+@dataclass(frozen=True)
+class Cancel:
+    """Stop generating and synthesizing for this turn."""
+
+    turn: int
+
+
+@dataclass(frozen=True)
+class EndSegment:
+    """The turn is committed: speech from now on is a new segment for the segmenter."""
+
+
+Action = (Emit | EmitAudio | Transcribe | DropTranscription | Generate | Speak | EndSpeech | Cancel
+          | EndSegment)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    speculate_after_ms: int = 60  # the segmenter's pause event comes this long after speech
+    commit_after_ms: int = 450  # silence that ends a turn when the words give no hint
+    commit_done_ms: int = 200  # ... when they sound finished (question, full sentence)
+    commit_unfinished_ms: int = 1000  # ... when they trail off ("and", "um"); the longest wait
+    refractory_ms: int = 200  # speech starting this soon after the reply ends is its echo
+    false_interruption_ms: int = 2000  # a paused reply resumes if nothing real follows
+    dedup_window_ms: int = 14_000  # the same words again within this time are not answered
+    thinking_cue_ms: int = 800  # a short spoken cue when the answer is this late (0: off)
+    cue_audio: tuple[bytes, int] | None = None  # (PCM16, sample rate) of the cue
+    greeting_after_ms: int = 0  # greet when the person is silent this long at first (0: off)
+    greeting_text: str = "Hi, I'm Sam. What can I do for you?"
+    clarify_text: str = "Sorry, I didn't catch that. Could you say it again?"
+    empty_reply_text: str = "Sorry, I don't have an answer to that."
+    max_sentences: int = 3
+    history_messages: int = 12
+    playback_grace_ms: int = 500  # after the reply's length, assume it has been played

@@ -1,0 +1,496 @@
+"""The turn engine: every decision of a conversation, with no threads and no I/O.
+
+Inputs are facts stamped with a time in milliseconds on one clock: the segmenter's
+events, transcripts, pieces of reply text, synthesized audio, client messages, ticks.
+Outputs are actions, in order, for the session to carry out. Because nothing here
+waits, sleeps or reads a clock, tests drive it on a virtual timeline and assert exact
+timings (tests/timeline.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.endpointing import Finish, judge, normalized
+from core.engine_types import (
+    AUDIO_CUE,
+    AUDIO_REPLY,
+    Action,
+    Cancel,
+    DropTranscription,
+    Emit,
+    EmitAudio,
+    EndSegment,
+    EndSpeech,
+    EngineConfig,
+    Generate,
+    Phase,
+    Speak,
+    Transcribe,
+)
+from core.history import ConversationHistory
+from core.providers.base import Message
+from core.sentences import SentenceSplitter
+
+
+@dataclass
+class _Pause:
+    """Speech stopped; the turn is not committed yet."""
+
+    job: int
+    end_ms: int  # stream time of the end of speech (matches the segmenter's events)
+    speech_end_at: float  # engine time of the end of speech
+    deadline: float
+    transcript: str | None = None
+    failure: tuple[str, bool, str] | None = None  # message, retryable, provider
+
+
+@dataclass
+class _Turn:
+    number: int
+    committed_at: float
+    job: int | None  # transcription still awaited
+    user_text: str = ""
+    scripted: bool = False
+    splitter: SentenceSplitter = field(default_factory=SentenceSplitter)
+    sentences: list[str] = field(default_factory=list)
+    sentence_starts: list[float] = field(default_factory=list)  # audio offset of each sentence
+    audio: list[tuple[float, int, bytes, int]] = field(default_factory=list)  # offset, sentence, pcm, rate
+    audio_ms: float = 0.0
+    cue_ms: float = 0.0
+    first_audio_at: float | None = None
+    generating: bool = False
+    speech_ended: bool = False  # EndSpeech sent
+    synthesized: bool = False  # the TTS feed is drained
+    playback_reported: bool = False
+    reported: bool = False  # reply_done sent
+    paused_at: float | None = None
+    cue_sent: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str, now: float) -> None:
+        self.timings.setdefault(name, round(now - self.committed_at, 1))
+
+
+class TurnEngine:
+    def __init__(self, config: EngineConfig, now: float = 0.0) -> None:
+        self.config = config
+        self.phase = Phase.IDLE
+        self._history = ConversationHistory(config.history_messages)
+        self._last_turn = 0
+        self._turn: _Turn | None = None  # the turn that may still speak
+        self._paused: _Turn | None = None  # a reply stopped by a barge-in, maybe resumed
+        self._pause: _Pause | None = None
+        self._next_job = 0
+        self._in_speech = False
+        self._ignore_segment = False
+        self._committed_end_ms: int | None = None
+        self._listening_since = now
+        self._speaking_ended_at: float | None = None
+        self._last_user: tuple[str, float] | None = None
+        self._last_reply = ""
+
+    # ----- queries ------------------------------------------------------------------
+    def audio_allowed(self, turn: int) -> bool:
+        """May audio of ``turn`` reach the client now? (Checked again at send time.)"""
+        current = self._turn
+        return current is not None and current.number == turn and current.paused_at is None
+
+    @property
+    def history(self) -> tuple[Message, ...]:
+        return self._history.messages()
+
+    # ----- client control -----------------------------------------------------------
+    def start(self, now: float) -> list[Action]:
+        if self.phase is not Phase.IDLE:
+            return []
+        self._listening_since = now
+        return self._set_phase(Phase.LISTENING, None)
+
+    def stop(self, now: float) -> list[Action]:
+        actions = self._drop_pause()
+        for turn in (self._turn, self._paused):
+            if turn is not None:
+                actions += [Cancel(turn.number), Emit({"type": "clear", "turn": turn.number,
+                                                       "reason": "stopped"})]
+        self._turn = self._paused = None
+        self._in_speech = False
+        return actions + self._set_phase(Phase.IDLE, None)
+
+    def text(self, text: str, now: float) -> list[Action]:
+        """A typed message: answered like an utterance whose transcript is known."""
+        actions = self._drop_pause()
+        actions += self._open_turn(now, job=None)
+        return actions + self._answer(self._turn, text, now)  # type: ignore[arg-type]
+
+    def playback_done(self, turn: int, now: float) -> list[Action]:
+        current = self._turn
+        if current is None or current.number != turn:
+            return []
+        current.playback_reported = True
+        return self._maybe_finish(current, now)
+
+    # ----- segmenter events ---------------------------------------------------------
+    def speech_started(self, now: float) -> list[Action]:
+        self._in_speech = True
+        ended = self._speaking_ended_at
+        self._ignore_segment = ended is not None and now - ended < self.config.refractory_ms
+        if self._ignore_segment:
+            return []
+        actions = [Emit({"type": "speech_started"})]
+        return actions + self._user_talks_over(now)
+
+    def speech_paused(self, end_ms: int, audio: bytes, now: float) -> list[Action]:
+        if self._ignore_segment:
+            return []
+        actions = self._drop_pause()
+        job = self._new_job()
+        speech_end_at = now - self.config.speculate_after_ms
+        deadline = speech_end_at + self.config.commit_after_ms
+        self._pause = _Pause(job, end_ms, speech_end_at, deadline)
+        return [*actions, Transcribe(job, audio)]
+
+    def speech_resumed(self, now: float) -> list[Action]:
+        if self._ignore_segment:
+            return []
+        actions = self._drop_pause()
+        return actions + self._user_talks_over(now)
+
+    def utterance(self, end_ms: int, audio: bytes, now: float) -> list[Action]:
+        """The segmenter's longest wait is over: the turn is committed now at the latest."""
+        self._in_speech = False
+        if self._ignore_segment:
+            self._ignore_segment = False
+            return []
+        if end_ms == self._committed_end_ms:
+            return []  # already answered when the words sounded finished
+        pause = self._pause
+        if pause is not None and pause.end_ms == end_ms:
+            return self._commit(pause, now)
+        actions = self._drop_pause()
+        job = self._new_job()
+        self._pause = _Pause(job, end_ms, now, now)
+        return [*actions, Transcribe(job, audio), *self._commit(self._pause, now)]
+
+    def speech_discarded(self, now: float) -> list[Action]:
+        self._in_speech = False
+        if self._ignore_segment:
+            self._ignore_segment = False
+            return []
+        actions = [*self._drop_pause(), Emit({"type": "speech_discarded"})]
+        if self._paused is not None:
+            actions += self._resume(now)  # a cough or a click: carry on speaking
+        elif self.phase is Phase.LISTENING:
+            actions += self._set_phase(Phase.LISTENING, None)
+        return actions
+
+    # ----- worker results -----------------------------------------------------------
+    def transcript(self, job: int, text: str, now: float) -> list[Action]:
+        pause = self._pause
+        if pause is not None and pause.job == job:
+            pause.transcript = text
+            verdict = judge(text)
+            if verdict is Finish.DONE:
+                pause.deadline = min(pause.deadline, pause.speech_end_at + self.config.commit_done_ms)
+            elif verdict is Finish.UNFINISHED:
+                pause.deadline = pause.speech_end_at + self.config.commit_unfinished_ms
+            return self.tick(now)
+        turn = self._turn
+        if turn is not None and turn.job == job:
+            turn.job = None
+            turn.mark("stt_ms", now)
+            return self._answer(turn, text, now)
+        return []
+
+    def reply_piece(self, turn: int, text: str, now: float) -> list[Action]:
+        current = self._live(turn)
+        if current is None or not current.generating:
+            return []
+        current.mark("llm_first_token_ms", now)
+        return self._queue_sentences(current, current.splitter.feed(text), now)
+
+    def reply_finished(self, turn: int, now: float) -> list[Action]:
+        current = self._live(turn)
+        if current is None or not current.generating:
+            return []
+        actions = self._queue_sentences(current, current.splitter.flush(), now)
+        if not current.sentences:  # never silence: say so rather than nothing
+            actions += self._queue_sentences(current, [self.config.empty_reply_text], now)
+        return actions + self._end_speech(current)
+
+    def speech_audio(self, turn: int, sentence: int, pcm: bytes, sample_rate: int,
+                     now: float) -> list[Action]:
+        current = self._live(turn)
+        if current is None:
+            return []
+        offset = current.audio_ms
+        if len(current.sentence_starts) <= sentence:
+            current.sentence_starts.append(offset)
+        current.audio.append((offset, sentence, pcm, sample_rate))
+        current.audio_ms += len(pcm) / 2 / sample_rate * 1000.0
+        if current.paused_at is not None:
+            return []  # held until the interruption is judged
+        actions: list[Action] = []
+        if current.first_audio_at is None:
+            current.first_audio_at = now
+            current.mark("tts_first_audio_ms", now)
+            actions.append(Emit({"type": "reply_started", "turn": turn, "sample_rate": sample_rate}))
+            actions += self._set_phase(Phase.SPEAKING, turn)
+        return [*actions, EmitAudio(turn, pcm, sample_rate, AUDIO_REPLY)]
+
+    def speech_finished(self, turn: int, now: float) -> list[Action]:
+        current = self._live(turn)
+        if current is None:
+            return []
+        current.synthesized = True
+        current.mark("total_ms", now)
+        if current.paused_at is not None:
+            return []  # reported if the reply resumes
+        return self._report_done(current) + self._maybe_finish(current, now)
+
+    def _report_done(self, turn: _Turn) -> list[Action]:
+        turn.reported = True
+        spoken = " ".join(turn.sentences)
+        if not turn.scripted and turn.user_text:
+            self._history.add(Message("user", turn.user_text), Message("assistant", spoken))
+            self._last_reply = spoken
+        return [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
+                      "timings": dict(turn.timings)})]
+
+    def failed(self, turn: int | None, job: int | None, message: str, retryable: bool,
+               provider: str, now: float) -> list[Action]:
+        """A provider failed for this turn (or this transcription job)."""
+        if job is not None and self._pause is not None and self._pause.job == job:
+            self._pause.failure = (message, retryable, provider)  # reported at commit
+            return []
+        current = self._turn
+        if current is None or (turn is not None and current.number != turn) or (
+                job is not None and current.job != job):
+            return []
+        actions: list[Action] = [Cancel(current.number), Emit({
+            "type": "error", "code": "provider_failed", "turn": current.number,
+            "retryable": retryable, "provider": provider,
+            "message": "The assistant could not answer that; please try again.",
+        })]
+        self._turn = None
+        return actions + self._set_phase(Phase.LISTENING, None)
+
+    # ----- time -----------------------------------------------------------------------
+    def tick(self, now: float) -> list[Action]:
+        actions: list[Action] = []
+        pause = self._pause
+        if pause is not None and now >= pause.deadline:
+            actions += self._commit(pause, now)
+        turn = self._turn
+        if turn is not None:
+            actions += self._thinking_cue(turn, now)
+            actions += self._maybe_finish(turn, now)
+        paused = self._paused
+        if (paused is not None and not self._in_speech and self._pause is None
+                and paused.paused_at is not None
+                and now - paused.paused_at >= self.config.false_interruption_ms):
+            actions += self._resume(now)
+        if (self.config.greeting_after_ms and self._last_turn == 0 and self.phase is Phase.LISTENING
+                and not self._in_speech and now - self._listening_since >= self.config.greeting_after_ms):
+            actions += self._open_turn(now, job=None)
+            actions += self._scripted(self._turn, self.config.greeting_text, now)  # type: ignore[arg-type]
+        return actions
+
+    # ----- internals ----------------------------------------------------------------
+    def _new_job(self) -> int:
+        self._next_job += 1
+        return self._next_job
+
+    def _live(self, turn: int) -> _Turn | None:
+        current = self._turn
+        if current is not None and current.number == turn:
+            return current
+        return None
+
+    def _set_phase(self, phase: Phase, turn: int | None) -> list[Action]:
+        self.phase = phase
+        return [Emit({"type": "state", "state": phase.value, "turn": turn})]
+
+    def _drop_pause(self) -> list[Action]:
+        pause, self._pause = self._pause, None
+        return [DropTranscription(pause.job)] if pause is not None else []
+
+    def _user_talks_over(self, now: float) -> list[Action]:
+        """The person speaks while a reply is on its way or playing: hold it.
+
+        Whether this was a real interruption is known only later: a real utterance
+        replaces the reply, a cough or a click resumes it (``_answer``, ``_resume``).
+        """
+        turn = self._turn
+        if turn is None or turn.paused_at is not None:
+            return []
+        turn.paused_at = now
+        self._paused = turn
+        actions: list[Action] = []
+        if turn.first_audio_at is not None:  # stop the sound at once
+            actions.append(Emit({"type": "clear", "turn": turn.number, "reason": "barge_in"}))
+        return actions + self._set_phase(Phase.LISTENING, None)
+
+    def _commit(self, pause: _Pause, now: float) -> list[Action]:
+        self._pause = None
+        self._committed_end_ms = pause.end_ms
+        self._in_speech = False
+        actions: list[Action] = [
+            EndSegment(),
+            Emit({"type": "speech_stopped", "silence_ms": round(now - pause.speech_end_at)}),
+        ]
+        actions += self._open_turn(now, job=pause.job)
+        turn = self._turn
+        assert turn is not None
+        if pause.failure is not None:
+            message, retryable, provider = pause.failure
+            return actions + self.failed(turn.number, None, message, retryable, provider, now)
+        if pause.transcript is not None:
+            turn.job = None
+            turn.mark("stt_ms", now)
+            actions += self._answer(turn, pause.transcript, now)
+        return actions
+
+    def _open_turn(self, now: float, job: int | None) -> list[Action]:
+        actions: list[Action] = []
+        old = self._turn
+        if old is not None and old is not self._paused:
+            actions += [Cancel(old.number), Emit({"type": "clear", "turn": old.number,
+                                                   "reason": "superseded"})]
+        self._last_turn += 1
+        self._turn = _Turn(self._last_turn, committed_at=now, job=job)
+        return actions + self._set_phase(Phase.THINKING, self._last_turn)
+
+    def _answer(self, turn: _Turn, heard: str, now: float) -> list[Action]:
+        heard = heard.strip()
+        paused = self._paused
+        # A reply the person never heard was for words they were still adding to: the
+        # new turn answers all of them together.
+        unheard = paused is not None and paused.first_audio_at is None and not paused.scripted
+        text = f"{paused.user_text} {heard}".strip() if unheard and heard else heard  # type: ignore[union-attr]
+        actions: list[Action] = [Emit({"type": "transcript", "turn": turn.number, "text": text,
+                                       "final": True})]
+        if not heard:
+            if paused is not None:  # noise over the reply: carry on with it
+                self._turn = paused
+                return actions + self._resume(now)
+            return actions + self._scripted(turn, self.config.clarify_text, now)
+        key = normalized(text)
+        last = self._last_user
+        if last is not None and last[0] == key and now - last[1] < self.config.dedup_window_ms:
+            actions.append(Emit({"type": "ignored", "turn": turn.number, "reason": "repeated"}))
+            if paused is not None:
+                self._turn = paused
+                return actions + self._resume(now)
+            self._turn = None
+            return actions + self._set_phase(Phase.LISTENING, None)
+        if paused is not None:  # a real interruption: the old reply is over for good
+            actions.append(Cancel(paused.number))
+            if unheard:
+                actions.append(Emit({"type": "clear", "turn": paused.number, "reason": "superseded"}))
+            else:
+                self._record_cut(paused)
+            self._paused = None
+        self._last_user = (key, now)
+        turn.user_text = text
+        turn.generating = True
+        return [*actions, Generate(turn.number, self._history.messages(), text, self._last_reply or None)]
+
+    def _scripted(self, turn: _Turn, text: str, now: float) -> list[Action]:
+        turn.scripted = True
+        turn.generating = True
+        return self._queue_sentences(turn, [text], now) + self._end_speech(turn)
+
+    def _queue_sentences(self, turn: _Turn, sentences: list[str], now: float) -> list[Action]:
+        actions: list[Action] = []
+        for sentence in sentences:
+            if len(turn.sentences) >= self.config.max_sentences:
+                break
+            turn.mark("llm_first_sentence_ms", now)
+            turn.sentences.append(sentence)
+            actions += [Emit({"type": "reply_text", "turn": turn.number, "text": sentence}),
+                        Speak(turn.number, sentence)]
+        if turn.generating and len(turn.sentences) >= self.config.max_sentences:
+            actions += self._end_speech(turn)  # long enough for a spoken reply
+        return actions
+
+    def _end_speech(self, turn: _Turn) -> list[Action]:
+        if turn.speech_ended:
+            return []
+        turn.generating = False
+        turn.speech_ended = True
+        return [EndSpeech(turn.number)]
+
+    def _thinking_cue(self, turn: _Turn, now: float) -> list[Action]:
+        cue = self.config.cue_audio
+        if (cue is None or not self.config.thinking_cue_ms or turn.cue_sent or turn.scripted
+                or turn.first_audio_at is not None or turn.paused_at is not None
+                or now - turn.committed_at < self.config.thinking_cue_ms):
+            return []
+        turn.cue_sent = True
+        pcm, rate = cue
+        turn.cue_ms = len(pcm) / 2 / rate * 1000.0
+        return [Emit({"type": "thinking", "turn": turn.number}),
+                EmitAudio(turn.number, pcm, rate, AUDIO_CUE)]
+
+    def _maybe_finish(self, turn: _Turn, now: float) -> list[Action]:
+        """Back to listening once the reply has been synthesized and played."""
+        if not turn.synthesized or turn.paused_at is not None or self._turn is not turn:
+            return []
+        if turn.first_audio_at is not None and not turn.playback_reported:
+            expected_end = turn.first_audio_at + turn.cue_ms + turn.audio_ms + self.config.playback_grace_ms
+            if now < expected_end:
+                return []
+        self._turn = None
+        self._speaking_ended_at = now if turn.first_audio_at is not None else None
+        return self._set_phase(Phase.LISTENING, None)
+
+    def _resume(self, now: float) -> list[Action]:
+        """Play the interrupted reply again from the start of the sentence that was cut."""
+        turn, self._paused = self._paused, None
+        if turn is None or turn.paused_at is None:
+            return []
+        if self._turn is not None and self._turn is not turn:
+            self._turn = None  # the placeholder turn opened for the noise
+        self._turn = turn
+        if turn.first_audio_at is None:  # nothing was heard yet: just let it go on
+            turn.paused_at = None
+            actions: list[Action] = self._set_phase(Phase.THINKING, turn.number)
+            held = list(turn.audio)
+            turn.audio, turn.audio_ms, turn.sentence_starts = [], 0.0, []
+            for _offset, sentence, pcm, rate in held:
+                actions += self.speech_audio(turn.number, sentence, pcm, rate, now)
+            if turn.synthesized and not turn.reported:
+                actions += self._report_done(turn)
+            return actions + self._maybe_finish(turn, now)
+        first = turn.first_audio_at
+        heard_ms = max(0.0, turn.paused_at - first - turn.cue_ms)
+        sentence = 0
+        for index, start in enumerate(turn.sentence_starts):
+            if start <= heard_ms:
+                sentence = index
+        from_ms = turn.sentence_starts[sentence] if turn.sentence_starts else 0.0
+        turn.paused_at = None
+        turn.cue_ms = 0.0
+        turn.first_audio_at = now - from_ms
+        turn.playback_reported = False
+        actions = [Emit({"type": "resume", "turn": turn.number, "from_ms": round(from_ms)}),
+                   *self._set_phase(Phase.SPEAKING, turn.number)]
+        for offset, _sentence, pcm, rate in turn.audio:
+            if offset >= from_ms:
+                actions.append(EmitAudio(turn.number, pcm, rate, AUDIO_REPLY))
+        if turn.synthesized and not turn.reported:
+            actions += self._report_done(turn)
+        return actions + self._maybe_finish(turn, now)
+
+    def _record_cut(self, turn: _Turn) -> None:
+        """What the person heard of an interrupted reply goes into the history, marked."""
+        if turn.scripted or not turn.user_text or turn.synthesized:
+            return  # a finished reply is already in the history
+        first = turn.first_audio_at or 0.0
+        heard_ms = (turn.paused_at or first) - first - turn.cue_ms
+        heard = [s for i, s in enumerate(turn.sentences)
+                 if i < len(turn.sentence_starts) and turn.sentence_starts[i] <= heard_ms]
+        if heard:
+            self._history.add(Message("user", turn.user_text),
+                              Message("assistant", " ".join(heard) + " …"))
