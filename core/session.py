@@ -187,6 +187,8 @@ class Session:
             for vad_frame in self._buffer.pop_frames():
                 for seg_event in self._segmenter.process(vad_frame):
                     self._apply(self._segment(seg_event, self._now()))
+                if self._segmenter.last_frame_voiced:
+                    self._apply(self._engine.voice_activity(self._now()))
             self._apply(self._engine.tick(self._now()))
 
     def tick(self) -> None:

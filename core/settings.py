@@ -111,6 +111,10 @@ class Settings:
         default=200,
         metadata={"doc": "Silence that ends a turn once the words sound finished."},
     )
+    turn_min_reply_gap_ms: int = field(
+        default=650,
+        metadata={"doc": "The reply starts no sooner after the speech (a breath is not an end)."},
+    )
     refractory_ms: int = field(
         default=200, metadata={"doc": "Speech this soon after a reply ends is taken as its echo."}
     )

@@ -32,6 +32,8 @@ from core.history import ConversationHistory
 from core.providers.base import Message
 from core.sentences import SentenceSplitter
 
+VOICE_HOLD_MS = 120  # long enough for the segmenter to confirm speech (3 frames)
+
 
 @dataclass
 class _Pause:
@@ -65,6 +67,7 @@ class _Turn:
     playback_reported: bool = False
     reported: bool = False  # reply_done sent
     paused_at: float | None = None
+    speak_not_before: float = 0.0  # a pause that might be mid-sentence: don't answer into it
     cue_sent: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -131,6 +134,14 @@ class TurnEngine:
         return self._maybe_finish(current, now)
 
     # ----- segmenter events ---------------------------------------------------------
+    def voice_activity(self, now: float) -> list[Action]:
+        """A single voiced frame: maybe the start of more words. A reply that is being
+        held back waits a little longer, until the segmenter can tell."""
+        turn = self._turn
+        if turn is not None and turn.first_audio_at is None and turn.speak_not_before:
+            turn.speak_not_before = max(turn.speak_not_before, now + VOICE_HOLD_MS)
+        return []
+
     def speech_started(self, now: float) -> list[Action]:
         self._in_speech = True
         ended = self._speaking_ended_at
@@ -228,8 +239,8 @@ class TurnEngine:
             current.sentence_starts.append(offset)
         current.audio.append((offset, sentence, pcm, sample_rate))
         current.audio_ms += len(pcm) / 2 / sample_rate * 1000.0
-        if current.paused_at is not None:
-            return []  # held until the interruption is judged
+        if current.paused_at is not None or now < current.speak_not_before:
+            return []  # held until the interruption is judged, or until it is due
         actions: list[Action] = []
         if current.first_audio_at is None:
             current.first_audio_at = now
@@ -244,8 +255,8 @@ class TurnEngine:
             return []
         current.synthesized = True
         current.mark("total_ms", now)
-        if current.paused_at is not None:
-            return []  # reported if the reply resumes
+        if current.paused_at is not None or (current.audio and current.first_audio_at is None):
+            return []  # reported once the held audio goes out
         return self._report_done(current) + self._maybe_finish(current, now)
 
     def _report_done(self, turn: _Turn) -> list[Action]:
@@ -283,6 +294,9 @@ class TurnEngine:
             actions += self._commit(pause, now)
         turn = self._turn
         if turn is not None:
+            if (turn.first_audio_at is None and turn.audio and turn.paused_at is None
+                    and now >= turn.speak_not_before):
+                actions += self._release_held(turn, now)
             actions += self._thinking_cue(turn, now)
             actions += self._maybe_finish(turn, now)
         paused = self._paused
@@ -345,6 +359,9 @@ class TurnEngine:
         if pause.failure is not None:
             message, retryable, provider = pause.failure
             return actions + self.failed(turn.number, None, message, retryable, provider, now)
+        # A sentence can stop for a breath: "Tell me about the weather. ... in Paris", or
+        # "Can you remind me? ... to call my mother". Its answer is ready early but waits.
+        turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
         if pause.transcript is not None:
             turn.job = None
             turn.mark("stt_ms", now)
@@ -437,6 +454,8 @@ class TurnEngine:
         """Back to listening once the reply has been synthesized and played."""
         if not turn.synthesized or turn.paused_at is not None or self._turn is not turn:
             return []
+        if turn.first_audio_at is None and turn.audio:
+            return []  # audio is being held back: not finished
         if turn.first_audio_at is not None and not turn.playback_reported:
             expected_end = turn.first_audio_at + turn.cue_ms + turn.audio_ms + self.config.playback_grace_ms
             if now < expected_end:
@@ -455,14 +474,7 @@ class TurnEngine:
         self._turn = turn
         if turn.first_audio_at is None:  # nothing was heard yet: just let it go on
             turn.paused_at = None
-            actions: list[Action] = self._set_phase(Phase.THINKING, turn.number)
-            held = list(turn.audio)
-            turn.audio, turn.audio_ms, turn.sentence_starts = [], 0.0, []
-            for _offset, sentence, pcm, rate in held:
-                actions += self.speech_audio(turn.number, sentence, pcm, rate, now)
-            if turn.synthesized and not turn.reported:
-                actions += self._report_done(turn)
-            return actions + self._maybe_finish(turn, now)
+            return self._set_phase(Phase.THINKING, turn.number) + self._release_held(turn, now)
         first = turn.first_audio_at
         heard_ms = max(0.0, turn.paused_at - first - turn.cue_ms)
         sentence = 0
@@ -480,6 +492,17 @@ class TurnEngine:
             if offset >= from_ms:
                 actions.append(EmitAudio(turn.number, pcm, rate, AUDIO_REPLY))
         if turn.synthesized and not turn.reported:
+            actions += self._report_done(turn)
+        return actions + self._maybe_finish(turn, now)
+
+    def _release_held(self, turn: _Turn, now: float) -> list[Action]:
+        """Send audio that was kept back (the turn was paused or not due yet)."""
+        actions: list[Action] = []
+        held = list(turn.audio)
+        turn.audio, turn.audio_ms, turn.sentence_starts = [], 0.0, []
+        for _offset, sentence, pcm, rate in held:
+            actions += self.speech_audio(turn.number, sentence, pcm, rate, now)
+        if turn.synthesized and not turn.reported and turn.first_audio_at is not None:
             actions += self._report_done(turn)
         return actions + self._maybe_finish(turn, now)
 

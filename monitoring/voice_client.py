@@ -84,6 +84,8 @@ class VoiceClient:
         self.audio_after_clear = 0  # reply audio of a turn that arrived after its clear
         self._pending_stop_at: float | None = None
         self._last_voiced_sent_at: float | None = None
+        self.stream_first_voiced_at: float | None = None  # of the latest stream() call
+        self.stream_last_voiced_at: float | None = None
         self._closed = False
         self.close_code: int | None = None
         self.read_error: str | None = None
@@ -170,6 +172,7 @@ class VoiceClient:
         rng = rng or np.random.default_rng(0)
         started = time.monotonic()
         index = 0
+        self.stream_first_voiced_at = self.stream_last_voiced_at = None
         while True:
             due = started + index * FRAME_MS / 1000.0
             delay = due - time.monotonic()
@@ -182,9 +185,13 @@ class VoiceClient:
                     return
                 frame = quiet_frame(rng)
             self._ws.send_binary(frame)
-            if is_voiced(frame):
+            if index < len(frames) and is_voiced(frame):
+                sent_at = time.monotonic()
                 with self._lock:
-                    self._last_voiced_sent_at = time.monotonic()
+                    self._last_voiced_sent_at = sent_at
+                    self.stream_last_voiced_at = sent_at
+                    if self.stream_first_voiced_at is None:
+                        self.stream_first_voiced_at = sent_at
             index += 1
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
@@ -200,6 +207,20 @@ class VoiceClient:
         with self._lock:
             states = [e["state"] for e in self.events if e["type"] == "state"]
             return states[-1] if states else None
+
+    def first_audio_since(self, since: float) -> float | None:
+        """When the first reply audio (of any turn) arrived after ``since``."""
+        with self._lock:
+            times = [t.first_audio_at for t in self.turns.values()
+                     if t.first_audio_at is not None and t.first_audio_at > since]
+            return min(times, default=None)
+
+    def event_time(self, kind: str, **fields: Any) -> float | None:
+        with self._lock:
+            for e in self.events:
+                if e["type"] == kind and all(e.get(k) == v for k, v in fields.items()):
+                    return e["_t"]
+            return None
 
     def latest_turn(self) -> int:
         with self._lock:

@@ -123,6 +123,8 @@ class Timeline:
             frame = pcm[index * FRAME_BYTES : (index + 1) * FRAME_BYTES]
             for event in self.segmenter.process(frame):
                 self._on_segment(event)
+            if self.segmenter.last_frame_voiced:
+                self._execute(self.engine.voice_activity(self.now))
             self._execute(self.engine.tick(self.now))
         self._advance(end_ms)
         return self

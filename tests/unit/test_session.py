@@ -39,6 +39,8 @@ def test_an_utterance_gets_transcript_reply_text_and_audio_in_order(make_harness
     h = make_harness(stt=FakeSTT("What is the capital of France?"))
     start(h)
     speak(h, [("silence", 300), ("speech", 900), ("silence", 600)])
+    h.sent.wait_event("reply_text", turn=1)
+    speak(h, [("silence", 600)])  # past the breath gap: the held audio goes out
     done = h.sent.wait_event("reply_done", turn=1)
     assert done["text"] == "Paris is the capital. It is lovely."
     kinds = h.sent.summary()

@@ -15,11 +15,13 @@ def test_a_finished_question_is_answered_as_soon_as_its_transcript_is_known() ->
     # 250 ms later and sounds finished, so the turn is committed at once.
     assert t.first("speech_stopped").at == 2320
     assert t.first("transcript", turn=1).event["text"] == "What is the capital of France?"
-    # The first sentence, "Paris is the capital.", is whole with the 4th token.
+    # The first sentence, "Paris is the capital.", is whole with the 4th token; its
+    # audio is ready at 2575 and waits for the breath gap (650 ms after the speech),
+    # going out on the next 30 ms frame.
     assert t.first("reply_text", turn=1).at == 2320 + 100 + 3 * 25
     first_audio = t.audio(turn=1)[0].at
-    assert first_audio == 2320 + 100 + 3 * 25 + 80
-    assert first_audio - 2010 == 565  # voice to voice
+    assert first_audio == 2670
+    assert first_audio - 2010 == 660  # voice to voice
     # Back to listening once the second of audio has been played.
     assert t.states() == ["listening", "thinking", "speaking", "listening"]
     assert t.events("state")[-1].at == first_audio + 1000
@@ -162,3 +164,22 @@ def test_words_added_before_the_answer_is_heard_are_answered_together() -> None:
     assert t.first("transcript", turn=turn).event["text"] == "What is the capital of France? And of Spain?"
     assert t.first("clear", turn=1).event["reason"] == "superseded"
     assert not t.audio(turn=1)
+
+
+def test_a_statement_is_not_answered_into_a_breath_pause() -> None:
+    fast = Delays(stt_ms=150, llm_first_token_ms=50, llm_token_ms=10, tts_ms=40)
+    t = Timeline(delays=fast, llm=FakeLLM("Sure. Here it is."))
+    t.say(0.51, 1.5, "Tell me about the weather.").say(2.1, 2.8, "in Paris tomorrow.").run(7.0)
+    assert not t.audio(turn=1)  # ready early, but held back: the pause was a breath
+    dones = t.events("reply_done")
+    assert len(dones) == 1
+    turn = dones[0].event["turn"]
+    assert t.first("transcript", turn=turn).event["text"] == "Tell me about the weather. in Paris tomorrow."
+
+
+def test_a_statement_is_answered_after_the_minimum_gap() -> None:
+    fast = Delays(stt_ms=150, llm_first_token_ms=50, llm_token_ms=10, tts_ms=40)
+    t = Timeline(config=EngineConfig(min_reply_gap_ms=650), delays=fast, llm=FakeLLM("Sure. Here."))
+    t.say(0.51, 1.5, "Tell me about the weather.").run(5.0)
+    first_audio = t.audio(turn=1)[0].at
+    assert 1500 + 650 <= first_audio < 1500 + 650 + 30  # released on the next tick
