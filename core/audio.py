@@ -12,18 +12,9 @@ def ms_to_bytes(ms: int, sample_rate: int = INPUT_SAMPLE_RATE) -> int:
     return sample_rate * ms // 1000 * SAMPLE_BYTES
 
 
-def bytes_to_ms(n_bytes: int, sample_rate: int = INPUT_SAMPLE_RATE) -> float:
-    return n_bytes / SAMPLE_BYTES / sample_rate * 1000.0
-
-
 def pcm16_to_float32(pcm: bytes) -> np.ndarray:
     """PCM16 little-endian bytes to float32 samples in [-1, 1)."""
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-
-
-def float32_to_pcm16(samples: np.ndarray) -> bytes:
-    clipped = np.clip(samples, -1.0, 1.0)
-    return (clipped * 32767.0).astype("<i2").tobytes()
 
 
 def resample_pcm16(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:

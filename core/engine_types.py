@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from core.protocol import AUDIO_KIND_CUE, AUDIO_KIND_REPLY
 from core.providers.base import Message
 
-AUDIO_REPLY = 1  # binary message kinds (docs/protocol.md)
-AUDIO_CUE = 2
+# The binary message kinds of the protocol, under the names the engine uses.
+AUDIO_REPLY = AUDIO_KIND_REPLY
+AUDIO_CUE = AUDIO_KIND_CUE
 
 
 class Phase(StrEnum):

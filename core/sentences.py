@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 
 # A sentence ends at . ! or ? followed by white space; abbreviations are rare in
 # short spoken replies, and a few common ones are kept from ending a sentence.
@@ -63,9 +62,3 @@ class SentenceSplitter:
         self._buffer = ""
         return [rest] if rest else []
 
-
-def split_stream(pieces: Iterable[str]) -> Iterator[str]:
-    splitter = SentenceSplitter()
-    for piece in pieces:
-        yield from splitter.feed(piece)
-    yield from splitter.flush()

@@ -28,15 +28,9 @@ class SpeechDetector:
         self._vad = webrtcvad.Vad(aggressiveness)
         # Start low: speech in the very first frames must not become the floor.
         self._floor = ABSOLUTE_FLOOR
-        self.last_rms = 0.0
-
-    @property
-    def noise_floor(self) -> float:
-        return self._floor
 
     def __call__(self, frame: bytes) -> bool:
         rms = frame_rms(frame)
-        self.last_rms = rms
         if rms < self._floor:
             # Minimum tracking: follow quiet frames down at once, but not below the
             # absolute floor, or room noise after digital silence would count as speech.
