@@ -95,6 +95,7 @@ class EngineConfig:
     commit_done_ms: int = 200  # ... when they sound finished (question, full sentence)
     commit_unfinished_ms: int = 1000  # ... when they trail off ("and", "um"); the longest wait
     min_reply_gap_ms: int = 650  # the reply starts no sooner after the speech ends
+    speculative_reply: bool = True  # generate while the end-of-turn silence is confirmed
     refractory_ms: int = 200  # speech starting this soon after the reply ends is its echo
     false_interruption_ms: int = 2000  # a paused reply resumes if nothing real follows
     dedup_window_ms: int = 14_000  # the same words again within this time are not answered

@@ -27,6 +27,7 @@ def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineCon
         commit_done_ms=s.turn_commit_done_ms,
         commit_unfinished_ms=s.vad_end_silence_ms,
         min_reply_gap_ms=s.turn_min_reply_gap_ms,
+        speculative_reply=s.turn_speculative_reply,
         refractory_ms=s.refractory_ms,
         false_interruption_ms=s.false_interruption_ms,
         dedup_window_ms=s.dedup_window_ms,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.audio import ms_to_bytes
-from core.vad import SpeechDetector
+from core.vad import FrameVoice, SpeechDetector
 
 FRAME_MS = 30
 FRAME_BYTES = ms_to_bytes(FRAME_MS)
@@ -35,6 +35,7 @@ class SegmenterConfig:
     aggressiveness: int = 2
     speculate_after_ms: int = 60  # 0 turns speculation off
     discard_after_ms: int = 300  # silence that ends a stretch too short to be an utterance
+    neural: bool = False  # confirm speech with the Silero model (see core.vad)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ class SpeechDiscarded:
 
 
 SegmentEvent = SpeechStarted | SpeechPaused | SpeechResumed | Utterance | SpeechDiscarded
-VoiceDetector = Callable[[bytes], bool]
+VoiceDetector = Callable[[bytes], FrameVoice]
 
 
 class Segmenter:
     def __init__(self, config: SegmenterConfig, detector: VoiceDetector | None = None) -> None:
         self.config = config
-        self._detect = detector or SpeechDetector(config.aggressiveness)
+        self._detect = detector or SpeechDetector(config.aggressiveness, config.neural)
         self._pre_roll_frames = config.pre_roll_ms // FRAME_MS
         self._hangover_frames = config.hangover_ms // FRAME_MS
         self._end_silence_frames = max(1, -(-config.end_silence_ms // FRAME_MS))
@@ -123,13 +124,15 @@ class Segmenter:
     def process(self, frame: bytes) -> list[SegmentEvent]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        voiced = self._detect(frame)
-        self.last_frame_voiced = voiced
+        voice = self._detect(frame)
+        # Any voice-like sound may be the start of words (and holds a reply back); only
+        # confirmed speech keeps an utterance going, so a breath does not delay its end.
+        self.last_frame_voiced = voice.sound
         index = self._index
         self._index += 1
         if self._in_speech:
-            return self._continue_speech(frame, voiced, index)
-        return self._listen_for_start(frame, voiced, index)
+            return self._continue_speech(frame, voice.speech, index)
+        return self._listen_for_start(frame, voice.sound, index)
 
     def _listen_for_start(self, frame: bytes, voiced: bool, index: int) -> list[SegmentEvent]:
         self._recent.append((frame, voiced))

@@ -73,6 +73,7 @@ def segmenter_config(s: Settings) -> SegmenterConfig:
         max_utterance_ms=s.vad_max_utterance_ms,
         aggressiveness=s.vad_aggressiveness,
         speculate_after_ms=s.vad_speculate_after_ms,
+        neural=s.vad_neural,
     )
 
 

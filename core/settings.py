@@ -93,6 +93,11 @@ class Settings:
     vad_aggressiveness: int = field(
         default=2, metadata={"doc": "webrtcvad mode, 0 (lenient) to 3 (strict)."}
     )
+    vad_neural: bool = field(
+        default=True,
+        metadata={"doc": "Confirm speech with the Silero model shipped in faster-whisper "
+                         "(breaths and clicks do not keep a turn open)."},
+    )
     vad_start_frames: int = field(
         default=3, metadata={"doc": "Voiced 30 ms frames (in the start window) that start speech."}
     )
@@ -114,6 +119,11 @@ class Settings:
     turn_min_reply_gap_ms: int = field(
         default=650,
         metadata={"doc": "The reply starts no sooner after the speech (a breath is not an end)."},
+    )
+    turn_speculative_reply: bool = field(
+        default=True,
+        metadata={"doc": "Generate the answer while the end-of-turn silence is still being "
+                         "confirmed (dropped if the person goes on; costs tokens with a paid API)."},
     )
     refractory_ms: int = field(
         default=200, metadata={"doc": "Speech this soon after a reply ends is taken as its echo."}
@@ -251,7 +261,10 @@ def settings_table() -> list[tuple[str, str, str]]:
     """(variable, default, description) for every setting; the README is made from it."""
     rows = []
     for f in fields(Settings):
-        default = "(empty)" if f.default == "" else str(f.default)
+        if isinstance(f.default, bool):
+            default = "on" if f.default else "off"
+        else:
+            default = "(empty)" if f.default == "" else str(f.default)
         rows.append((PREFIX + f.name.upper(), default, f.metadata.get("doc", "")))
     return rows
 

@@ -9,8 +9,6 @@ timings (tests/timeline.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from core.endpointing import Finish, judge, normalized
 from core.engine_types import (
     AUDIO_CUE,
@@ -30,49 +28,9 @@ from core.engine_types import (
 )
 from core.history import ConversationHistory
 from core.providers.base import Message
-from core.sentences import SentenceSplitter
+from core.reply_turn import PendingEnd, ReplyTurn
 
 VOICE_HOLD_MS = 120  # long enough for the segmenter to confirm speech (3 frames)
-
-
-@dataclass
-class _Pause:
-    """Speech stopped; the turn is not committed yet."""
-
-    job: int
-    end_ms: int  # stream time of the end of speech (matches the segmenter's events)
-    speech_end_at: float  # engine time of the end of speech
-    deadline: float
-    transcript: str | None = None
-    failure: tuple[str, bool, str] | None = None  # message, retryable, provider
-
-
-@dataclass
-class _Turn:
-    number: int
-    committed_at: float
-    job: int | None  # transcription still awaited
-    user_text: str = ""
-    scripted: bool = False
-    splitter: SentenceSplitter = field(default_factory=SentenceSplitter)
-    sentences: list[str] = field(default_factory=list)
-    sentence_starts: list[float] = field(default_factory=list)  # audio offset of each sentence
-    audio: list[tuple[float, int, bytes, int]] = field(default_factory=list)  # offset, sentence, pcm, rate
-    audio_ms: float = 0.0
-    cue_ms: float = 0.0
-    first_audio_at: float | None = None
-    generating: bool = False
-    speech_ended: bool = False  # EndSpeech sent
-    synthesized: bool = False  # the TTS feed is drained
-    playback_reported: bool = False
-    reported: bool = False  # reply_done sent
-    paused_at: float | None = None
-    speak_not_before: float = 0.0  # a pause that might be mid-sentence: don't answer into it
-    cue_sent: bool = False
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def mark(self, name: str, now: float) -> None:
-        self.timings.setdefault(name, round(now - self.committed_at, 1))
 
 
 class TurnEngine:
@@ -81,9 +39,9 @@ class TurnEngine:
         self.phase = Phase.IDLE
         self._history = ConversationHistory(config.history_messages)
         self._last_turn = 0
-        self._turn: _Turn | None = None  # the turn that may still speak
-        self._paused: _Turn | None = None  # a reply stopped by a barge-in, maybe resumed
-        self._pause: _Pause | None = None
+        self._turn: ReplyTurn | None = None  # the committed turn that may still speak
+        self._paused: ReplyTurn | None = None  # a reply stopped by a barge-in, maybe resumed
+        self._pause: PendingEnd | None = None
         self._next_job = 0
         self._in_speech = False
         self._ignore_segment = False
@@ -123,7 +81,7 @@ class TurnEngine:
     def text(self, text: str, now: float) -> list[Action]:
         """A typed message: answered like an utterance whose transcript is known."""
         actions = self._drop_pause()
-        actions += self._open_turn(now, job=None)
+        actions += self._open_turn(now, job=None, base_at=now)
         return actions + self._answer(self._turn, text, now)  # type: ignore[arg-type]
 
     def playback_done(self, turn: int, now: float) -> list[Action]:
@@ -137,9 +95,10 @@ class TurnEngine:
     def voice_activity(self, now: float) -> list[Action]:
         """A single voiced frame: maybe the start of more words. A reply that is being
         held back waits a little longer, until the segmenter can tell."""
-        turn = self._turn
-        if turn is not None and turn.first_audio_at is None and turn.speak_not_before:
-            turn.speak_not_before = max(turn.speak_not_before, now + VOICE_HOLD_MS)
+        pending = self._pause.speculative if self._pause is not None else None
+        for turn in (self._turn, pending):
+            if turn is not None and turn.first_audio_at is None and turn.speak_not_before:
+                turn.speak_not_before = max(turn.speak_not_before, now + VOICE_HOLD_MS)
         return []
 
     def speech_started(self, now: float) -> list[Action]:
@@ -158,7 +117,7 @@ class TurnEngine:
         job = self._new_job()
         speech_end_at = now - self.config.speculate_after_ms
         deadline = speech_end_at + self.config.commit_after_ms
-        self._pause = _Pause(job, end_ms, speech_end_at, deadline)
+        self._pause = PendingEnd(job, end_ms, speech_end_at, deadline)
         return [*actions, Transcribe(job, audio)]
 
     def speech_resumed(self, now: float) -> list[Action]:
@@ -180,7 +139,7 @@ class TurnEngine:
             return self._commit(pause, now)
         actions = self._drop_pause()
         job = self._new_job()
-        self._pause = _Pause(job, end_ms, now, now)
+        self._pause = PendingEnd(job, end_ms, now, now)
         return [*actions, Transcribe(job, audio), *self._commit(self._pause, now)]
 
     def speech_discarded(self, now: float) -> list[Action]:
@@ -199,17 +158,20 @@ class TurnEngine:
     def transcript(self, job: int, text: str, now: float) -> list[Action]:
         pause = self._pause
         if pause is not None and pause.job == job:
-            pause.transcript = text
-            verdict = judge(text)
-            if verdict is Finish.DONE:
+            pause.transcript, pause.transcript_at = text, now
+            pause.verdict = judge(text)
+            if pause.verdict is Finish.DONE:
                 pause.deadline = min(pause.deadline, pause.speech_end_at + self.config.commit_done_ms)
-            elif verdict is Finish.UNFINISHED:
+            elif pause.verdict is Finish.UNFINISHED:
                 pause.deadline = pause.speech_end_at + self.config.commit_unfinished_ms
-            return self.tick(now)
+            actions = self.tick(now)
+            if self._pause is pause:  # not committed yet: get the answer ready meanwhile
+                actions += self._speculate(pause, now)
+            return actions
         turn = self._turn
         if turn is not None and turn.job == job:
             turn.job = None
-            turn.mark("stt_ms", now)
+            turn.mark("transcript_ms", now)
             return self._answer(turn, text, now)
         return []
 
@@ -234,13 +196,9 @@ class TurnEngine:
         current = self._live(turn)
         if current is None:
             return []
-        offset = current.audio_ms
-        if len(current.sentence_starts) <= sentence:
-            current.sentence_starts.append(offset)
-        current.audio.append((offset, sentence, pcm, sample_rate))
-        current.audio_ms += len(pcm) / 2 / sample_rate * 1000.0
-        if current.paused_at is not None or now < current.speak_not_before:
-            return []  # held until the interruption is judged, or until it is due
+        current.audio.add(sentence, pcm, sample_rate)
+        if not self._due(current, now):
+            return []  # held until the interruption is judged, the turn is committed, or it is due
         actions: list[Action] = []
         if current.first_audio_at is None:
             current.first_audio_at = now
@@ -255,25 +213,21 @@ class TurnEngine:
             return []
         current.synthesized = True
         current.mark("total_ms", now)
-        if current.paused_at is not None or (current.audio and current.first_audio_at is None):
+        if current.paused_at is not None or not current.committed or current.held:
             return []  # reported once the held audio goes out
         return self._report_done(current) + self._maybe_finish(current, now)
-
-    def _report_done(self, turn: _Turn) -> list[Action]:
-        turn.reported = True
-        spoken = " ".join(turn.sentences)
-        if not turn.scripted and turn.user_text:
-            self._history.add(Message("user", turn.user_text), Message("assistant", spoken))
-            self._last_reply = spoken
-        return [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
-                      "timings": dict(turn.timings)})]
 
     def failed(self, turn: int | None, job: int | None, message: str, retryable: bool,
                provider: str, now: float) -> list[Action]:
         """A provider failed for this turn (or this transcription job)."""
-        if job is not None and self._pause is not None and self._pause.job == job:
-            self._pause.failure = (message, retryable, provider)  # reported at commit
+        pause = self._pause
+        if job is not None and pause is not None and pause.job == job:
+            pause.failure = (message, retryable, provider)  # reported at commit
             return []
+        speculative = pause.speculative if pause is not None else None
+        if speculative is not None and turn == speculative.number:
+            pause.speculative = None  # type: ignore[union-attr]
+            return [Cancel(turn)]  # generated again (a retry) if the turn is committed
         current = self._turn
         if current is None or (turn is not None and current.number != turn) or (
                 job is not None and current.job != job):
@@ -294,9 +248,7 @@ class TurnEngine:
             actions += self._commit(pause, now)
         turn = self._turn
         if turn is not None:
-            if (turn.first_audio_at is None and turn.audio and turn.paused_at is None
-                    and now >= turn.speak_not_before):
-                actions += self._release_held(turn, now)
+            actions += self._release_if_due(turn, now)
             actions += self._thinking_cue(turn, now)
             actions += self._maybe_finish(turn, now)
         paused = self._paused
@@ -306,29 +258,230 @@ class TurnEngine:
             actions += self._resume(now)
         if (self.config.greeting_after_ms and self._last_turn == 0 and self.phase is Phase.LISTENING
                 and not self._in_speech and now - self._listening_since >= self.config.greeting_after_ms):
-            actions += self._open_turn(now, job=None)
+            actions += self._open_turn(now, job=None, base_at=now)
             actions += self._scripted(self._turn, self.config.greeting_text, now)  # type: ignore[arg-type]
         return actions
 
-    # ----- internals ----------------------------------------------------------------
+    # ----- internals: bookkeeping -------------------------------------------------------
     def _new_job(self) -> int:
         self._next_job += 1
         return self._next_job
 
-    def _live(self, turn: int) -> _Turn | None:
+    def _live(self, turn: int) -> ReplyTurn | None:
+        """The committed or speculative turn with this number, if it may still go on."""
         current = self._turn
         if current is not None and current.number == turn:
             return current
+        speculative = self._pause.speculative if self._pause is not None else None
+        if speculative is not None and speculative.number == turn:
+            return speculative
         return None
+
+    def _due(self, turn: ReplyTurn, now: float) -> bool:
+        return turn.committed and turn.paused_at is None and now >= turn.speak_not_before
 
     def _set_phase(self, phase: Phase, turn: int | None) -> list[Action]:
         self.phase = phase
         return [Emit({"type": "state", "state": phase.value, "turn": turn})]
 
     def _drop_pause(self) -> list[Action]:
+        """The person went on talking: forget the pending end and any answer made for it."""
         pause, self._pause = self._pause, None
-        return [DropTranscription(pause.job)] if pause is not None else []
+        if pause is None:
+            return []
+        actions: list[Action] = [DropTranscription(pause.job)]
+        if pause.speculative is not None:
+            actions.append(Cancel(pause.speculative.number))
+        return actions
 
+    def _is_repeat(self, key: str, now: float) -> bool:
+        last = self._last_user
+        return last is not None and last[0] == key and now - last[1] < self.config.dedup_window_ms
+
+    # ----- internals: the end of a turn -----------------------------------------------
+    def _speculate(self, pause: PendingEnd, now: float) -> list[Action]:
+        """Generate the answer while the end-of-turn silence is still being confirmed.
+
+        Only from plain listening (no reply on its way or paused, whose fate would be
+        decided by this turn), and not when the words trail off: then the person goes
+        on more often than not, and the work would be wasted on two busy cores.
+        """
+        text = (pause.transcript or "").strip()
+        if (not self.config.speculative_reply or pause.speculative is not None or not text
+                or self._turn is not None or self._paused is not None
+                or pause.verdict is Finish.UNFINISHED or self._is_repeat(normalized(text), now)):
+            return []
+        self._last_turn += 1
+        turn = ReplyTurn(self._last_turn, base_at=pause.speech_end_at, committed_at=now,
+                         job=None, committed=False)
+        turn.timings["transcript_ms"] = round(now - pause.speech_end_at, 1)
+        turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
+        pause.speculative = turn
+        return self._start_reply(turn, text)
+
+    def _commit(self, pause: PendingEnd, now: float) -> list[Action]:
+        self._pause = None
+        self._committed_end_ms = pause.end_ms
+        self._in_speech = False
+        actions: list[Action] = [
+            EndSegment(),
+            Emit({"type": "speech_stopped", "silence_ms": round(now - pause.speech_end_at)}),
+        ]
+        if pause.speculative is not None:
+            return actions + self._adopt(pause.speculative, pause, now)
+        actions += self._open_turn(now, job=pause.job, base_at=pause.speech_end_at)
+        turn = self._turn
+        assert turn is not None
+        turn.timings["endpoint_ms"] = round(now - pause.speech_end_at, 1)
+        if pause.failure is not None:
+            message, retryable, provider = pause.failure
+            return actions + self.failed(turn.number, None, message, retryable, provider, now)
+        # A sentence can stop for a breath: "Tell me about the weather. ... in Paris", or
+        # "Can you remind me? ... to call my mother". Its answer is ready early but waits.
+        turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
+        if pause.transcript is not None:
+            turn.job = None
+            turn.timings["transcript_ms"] = round((pause.transcript_at or now) - pause.speech_end_at, 1)
+            actions += self._answer(turn, pause.transcript, now)
+        return actions
+
+    def _adopt(self, turn: ReplyTurn, pause: PendingEnd, now: float) -> list[Action]:
+        """The silence held: the answer generated ahead becomes the turn."""
+        turn.committed = True
+        turn.committed_at = now
+        turn.timings["endpoint_ms"] = round(now - pause.speech_end_at, 1)
+        turn.timings["speculative"] = 1
+        self._turn = turn
+        self._last_user = (normalized(turn.user_text), now)
+        actions = self._set_phase(Phase.THINKING, turn.number)
+        actions.append(Emit({"type": "transcript", "turn": turn.number, "text": turn.user_text,
+                             "final": True}))
+        actions += [Emit({"type": "reply_text", "turn": turn.number, "text": sentence})
+                    for sentence in turn.sentences]
+        return actions + self._release_if_due(turn, now)
+
+    def _open_turn(self, now: float, job: int | None, base_at: float) -> list[Action]:
+        actions: list[Action] = []
+        old = self._turn
+        if old is not None and old is not self._paused:
+            actions += [Cancel(old.number), Emit({"type": "clear", "turn": old.number,
+                                                   "reason": "superseded"})]
+        self._last_turn += 1
+        self._turn = ReplyTurn(self._last_turn, base_at=base_at, committed_at=now, job=job)
+        return actions + self._set_phase(Phase.THINKING, self._last_turn)
+
+    def _answer(self, turn: ReplyTurn, heard: str, now: float) -> list[Action]:
+        heard = heard.strip()
+        paused = self._paused
+        # A reply the person never heard was for words they were still adding to: the
+        # new turn answers all of them together.
+        unheard = paused is not None and paused.first_audio_at is None and not paused.scripted
+        text = f"{paused.user_text} {heard}".strip() if unheard and heard else heard  # type: ignore[union-attr]
+        actions: list[Action] = [Emit({"type": "transcript", "turn": turn.number, "text": text,
+                                       "final": True})]
+        if not heard:
+            if paused is not None:  # noise over the reply: carry on with it
+                self._turn = paused
+                return actions + self._resume(now)
+            return actions + self._scripted(turn, self.config.clarify_text, now)
+        key = normalized(text)
+        if self._is_repeat(key, now):
+            actions.append(Emit({"type": "ignored", "turn": turn.number, "reason": "repeated"}))
+            if paused is not None:
+                self._turn = paused
+                return actions + self._resume(now)
+            self._turn = None
+            return actions + self._set_phase(Phase.LISTENING, None)
+        if paused is not None:  # a real interruption: the old reply is over for good
+            actions.append(Cancel(paused.number))
+            if unheard:
+                actions.append(Emit({"type": "clear", "turn": paused.number, "reason": "superseded"}))
+            else:
+                self._record_cut(paused)
+            self._paused = None
+        self._last_user = (key, now)
+        return actions + self._start_reply(turn, text)
+
+    def _start_reply(self, turn: ReplyTurn, text: str) -> list[Action]:
+        turn.user_text = text
+        turn.generating = True
+        return [Generate(turn.number, self._history.messages(), text, self._last_reply or None)]
+
+    # ----- internals: the reply -----------------------------------------------------------
+    def _scripted(self, turn: ReplyTurn, text: str, now: float) -> list[Action]:
+        turn.scripted = True
+        turn.generating = True
+        return self._queue_sentences(turn, [text], now) + self._end_speech(turn)
+
+    def _queue_sentences(self, turn: ReplyTurn, sentences: list[str], now: float) -> list[Action]:
+        actions: list[Action] = []
+        for sentence in sentences:
+            if len(turn.sentences) >= self.config.max_sentences:
+                break
+            turn.mark("llm_first_sentence_ms", now)
+            turn.sentences.append(sentence)
+            if turn.committed:  # a speculative turn shows its text when it is adopted
+                actions.append(Emit({"type": "reply_text", "turn": turn.number, "text": sentence}))
+            actions.append(Speak(turn.number, sentence))
+        if turn.generating and len(turn.sentences) >= self.config.max_sentences:
+            actions += self._end_speech(turn)  # long enough for a spoken reply
+        return actions
+
+    def _end_speech(self, turn: ReplyTurn) -> list[Action]:
+        if turn.speech_ended:
+            return []
+        turn.generating = False
+        turn.speech_ended = True
+        return [EndSpeech(turn.number)]
+
+    def _report_done(self, turn: ReplyTurn) -> list[Action]:
+        turn.reported = True
+        spoken = " ".join(turn.sentences)
+        if not turn.scripted and turn.user_text:
+            self._history.add(Message("user", turn.user_text), Message("assistant", spoken))
+            self._last_reply = spoken
+        return [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
+                      "timings": dict(turn.timings)})]
+
+    def _thinking_cue(self, turn: ReplyTurn, now: float) -> list[Action]:
+        cue = self.config.cue_audio
+        if (cue is None or not self.config.thinking_cue_ms or turn.cue_sent or turn.scripted
+                or turn.first_audio_at is not None or turn.paused_at is not None
+                or now - turn.committed_at < self.config.thinking_cue_ms):
+            return []
+        turn.cue_sent = True
+        pcm, rate = cue
+        turn.cue_ms = len(pcm) / 2 / rate * 1000.0
+        return [Emit({"type": "thinking", "turn": turn.number}),
+                EmitAudio(turn.number, pcm, rate, AUDIO_CUE)]
+
+    def _maybe_finish(self, turn: ReplyTurn, now: float) -> list[Action]:
+        """Back to listening once the reply has been synthesized and played."""
+        if not turn.synthesized or turn.paused_at is not None or self._turn is not turn or turn.held:
+            return []
+        if turn.first_audio_at is not None and not turn.playback_reported:
+            expected_end = (turn.first_audio_at + turn.cue_ms + turn.audio.total_ms
+                            + self.config.playback_grace_ms)
+            if now < expected_end:
+                return []
+        self._turn = None
+        self._speaking_ended_at = now if turn.first_audio_at is not None else None
+        return self._set_phase(Phase.LISTENING, None)
+
+    def _release_if_due(self, turn: ReplyTurn, now: float) -> list[Action]:
+        """Send audio that was kept back (paused, speculative or not due yet)."""
+        if not turn.held or not self._due(turn, now):
+            if turn.synthesized and not turn.reported and not turn.held and self._due(turn, now):
+                return self._report_done(turn) + self._maybe_finish(turn, now)  # nothing to say
+            return []
+        actions: list[Action] = []
+        for piece in turn.audio.take():
+            actions += self.speech_audio(turn.number, piece.sentence, piece.pcm, piece.sample_rate, now)
+        if turn.synthesized and not turn.reported:
+            actions += self._report_done(turn)
+        return actions + self._maybe_finish(turn, now)
+
+    # ----- internals: barge-in ------------------------------------------------------------
     def _user_talks_over(self, now: float) -> list[Action]:
         """The person speaks while a reply is on its way or playing: hold it.
 
@@ -345,175 +498,33 @@ class TurnEngine:
             actions.append(Emit({"type": "clear", "turn": turn.number, "reason": "barge_in"}))
         return actions + self._set_phase(Phase.LISTENING, None)
 
-    def _commit(self, pause: _Pause, now: float) -> list[Action]:
-        self._pause = None
-        self._committed_end_ms = pause.end_ms
-        self._in_speech = False
-        actions: list[Action] = [
-            EndSegment(),
-            Emit({"type": "speech_stopped", "silence_ms": round(now - pause.speech_end_at)}),
-        ]
-        actions += self._open_turn(now, job=pause.job)
-        turn = self._turn
-        assert turn is not None
-        if pause.failure is not None:
-            message, retryable, provider = pause.failure
-            return actions + self.failed(turn.number, None, message, retryable, provider, now)
-        # A sentence can stop for a breath: "Tell me about the weather. ... in Paris", or
-        # "Can you remind me? ... to call my mother". Its answer is ready early but waits.
-        turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
-        if pause.transcript is not None:
-            turn.job = None
-            turn.mark("stt_ms", now)
-            actions += self._answer(turn, pause.transcript, now)
-        return actions
-
-    def _open_turn(self, now: float, job: int | None) -> list[Action]:
-        actions: list[Action] = []
-        old = self._turn
-        if old is not None and old is not self._paused:
-            actions += [Cancel(old.number), Emit({"type": "clear", "turn": old.number,
-                                                   "reason": "superseded"})]
-        self._last_turn += 1
-        self._turn = _Turn(self._last_turn, committed_at=now, job=job)
-        return actions + self._set_phase(Phase.THINKING, self._last_turn)
-
-    def _answer(self, turn: _Turn, heard: str, now: float) -> list[Action]:
-        heard = heard.strip()
-        paused = self._paused
-        # A reply the person never heard was for words they were still adding to: the
-        # new turn answers all of them together.
-        unheard = paused is not None and paused.first_audio_at is None and not paused.scripted
-        text = f"{paused.user_text} {heard}".strip() if unheard and heard else heard  # type: ignore[union-attr]
-        actions: list[Action] = [Emit({"type": "transcript", "turn": turn.number, "text": text,
-                                       "final": True})]
-        if not heard:
-            if paused is not None:  # noise over the reply: carry on with it
-                self._turn = paused
-                return actions + self._resume(now)
-            return actions + self._scripted(turn, self.config.clarify_text, now)
-        key = normalized(text)
-        last = self._last_user
-        if last is not None and last[0] == key and now - last[1] < self.config.dedup_window_ms:
-            actions.append(Emit({"type": "ignored", "turn": turn.number, "reason": "repeated"}))
-            if paused is not None:
-                self._turn = paused
-                return actions + self._resume(now)
-            self._turn = None
-            return actions + self._set_phase(Phase.LISTENING, None)
-        if paused is not None:  # a real interruption: the old reply is over for good
-            actions.append(Cancel(paused.number))
-            if unheard:
-                actions.append(Emit({"type": "clear", "turn": paused.number, "reason": "superseded"}))
-            else:
-                self._record_cut(paused)
-            self._paused = None
-        self._last_user = (key, now)
-        turn.user_text = text
-        turn.generating = True
-        return [*actions, Generate(turn.number, self._history.messages(), text, self._last_reply or None)]
-
-    def _scripted(self, turn: _Turn, text: str, now: float) -> list[Action]:
-        turn.scripted = True
-        turn.generating = True
-        return self._queue_sentences(turn, [text], now) + self._end_speech(turn)
-
-    def _queue_sentences(self, turn: _Turn, sentences: list[str], now: float) -> list[Action]:
-        actions: list[Action] = []
-        for sentence in sentences:
-            if len(turn.sentences) >= self.config.max_sentences:
-                break
-            turn.mark("llm_first_sentence_ms", now)
-            turn.sentences.append(sentence)
-            actions += [Emit({"type": "reply_text", "turn": turn.number, "text": sentence}),
-                        Speak(turn.number, sentence)]
-        if turn.generating and len(turn.sentences) >= self.config.max_sentences:
-            actions += self._end_speech(turn)  # long enough for a spoken reply
-        return actions
-
-    def _end_speech(self, turn: _Turn) -> list[Action]:
-        if turn.speech_ended:
-            return []
-        turn.generating = False
-        turn.speech_ended = True
-        return [EndSpeech(turn.number)]
-
-    def _thinking_cue(self, turn: _Turn, now: float) -> list[Action]:
-        cue = self.config.cue_audio
-        if (cue is None or not self.config.thinking_cue_ms or turn.cue_sent or turn.scripted
-                or turn.first_audio_at is not None or turn.paused_at is not None
-                or now - turn.committed_at < self.config.thinking_cue_ms):
-            return []
-        turn.cue_sent = True
-        pcm, rate = cue
-        turn.cue_ms = len(pcm) / 2 / rate * 1000.0
-        return [Emit({"type": "thinking", "turn": turn.number}),
-                EmitAudio(turn.number, pcm, rate, AUDIO_CUE)]
-
-    def _maybe_finish(self, turn: _Turn, now: float) -> list[Action]:
-        """Back to listening once the reply has been synthesized and played."""
-        if not turn.synthesized or turn.paused_at is not None or self._turn is not turn:
-            return []
-        if turn.first_audio_at is None and turn.audio:
-            return []  # audio is being held back: not finished
-        if turn.first_audio_at is not None and not turn.playback_reported:
-            expected_end = turn.first_audio_at + turn.cue_ms + turn.audio_ms + self.config.playback_grace_ms
-            if now < expected_end:
-                return []
-        self._turn = None
-        self._speaking_ended_at = now if turn.first_audio_at is not None else None
-        return self._set_phase(Phase.LISTENING, None)
-
     def _resume(self, now: float) -> list[Action]:
         """Play the interrupted reply again from the start of the sentence that was cut."""
         turn, self._paused = self._paused, None
         if turn is None or turn.paused_at is None:
             return []
-        if self._turn is not None and self._turn is not turn:
-            self._turn = None  # the placeholder turn opened for the noise
-        self._turn = turn
+        self._turn = turn  # (replacing the placeholder turn opened for the noise, if any)
         if turn.first_audio_at is None:  # nothing was heard yet: just let it go on
             turn.paused_at = None
-            return self._set_phase(Phase.THINKING, turn.number) + self._release_held(turn, now)
-        first = turn.first_audio_at
-        heard_ms = max(0.0, turn.paused_at - first - turn.cue_ms)
-        sentence = 0
-        for index, start in enumerate(turn.sentence_starts):
-            if start <= heard_ms:
-                sentence = index
-        from_ms = turn.sentence_starts[sentence] if turn.sentence_starts else 0.0
+            return self._set_phase(Phase.THINKING, turn.number) + self._release_if_due(turn, now)
+        from_ms = turn.audio.start_of_sentence_at(max(0.0, turn.heard_ms()))
         turn.paused_at = None
         turn.cue_ms = 0.0
         turn.first_audio_at = now - from_ms
         turn.playback_reported = False
         actions = [Emit({"type": "resume", "turn": turn.number, "from_ms": round(from_ms)}),
                    *self._set_phase(Phase.SPEAKING, turn.number)]
-        for offset, _sentence, pcm, rate in turn.audio:
-            if offset >= from_ms:
-                actions.append(EmitAudio(turn.number, pcm, rate, AUDIO_REPLY))
+        actions += [EmitAudio(turn.number, piece.pcm, piece.sample_rate, AUDIO_REPLY)
+                    for piece in turn.audio.pieces_from(from_ms)]
         if turn.synthesized and not turn.reported:
             actions += self._report_done(turn)
         return actions + self._maybe_finish(turn, now)
 
-    def _release_held(self, turn: _Turn, now: float) -> list[Action]:
-        """Send audio that was kept back (the turn was paused or not due yet)."""
-        actions: list[Action] = []
-        held = list(turn.audio)
-        turn.audio, turn.audio_ms, turn.sentence_starts = [], 0.0, []
-        for _offset, sentence, pcm, rate in held:
-            actions += self.speech_audio(turn.number, sentence, pcm, rate, now)
-        if turn.synthesized and not turn.reported and turn.first_audio_at is not None:
-            actions += self._report_done(turn)
-        return actions + self._maybe_finish(turn, now)
-
-    def _record_cut(self, turn: _Turn) -> None:
+    def _record_cut(self, turn: ReplyTurn) -> None:
         """What the person heard of an interrupted reply goes into the history, marked."""
         if turn.scripted or not turn.user_text or turn.synthesized:
             return  # a finished reply is already in the history
-        first = turn.first_audio_at or 0.0
-        heard_ms = (turn.paused_at or first) - first - turn.cue_ms
-        heard = [s for i, s in enumerate(turn.sentences)
-                 if i < len(turn.sentence_starts) and turn.sentence_starts[i] <= heard_ms]
+        heard = turn.heard_sentences()
         if heard:
             self._history.add(Message("user", turn.user_text),
                               Message("assistant", " ".join(heard) + " …"))

@@ -195,7 +195,8 @@ def summarize(turns: list[dict[str, Any]], barge_ins: list[dict[str, Any]],
               cut_offs: list[dict[str, Any]]) -> dict[str, Any]:
     v2v = [r["v2v_ms"] for r in turns if r["ok"]]
     stages: dict[str, dict[str, float | None]] = {}
-    for stage in ("stt_ms", "llm_first_token_ms", "llm_first_sentence_ms", "tts_first_audio_ms"):
+    for stage in ("endpoint_ms", "transcript_ms", "llm_first_token_ms", "llm_first_sentence_ms",
+                  "tts_first_audio_ms"):
         values = [r["timings"][stage] for r in turns if r["ok"] and stage in r["timings"]]
         stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
     reactions = [r["barge_in_ms"] for r in barge_ins if r["ok"]]
@@ -207,7 +208,7 @@ def summarize(turns: list[dict[str, Any]], barge_ins: list[dict[str, Any]],
             "min": min(v2v, default=None), "max": max(v2v, default=None),
             "mean": round(statistics.fmean(v2v), 1) if v2v else None,
         },
-        "stages_after_end_of_turn_ms": stages,
+        "stages_after_end_of_speech_ms": stages,
         "barge_in_ms": {"n": len(reactions), "failed": len(barge_ins) - len(reactions),
                         "p50": percentile(reactions, 50), "p95": percentile(reactions, 95),
                         "max": max(reactions, default=None)},

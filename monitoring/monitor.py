@@ -58,7 +58,7 @@ class PerformanceMonitor:
             turns = list(self._turns)
             active = self.active_sessions
         stages: dict[str, dict[str, float | None]] = {}
-        for stage in ("stt_ms", "llm_first_token_ms", "llm_first_sentence_ms",
+        for stage in ("endpoint_ms", "transcript_ms", "llm_first_token_ms", "llm_first_sentence_ms",
                       "tts_first_audio_ms", "total_ms"):
             values = [t[stage] for t in turns if stage in t]
             stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95),

@@ -86,7 +86,9 @@ def make_harness() -> Iterator[Callable[..., Harness]]:
     def make(stt: FakeSTT | None = None, llm: FakeLLM | None = None, tts: FakeTTS | None = None,
              **settings: Any) -> Harness:
         providers = Providers(stt or FakeSTT(), llm or FakeLLM(), tts or FakeTTS())
-        settings = {"greeting_after_ms": 0, **settings}
+        # The synthetic bursts of tests/synthetic.py are voice-like but not speech: the
+        # neural confirmation (tested on real speech elsewhere) would reject them.
+        settings = {"greeting_after_ms": 0, "vad_neural": False, **settings}
         harness = Harness(Settings().replace(**settings), providers)
         harness.session.open()
         made.append(harness)

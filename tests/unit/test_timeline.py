@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core.engine_types import AUDIO_CUE, EngineConfig
+from core.engine_types import AUDIO_CUE, Cancel, Emit, EngineConfig, Generate
+from core.turn_engine import TurnEngine
 from tests.fakes import FakeLLM
 from tests.timeline import Delays, Timeline
 
@@ -183,3 +184,70 @@ def test_a_statement_is_answered_after_the_minimum_gap() -> None:
     t.say(0.51, 1.5, "Tell me about the weather.").run(5.0)
     first_audio = t.audio(turn=1)[0].at
     assert 1500 + 650 <= first_audio < 1500 + 650 + 30  # released on the next tick
+
+
+# ----- speculative replies: generated while the end-of-turn silence is confirmed -----
+
+SLOW_LLM = Delays(stt_ms=250, llm_first_token_ms=200, llm_token_ms=25, tts_ms=80)
+
+
+def test_a_reply_generated_during_the_silence_is_committed_when_the_silence_holds() -> None:
+    t = Timeline(delays=SLOW_LLM)
+    t.say(0.51, 2.01, "tell me about the weather").run(6.0)
+    # No punctuation, no trailing word: the turn ends after 450 ms of silence (2460).
+    # The transcript is back at 2320, and the reply is generated from then on.
+    (generate_at,) = [at for at, action in t.actions if isinstance(action, Generate)]
+    assert generate_at == 2320
+    commit = t.first("speech_stopped").at
+    assert commit == 2460
+    # The client hears nothing of the turn before it is committed ...
+    assert t.first("state", state="thinking").at == commit
+    assert t.first("transcript", turn=1).at == commit
+    assert t.first("reply_text", turn=1).at >= commit
+    # ... and the audio, ready at 2320 + 200 + 3 x 25 + 80 = 2675, goes out at once.
+    assert t.audio(turn=1)[0].at == 2675
+    assert t.first("reply_done", turn=1).event["timings"]["speculative"] == 1
+
+
+def test_without_speculation_the_same_reply_starts_only_after_the_commit() -> None:
+    t = Timeline(config=EngineConfig(speculative_reply=False), delays=SLOW_LLM)
+    t.say(0.51, 2.01, "tell me about the weather").run(6.0)
+    (generate_at,) = [at for at, action in t.actions if isinstance(action, Generate)]
+    assert generate_at == 2460
+    assert t.audio(turn=1)[0].at == 2460 + 200 + 3 * 25 + 80
+
+
+def test_a_speculative_reply_is_discarded_without_a_trace_when_the_person_goes_on() -> None:
+    t = Timeline(delays=SLOW_LLM)
+    t.say(0.51, 2.01, "tell me about the weather").say(2.40, 3.51, "in Paris tomorrow.").run(8.0)
+    assert [g.text for g in t.generate_calls] == [
+        "tell me about the weather", "tell me about the weather in Paris tomorrow."]
+    speculative = t.generate_calls[0].turn
+    assert any(isinstance(a, Cancel) and a.turn == speculative for _, a in t.actions)
+    # Nothing of the discarded turn ever reached the client: no state, text or audio.
+    assert not [r for r in t.events() if r.event.get("turn") == speculative]
+    assert not t.audio(turn=speculative)
+    (done,) = t.events("reply_done")
+    assert t.first("transcript", turn=done.event["turn"]).event["text"] == (
+        "tell me about the weather in Paris tomorrow.")
+
+
+def test_trailing_words_are_not_answered_ahead() -> None:
+    t = Timeline(delays=SLOW_LLM)
+    t.say(0.51, 2.01, "I want to book a table and").run(5.0)
+    (generate_at,) = [at for at, action in t.actions if isinstance(action, Generate)]
+    assert generate_at == t.first("speech_stopped").at >= 2010 + 1000
+
+
+def test_a_failed_speculative_reply_is_generated_again_at_the_commit() -> None:
+    engine = TurnEngine(EngineConfig())
+    engine.start(0.0)
+    engine.speech_started(0.0)
+    engine.speech_paused(900, b"", 960.0)
+    actions = engine.transcript(1, "tell me about the weather", 1200.0)
+    (speculative,) = [a for a in actions if isinstance(a, Generate)]
+    assert engine.failed(speculative.turn, None, "boom", True, "llm", 1250.0) == [Cancel(speculative.turn)]
+    actions = engine.tick(900 + 450)
+    (again,) = [a for a in actions if isinstance(a, Generate)]
+    assert again.turn != speculative.turn and again.text == "tell me about the weather"
+    assert not [a for a in actions if isinstance(a, Emit) and a.event["type"] == "error"]

@@ -1,0 +1,124 @@
+"""The state of one reply, and the bookkeeping of its audio: what was synthesized,
+where each sentence starts, what the person has heard.
+
+The turn engine decides; these classes only remember. Keeping the audio arithmetic
+here (held pieces, resume points, the part heard before a barge-in) keeps the
+engine's decisions readable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.endpointing import Finish
+from core.sentences import SentenceSplitter
+
+
+@dataclass(frozen=True)
+class AudioPiece:
+    offset_ms: float  # where it starts in the reply's audio
+    sentence: int
+    pcm: bytes
+    sample_rate: int
+
+    @property
+    def duration_ms(self) -> float:
+        return len(self.pcm) / 2 / self.sample_rate * 1000.0
+
+
+@dataclass
+class ReplyAudio:
+    """Every piece of a reply's audio, kept until the turn ends (for resuming)."""
+
+    pieces: list[AudioPiece] = field(default_factory=list)
+    sentence_starts: list[float] = field(default_factory=list)
+    total_ms: float = 0.0
+
+    def add(self, sentence: int, pcm: bytes, sample_rate: int) -> AudioPiece:
+        if len(self.sentence_starts) <= sentence:
+            self.sentence_starts.append(self.total_ms)
+        piece = AudioPiece(self.total_ms, sentence, pcm, sample_rate)
+        self.pieces.append(piece)
+        self.total_ms += piece.duration_ms
+        return piece
+
+    def take(self) -> list[AudioPiece]:
+        """All pieces, forgetting them (they are about to be added again as sent)."""
+        pieces = self.pieces
+        self.pieces, self.sentence_starts, self.total_ms = [], [], 0.0
+        return pieces
+
+    def start_of_sentence_at(self, heard_ms: float) -> float:
+        """Where the sentence playing at ``heard_ms`` begins (the point to resume from)."""
+        start = 0.0
+        for offset in self.sentence_starts:
+            if offset <= heard_ms:
+                start = offset
+        return start
+
+    def pieces_from(self, offset_ms: float) -> list[AudioPiece]:
+        return [p for p in self.pieces if p.offset_ms >= offset_ms]
+
+    def sentences_begun_by(self, heard_ms: float) -> int:
+        """How many sentences had started playing by ``heard_ms``."""
+        return sum(1 for offset in self.sentence_starts if offset <= heard_ms)
+
+
+@dataclass
+class ReplyTurn:
+    number: int
+    base_at: float  # timings are measured from here: the end of the speech, or the request
+    committed_at: float  # the end-of-turn decision (for a speculative turn: when it is made)
+    job: int | None  # transcription still awaited
+    committed: bool = True  # False while speculative: generated ahead, not yet the turn
+    user_text: str = ""
+    scripted: bool = False
+    splitter: SentenceSplitter = field(default_factory=SentenceSplitter)
+    sentences: list[str] = field(default_factory=list)
+    audio: ReplyAudio = field(default_factory=ReplyAudio)
+    cue_ms: float = 0.0
+    first_audio_at: float | None = None
+    generating: bool = False
+    speech_ended: bool = False  # EndSpeech sent
+    synthesized: bool = False  # the TTS feed is drained
+    playback_reported: bool = False
+    reported: bool = False  # reply_done sent
+    paused_at: float | None = None
+    speak_not_before: float = 0.0  # a pause that might be mid-sentence: don't answer into it
+    cue_sent: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str, now: float) -> None:
+        self.timings.setdefault(name, round(now - self.base_at, 1))
+
+    @property
+    def held(self) -> bool:
+        """Audio exists that has not gone out yet (waiting for its time or a verdict)."""
+        return self.first_audio_at is None and bool(self.audio.pieces)
+
+    def heard_ms(self) -> float:
+        """How much of the reply the person heard before it was paused (negative while
+        the thinking cue was still playing)."""
+        if self.first_audio_at is None:
+            return 0.0
+        until = self.paused_at if self.paused_at is not None else self.first_audio_at
+        return until - self.first_audio_at - self.cue_ms
+
+    def heard_sentences(self) -> list[str]:
+        return self.sentences[: self.audio.sentences_begun_by(self.heard_ms())]
+
+
+@dataclass
+class PendingEnd:
+    """Speech stopped; the turn is not committed yet. A transcript may be on its way,
+    and a reply may already be generated for it (``speculative``)."""
+
+    job: int
+    end_ms: int  # stream time of the end of speech (matches the segmenter's events)
+    speech_end_at: float  # engine time of the end of speech
+    deadline: float
+    transcript: str | None = None
+    transcript_at: float | None = None
+    verdict: Finish = Finish.UNKNOWN
+    failure: tuple[str, bool, str] | None = None  # message, retryable, provider
+    speculative: ReplyTurn | None = None
