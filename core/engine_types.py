@@ -106,5 +106,6 @@ class EngineConfig:
     clarify_text: str = "Sorry, I didn't catch that. Could you say it again?"
     empty_reply_text: str = "Sorry, I don't have an answer to that."
     max_sentences: int = 3
+    first_clause_words: int = 2  # the first piece spoken may be a clause this long (0: off)
     history_messages: int = 12
     playback_grace_ms: int = 500  # after the reply's length, assume it has been played

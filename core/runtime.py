@@ -36,6 +36,7 @@ def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineCon
         greeting_after_ms=s.greeting_after_ms,
         greeting_text=s.greeting_text,
         max_sentences=s.max_reply_sentences,
+        first_clause_words=s.first_clause_words,
         history_messages=2 * s.history_turns,
     )
 

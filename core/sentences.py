@@ -16,6 +16,8 @@ _NON_SPEECH = re.compile(
     "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f]+"
 )
 _LIST_MARK = re.compile(r"(^|\s)(?:[-•]|\d+[.)])\s+")
+# A clause ends at , ; or : followed by white space ("10:30" and "3,000" do not).
+_CLAUSE_END = re.compile(r"[,;:](?=\s)")
 
 
 def speakable(text: str) -> str:
@@ -27,9 +29,18 @@ def speakable(text: str) -> str:
 
 
 class SentenceSplitter:
-    def __init__(self, min_chars: int = 2) -> None:
+    """Cuts streamed text into sentences. With ``first_clause_words`` set, the first
+    piece may end at a clause break (comma, semicolon, colon) once it has that many
+    words: "I'm sorry, I can't cook." is spoken as "I'm sorry," then "I can't cook.".
+    The synthesizer gets a short first piece sooner, so the answer is heard earlier;
+    the rest goes on sentence by sentence."""
+
+    def __init__(self, min_chars: int = 2, first_clause_words: int = 0) -> None:
         self._buffer = ""
         self._min_chars = min_chars
+        self._first_clause_words = first_clause_words
+        self._emitted = False
+        self.clauses = 0  # pieces given out that were a clause, not a whole sentence
 
     def feed(self, piece: str) -> list[str]:
         self._buffer += piece
@@ -55,7 +66,19 @@ class SentenceSplitter:
             if len(sentence) >= self._min_chars:
                 sentences.append(sentence)
                 self._buffer = ""
+        if not sentences and not self._emitted and self._first_clause_words:
+            sentences += self._first_clause()
+        self._emitted = self._emitted or bool(sentences)
         return sentences
+
+    def _first_clause(self) -> list[str]:
+        for match in _CLAUSE_END.finditer(self._buffer):
+            clause = speakable(self._buffer[: match.end()])
+            if len(clause.split()) >= self._first_clause_words:
+                self._buffer = self._buffer[match.end():]
+                self.clauses += 1
+                return [clause]
+        return []
 
     def flush(self) -> list[str]:
         rest = speakable(self._buffer)

@@ -29,6 +29,7 @@ from core.engine_types import (
 from core.history import ConversationHistory
 from core.providers.base import Message
 from core.reply_turn import PendingEnd, ReplyTurn
+from core.sentences import SentenceSplitter
 
 VOICE_HOLD_MS = 120  # long enough for the segmenter to confirm speech (3 frames)
 
@@ -311,9 +312,7 @@ class TurnEngine:
                 or self._turn is not None or self._paused is not None
                 or pause.verdict is Finish.UNFINISHED or self._is_repeat(normalized(text), now)):
             return []
-        self._last_turn += 1
-        turn = ReplyTurn(self._last_turn, base_at=pause.speech_end_at, committed_at=now,
-                         job=None, committed=False)
+        turn = self._new_turn(base_at=pause.speech_end_at, now=now, job=None, committed=False)
         turn.timings["transcript_ms"] = round(now - pause.speech_end_at, 1)
         turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
         pause.speculative = turn
@@ -366,9 +365,14 @@ class TurnEngine:
         if old is not None and old is not self._paused:
             actions += [Cancel(old.number), Emit({"type": "clear", "turn": old.number,
                                                    "reason": "superseded"})]
-        self._last_turn += 1
-        self._turn = ReplyTurn(self._last_turn, base_at=base_at, committed_at=now, job=job)
+        self._turn = self._new_turn(base_at=base_at, now=now, job=job, committed=True)
         return actions + self._set_phase(Phase.THINKING, self._last_turn)
+
+    def _new_turn(self, base_at: float, now: float, job: int | None, committed: bool) -> ReplyTurn:
+        self._last_turn += 1
+        splitter = SentenceSplitter(first_clause_words=self.config.first_clause_words)
+        return ReplyTurn(self._last_turn, base_at=base_at, committed_at=now, job=job,
+                         committed=committed, splitter=splitter)
 
     def _answer(self, turn: ReplyTurn, heard: str, now: float) -> list[Action]:
         heard = heard.strip()
@@ -415,15 +419,16 @@ class TurnEngine:
 
     def _queue_sentences(self, turn: ReplyTurn, sentences: list[str], now: float) -> list[Action]:
         actions: list[Action] = []
+        limit = self.config.max_sentences + turn.splitter.clauses  # a first clause is extra
         for sentence in sentences:
-            if len(turn.sentences) >= self.config.max_sentences:
+            if len(turn.sentences) >= limit:
                 break
             turn.mark("llm_first_sentence_ms", now)
             turn.sentences.append(sentence)
             if turn.committed:  # a speculative turn shows its text when it is adopted
                 actions.append(Emit({"type": "reply_text", "turn": turn.number, "text": sentence}))
             actions.append(Speak(turn.number, sentence))
-        if turn.generating and len(turn.sentences) >= self.config.max_sentences:
+        if turn.generating and len(turn.sentences) >= limit:
             actions += self._end_speech(turn)  # long enough for a spoken reply
         return actions
 

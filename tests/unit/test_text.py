@@ -65,3 +65,26 @@ def test_finished_and_unfinished_words() -> None:
     assert judge("because,") is Finish.UNFINISHED
     assert judge("tell me about the weather") is Finish.UNKNOWN
     assert judge("") is Finish.UNKNOWN
+
+
+def feed_all(splitter: SentenceSplitter, text: str) -> list[str]:
+    """Feed ``text`` the way an LLM streams it: a word (with its leading space) at a time."""
+    words = text.split(" ")
+    pieces = [words[0]] + [" " + w for w in words[1:]]
+    return [s for piece in pieces for s in splitter.feed(piece)] + splitter.flush()
+
+
+def test_the_first_piece_may_be_a_clause() -> None:
+    splitter = SentenceSplitter(first_clause_words=2)
+    assert feed_all(splitter, "I'm sorry, I can't cook. Try a recipe, maybe.") == [
+        "I'm sorry,", "I can't cook.", "Try a recipe, maybe."]
+    assert splitter.clauses == 1
+
+
+def test_a_clause_must_be_long_enough_and_really_end() -> None:
+    assert feed_all(SentenceSplitter(first_clause_words=2), "Yes, I did.") == ["Yes, I did."]
+    assert feed_all(SentenceSplitter(first_clause_words=2), "It's 10:30 now, in Tokyo.") == [
+        "It's 10:30 now,", "in Tokyo."]
+    assert feed_all(SentenceSplitter(first_clause_words=2), "About 3,000 people came.") == [
+        "About 3,000 people came."]
+    assert feed_all(SentenceSplitter(), "I'm sorry, I can't cook.") == ["I'm sorry, I can't cook."]

@@ -251,3 +251,11 @@ def test_a_failed_speculative_reply_is_generated_again_at_the_commit() -> None:
     (again,) = [a for a in actions if isinstance(a, Generate)]
     assert again.turn != speculative.turn and again.text == "tell me about the weather"
     assert not [a for a in actions if isinstance(a, Emit) and a.event["type"] == "error"]
+
+
+def test_a_first_clause_is_spoken_first_and_does_not_shorten_the_reply() -> None:
+    t = Timeline(llm=FakeLLM("Well now, one. Two. Three. Four."))
+    t.say(0.5, 1.5, "Count for me.").run(6.0)
+    texts = [r.event["text"] for r in t.events("reply_text", turn=1)]
+    assert texts == ["Well now,", "one.", "Two.", "Three."]
+    assert t.first("reply_done").event["text"] == "Well now, one. Two. Three."
