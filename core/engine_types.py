@@ -58,6 +58,13 @@ class Generate:
 
 
 @dataclass(frozen=True)
+class Prepare:
+    """The history changed: let the LLM get ready for the next turn (off its path)."""
+
+    history: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
 class Speak:
     """Synthesize this sentence after the turn's earlier ones."""
 
@@ -84,8 +91,8 @@ class EndSegment:
     """The turn is committed: speech from now on is a new segment for the segmenter."""
 
 
-Action = (Emit | EmitAudio | Transcribe | DropTranscription | Generate | Speak | EndSpeech | Cancel
-          | EndSegment)
+Action = (Emit | EmitAudio | Transcribe | DropTranscription | Generate | Prepare | Speak | EndSpeech
+          | Cancel | EndSegment)
 
 
 @dataclass(frozen=True)

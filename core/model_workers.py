@@ -107,6 +107,23 @@ class ModelWorkers:
 
         self._llm.submit(run)
 
+    def prepare(self, history: Sequence[Message]) -> None:
+        """Let the LLM evaluate the coming prompt's prefix; skipped when the pool is busy
+        (it only saves time) and a failure is logged, not fatal."""
+        llm = self.providers.llm
+
+        def run() -> None:
+            try:
+                llm.prepare(history)
+            except Exception as exc:  # noqa: BLE001 - logged with its type; the next turn still works
+                log.warning("%s: preparing the next prompt failed: %s", llm.name,
+                            as_provider_error(llm.name, exc))
+
+        try:
+            self._llm.submit(run)
+        except Overloaded:
+            log.debug("llm pool busy; next prompt not prepared")
+
     # ----- speech ---------------------------------------------------------------------------
     def speak(self, feed: SpeechFeed, on_audio: Callable[[int, bytes, int], None],
               on_done: Callable[[], None], on_error: ErrorCallback,

@@ -28,6 +28,7 @@ from core.engine_types import (
     EngineConfig,
     Generate,
     Phase,
+    Prepare,
     Speak,
     Transcribe,
 )
@@ -227,6 +228,8 @@ class Session:
                     future.cancel()
             elif isinstance(action, Generate):
                 self._generate(action)
+            elif isinstance(action, Prepare):
+                self._workers.prepare(action.history)
             elif isinstance(action, Speak):
                 self._speak(action.turn, action.text)
             elif isinstance(action, EndSpeech):

@@ -23,6 +23,7 @@ from core.engine_types import (
     EngineConfig,
     Generate,
     Phase,
+    Prepare,
     Speak,
     Transcribe,
 )
@@ -442,11 +443,13 @@ class TurnEngine:
     def _report_done(self, turn: ReplyTurn) -> list[Action]:
         turn.reported = True
         spoken = " ".join(turn.sentences)
+        actions: list[Action] = [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
+                                       "timings": dict(turn.timings)})]
         if not turn.scripted and turn.user_text:
             self._history.add(Message("user", turn.user_text), Message("assistant", spoken))
             self._last_reply = spoken
-        return [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
-                      "timings": dict(turn.timings)})]
+            actions.append(Prepare(self._history.messages()))
+        return actions
 
     def _thinking_cue(self, turn: ReplyTurn, now: float) -> list[Action]:
         cue = self.config.cue_audio

@@ -53,6 +53,13 @@ class LLMProvider(ABC):
         ``avoid`` is the previous reply: the new one must not repeat it word for word.
         """
 
+    def prepare(self, history: Sequence[Message]) -> None:
+        """The conversation so far is known: get ready to answer after it (optional).
+
+        Called between turns, while the person is talking, so that work done here is
+        off the next reply's path (a local model evaluates the prompt's prefix).
+        """
+
     def warm_up(self) -> None:
         """Run once at start-up so the first real call is not the slow one."""
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 
 from core.providers.base import LLMProvider, Message, ProviderError
 from core.providers.model_files import gemma_gguf
-from core.providers.prompt import STOP, build_prompt
+from core.providers.prompt import STOP, build_prompt, prompt_prefix
 
 
 class LlamaLLM(LLMProvider):
@@ -51,6 +51,19 @@ class LlamaLLM(LLMProvider):
                         yield text
             except (RuntimeError, ValueError) as exc:
                 raise ProviderError(self.name, f"generation failed: {exc}", retryable=False) from exc
+
+    def prepare(self, history: Sequence[Message]) -> None:
+        # llama.cpp keeps the evaluated tokens of the last prompt and reuses the longest
+        # common prefix. After the history is trimmed that prefix is short, and the next
+        # reply would pay for evaluating the whole history; doing it now hides the cost.
+        with self._lock:
+            try:
+                for _ in self._llm.create_completion(prompt_prefix(history), max_tokens=1,
+                                                     temperature=0.0, stream=True):
+                    pass
+            except (RuntimeError, ValueError) as exc:
+                raise ProviderError(self.name, f"prompt evaluation failed: {exc}",
+                                    retryable=False) from exc
 
     def _first_token(self, text: str) -> int:
         return self._llm.tokenize((" " + text.strip()).encode(), add_bos=False)[0]

@@ -38,11 +38,16 @@ HISTORY_STEP = 4  # history is cut in steps of this many messages, to keep the p
 
 
 def build_prompt(history: Sequence[Message], user_text: str, max_history_chars: int = 1500) -> str:
+    return prompt_prefix(history, max_history_chars) + f"User: {one_line(user_text)}\nSam:"
+
+
+def prompt_prefix(history: Sequence[Message], max_history_chars: int = 1500) -> str:
+    """Everything before the new line: known as soon as the previous turn is over."""
     lines = [f"{SPEAKER[m.role]}: {one_line(m.text)}\n" for m in history]
     start = 0
     while sum(len(line) for line in lines[start:]) > max_history_chars:
         start += HISTORY_STEP
-    return PREAMBLE + "".join(lines[start:]) + f"User: {one_line(user_text)}\nSam:"
+    return PREAMBLE + "".join(lines[start:])
 
 
 def one_line(text: str) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from core.model_workers import ModelWorkers, SpeechFeed
+from core.providers.base import Message
 from monitoring.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 
@@ -72,3 +73,13 @@ def test_the_previous_reply_is_not_repeated_word_for_word(real_providers) -> Non
     first = "".join(real_providers.llm.stream_reply([], "Ever tried."))
     second = "".join(real_providers.llm.stream_reply([], "Ever failed.", avoid=first))
     assert second.strip() and second.strip() != first.strip()
+
+
+def test_preparing_the_prompt_does_not_change_the_answer(real_providers) -> None:
+    llm = real_providers.llm
+    history = [Message("user", "Hello, who are you?"), Message("assistant", "I'm Sam.")] * 4
+    cold = "".join(llm.stream_reply(history, "How many legs does a spider have?"))
+    "".join(llm.stream_reply([], "What is the capital of Italy?"))
+    llm.prepare(history)
+    warm = "".join(llm.stream_reply(history, "How many legs does a spider have?"))
+    assert warm == cold and warm.strip()

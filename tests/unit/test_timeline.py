@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.engine_types import AUDIO_CUE, Cancel, Emit, EngineConfig, Generate
+from core.engine_types import AUDIO_CUE, Cancel, Emit, EngineConfig, Generate, Prepare
 from core.turn_engine import TurnEngine
 from tests.fakes import FakeLLM
 from tests.timeline import Delays, Timeline
@@ -259,3 +259,13 @@ def test_a_first_clause_is_spoken_first_and_does_not_shorten_the_reply() -> None
     texts = [r.event["text"] for r in t.events("reply_text", turn=1)]
     assert texts == ["Well now,", "one.", "Two.", "Three."]
     assert t.first("reply_done").event["text"] == "Well now, one. Two. Three."
+
+
+def test_the_llm_is_told_the_new_history_as_soon_as_a_reply_is_done() -> None:
+    t = Timeline()
+    t.say(0.5, 1.5, "What is the capital of France?").run(5.0)
+    done_at = t.first("reply_done", turn=1).at
+    (prepared_at, prepare), = [(at, a) for at, a in t.actions if isinstance(a, Prepare)]
+    assert prepared_at == done_at
+    assert [m.text for m in prepare.history] == [
+        "What is the capital of France?", "Paris is the capital. It is lovely."]
