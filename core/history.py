@@ -8,6 +8,7 @@ for many turns in a row.
 
 from __future__ import annotations
 
+from core.endpointing import normalized
 from core.providers.base import Message
 
 
@@ -29,3 +30,31 @@ class ConversationHistory:
 
     def __len__(self) -> int:
         return len(self._messages)
+
+
+class ConversationMemory:
+    """What the conversation remembers to keep from going round in circles (seed 003):
+    the history for the prompt, the last words answered (the same words again soon are
+    not answered twice) and the last reply (not to be repeated word for word)."""
+
+    def __init__(self, max_messages: int, dedup_window_ms: int) -> None:
+        self.history = ConversationHistory(max_messages)
+        self._dedup_window_ms = dedup_window_ms
+        self._last_user: tuple[str, float] | None = None
+        self.last_reply = ""
+
+    def is_repeat(self, text: str, now: float) -> bool:
+        last = self._last_user
+        return (last is not None and last[0] == normalized(text)
+                and now - last[1] < self._dedup_window_ms)
+
+    def answering(self, text: str, now: float) -> None:
+        self._last_user = (normalized(text), now)
+
+    def exchange(self, user_text: str, reply: str) -> None:
+        """A finished (or cut) exchange, for the prompt of the next turns."""
+        self.history.add(Message("user", user_text), Message("assistant", reply))
+
+    def replied(self, user_text: str, reply: str) -> None:
+        self.exchange(user_text, reply)
+        self.last_reply = reply

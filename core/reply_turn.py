@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.endpointing import Finish
+from core.engine_types import AUDIO_CUE, Action, Emit, EmitAudio, EndSpeech, Speak
 from core.sentences import SentenceSplitter
 
 
@@ -90,6 +91,51 @@ class ReplyTurn:
 
     def mark(self, name: str, now: float) -> None:
         self.timings.setdefault(name, round(now - self.base_at, 1))
+
+    def due(self, now: float) -> bool:
+        """May its audio go out now: committed, not paused, and past its earliest time."""
+        return self.committed and self.paused_at is None and now >= self.speak_not_before
+
+    def queue(self, max_sentences: int, sentences: list[str], now: float) -> list[Action]:
+        """Speak these pieces next, up to the reply's length limit."""
+        actions: list[Action] = []
+        limit = max_sentences + self.splitter.clauses  # a first clause is extra
+        for sentence in sentences:
+            if len(self.sentences) >= limit:
+                break
+            self.mark("llm_first_sentence_ms", now)
+            self.sentences.append(sentence)
+            if self.committed:  # a speculative turn shows its text when it is adopted
+                actions.append(Emit({"type": "reply_text", "turn": self.number, "text": sentence}))
+            actions.append(Speak(self.number, sentence))
+        if self.generating and len(self.sentences) >= limit:
+            actions += self.end_speech()  # long enough for a spoken reply
+        return actions
+
+    def script(self, text: str, now: float) -> list[Action]:
+        """A fixed reply (greeting, clarifying question) instead of a generated one."""
+        self.scripted = True
+        self.generating = True
+        return self.queue(1, [text], now) + self.end_speech()
+
+    def end_speech(self) -> list[Action]:
+        if self.speech_ended:
+            return []
+        self.generating = False
+        self.speech_ended = True
+        return [EndSpeech(self.number)]
+
+    def thinking_cue(self, cue: tuple[bytes, int] | None, after_ms: int, now: float) -> list[Action]:
+        """A short spoken cue, once, when the reply is still silent ``after_ms`` after the commit."""
+        if (cue is None or not after_ms or self.cue_sent or self.scripted
+                or self.first_audio_at is not None or self.paused_at is not None
+                or now - self.committed_at < after_ms):
+            return []
+        self.cue_sent = True
+        pcm, rate = cue
+        self.cue_ms = len(pcm) / 2 / rate * 1000.0
+        return [Emit({"type": "thinking", "turn": self.number}),
+                EmitAudio(self.number, pcm, rate, AUDIO_CUE)]
 
     @property
     def held(self) -> bool:

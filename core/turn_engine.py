@@ -9,25 +9,21 @@ timings (tests/timeline.py).
 
 from __future__ import annotations
 
-from core.endpointing import Finish, judge, normalized
+from core.end_of_turn import EndOfTurn
+from core.endpointing import Finish
 from core.engine_types import (
-    AUDIO_CUE,
     AUDIO_REPLY,
     Action,
     Cancel,
-    DropTranscription,
     Emit,
     EmitAudio,
     EndSegment,
-    EndSpeech,
     EngineConfig,
     Generate,
     Phase,
     Prepare,
-    Speak,
-    Transcribe,
 )
-from core.history import ConversationHistory
+from core.history import ConversationMemory
 from core.providers.base import Message
 from core.reply_turn import PendingEnd, ReplyTurn
 from core.sentences import SentenceSplitter
@@ -39,19 +35,15 @@ class TurnEngine:
     def __init__(self, config: EngineConfig, now: float = 0.0) -> None:
         self.config = config
         self.phase = Phase.IDLE
-        self._history = ConversationHistory(config.history_messages)
+        self._memory = ConversationMemory(config.history_messages, config.dedup_window_ms)
         self._last_turn = 0
         self._turn: ReplyTurn | None = None  # the committed turn that may still speak
         self._paused: ReplyTurn | None = None  # a reply stopped by a barge-in, maybe resumed
-        self._pause: PendingEnd | None = None
-        self._next_job = 0
+        self._end = EndOfTurn(config)
         self._in_speech = False
         self._ignore_segment = False
-        self._committed_end_ms: int | None = None
         self._listening_since = now
         self._speaking_ended_at: float | None = None
-        self._last_user: tuple[str, float] | None = None
-        self._last_reply = ""
 
     # ----- queries ------------------------------------------------------------------
     def audio_allowed(self, turn: int) -> bool:
@@ -61,7 +53,7 @@ class TurnEngine:
 
     @property
     def history(self) -> tuple[Message, ...]:
-        return self._history.messages()
+        return self._memory.history.messages()
 
     # ----- client control -----------------------------------------------------------
     def start(self, now: float) -> list[Action]:
@@ -71,7 +63,7 @@ class TurnEngine:
         return self._set_phase(Phase.LISTENING, None)
 
     def stop(self, now: float) -> list[Action]:
-        actions = self._drop_pause()
+        actions = self._end.drop()
         for turn in (self._turn, self._paused):
             if turn is not None:
                 actions += [Cancel(turn.number), Emit({"type": "clear", "turn": turn.number,
@@ -82,7 +74,7 @@ class TurnEngine:
 
     def text(self, text: str, now: float) -> list[Action]:
         """A typed message: answered like an utterance whose transcript is known."""
-        actions = self._drop_pause()
+        actions = self._end.drop()
         actions += self._open_turn(now, job=None, base_at=now)
         return actions + self._answer(self._turn, text, now)  # type: ignore[arg-type]
 
@@ -97,8 +89,7 @@ class TurnEngine:
     def voice_activity(self, now: float) -> list[Action]:
         """A single voiced frame: maybe the start of more words. A reply that is being
         held back waits a little longer, until the segmenter can tell."""
-        pending = self._pause.speculative if self._pause is not None else None
-        for turn in (self._turn, pending):
+        for turn in (self._turn, self._end.speculative):
             if turn is not None and turn.first_audio_at is None and turn.speak_not_before:
                 turn.speak_not_before = max(turn.speak_not_before, now + VOICE_HOLD_MS)
         return []
@@ -115,18 +106,12 @@ class TurnEngine:
     def speech_paused(self, end_ms: int, audio: bytes, now: float) -> list[Action]:
         if self._ignore_segment:
             return []
-        actions = self._drop_pause()
-        job = self._new_job()
-        speech_end_at = now - self.config.speculate_after_ms
-        deadline = speech_end_at + self.config.commit_after_ms
-        self._pause = PendingEnd(job, end_ms, speech_end_at, deadline)
-        return [*actions, Transcribe(job, audio)]
+        return self._end.paused(end_ms, audio, now)
 
     def speech_resumed(self, now: float) -> list[Action]:
         if self._ignore_segment:
             return []
-        actions = self._drop_pause()
-        return actions + self._user_talks_over(now)
+        return self._end.drop() + self._user_talks_over(now)
 
     def utterance(self, end_ms: int, audio: bytes, now: float) -> list[Action]:
         """The segmenter's longest wait is over: the turn is committed now at the latest."""
@@ -134,22 +119,15 @@ class TurnEngine:
         if self._ignore_segment:
             self._ignore_segment = False
             return []
-        if end_ms == self._committed_end_ms:
-            return []  # already answered when the words sounded finished
-        pause = self._pause
-        if pause is not None and pause.end_ms == end_ms:
-            return self._commit(pause, now)
-        actions = self._drop_pause()
-        job = self._new_job()
-        self._pause = PendingEnd(job, end_ms, now, now)
-        return [*actions, Transcribe(job, audio), *self._commit(self._pause, now)]
+        actions, pending = self._end.ended(end_ms, audio, now)
+        return actions + self._commit(pending, now) if pending is not None else actions
 
     def speech_discarded(self, now: float) -> list[Action]:
         self._in_speech = False
         if self._ignore_segment:
             self._ignore_segment = False
             return []
-        actions = [*self._drop_pause(), Emit({"type": "speech_discarded"})]
+        actions = [*self._end.drop(), Emit({"type": "speech_discarded"})]
         if self._paused is not None:
             actions += self._resume(now)  # a cough or a click: carry on speaking
         elif self.phase is Phase.LISTENING:
@@ -158,17 +136,11 @@ class TurnEngine:
 
     # ----- worker results -----------------------------------------------------------
     def transcript(self, job: int, text: str, now: float) -> list[Action]:
-        pause = self._pause
-        if pause is not None and pause.job == job:
-            pause.transcript, pause.transcript_at = text, now
-            pause.verdict = judge(text)
-            if pause.verdict is Finish.DONE:
-                pause.deadline = min(pause.deadline, pause.speech_end_at + self.config.commit_done_ms)
-            elif pause.verdict is Finish.UNFINISHED:
-                pause.deadline = pause.speech_end_at + self.config.commit_unfinished_ms
+        pending = self._end.heard(job, text, now)
+        if pending is not None:
             actions = self.tick(now)
-            if self._pause is pause:  # not committed yet: get the answer ready meanwhile
-                actions += self._speculate(pause, now)
+            if self._end.pending is pending:  # not committed yet: get the answer ready meanwhile
+                actions += self._speculate(pending, now)
             return actions
         turn = self._turn
         if turn is not None and turn.job == job:
@@ -182,16 +154,16 @@ class TurnEngine:
         if current is None or not current.generating:
             return []
         current.mark("llm_first_token_ms", now)
-        return self._queue_sentences(current, current.splitter.feed(text), now)
+        return current.queue(self.config.max_sentences, current.splitter.feed(text), now)
 
     def reply_finished(self, turn: int, now: float) -> list[Action]:
         current = self._live(turn)
         if current is None or not current.generating:
             return []
-        actions = self._queue_sentences(current, current.splitter.flush(), now)
+        actions = current.queue(self.config.max_sentences, current.splitter.flush(), now)
         if not current.sentences:  # never silence: say so rather than nothing
-            actions += self._queue_sentences(current, [self.config.empty_reply_text], now)
-        return actions + self._end_speech(current)
+            actions += current.queue(self.config.max_sentences, [self.config.empty_reply_text], now)
+        return actions + current.end_speech()
 
     def speech_audio(self, turn: int, sentence: int, pcm: bytes, sample_rate: int,
                      now: float) -> list[Action]:
@@ -199,7 +171,7 @@ class TurnEngine:
         if current is None:
             return []
         current.audio.add(sentence, pcm, sample_rate)
-        if not self._due(current, now):
+        if not current.due(now):
             return []  # held until the interruption is judged, the turn is committed, or it is due
         actions: list[Action] = []
         if current.first_audio_at is None:
@@ -222,13 +194,12 @@ class TurnEngine:
     def failed(self, turn: int | None, job: int | None, message: str, retryable: bool,
                provider: str, now: float) -> list[Action]:
         """A provider failed for this turn (or this transcription job)."""
-        pause = self._pause
-        if job is not None and pause is not None and pause.job == job:
-            pause.failure = (message, retryable, provider)  # reported at commit
+        pending = self._end.pending
+        if pending is not None and job is not None and pending.job == job:
+            pending.failure = (message, retryable, provider)  # reported at commit
             return []
-        speculative = pause.speculative if pause is not None else None
-        if speculative is not None and turn == speculative.number:
-            pause.speculative = None  # type: ignore[union-attr]
+        if pending is not None and pending.speculative is not None and turn == pending.speculative.number:
+            pending.speculative = None
             return [Cancel(turn)]  # generated again (a retry) if the turn is committed
         current = self._turn
         if current is None or (turn is not None and current.number != turn) or (
@@ -245,60 +216,39 @@ class TurnEngine:
     # ----- time -----------------------------------------------------------------------
     def tick(self, now: float) -> list[Action]:
         actions: list[Action] = []
-        pause = self._pause
-        if pause is not None and now >= pause.deadline:
-            actions += self._commit(pause, now)
+        pending = self._end.due(now)
+        if pending is not None:
+            actions += self._commit(pending, now)
         turn = self._turn
         if turn is not None:
             actions += self._release_if_due(turn, now)
-            actions += self._thinking_cue(turn, now)
+            actions += turn.thinking_cue(self.config.cue_audio, self.config.thinking_cue_ms, now)
             actions += self._maybe_finish(turn, now)
         paused = self._paused
-        if (paused is not None and not self._in_speech and self._pause is None
+        if (paused is not None and not self._in_speech and self._end.pending is None
                 and paused.paused_at is not None
                 and now - paused.paused_at >= self.config.false_interruption_ms):
             actions += self._resume(now)
         if (self.config.greeting_after_ms and self._last_turn == 0 and self.phase is Phase.LISTENING
                 and not self._in_speech and now - self._listening_since >= self.config.greeting_after_ms):
             actions += self._open_turn(now, job=None, base_at=now)
-            actions += self._scripted(self._turn, self.config.greeting_text, now)  # type: ignore[arg-type]
+            actions += self._turn.script(self.config.greeting_text, now)  # type: ignore[arg-type]
         return actions
 
     # ----- internals: bookkeeping -------------------------------------------------------
-    def _new_job(self) -> int:
-        self._next_job += 1
-        return self._next_job
-
     def _live(self, turn: int) -> ReplyTurn | None:
         """The committed or speculative turn with this number, if it may still go on."""
         current = self._turn
         if current is not None and current.number == turn:
             return current
-        speculative = self._pause.speculative if self._pause is not None else None
+        speculative = self._end.speculative
         if speculative is not None and speculative.number == turn:
             return speculative
         return None
 
-    def _due(self, turn: ReplyTurn, now: float) -> bool:
-        return turn.committed and turn.paused_at is None and now >= turn.speak_not_before
-
     def _set_phase(self, phase: Phase, turn: int | None) -> list[Action]:
         self.phase = phase
         return [Emit({"type": "state", "state": phase.value, "turn": turn})]
-
-    def _drop_pause(self) -> list[Action]:
-        """The person went on talking: forget the pending end and any answer made for it."""
-        pause, self._pause = self._pause, None
-        if pause is None:
-            return []
-        actions: list[Action] = [DropTranscription(pause.job)]
-        if pause.speculative is not None:
-            actions.append(Cancel(pause.speculative.number))
-        return actions
-
-    def _is_repeat(self, key: str, now: float) -> bool:
-        last = self._last_user
-        return last is not None and last[0] == key and now - last[1] < self.config.dedup_window_ms
 
     # ----- internals: the end of a turn -----------------------------------------------
     def _speculate(self, pause: PendingEnd, now: float) -> list[Action]:
@@ -311,7 +261,7 @@ class TurnEngine:
         text = (pause.transcript or "").strip()
         if (not self.config.speculative_reply or pause.speculative is not None or not text
                 or self._turn is not None or self._paused is not None
-                or pause.verdict is Finish.UNFINISHED or self._is_repeat(normalized(text), now)):
+                or pause.verdict is Finish.UNFINISHED or self._memory.is_repeat(text, now)):
             return []
         turn = self._new_turn(base_at=pause.speech_end_at, now=now, job=None, committed=False)
         turn.timings["transcript_ms"] = round(now - pause.speech_end_at, 1)
@@ -320,8 +270,7 @@ class TurnEngine:
         return self._start_reply(turn, text)
 
     def _commit(self, pause: PendingEnd, now: float) -> list[Action]:
-        self._pause = None
-        self._committed_end_ms = pause.end_ms
+        self._end.take(pause)
         self._in_speech = False
         actions: list[Action] = [
             EndSegment(),
@@ -352,7 +301,7 @@ class TurnEngine:
         turn.timings["endpoint_ms"] = round(now - pause.speech_end_at, 1)
         turn.timings["speculative"] = 1
         self._turn = turn
-        self._last_user = (normalized(turn.user_text), now)
+        self._memory.answering(turn.user_text, now)
         actions = self._set_phase(Phase.THINKING, turn.number)
         actions.append(Emit({"type": "transcript", "turn": turn.number, "text": turn.user_text,
                              "final": True}))
@@ -388,9 +337,8 @@ class TurnEngine:
             if paused is not None:  # noise over the reply: carry on with it
                 self._turn = paused
                 return actions + self._resume(now)
-            return actions + self._scripted(turn, self.config.clarify_text, now)
-        key = normalized(text)
-        if self._is_repeat(key, now):
+            return actions + turn.script(self.config.clarify_text, now)
+        if self._memory.is_repeat(text, now):
             actions.append(Emit({"type": "ignored", "turn": turn.number, "reason": "repeated"}))
             if paused is not None:
                 self._turn = paused
@@ -404,64 +352,25 @@ class TurnEngine:
             else:
                 self._record_cut(paused)
             self._paused = None
-        self._last_user = (key, now)
+        self._memory.answering(text, now)
         return actions + self._start_reply(turn, text)
 
     def _start_reply(self, turn: ReplyTurn, text: str) -> list[Action]:
         turn.user_text = text
         turn.generating = True
-        return [Generate(turn.number, self._history.messages(), text, self._last_reply or None)]
+        memory = self._memory
+        return [Generate(turn.number, memory.history.messages(), text, memory.last_reply or None)]
 
     # ----- internals: the reply -----------------------------------------------------------
-    def _scripted(self, turn: ReplyTurn, text: str, now: float) -> list[Action]:
-        turn.scripted = True
-        turn.generating = True
-        return self._queue_sentences(turn, [text], now) + self._end_speech(turn)
-
-    def _queue_sentences(self, turn: ReplyTurn, sentences: list[str], now: float) -> list[Action]:
-        actions: list[Action] = []
-        limit = self.config.max_sentences + turn.splitter.clauses  # a first clause is extra
-        for sentence in sentences:
-            if len(turn.sentences) >= limit:
-                break
-            turn.mark("llm_first_sentence_ms", now)
-            turn.sentences.append(sentence)
-            if turn.committed:  # a speculative turn shows its text when it is adopted
-                actions.append(Emit({"type": "reply_text", "turn": turn.number, "text": sentence}))
-            actions.append(Speak(turn.number, sentence))
-        if turn.generating and len(turn.sentences) >= limit:
-            actions += self._end_speech(turn)  # long enough for a spoken reply
-        return actions
-
-    def _end_speech(self, turn: ReplyTurn) -> list[Action]:
-        if turn.speech_ended:
-            return []
-        turn.generating = False
-        turn.speech_ended = True
-        return [EndSpeech(turn.number)]
-
     def _report_done(self, turn: ReplyTurn) -> list[Action]:
         turn.reported = True
         spoken = " ".join(turn.sentences)
         actions: list[Action] = [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
                                        "timings": dict(turn.timings)})]
         if not turn.scripted and turn.user_text:
-            self._history.add(Message("user", turn.user_text), Message("assistant", spoken))
-            self._last_reply = spoken
-            actions.append(Prepare(self._history.messages()))
+            self._memory.replied(turn.user_text, spoken)
+            actions.append(Prepare(self._memory.history.messages()))
         return actions
-
-    def _thinking_cue(self, turn: ReplyTurn, now: float) -> list[Action]:
-        cue = self.config.cue_audio
-        if (cue is None or not self.config.thinking_cue_ms or turn.cue_sent or turn.scripted
-                or turn.first_audio_at is not None or turn.paused_at is not None
-                or now - turn.committed_at < self.config.thinking_cue_ms):
-            return []
-        turn.cue_sent = True
-        pcm, rate = cue
-        turn.cue_ms = len(pcm) / 2 / rate * 1000.0
-        return [Emit({"type": "thinking", "turn": turn.number}),
-                EmitAudio(turn.number, pcm, rate, AUDIO_CUE)]
 
     def _maybe_finish(self, turn: ReplyTurn, now: float) -> list[Action]:
         """Back to listening once the reply has been synthesized and played."""
@@ -478,8 +387,8 @@ class TurnEngine:
 
     def _release_if_due(self, turn: ReplyTurn, now: float) -> list[Action]:
         """Send audio that was kept back (paused, speculative or not due yet)."""
-        if not turn.held or not self._due(turn, now):
-            if turn.synthesized and not turn.reported and not turn.held and self._due(turn, now):
+        if not turn.held or not turn.due(now):
+            if turn.synthesized and not turn.reported and not turn.held and turn.due(now):
                 return self._report_done(turn) + self._maybe_finish(turn, now)  # nothing to say
             return []
         actions: list[Action] = []
@@ -534,5 +443,4 @@ class TurnEngine:
             return  # a finished reply is already in the history
         heard = turn.heard_sentences()
         if heard:
-            self._history.add(Message("user", turn.user_text),
-                              Message("assistant", " ".join(heard) + " …"))
+            self._memory.exchange(turn.user_text, " ".join(heard) + " …")
