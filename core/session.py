@@ -62,6 +62,10 @@ from monitoring.monitor import PerformanceMonitor
 
 log = logging.getLogger(__name__)
 
+# Cancelled turns whose workers may still be running; the oldest is forgotten first (its
+# work finished long ago, and its output would be dropped as stale anyway).
+MAX_CANCELLED_REMEMBERED = 64
+
 
 def segmenter_config(s: Settings) -> SegmenterConfig:
     return SegmenterConfig(
@@ -240,6 +244,8 @@ class Session:
                     self._apply(self._engine.speech_finished(action.turn, self._now()))
             elif isinstance(action, Cancel):
                 self._cancelled.add(action.turn)
+                if len(self._cancelled) > MAX_CANCELLED_REMEMBERED:
+                    self._cancelled.discard(min(self._cancelled))
                 self._feeds.pop(action.turn, None)
             elif isinstance(action, EndSegment):
                 self._segmenter.reset()

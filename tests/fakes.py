@@ -31,10 +31,14 @@ class FakeLLM(LLMProvider):
     def __init__(self, reply: str = "Paris is the capital. It is lovely.") -> None:
         self.reply = reply
         self.histories: list[list[Message]] = []
+        self.texts: list[str] = []
+        self.called = threading.Event()
 
     def stream_reply(self, history: Sequence[Message], user_text: str,
                      avoid: str | None = None) -> Iterator[str]:
         self.histories.append(list(history))
+        self.texts.append(user_text)
+        self.called.set()
         for word in self.reply.split(" "):
             yield word + " "
 

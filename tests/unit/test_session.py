@@ -199,3 +199,20 @@ def test_going_on_after_a_pause_makes_one_reply_to_all_of_it(make_harness) -> No
     h.sent.wait_event("reply_done", turn=1)
     assert [e["text"] for e in h.sent.events("transcript")] == ["I want a table and for two people."]
     assert len(h.sent.events("speech_stopped")) == 1
+
+
+def test_a_reply_prepared_during_a_mid_sentence_pause_never_reaches_the_client(make_harness) -> None:
+    llm = FakeLLM()
+    h = make_harness(stt=FakeSTT("tell me about the weather"), llm=llm)
+    start(h)
+    # No hint in the words: the silence must hold 450 ms, and the reply is prepared meanwhile.
+    speak(h, [("silence", 300), ("speech", 900), ("silence", 240)])
+    assert llm.called.wait(5), "no speculative reply was started"
+    speculative_turn = 1
+    h.providers.stt.text = "tell me about the weather in Paris"
+    speak(h, [("speech", 600), ("silence", 1200)])  # the person goes on, then stops
+    done = h.sent.wait_event("reply_done")
+    assert done["turn"] != speculative_turn
+    assert llm.texts == ["tell me about the weather", "tell me about the weather in Paris"]
+    turns = [i.get("turn") if isinstance(i, dict) else i.turn for i in h.sent.items]
+    assert speculative_turn not in turns
