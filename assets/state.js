@@ -1,22 +1,26 @@
-// State manager: the one place that knows the conversation state and what the page
-// shows for it. It updates Dash components with dash_clientside.set_props.
+// State manager: the one place that knows what the page shows: the conversation state,
+// the controls, the problem panel and the conversation history. It updates Dash
+// components with dash_clientside.set_props; audio never goes through Dash.
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.STATES = {
-  idle: { label: "Idle", color: "default" },
-  connecting: { label: "Connecting…", color: "processing" },
-  listening: { label: "Listening", color: "green" },
-  user_speaking: { label: "Hearing you", color: "cyan" },
-  thinking: { label: "Thinking…", color: "gold" },
-  speaking: { label: "Speaking", color: "blue" },
-  error: { label: "Error", color: "red" },
+  idle: { label: "Idle", color: "idle" },
+  connecting: { label: "Connecting…", color: "busy" },
+  listening: { label: "Listening", color: "listening" },
+  user_speaking: { label: "Hearing you", color: "hearing" },
+  thinking: { label: "Thinking…", color: "thinking" },
+  speaking: { label: "Speaking", color: "speaking" },
+  reconnecting: { label: "Reconnecting…", color: "busy" },
+  error: { label: "Error", color: "error" },
 };
 
 window.VoiceChat.StateManager = class StateManager {
   constructor() {
     this.state = "idle";
     this.history = []; // the state names in order, for tests and debugging
-    this.messages = []; // {turn, role, text, time, cut}
+    this.messages = []; // {epoch, turn, role, text, time, cut, latencyMs}
+    this.epoch = 0; // one per server session: turn numbers start again in a new one
+    this.problem = null; // {message, kind, actionLabel}
   }
 
   setProps(id, props) {
@@ -30,22 +34,49 @@ window.VoiceChat.StateManager = class StateManager {
     this.state = state;
     this.history.push(state);
     const view = window.VoiceChat.STATES[state];
-    this.setProps("controls-state", { content: view.label, color: view.color });
-    const running = state !== "idle" && state !== "error";
-    this.setProps("controls-start", { disabled: running });
-    this.setProps("controls-stop", { disabled: !running });
+    this.setProps("controls-state", { children: view.label });
+    this.setProps("controls-dot", { className: `state-dot state-${view.color}` });
   }
 
-  showError(message) {
-    this.setProps("controls-error", { message, style: { display: message ? "block" : "none" } });
+  // running: a conversation is on (or being set up); muted: the microphone is off.
+  controls({ running, muted }) {
+    this.setProps("controls-start", { disabled: running });
+    this.setProps("controls-stop", { disabled: !running });
+    this.setProps("controls-mute", {
+      disabled: !running,
+      children: muted ? "Unmute" : "Mute",
+      "aria-pressed": muted ? "true" : "false",
+      "aria-label": muted ? "Unmute the microphone" : "Mute the microphone",
+    });
+    this.setProps("controls-muted", { style: { display: running && muted ? "inline-block" : "none" } });
+  }
+
+  // kind: error | warning | info | success; actionLabel: the recovery button, if any.
+  showProblem(message, kind = "error", actionLabel = null) {
+    this.problem = message ? { message, kind, actionLabel } : null;
+    this.setProps("status-panel", { style: { display: message ? "flex" : "none" } });
+    this.setProps("status-alert", { message: message || "", type: kind });
+    this.setProps("status-action", {
+      children: actionLabel || "",
+      "aria-label": actionLabel || "",
+      style: { display: actionLabel ? "inline-block" : "none" },
+    });
+  }
+
+  clearProblem() {
+    this.showProblem("");
+  }
+
+  newSession() {
+    this.epoch += 1;
   }
 
   message(turn, role) {
-    let entry = this.messages.find((m) => m.turn === turn && m.role === role);
+    let entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === role);
     if (!entry) {
-      entry = { turn, role, text: "", time: new Date(), cut: false };
+      entry = { epoch: this.epoch, turn, role, text: "", time: new Date(), cut: false, latencyMs: null };
       this.messages.push(entry);
-      this.messages.sort((a, b) => a.turn - b.turn || (a.role === "user" ? -1 : 1));
+      this.messages.sort((a, b) => a.epoch - b.epoch || a.turn - b.turn || (a.role === "user" ? -1 : 1));
     }
     return entry;
   }
@@ -61,8 +92,16 @@ window.VoiceChat.StateManager = class StateManager {
     this.renderTranscript();
   }
 
+  setLatency(turn, ms) {
+    const entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === "assistant");
+    if (entry && typeof ms === "number") {
+      entry.latencyMs = ms;
+      this.renderTranscript();
+    }
+  }
+
   markCut(turn, cut) {
-    const entry = this.messages.find((m) => m.turn === turn && m.role === "assistant");
+    const entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === "assistant");
     if (entry) {
       entry.cut = cut;
       this.renderTranscript();
@@ -71,32 +110,26 @@ window.VoiceChat.StateManager = class StateManager {
 
   dropTurn(turn) {
     // A turn replaced before it was answered (the person went on talking) or ignored.
-    this.messages = this.messages.filter((m) => m.turn !== turn);
+    this.messages = this.messages.filter((m) => !(m.epoch === this.epoch && m.turn === turn));
     this.renderTranscript();
   }
 
+  meta(m) {
+    const parts = [m.role === "user" ? "You" : "Assistant", m.time.toLocaleTimeString()];
+    if (m.latencyMs !== null) parts.push(`${(m.latencyMs / 1000).toFixed(2)} s`);
+    if (m.cut) parts.push("cut off");
+    return parts.join(" · ");
+  }
+
   renderTranscript() {
-    const children = this.messages.map((m) => ({
-      namespace: "dash_html_components",
-      type: "Div",
-      props: {
-        className: `message message-${m.role}`,
-        children: [
-          {
-            namespace: "dash_html_components",
-            type: "Div",
-            props: {
-              className: "message-meta",
-              children: `${m.role === "user" ? "You" : "Assistant"} · ${m.time.toLocaleTimeString()}${m.cut ? " · cut off" : ""}`,
-            },
-          },
-          {
-            namespace: "dash_html_components",
-            type: "Div",
-            props: { className: "message-text", children: m.text },
-          },
-        ],
-      },
+    const div = (props) => ({ namespace: "dash_html_components", type: "Div", props });
+    const children = this.messages.map((m) => div({
+      className: `message message-${m.role}${m.cut ? " message-cut" : ""}`,
+      title: m.latencyMs !== null ? "Time from the end of your words to the first sound of the reply" : undefined,
+      children: [
+        div({ className: "message-meta", children: this.meta(m) }),
+        div({ className: "message-text", children: m.text }),
+      ],
     }));
     this.setProps("transcript-list", { children });
   }

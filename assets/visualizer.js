@@ -1,14 +1,16 @@
-// Level meter: microphone level (green) and reply level (blue) on one small canvas.
-// Draws at most ~30 times a second from AnalyserNodes; no work on the audio thread.
+// Spectrum of the microphone (green, upwards) and of the reply (blue, downwards) on one
+// canvas. Reads AnalyserNodes at most ~30 times a second and only while a conversation
+// runs; nothing runs on the audio thread.
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.Visualizer = class Visualizer {
-  constructor(canvasId) {
+  constructor(canvasId, bars = 40) {
     this.canvasId = canvasId;
-    this.sources = [];
+    this.bars = bars;
     this.running = false;
     this.lastDraw = 0;
-    this.buffer = new Float32Array(512);
+    this.bins = new Uint8Array(256);
+    this.frames = 0; // drawn frames, for tests and the CPU figure
   }
 
   start(getAnalysers) {
@@ -31,27 +33,49 @@ window.VoiceChat.Visualizer = class Visualizer {
     this.draw(true);
   }
 
-  level(analyser) {
-    if (!analyser) return 0;
-    analyser.getFloatTimeDomainData(this.buffer);
-    let sum = 0;
-    for (let i = 0; i < this.buffer.length; i++) sum += this.buffer[i] * this.buffer[i];
-    return Math.min(1, Math.sqrt(sum / this.buffer.length) * 4);
+  // Bar heights (0..1) over 0-8 kHz, where speech is.
+  spectrum(analyser) {
+    const heights = new Float32Array(this.bars);
+    if (!analyser) return heights;
+    if (this.bins.length !== analyser.frequencyBinCount) this.bins = new Uint8Array(analyser.frequencyBinCount);
+    analyser.getByteFrequencyData(this.bins);
+    const nyquist = analyser.context.sampleRate / 2;
+    const usable = Math.max(this.bars, Math.floor((this.bins.length * Math.min(8000, nyquist)) / nyquist));
+    const per = usable / this.bars;
+    for (let bar = 0; bar < this.bars; bar++) {
+      let peak = 0;
+      const from = Math.floor(bar * per);
+      const to = Math.max(from + 1, Math.floor((bar + 1) * per));
+      for (let i = from; i < to; i++) peak = Math.max(peak, this.bins[i]);
+      heights[bar] = peak / 255;
+    }
+    return heights;
   }
 
   draw(blank = false) {
     const canvas = document.getElementById(this.canvasId);
     if (!canvas) return;
     const ctx = canvas.getContext("2d");
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.fillStyle = "#f0f0f0";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    const { width, height } = canvas;
+    const middle = height / 2;
+    ctx.fillStyle = "#fafafa";
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = "#d9d9d9";
+    ctx.fillRect(0, middle - 0.5, width, 1);
     if (blank) return;
+    this.frames += 1;
     const [mic, reply] = this.getAnalysers();
-    const half = canvas.height / 2;
-    ctx.fillStyle = "#52c41a";
-    ctx.fillRect(0, 0, canvas.width * this.level(mic), half - 1);
-    ctx.fillStyle = "#1677ff";
-    ctx.fillRect(0, half + 1, canvas.width * this.level(reply), half - 1);
+    const step = width / this.bars;
+    const up = this.spectrum(mic);
+    const down = this.spectrum(reply);
+    for (let bar = 0; bar < this.bars; bar++) {
+      const x = bar * step + 1;
+      ctx.fillStyle = "#52c41a";
+      const h1 = up[bar] * (middle - 2);
+      ctx.fillRect(x, middle - 1 - h1, step - 2, h1);
+      ctx.fillStyle = "#1677ff";
+      const h2 = down[bar] * (middle - 2);
+      ctx.fillRect(x, middle + 1, step - 2, h2);
+    }
   }
 };

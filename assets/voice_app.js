@@ -1,5 +1,6 @@
 // The voice conversation in the page: wires recorder, connection, player, state and
-// visualizer together. Start/Stop arrive through Dash clientside callbacks.
+// visualizer together. Controls arrive through Dash clientside callbacks
+// (assets/clientside.js) and keyboard shortcuts (assets/keyboard.js).
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.App = class App {
@@ -7,58 +8,138 @@ window.VoiceChat.App = class App {
     const VC = window.VoiceChat;
     this.ui = new VC.StateManager();
     this.player = new VC.Player();
-    this.visualizer = new VC.Visualizer("controls-level");
+    this.visualizer = new VC.Visualizer("visualizer-canvas");
+    this.backoff = new VC.Backoff();
     this.recorder = null;
     this.connection = null;
-    this.cleared = new Set(); // turns whose audio is dropped (until a resume)
-    this.doneTurns = new Set(); // turns whose audio has all been received
-    this.speakingTurn = null;
-    this.stopping = false;
+    this.connecting = null; // the promise of a connection being opened
+    this.running = false; // the person pressed Start and has not stopped
+    this.muted = false;
+    this.reconnectTimer = null;
+    this.recover = null; // what the problem panel's button does now
+    this.lastStream = null; // the microphone stream last opened (tests check it is released)
+    this.resetTurns();
     this.player.onDrained = () => this.reportPlaybackDone();
   }
 
+  resetTurns() {
+    this.cleared = new Set(); // turns whose audio is dropped (until a resume)
+    this.doneTurns = new Set(); // turns whose audio has all been received
+    this.userText = new Map(); // turn -> what the person said (for a retry)
+    this.speakingTurn = null;
+  }
+
+  // ----- controls -----------------------------------------------------------------
   async start() {
-    if (this.connection) return;
-    const VC = window.VoiceChat;
-    this.stopping = false;
-    this.ui.showError("");
+    if (this.running) return;
+    this.running = true;
+    this.ui.clearProblem();
     this.ui.set("connecting");
+    this.showControls();
     this.player.ensureContext(); // inside the click: allowed to make sound later
-    this.connection = new VC.Connection({
-      onEvent: (event) => this.onEvent(event),
-      onAudio: (turn, rate, pcm, kind) => this.onAudio(turn, rate, pcm, kind),
-      onClose: (info) => this.onClose(info),
-    });
     try {
-      await this.connection.open();
-      this.recorder = new VC.Recorder((frame) => this.connection && this.connection.sendAudio(frame));
-      await this.recorder.start();
+      await this.ensureConnection();
+      if (!this.recorder) {
+        const recorder = new window.VoiceChat.Recorder((frame) => this.sendFrame(frame));
+        this.recorder = recorder;
+        await recorder.start();
+        this.lastStream = recorder.stream;
+      }
     } catch (error) {
-      await this.fail(this.describe(error));
+      await this.fail(this.describe(error), "Try again", () => this.start());
       return;
     }
+    if (!this.running) return; // stopped while the microphone was being opened
+    this.recorder.setEnabled(!this.muted);
     this.connection.sendJson({ type: "start" });
-    this.visualizer.start(() => [
-      this.recorder && this.recorder.analyser,
-      this.player.analyser,
-    ]);
+    this.visualizer.start(() => [this.recorder && this.recorder.analyser, this.player.analyser]);
+  }
+
+  async stop() {
+    if (!this.running && !this.connection) return;
+    this.running = false;
+    this.cancelReconnect();
+    if (this.connection) this.connection.sendJson({ type: "stop" });
+    await this.teardown();
+    this.ui.clearProblem();
+    this.ui.set("idle");
+    this.showControls();
+  }
+
+  toggle() {
+    return this.running ? this.stop() : this.start();
+  }
+
+  toggleMute() {
+    if (!this.running) return;
+    this.muted = !this.muted;
+    if (this.recorder) this.recorder.setEnabled(!this.muted);
+    this.showControls();
+  }
+
+  showControls() {
+    this.ui.controls({ running: this.running, muted: this.muted });
+  }
+
+  // A typed message: answered like speech, and the answer is spoken.
+  async sendText(text) {
+    const words = (text || "").trim();
+    if (!words) return false;
+    this.player.ensureContext();
+    try {
+      await this.ensureConnection();
+    } catch (error) {
+      this.ui.showProblem("The server could not be reached. Your message was not sent.", "error", "Retry");
+      this.recover = () => this.sendText(words);
+      return false;
+    }
+    this.connection.sendJson({ type: "text", text: words });
+    return true;
+  }
+
+  runRecovery() {
+    const action = this.recover;
+    this.recover = null;
+    this.ui.clearProblem();
+    if (action) action();
   }
 
   describe(error) {
     if (error && error.name === "NotAllowedError") {
-      return "Microphone access was denied. Allow it in the browser and press Start again.";
+      return "Microphone access was denied. Allow it for this page in the browser, then try again.";
     }
     if (error && error.name === "NotFoundError") {
-      return "No microphone was found. Connect one and press Start again.";
+      return "No microphone was found. Connect one, then try again.";
     }
     return (error && error.message) || "Something went wrong starting the conversation.";
   }
 
-  async stop() {
-    this.stopping = true;
-    if (this.connection) this.connection.sendJson({ type: "stop" });
-    await this.teardown();
-    this.ui.set("idle");
+  // ----- the connection -----------------------------------------------------------
+  ensureConnection() {
+    if (this.connection && this.connection.isOpen) return Promise.resolve();
+    if (this.connecting) return this.connecting;
+    const connection = new window.VoiceChat.Connection({
+      onEvent: (event) => this.onEvent(event),
+      onAudio: (turn, rate, pcm, kind) => this.onAudio(turn, rate, pcm, kind),
+      onClose: (info) => this.onClose(connection, info),
+    });
+    this.connecting = connection.open().then(
+      () => {
+        this.connecting = null;
+        this.connection = connection;
+        this.ui.newSession();
+        this.resetTurns();
+      },
+      (error) => {
+        this.connecting = null;
+        throw error;
+      },
+    );
+    return this.connecting;
+  }
+
+  sendFrame(frame) {
+    if (this.connection && !this.muted) this.connection.sendAudio(frame);
   }
 
   async teardown() {
@@ -70,24 +151,72 @@ window.VoiceChat.App = class App {
     this.connection = null;
   }
 
-  async fail(message) {
+  async fail(message, actionLabel, action) {
+    this.running = false;
+    this.cancelReconnect();
     await this.teardown();
     this.ui.set("error");
-    this.ui.showError(message);
+    this.showControls();
+    this.recover = action || null;
+    this.ui.showProblem(message, "error", action ? actionLabel : null);
   }
 
-  onClose(info) {
-    if (this.stopping || !this.connection) return;
+  onClose(connection, info) {
+    if (connection !== this.connection) return; // an old or never-opened connection
     this.connection = null;
-    const detail = info.reason ? ` (${info.reason})` : "";
-    this.fail(`The connection to the server was lost${detail}. Press Start to reconnect.`);
+    this.player.clear();
+    if (!this.running) {
+      this.ui.set("idle");
+      return;
+    }
+    if (info.code === 1008) {
+      // Refused for good (origin not allowed): reconnecting would be refused again.
+      this.fail(`The server refused the connection${info.reason ? ` (${info.reason})` : ""}.`, "Try again",
+        () => this.start());
+      return;
+    }
+    this.scheduleReconnect();
   }
 
+  scheduleReconnect() {
+    this.cancelReconnect();
+    const delay = this.backoff.next();
+    this.ui.set("reconnecting");
+    this.recover = () => this.reconnectNow();
+    this.ui.showProblem(
+      `The connection to the server was lost. Reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`,
+      "warning", "Reconnect now");
+    this.reconnectTimer = setTimeout(() => this.reconnectNow(), delay);
+  }
+
+  cancelReconnect() {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  async reconnectNow() {
+    this.cancelReconnect();
+    if (!this.running) return;
+    try {
+      await this.ensureConnection();
+    } catch (error) {
+      if (this.running) this.scheduleReconnect();
+      return;
+    }
+    this.backoff.reset();
+    this.recover = null;
+    this.ui.showProblem("Reconnected.", "success");
+    setTimeout(() => {
+      if (this.ui.problem && this.ui.problem.message === "Reconnected.") this.ui.clearProblem();
+    }, 3000);
+    this.connection.sendJson({ type: "start" });
+  }
+
+  // ----- from the server ------------------------------------------------------------
   onEvent(event) {
     switch (event.type) {
       case "state":
-        // The server starts idle; until it is listening the page is still connecting.
-        if (!(event.state === "idle" && this.ui.state === "connecting")) this.ui.set(event.state);
+        this.onState(event.state);
         break;
       case "speech_started":
         if (this.ui.state === "listening") this.ui.set("user_speaking");
@@ -96,6 +225,7 @@ window.VoiceChat.App = class App {
         if (this.ui.state === "user_speaking") this.ui.set("listening");
         break;
       case "transcript":
+        this.userText.set(event.turn, event.text);
         this.ui.setUserText(event.turn, event.text);
         break;
       case "reply_text":
@@ -106,6 +236,7 @@ window.VoiceChat.App = class App {
         break;
       case "reply_done":
         this.doneTurns.add(event.turn);
+        this.ui.setLatency(event.turn, event.timings && event.timings.tts_first_audio_ms);
         if (!this.player.playing) this.reportPlaybackDone();
         break;
       case "clear":
@@ -124,10 +255,28 @@ window.VoiceChat.App = class App {
         this.ui.dropTurn(event.turn);
         break;
       case "error":
-        this.ui.showError(event.message);
+        this.onServerError(event);
         break;
       default:
         break;
+    }
+  }
+
+  onState(state) {
+    // The server starts idle; until it is listening the page is still connecting. With
+    // the microphone off (a typed message), "listening" means ready: shown as idle.
+    if (state === "idle" && this.ui.state === "connecting") return;
+    if (state === "listening" && !this.running) state = "idle";
+    this.ui.set(state);
+  }
+
+  onServerError(event) {
+    const said = event.turn !== undefined ? this.userText.get(event.turn) : undefined;
+    if (event.code === "provider_failed" && said) {
+      this.recover = () => this.sendText(said);
+      this.ui.showProblem(event.message, "error", "Ask again");
+    } else {
+      this.ui.showProblem(event.message, event.retryable === false ? "error" : "warning");
     }
   }
 
@@ -145,29 +294,27 @@ window.VoiceChat.App = class App {
     }
   }
 
+  // ----- for tests and the performance figures --------------------------------------
   stats() {
     return {
       state: this.ui.state,
       states: this.ui.history.slice(),
+      running: this.running,
+      muted: this.muted,
+      connected: Boolean(this.connection && this.connection.isOpen),
       framesSent: this.connection ? this.connection.framesSent : 0,
       framesCaptured: this.recorder ? this.recorder.framesCaptured : 0,
+      liveMicrophoneTracks: this.lastStream
+        ? this.lastStream.getTracks().filter((t) => t.readyState === "live").length : 0,
+      visualizerFrames: this.visualizer.frames,
       player: Object.assign({}, this.player.stats),
-      messages: this.ui.messages.map((m) => ({ turn: m.turn, role: m.role, text: m.text, cut: m.cut })),
+      problem: this.ui.problem,
+      messages: this.ui.messages.map((m) => ({
+        turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs,
+      })),
     };
   }
 };
 
 window.VoiceChat.app = new window.VoiceChat.App();
-
-window.dash_clientside = Object.assign({}, window.dash_clientside, {
-  voice: {
-    onControl: function () {
-      const ctx = window.dash_clientside.callback_context;
-      const trigger = ctx.triggered_id || (ctx.triggered[0] && ctx.triggered[0].prop_id.split(".")[0]);
-      const app = window.VoiceChat.app;
-      if (trigger === "controls-start") app.start();
-      if (trigger === "controls-stop") app.stop();
-      return window.dash_clientside.no_update;
-    },
-  },
-});
+window.VoiceChat.installShortcuts(window.VoiceChat.app);

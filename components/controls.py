@@ -1,4 +1,4 @@
-"""Start/Stop controls and the conversation state indicator (ids: ``controls-*``)."""
+"""Start / Stop / Mute and the conversation state indicator (ids: ``controls-*``)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,49 @@ import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
 
 
-def render() -> html.Div:
-    return html.Div(
-        className="controls-panel",
+def render() -> html.Section:
+    return html.Section(
+        className="panel controls-panel",
+        **{"aria-label": "Conversation controls"},
         children=[
-            fac.AntdSpace(
-                [
+            html.Div(
+                className="controls-row",
+                children=[
                     fac.AntdButton(
                         "Start", id="controls-start", type="primary", size="large",
                         icon=fac.AntdIcon(icon="antd-sound"),
-                        **{"aria-label": "Start the conversation"},
+                        title="Start talking (S)",
+                        **{"aria-label": "Start the conversation", "aria-keyshortcuts": "S"},
                     ),
                     fac.AntdButton(
                         "Stop", id="controls-stop", size="large", disabled=True, danger=True,
                         icon=fac.AntdIcon(icon="antd-stop"),
-                        **{"aria-label": "Stop the conversation"},
+                        title="Stop and release the microphone (S or Esc)",
+                        **{"aria-label": "Stop the conversation", "aria-keyshortcuts": "S Escape"},
                     ),
-                    fac.AntdTag(id="controls-state", content="Idle", color="default",
-                                className="state-tag", **{"aria-live": "polite"}),
+                    fac.AntdButton(
+                        "Mute", id="controls-mute", size="large", disabled=True,
+                        icon=fac.AntdIcon(icon="antd-pause"),
+                        title="Mute the microphone (M)",
+                        **{"aria-label": "Mute the microphone", "aria-pressed": "false",
+                           "aria-keyshortcuts": "M"},
+                    ),
                 ],
-                wrap=True,
             ),
-            html.Canvas(id="controls-level", className="level-meter", width=240, height=24,
-                        **{"aria-hidden": "true"}),
-            fac.AntdAlert(id="controls-error", message="", type="error", showIcon=True,
-                          className="error-alert", style={"display": "none"}),
+            html.Div(
+                className="state-row",
+                children=[
+                    html.Span(id="controls-dot", className="state-dot state-idle", **{"aria-hidden": "true"}),
+                    html.Span(id="controls-state", className="state-label", children="Idle",
+                              role="status", **{"aria-live": "polite"}),
+                    fac.AntdTag(id="controls-muted", content="Microphone muted", color="orange",
+                                style={"display": "none"}),
+                ],
+            ),
+            html.Div(
+                className="shortcut-hint",
+                children="Keys: S start or stop · M mute · / type a message · Esc stop",
+            ),
             dcc.Store(id="controls-sink"),
         ],
     )
@@ -41,5 +59,6 @@ clientside_callback(
     Output("controls-sink", "data"),
     Input("controls-start", "nClicks"),
     Input("controls-stop", "nClicks"),
+    Input("controls-mute", "nClicks"),
     prevent_initial_call=True,
 )

@@ -1,11 +1,11 @@
-"""The page: header, controls, transcript."""
+"""The page: header, then the controls beside the conversation (stacked on a phone)."""
 
 from __future__ import annotations
 
 import feffery_antd_components as fac
 from dash import html
 
-from components import controls, transcript
+from components import composer, controls, status, transcript, visualizer
 
 
 def render() -> html.Div:
@@ -19,6 +19,13 @@ def render() -> html.Div:
                     fac.AntdText("Talk to the assistant. It runs on this machine.", type="secondary"),
                 ],
             ),
-            html.Main(className="page-main", children=[controls.render(), transcript.render()]),
+            html.Main(
+                className="page-main",
+                children=[
+                    html.Div(className="side-column",
+                             children=[controls.render(), status.render(), visualizer.render()]),
+                    html.Div(className="chat-column", children=[transcript.render(), composer.render()]),
+                ],
+            ),
         ],
     )

@@ -87,6 +87,13 @@ class ServerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
 
+    def kill(self) -> None:
+        """SIGKILL the server and its worker (its own process group): a crash, not a stop."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(5)
+
     def __enter__(self) -> ServerProcess:
         return self.start()
 

@@ -34,15 +34,20 @@ def browser_with_mic(tmp_path: Path) -> Iterator[Callable]:
     contexts = []
     with sync_playwright() as playwright:
 
-        def launch(speech_wav: Path):
-            mic = write_mic_wav(tmp_path / "mic.wav", read_wav_16k_mono(speech_wav))
+        def launch(speech_wav: Path | None = None, allow_microphone: bool = True):
+            """Chromium whose microphone plays ``speech_wav`` (room noise if None);
+            with ``allow_microphone=False`` the page is refused the microphone."""
+            speech = read_wav_16k_mono(speech_wav) if speech_wav else b""
+            mic = write_mic_wav(tmp_path / f"mic-{len(contexts)}.wav", speech)
+            permission = ("--use-fake-ui-for-media-stream" if allow_microphone
+                          else "--deny-permission-prompts")
             context = playwright.chromium.launch_persistent_context(
-                str(tmp_path / "profile"),
+                str(tmp_path / f"profile-{len(contexts)}"),
                 executable_path=CHROMIUM,
                 headless=True,
                 ignore_default_args=["--mute-audio"],
                 args=[
-                    "--use-fake-ui-for-media-stream",
+                    permission,
                     "--use-fake-device-for-media-stream",
                     f"--use-file-for-fake-audio-capture={mic}%noloop",
                     "--autoplay-policy=no-user-gesture-required",
