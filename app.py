@@ -15,6 +15,7 @@ from flask import jsonify
 
 from components import layout
 from core.runtime import VoiceRuntime
+from core.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
 from core.transport import install_voice_socket
 
@@ -29,7 +30,9 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         assets_ignore=r"worklets/.*",
         serve_locally=True,
     )
-    app.layout = layout.render()
+    settings = runtime.settings
+    app.layout = layout.render(SessionSettings(vad_aggressiveness=settings.vad_aggressiveness,
+                                               max_sentences=settings.max_reply_sentences))
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
     install_voice_socket(server, runtime)

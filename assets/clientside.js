@@ -14,6 +14,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.VoiceChat.app.runRecovery();
       return window.dash_clientside.no_update;
     },
+    openSettings: function () {
+      return true;
+    },
+    loadSettings: function (defaults) {
+      window.VoiceChat.app.defaults = defaults;
+      const saved = window.VoiceChat.app.settings || {};
+      const pick = (key) => (saved[key] !== undefined ? String(saved[key])
+        : defaults && defaults[key] !== undefined ? String(defaults[key]) : window.dash_clientside.no_update);
+      return [pick("vad_aggressiveness"), pick("patience"), pick("max_sentences")];
+    },
+    onSettings: function (vad, patience, length) {
+      window.VoiceChat.app.updateSettings({ vad_aggressiveness: vad, patience, max_sentences: length });
+      return window.dash_clientside.no_update;
+    },
+    resetSettings: function (_clicks, defaults) {
+      window.VoiceChat.app.resetSettings(defaults);
+      return [String(defaults.vad_aggressiveness), defaults.patience, String(defaults.max_sentences)];
+    },
     onSend: function (_submits, _clicks, value) {
       if (!value || !value.trim()) return window.dash_clientside.no_update;
       window.VoiceChat.app.sendText(value);

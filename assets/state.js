@@ -67,6 +67,16 @@ window.VoiceChat.StateManager = class StateManager {
     this.showProblem("");
   }
 
+  showProviders(providers) {
+    if (!providers) return;
+    const text = `Speech recognition: ${providers.stt} · replies: ${providers.llm} · voice: ${providers.tts}`;
+    this.setProps("settings-providers", { children: text });
+  }
+
+  settingsSaved(settings) {
+    this.setProps("settings-saved", { children: settings ? "Applied to this conversation." : "" });
+  }
+
   newSession() {
     this.epoch += 1;
   }

@@ -18,6 +18,10 @@ window.VoiceChat.App = class App {
     this.reconnectTimer = null;
     this.recover = null; // what the problem panel's button does now
     this.lastStream = null; // the microphone stream last opened (tests check it is released)
+    this.settingsStore = new VC.SettingsStore();
+    this.settings = this.settingsStore.load(); // null: the server's defaults
+    this.appliedSettings = null; // what the server last confirmed
+    this.defaults = null; // the server's defaults, as the page was rendered with them
     this.resetTurns();
     this.player.onDrained = () => this.reportPlaybackDone();
   }
@@ -97,6 +101,27 @@ window.VoiceChat.App = class App {
     return true;
   }
 
+  // From the settings drawer: keep the choice and apply it to the session now.
+  updateSettings(values) {
+    const clean = window.VoiceChat.SettingsStore.normalize(values);
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    if (same(clean, this.settings || this.defaults || {})) return;
+    if (this.defaults && same(clean, window.VoiceChat.SettingsStore.normalize(this.defaults))) {
+      this.settingsStore.clear(); // the defaults: follow the server's if they change
+      this.settings = null;
+    } else {
+      this.settingsStore.save(clean);
+      this.settings = clean;
+    }
+    if (this.connection) this.connection.sendJson(Object.assign({ type: "settings" }, clean));
+  }
+
+  resetSettings(defaults) {
+    this.settingsStore.clear();
+    this.settings = null;
+    if (this.connection) this.connection.sendJson(Object.assign({ type: "settings" }, defaults));
+  }
+
   runRecovery() {
     const action = this.recover;
     this.recover = null;
@@ -129,6 +154,7 @@ window.VoiceChat.App = class App {
         this.connection = connection;
         this.ui.newSession();
         this.resetTurns();
+        if (this.settings) connection.sendJson(Object.assign({ type: "settings" }, this.settings));
       },
       (error) => {
         this.connecting = null;
@@ -257,6 +283,13 @@ window.VoiceChat.App = class App {
       case "error":
         this.onServerError(event);
         break;
+      case "ready":
+        this.ui.showProviders(event.providers);
+        break;
+      case "settings_applied":
+        this.appliedSettings = event.settings;
+        this.ui.settingsSaved(event.settings);
+        break;
       default:
         break;
     }
@@ -309,6 +342,8 @@ window.VoiceChat.App = class App {
       visualizerFrames: this.visualizer.frames,
       player: Object.assign({}, this.player.stats),
       problem: this.ui.problem,
+      settings: this.settings,
+      appliedSettings: this.appliedSettings,
       messages: this.ui.messages.map((m) => ({
         turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs,
       })),

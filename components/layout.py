@@ -5,20 +5,25 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import html
 
-from components import composer, controls, status, transcript, visualizer
+from components import composer, controls, settings_panel, status, transcript, visualizer
+from core.session_settings import SessionSettings
 
 
-def render() -> html.Div:
+def render(defaults: SessionSettings | None = None) -> html.Div:
     return html.Div(
         className="page",
         children=[
             html.Header(
                 className="page-header",
                 children=[
-                    fac.AntdTitle("Voice chat", level=3, className="page-title"),
-                    fac.AntdText("Talk to the assistant. It runs on this machine.", type="secondary"),
+                    html.Div(children=[
+                        fac.AntdTitle("Voice chat", level=3, className="page-title"),
+                        fac.AntdText("Talk to the assistant. It runs on this machine.", type="secondary"),
+                    ]),
+                    settings_panel.open_button(),
                 ],
             ),
+            settings_panel.render(defaults),
             html.Main(
                 className="page-main",
                 children=[

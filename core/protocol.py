@@ -20,7 +20,7 @@ AUDIO_KINDS = (AUDIO_KIND_REPLY, AUDIO_KIND_CUE)
 AUDIO_HEADER = struct.Struct("<2sBBII")  # magic, version, kind, turn, sample rate
 MAX_TEXT_CHARS = 2000
 
-CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping"})
+CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings"})
 
 
 class ProtocolError(ValueError):

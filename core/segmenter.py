@@ -114,6 +114,12 @@ class Segmenter:
     def set_end_silence_ms(self, ms: int) -> None:
         self._end_silence_frames = max(1, -(-ms // FRAME_MS))
 
+    def set_aggressiveness(self, mode: int) -> None:
+        """A stricter or more lenient voice detector from the next frame on."""
+        setter = getattr(self._detect, "set_aggressiveness", None)
+        if setter is not None:
+            setter(mode)
+
     def reset(self) -> None:
         """Forget any speech in progress (the stream clock keeps running); speech that
         goes on after this starts a new segment."""

@@ -54,6 +54,7 @@ from core.segmenter import (
     SpeechStarted,
     Utterance,
 )
+from core.session_settings import SessionSettings, updated
 from core.settings import Settings
 from core.stream_buffer import StreamBuffer
 from core.turn_engine import TurnEngine
@@ -93,6 +94,9 @@ class Session:
         self._monitor = monitor
         self._clock = clock
         self._lock = threading.RLock()
+        self._base_engine_config = engine_config
+        self._own_settings = SessionSettings(vad_aggressiveness=settings.vad_aggressiveness,
+                                             max_sentences=engine_config.max_sentences)
         self._engine = TurnEngine(engine_config, self._now())
         self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES)
         self._segmenter = Segmenter(segmenter_config(settings))
@@ -116,6 +120,9 @@ class Session:
                 session_id=self.id,
                 input_sample_rate=INPUT_SAMPLE_RATE,
                 output_sample_rate=self._workers.providers.tts.sample_rate,
+                settings=self._own_settings.as_event(),
+                providers={role: getattr(self._workers.providers, role).name
+                           for role in ("stt", "llm", "tts")},
             ))
             self._outbox.put_event(event("state", state=Phase.IDLE.value, turn=None))
 
@@ -174,6 +181,22 @@ class Session:
                 self._apply(self._engine.playback_done(data["turn"], now))
             elif kind == "ping":
                 self._outbox.put_event(event("pong", t=data.get("t")))
+            elif kind == "settings":
+                self._apply_settings(data)
+
+    def _apply_settings(self, data: dict[str, Any]) -> None:
+        """The person's own settings for this session (under the lock)."""
+        try:
+            own = updated(self._own_settings, data)
+        except ProtocolError as exc:
+            self._error(exc.code, str(exc))
+            return
+        self._own_settings = own
+        config = own.engine_config(self._base_engine_config)
+        self._engine.configure(config)
+        self._segmenter.set_aggressiveness(own.vad_aggressiveness)
+        self._segmenter.set_end_silence_ms(config.commit_unfinished_ms)
+        self._outbox.put_event(event("settings_applied", settings=own.as_event()))
 
     def handle_binary(self, frame: bytes) -> None:
         try:

@@ -45,6 +45,11 @@ class TurnEngine:
         self._listening_since = now
         self._speaking_ended_at: float | None = None
 
+    def configure(self, config: EngineConfig) -> None:
+        """New timings and limits for this conversation, from the next decision on."""
+        self.config = config
+        self._end.config = config
+
     # ----- queries ------------------------------------------------------------------
     def audio_allowed(self, turn: int) -> bool:
         """May audio of ``turn`` reach the client now? (Checked again at send time.)"""

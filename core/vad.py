@@ -47,6 +47,9 @@ class SpeechDetector:
         self._neural = SpeechProbability() if neural else None
         self._neural_speech = False
 
+    def set_aggressiveness(self, mode: int) -> None:
+        self._vad.set_mode(mode)
+
     def __call__(self, frame: bytes) -> FrameVoice:
         rms = frame_rms(frame)
         if rms < self._floor:

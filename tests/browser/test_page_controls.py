@@ -149,3 +149,34 @@ def test_a_lost_server_is_reported_and_the_page_reconnects(own_server, browser_w
     unexpected = [e for e in page.console_errors
                   if "WebSocket" not in e and "ERR_CONNECTION_REFUSED" not in e]
     assert not unexpected, unexpected
+
+
+def test_settings_apply_at_once_and_are_remembered(live_server, browser_with_mic) -> None:
+    page = open_page(browser_with_mic(), live_server.http_url)
+    page.get_by_role("button", name="Start the conversation").click()
+    wait_state(page, "listening")
+    page.wait_for_function(f"{STATS}.connected")
+
+    page.get_by_role("button", name="Open the settings").click()
+    drawer = page.locator(".ant-drawer-content")
+    drawer.get_by_text("Patient", exact=True).click()
+    page.wait_for_function(f"({STATS}.appliedSettings || {{}}).patience === 'patient'")
+    drawer.get_by_text("One sentence", exact=True).click()
+    page.wait_for_function(f"({STATS}.appliedSettings || {{}}).max_sentences === 1")
+    assert "gemma3-270m" in page.locator("#settings-providers").inner_text()
+    screenshots(page, "settings")
+
+    page.reload()
+    page.wait_for_function("window.VoiceChat && window.VoiceChat.app")
+    assert page.evaluate(f"{STATS}.settings") == {"vad_aggressiveness": 2, "patience": "patient",
+                                                  "max_sentences": 1}
+    page.get_by_role("button", name="Open the settings").click()
+    selected = page.locator(".ant-drawer-content .ant-segmented-item-selected")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.ant-drawer-content .ant-segmented-item-selected')]"
+        ".map(e => e.innerText).join('|') === 'Normal|Patient|One sentence'")
+    assert selected.count() == 3
+
+    page.get_by_role("button", name="Reset the settings to the defaults").click()
+    page.wait_for_function(f"{STATS}.settings === null")
+    assert page.evaluate("window.localStorage.getItem('voicechat.settings')") is None

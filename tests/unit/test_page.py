@@ -7,10 +7,10 @@ from pathlib import Path
 import feffery_antd_components as fac
 from dash.development.base_component import Component
 
-from components import composer, controls, layout, status, transcript, visualizer
+from components import composer, controls, layout, settings_panel, status, transcript, visualizer
 
 PANELS = {"controls": controls, "composer": composer, "status": status,
-          "transcript": transcript, "visualizer": visualizer}
+          "transcript": transcript, "visualizer": visualizer, "settings": settings_panel}
 
 
 def walk(component: object) -> list[Component]:

@@ -1,0 +1,64 @@
+"""What a person may change for their own session from the page, and how it applies.
+
+The server's settings are the defaults; a ``settings`` message overrides some of them
+for one session, at any time, without a reload. Every value is checked: a bad one is
+refused with a message that names it, and nothing of that message is applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from core.engine_types import EngineConfig
+from core.protocol import ProtocolError
+
+# End-of-turn patience: how long the silences that end a turn are, relative to the
+# server's settings. "quick" answers sooner but cuts into longer pauses.
+PATIENCE = {"quick": 0.7, "normal": 1.0, "patient": 1.5}
+MAX_SENTENCES_RANGE = (1, 5)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    vad_aggressiveness: int  # webrtcvad mode: 0 hears the most, 3 the least
+    patience: str = "normal"
+    max_sentences: int = 3
+
+    def engine_config(self, base: EngineConfig) -> EngineConfig:
+        scale = PATIENCE[self.patience]
+        return dataclasses.replace(
+            base,
+            commit_after_ms=round(base.commit_after_ms * scale),
+            commit_done_ms=round(base.commit_done_ms * scale),
+            commit_unfinished_ms=round(base.commit_unfinished_ms * scale),
+            min_reply_gap_ms=round(base.min_reply_gap_ms * scale),
+            max_sentences=self.max_sentences,
+        )
+
+    def as_event(self) -> dict[str, Any]:
+        return {"vad_aggressiveness": self.vad_aggressiveness, "patience": self.patience,
+                "max_sentences": self.max_sentences}
+
+
+def updated(current: SessionSettings, data: dict[str, Any]) -> SessionSettings:
+    """``current`` with the fields of a ``settings`` message; raises ``ProtocolError``."""
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "type":
+            continue
+        if key == "vad_aggressiveness":
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3:
+                raise ProtocolError("invalid_message", "vad_aggressiveness must be 0, 1, 2 or 3")
+        elif key == "patience":
+            if value not in PATIENCE:
+                raise ProtocolError("invalid_message", f"patience must be one of {', '.join(PATIENCE)}")
+        elif key == "max_sentences":
+            low, high = MAX_SENTENCES_RANGE
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ProtocolError("invalid_message", f"max_sentences must be {low} to {high}")
+        else:
+            raise ProtocolError("invalid_message", f"unknown setting {str(key)[:40]!r}")
+        changes[key] = value
+    return dataclasses.replace(current, **changes)
