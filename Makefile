@@ -2,6 +2,7 @@
 #   make run    set up (once) and serve the app on http://127.0.0.1:8050
 #   make test   set up test needs (Chromium, espeak-ng, sox included) and run the suite
 #   make bench  measure voice-to-voice latency against a freshly started server
+#   make bench-page  measure the page in headless Chromium
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -29,7 +30,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 
-.PHONY: run test bench lint setup setup-dev clean
+.PHONY: run test bench bench-page lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -77,6 +78,10 @@ test: setup-dev
 
 bench: setup
 	$(PY) -m monitoring.bench
+
+# The page in headless Chromium: load and start times, browser CPU (needs the test setup).
+bench-page: setup-dev
+	$(PY) -m monitoring.page_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -19,6 +19,8 @@ window.VoiceChat.Player = class Player {
       this.output = this.context.createGain();
       this.analyser = this.context.createAnalyser();
       this.analyser.fftSize = 512;
+      this.analyser.minDecibels = -85; // room noise stays below the visualizer's floor
+      this.analyser.maxDecibels = -20;
       this.output.connect(this.analyser);
       this.analyser.connect(this.context.destination);
     }
@@ -65,6 +67,12 @@ window.VoiceChat.Player = class Player {
     this.sources.clear();
     this.nextStart = 0;
     this.stats.clears += 1;
+  }
+
+  // Idle between conversations: a running AudioContext keeps an audio thread busy.
+  suspend() {
+    this.clear();
+    if (this.context && this.context.state === "running") this.context.suspend();
   }
 
   async close() {

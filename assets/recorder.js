@@ -33,6 +33,8 @@ window.VoiceChat.Recorder = class Recorder {
     };
     this.analyser = this.context.createAnalyser();
     this.analyser.fftSize = 512;
+    this.analyser.minDecibels = -85; // room noise stays below the visualizer's floor
+    this.analyser.maxDecibels = -20;
     // The worklet only runs while connected to the destination: go through zero gain.
     const silent = this.context.createGain();
     silent.gain.value = 0;

@@ -1,16 +1,18 @@
 // Spectrum of the microphone (green, upwards) and of the reply (blue, downwards) on one
-// canvas. Reads AnalyserNodes at most ~30 times a second and only while a conversation
-// runs; nothing runs on the audio thread.
+// canvas. Reads AnalyserNodes at most 20 times a second, only while a conversation runs
+// and the tab is visible, and skips frames where nothing changed (silence stays drawn);
+// nothing runs on the audio thread.
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.Visualizer = class Visualizer {
-  constructor(canvasId, bars = 40) {
+  constructor(canvasId, bars = 32) {
     this.canvasId = canvasId;
     this.bars = bars;
     this.running = false;
     this.lastDraw = 0;
     this.bins = new Uint8Array(256);
-    this.frames = 0; // drawn frames, for tests and the CPU figure
+    this.frames = 0; // frames looked at, for tests and the CPU figure
+    this.quiet = false; // the last frame drawn was silence on both sides
   }
 
   start(getAnalysers) {
@@ -19,7 +21,7 @@ window.VoiceChat.Visualizer = class Visualizer {
     this.running = true;
     const tick = (now) => {
       if (!this.running) return;
-      if (now - this.lastDraw > 33) {
+      if (now - this.lastDraw > 50 && !document.hidden) {
         this.lastDraw = now;
         this.draw();
       }
@@ -55,6 +57,19 @@ window.VoiceChat.Visualizer = class Visualizer {
   draw(blank = false) {
     const canvas = document.getElementById(this.canvasId);
     if (!canvas) return;
+    let up = null;
+    let down = null;
+    if (!blank) {
+      this.frames += 1;
+      const [mic, reply] = this.getAnalysers();
+      up = this.spectrum(mic);
+      down = this.spectrum(reply);
+      const quiet = Math.max(...up, ...down) < 0.02;
+      if (quiet && this.quiet) return; // silence is already on the canvas
+      this.quiet = quiet;
+    } else {
+      this.quiet = false;
+    }
     const ctx = canvas.getContext("2d");
     const { width, height } = canvas;
     const middle = height / 2;
@@ -63,11 +78,7 @@ window.VoiceChat.Visualizer = class Visualizer {
     ctx.fillStyle = "#d9d9d9";
     ctx.fillRect(0, middle - 0.5, width, 1);
     if (blank) return;
-    this.frames += 1;
-    const [mic, reply] = this.getAnalysers();
     const step = width / this.bars;
-    const up = this.spectrum(mic);
-    const down = this.spectrum(reply);
     for (let bar = 0; bar < this.bars; bar++) {
       const x = bar * step + 1;
       ctx.fillStyle = "#52c41a";

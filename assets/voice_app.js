@@ -18,6 +18,7 @@ window.VoiceChat.App = class App {
     this.reconnectTimer = null;
     this.recover = null; // what the problem panel's button does now
     this.lastStream = null; // the microphone stream last opened (tests check it is released)
+    this.marks = { startPressed: null, firstFrameSent: null }; // performance.now() times
     this.settingsStore = new VC.SettingsStore();
     this.settings = this.settingsStore.load(); // null: the server's defaults
     this.appliedSettings = null; // what the server last confirmed
@@ -37,6 +38,7 @@ window.VoiceChat.App = class App {
   async start() {
     if (this.running) return;
     this.running = true;
+    this.marks = { startPressed: performance.now(), firstFrameSent: null };
     this.ui.clearProblem();
     this.ui.set("connecting");
     this.showControls();
@@ -56,7 +58,10 @@ window.VoiceChat.App = class App {
     if (!this.running) return; // stopped while the microphone was being opened
     this.recorder.setEnabled(!this.muted);
     this.connection.sendJson({ type: "start" });
-    this.visualizer.start(() => [this.recorder && this.recorder.analyser, this.player.analyser]);
+    // ?viz=off leaves the visualizer out (the page benchmark measures what it costs).
+    if (new URLSearchParams(window.location.search).get("viz") !== "off") {
+      this.visualizer.start(() => [this.recorder && this.recorder.analyser, this.player.analyser]);
+    }
   }
 
   async stop() {
@@ -165,12 +170,14 @@ window.VoiceChat.App = class App {
   }
 
   sendFrame(frame) {
-    if (this.connection && !this.muted) this.connection.sendAudio(frame);
+    if (!this.connection || this.muted) return;
+    this.connection.sendAudio(frame);
+    if (this.marks.firstFrameSent === null) this.marks.firstFrameSent = performance.now();
   }
 
   async teardown() {
     this.visualizer.stop();
-    this.player.clear();
+    this.player.suspend();
     if (this.recorder) await this.recorder.stop();
     this.recorder = null;
     if (this.connection) this.connection.close();
@@ -343,6 +350,7 @@ window.VoiceChat.App = class App {
       player: Object.assign({}, this.player.stats),
       problem: this.ui.problem,
       settings: this.settings,
+      marks: Object.assign({}, this.marks),
       appliedSettings: this.appliedSettings,
       messages: this.ui.messages.map((m) => ({
         turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs,
