@@ -9,9 +9,27 @@ segmenter's own longest wait commits the turn at the latest.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.endpointing import Finish, judge
 from core.engine_types import Action, Cancel, DropTranscription, EngineConfig, Transcribe
-from core.reply_turn import PendingEnd, ReplyTurn
+from core.reply_turn import ReplyTurn
+
+
+@dataclass
+class PendingEnd:
+    """Speech stopped; the turn is not committed yet. A transcript may be on its way,
+    and a reply may already be generated for it (``speculative``)."""
+
+    job: int
+    end_ms: int  # stream time of the end of speech (matches the segmenter's events)
+    speech_end_at: float  # engine time of the end of speech
+    deadline: float
+    transcript: str | None = None
+    transcript_at: float | None = None
+    verdict: Finish = Finish.UNKNOWN
+    failure: tuple[str, bool, str] | None = None  # message, retryable, provider
+    speculative: ReplyTurn | None = None
 
 
 class EndOfTurn:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.endpointing import Finish
 from core.engine_types import AUDIO_CUE, Action, Emit, EmitAudio, EndSpeech, Speak
 from core.sentences import SentenceSplitter
 
@@ -153,18 +152,3 @@ class ReplyTurn:
     def heard_sentences(self) -> list[str]:
         return self.sentences[: self.audio.sentences_begun_by(self.heard_ms())]
 
-
-@dataclass
-class PendingEnd:
-    """Speech stopped; the turn is not committed yet. A transcript may be on its way,
-    and a reply may already be generated for it (``speculative``)."""
-
-    job: int
-    end_ms: int  # stream time of the end of speech (matches the segmenter's events)
-    speech_end_at: float  # engine time of the end of speech
-    deadline: float
-    transcript: str | None = None
-    transcript_at: float | None = None
-    verdict: Finish = Finish.UNKNOWN
-    failure: tuple[str, bool, str] | None = None  # message, retryable, provider
-    speculative: ReplyTurn | None = None

@@ -9,7 +9,7 @@ timings (tests/timeline.py).
 
 from __future__ import annotations
 
-from core.end_of_turn import EndOfTurn
+from core.end_of_turn import EndOfTurn, PendingEnd
 from core.endpointing import Finish
 from core.engine_types import (
     AUDIO_REPLY,
@@ -25,7 +25,7 @@ from core.engine_types import (
 )
 from core.history import ConversationMemory
 from core.providers.base import Message
-from core.reply_turn import PendingEnd, ReplyTurn
+from core.reply_turn import ReplyTurn
 from core.sentences import SentenceSplitter
 
 VOICE_HOLD_MS = 120  # long enough for the segmenter to confirm speech (3 frames)
@@ -392,15 +392,15 @@ class TurnEngine:
 
     def _release_if_due(self, turn: ReplyTurn, now: float) -> list[Action]:
         """Send audio that was kept back (paused, speculative or not due yet)."""
-        if not turn.held or not turn.due(now):
-            if turn.synthesized and not turn.reported and not turn.held and turn.due(now):
-                return self._report_done(turn) + self._maybe_finish(turn, now)  # nothing to say
+        if not turn.due(now):
             return []
         actions: list[Action] = []
-        for piece in turn.audio.take():
+        for piece in turn.audio.take() if turn.held else []:
             actions += self.speech_audio(turn.number, piece.sentence, piece.pcm, piece.sample_rate, now)
         if turn.synthesized and not turn.reported:
-            actions += self._report_done(turn)
+            actions += self._report_done(turn)  # (with no audio at all: nothing to say)
+        elif not actions:
+            return []
         return actions + self._maybe_finish(turn, now)
 
     # ----- internals: barge-in ------------------------------------------------------------
