@@ -30,9 +30,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         assets_ignore=r"worklets/.*",
         serve_locally=True,
     )
-    settings = runtime.settings
-    app.layout = layout.render(SessionSettings(vad_aggressiveness=settings.vad_aggressiveness,
-                                               max_sentences=settings.max_reply_sentences))
+    app.layout = layout.render(SessionSettings.defaults(runtime.settings))
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
     install_voice_socket(server, runtime)

@@ -62,7 +62,6 @@ class SpeechProbability:
         if sample_rate != INPUT_SAMPLE_RATE:
             raise ValueError("the speech model runs on 16 kHz audio")
         self._session = shared_session()
-        self._pending = np.zeros(0, dtype=np.float32)
         self.reset()
 
     def reset(self) -> None:

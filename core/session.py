@@ -95,8 +95,7 @@ class Session:
         self._clock = clock
         self._lock = threading.RLock()
         self._base_engine_config = engine_config
-        self._own_settings = SessionSettings(vad_aggressiveness=settings.vad_aggressiveness,
-                                             max_sentences=engine_config.max_sentences)
+        self._own_settings = SessionSettings.defaults(settings)
         self._engine = TurnEngine(engine_config, self._now())
         self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES)
         self._segmenter = Segmenter(segmenter_config(settings))

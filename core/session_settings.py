@@ -13,6 +13,7 @@ from typing import Any
 
 from core.engine_types import EngineConfig
 from core.protocol import ProtocolError
+from core.settings import Settings
 
 # End-of-turn patience: how long the silences that end a turn are, relative to the
 # server's settings. "quick" answers sooner but cuts into longer pauses.
@@ -25,6 +26,12 @@ class SessionSettings:
     vad_aggressiveness: int  # webrtcvad mode: 0 hears the most, 3 the least
     patience: str = "normal"
     max_sentences: int = 3
+
+    @classmethod
+    def defaults(cls, settings: Settings) -> SessionSettings:
+        """What a session starts with: the server's settings."""
+        return cls(vad_aggressiveness=settings.vad_aggressiveness,
+                   max_sentences=settings.max_reply_sentences)
 
     def engine_config(self, base: EngineConfig) -> EngineConfig:
         scale = PATIENCE[self.patience]

@@ -26,7 +26,7 @@ import numpy as np
 
 from core.segmenter import FRAME_BYTES as VAD_FRAME_BYTES
 from core.segmenter import Segmenter, SegmenterConfig, Utterance
-from monitoring.monitor import percentile
+from monitoring.monitor import TURN_STAGES, percentile
 from monitoring.server_process import ROOT, ServerProcess
 from monitoring.voice_client import (
     FRAME_BYTES,
@@ -195,8 +195,7 @@ def summarize(turns: list[dict[str, Any]], barge_ins: list[dict[str, Any]],
               cut_offs: list[dict[str, Any]]) -> dict[str, Any]:
     v2v = [r["v2v_ms"] for r in turns if r["ok"]]
     stages: dict[str, dict[str, float | None]] = {}
-    for stage in ("endpoint_ms", "transcript_ms", "llm_first_token_ms", "llm_first_sentence_ms",
-                  "tts_first_audio_ms"):
+    for stage in TURN_STAGES:
         values = [r["timings"][stage] for r in turns if r["ok"] and stage in r["timings"]]
         stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
     reactions = [r["barge_in_ms"] for r in barge_ins if r["ok"]]

@@ -15,6 +15,9 @@ from typing import Any
 import psutil
 
 WINDOW = 500  # turns kept for percentiles
+# Per-turn timings, in ms after the end of the person's speech (see docs/protocol.md).
+TURN_STAGES = ("endpoint_ms", "transcript_ms", "llm_first_token_ms", "llm_first_sentence_ms",
+               "tts_first_audio_ms")
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -58,8 +61,7 @@ class PerformanceMonitor:
             turns = list(self._turns)
             active = self.active_sessions
         stages: dict[str, dict[str, float | None]] = {}
-        for stage in ("endpoint_ms", "transcript_ms", "llm_first_token_ms", "llm_first_sentence_ms",
-                      "tts_first_audio_ms", "total_ms"):
+        for stage in (*TURN_STAGES, "total_ms"):
             values = [t[stage] for t in turns if stage in t]
             stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95),
                              "n": len(values)}
