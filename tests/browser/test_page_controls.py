@@ -29,6 +29,11 @@ def wait_state(page, state: str, timeout: int = 30_000) -> None:  # type: ignore
     page.wait_for_function(f"{STATS}.state === {state!r}", timeout=timeout)
 
 
+def start_listening(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Start the conversation").click()
+    wait_state(page, "listening")
+
+
 def screenshots(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1280, "height": 720})
     page.screenshot(path=str(SCREENSHOTS / f"{name}-wide.png"), full_page=True)
@@ -51,8 +56,7 @@ def test_idle_page_has_labelled_controls(live_server, browser_with_mic) -> None:
 
 def test_mute_stops_frames_and_stop_releases_the_microphone(live_server, browser_with_mic) -> None:
     page = open_page(browser_with_mic(), live_server.http_url)
-    page.get_by_role("button", name="Start the conversation").click()
-    wait_state(page, "listening")
+    start_listening(page)
     page.wait_for_function(f"{STATS}.framesSent > 20")
 
     page.get_by_role("button", name="Mute the microphone").click()
@@ -131,8 +135,7 @@ def own_server() -> Iterator[ServerProcess]:
 
 def test_a_lost_server_is_reported_and_the_page_reconnects(own_server, browser_with_mic) -> None:
     page = open_page(browser_with_mic(), own_server.http_url)
-    page.get_by_role("button", name="Start the conversation").click()
-    wait_state(page, "listening")
+    start_listening(page)
 
     own_server.kill()
     wait_state(page, "reconnecting", timeout=10_000)
@@ -153,8 +156,7 @@ def test_a_lost_server_is_reported_and_the_page_reconnects(own_server, browser_w
 
 def test_settings_apply_at_once_and_are_remembered(live_server, browser_with_mic) -> None:
     page = open_page(browser_with_mic(), live_server.http_url)
-    page.get_by_role("button", name="Start the conversation").click()
-    wait_state(page, "listening")
+    start_listening(page)
     page.wait_for_function(f"{STATS}.connected")
 
     page.get_by_role("button", name="Open the settings").click()
