@@ -14,8 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
 from core.audio import split_chunks
-from core.providers.base import Message, ProviderError
-from core.providers.registry import Providers
+from core.providers.base import LLMProvider, Message, ProviderError, STTProvider, TTSProvider
 from core.workers import BoundedExecutor, Overloaded
 
 log = logging.getLogger(__name__)
@@ -59,8 +58,9 @@ class SpeechFeed:
 
 
 class ModelWorkers:
-    def __init__(self, providers: Providers, workers: int, backlog: int) -> None:
-        self.providers = providers
+    """The pools; each call names the provider to use (sessions may choose their own)."""
+
+    def __init__(self, workers: int, backlog: int) -> None:
         self._stt = BoundedExecutor(workers, backlog, "stt")
         self._llm = BoundedExecutor(workers, backlog, "llm")
         self._tts = BoundedExecutor(workers, backlog, "tts")
@@ -70,10 +70,9 @@ class ModelWorkers:
             pool.shutdown()
 
     # ----- transcription --------------------------------------------------------------
-    def transcribe(self, audio: bytes, on_text: Callable[[str], None],
+    def transcribe(self, stt: STTProvider, audio: bytes, on_text: Callable[[str], None],
                    on_error: ErrorCallback) -> Future[None]:
         """Raises ``Overloaded`` when the pool is full."""
-        stt = self.providers.stt
 
         def run() -> None:
             try:
@@ -86,10 +85,9 @@ class ModelWorkers:
         return self._stt.submit(run)
 
     # ----- reply text ---------------------------------------------------------------------
-    def generate(self, history: Sequence[Message], text: str, avoid: str | None,
+    def generate(self, llm: LLMProvider, history: Sequence[Message], text: str, avoid: str | None,
                  on_piece: Callable[[str], None], on_done: Callable[[], None],
                  on_error: ErrorCallback, cancelled: Callable[[], bool]) -> None:
-        llm = self.providers.llm
 
         def run() -> None:
             pieces = llm.stream_reply(history, text, avoid=avoid)
@@ -107,10 +105,9 @@ class ModelWorkers:
 
         self._llm.submit(run)
 
-    def prepare(self, history: Sequence[Message]) -> None:
+    def prepare(self, llm: LLMProvider, history: Sequence[Message]) -> None:
         """Let the LLM evaluate the coming prompt's prefix; skipped when the pool is busy
         (it only saves time) and a failure is logged, not fatal."""
-        llm = self.providers.llm
 
         def run() -> None:
             try:
@@ -125,10 +122,9 @@ class ModelWorkers:
             log.debug("llm pool busy; next prompt not prepared")
 
     # ----- speech ---------------------------------------------------------------------------
-    def speak(self, feed: SpeechFeed, on_audio: Callable[[int, bytes, int], None],
+    def speak(self, tts: TTSProvider, feed: SpeechFeed, on_audio: Callable[[int, bytes, int], None],
               on_done: Callable[[], None], on_error: ErrorCallback,
               cancelled: Callable[[], bool]) -> None:
-        tts = self.providers.tts
         chunk_bytes = tts.sample_rate * AUDIO_CHUNK_MS // 1000 * 2
 
         def run() -> None:

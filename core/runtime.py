@@ -10,6 +10,7 @@ from core.async_runner import AsyncRunner
 from core.connection_pool import ConnectionPool
 from core.engine_types import EngineConfig
 from core.model_workers import ModelWorkers
+from core.provider_catalog import ProviderCatalog
 from core.providers.base import ProviderError
 from core.providers.registry import Providers, build_providers
 from core.settings import Settings
@@ -69,7 +70,8 @@ class VoiceRuntime:
         started = time.perf_counter()
         self.providers = providers or build_providers(settings, self.runner)
         log.info("providers loaded in %.0f ms", (time.perf_counter() - started) * 1000)
-        self.workers = ModelWorkers(self.providers, settings.turn_workers, settings.turn_backlog)
+        self.catalog = ProviderCatalog(settings, self.runner, self.providers)
+        self.workers = ModelWorkers(settings.turn_workers, settings.turn_backlog)
         self.pool = ConnectionPool(settings.max_sessions)
         self.monitor = PerformanceMonitor()
         self.engine_config = engine_config(settings, None)
@@ -83,19 +85,18 @@ class VoiceRuntime:
 
     def _cue_audio(self) -> tuple[bytes, int] | None:
         """The thinking cue, synthesized once so it can play the instant it is needed."""
-        if not self.settings.thinking_cue_ms or not self.settings.thinking_cue_text.strip():
+        if not self.settings.thinking_cue_ms:
             return None
-        tts = self.providers.tts
         try:
-            pcm = b"".join(tts.synthesize(self.settings.thinking_cue_text))
+            return self.catalog.cue_audio(self.providers.tts, self.settings.thinking_cue_text)
         except ProviderError as exc:
             log.warning("no thinking cue: %s", exc)
             return None
-        return (pcm, tts.sample_rate) if pcm else None
 
     def close(self) -> None:
         self.ticker.stop()
         self.pool.close_all()
         self.workers.shutdown()
+        self.catalog.close()
         self.providers.close()
         self.runner.stop()

@@ -9,6 +9,7 @@ order the engine decided. Nothing done under the lock waits on a model.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -42,6 +43,7 @@ from core.protocol import (
     event,
     parse_control,
 )
+from core.provider_catalog import ProviderCatalog
 from core.providers.base import ProviderError
 from core.segmenter import (
     FRAME_BYTES,
@@ -85,12 +87,14 @@ def segmenter_config(s: Settings) -> SegmenterConfig:
 
 class Session:
     def __init__(self, session_id: str, settings: Settings, workers: ModelWorkers,
-                 send: Callable[[str | bytes], None], monitor: PerformanceMonitor,
-                 engine_config: EngineConfig,
+                 catalog: ProviderCatalog, send: Callable[[str | bytes], None],
+                 monitor: PerformanceMonitor, engine_config: EngineConfig,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.id = session_id
         self._settings = settings
         self._workers = workers
+        self._catalog = catalog
+        self._providers = catalog.defaults
         self._monitor = monitor
         self._clock = clock
         self._lock = threading.RLock()
@@ -118,10 +122,9 @@ class Session:
                 protocol=PROTOCOL_VERSION,
                 session_id=self.id,
                 input_sample_rate=INPUT_SAMPLE_RATE,
-                output_sample_rate=self._workers.providers.tts.sample_rate,
+                output_sample_rate=self._providers.tts.sample_rate,
                 settings=self._own_settings.as_event(),
-                providers={role: getattr(self._workers.providers, role).name
-                           for role in ("stt", "llm", "tts")},
+                providers=self._providers.names(),
             ))
             self._outbox.put_event(event("state", state=Phase.IDLE.value, turn=None))
 
@@ -152,6 +155,9 @@ class Session:
         except ProtocolError as exc:
             self._error(exc.code, str(exc))
             return
+        if message.type == "settings":
+            self._change_settings(message.data)
+            return
         with self._lock:
             if self._closed:
                 return
@@ -180,22 +186,40 @@ class Session:
                 self._apply(self._engine.playback_done(data["turn"], now))
             elif kind == "ping":
                 self._outbox.put_event(event("pong", t=data.get("t")))
-            elif kind == "settings":
-                self._apply_settings(data)
 
-    def _apply_settings(self, data: dict[str, Any]) -> None:
-        """The person's own settings for this session (under the lock)."""
+    def _change_settings(self, data: dict[str, Any]) -> None:
+        """The person's own settings for this session; all of them or, on a problem, none.
+
+        New providers are built (an embedded model may load, a voice is tried) outside
+        the session's lock, so the conversation and the ticker go on meanwhile.
+        """
+        with self._lock:
+            current, providers, cue = self._own_settings, self._providers, self._engine.config.cue_audio
         try:
-            own = updated(self._own_settings, data)
+            own = updated(current, data, self._settings)
         except ProtocolError as exc:
             self._error(exc.code, str(exc))
             return
-        self._own_settings = own
-        config = own.engine_config(self._base_engine_config)
-        self._engine.configure(config)
-        self._segmenter.set_aggressiveness(own.vad_aggressiveness)
-        self._segmenter.set_end_silence_ms(config.commit_unfinished_ms)
-        self._outbox.put_event(event("settings_applied", settings=own.as_event()))
+        if own.providers != current.providers:
+            try:
+                providers = self._catalog.providers_for(own.providers)
+                if self._settings.thinking_cue_ms:
+                    cue = self._catalog.cue_audio(providers.tts, self._settings.thinking_cue_text)
+            except ProviderError as exc:
+                self._error("provider_failed", f"{exc}. Settings not changed.",
+                            provider=exc.provider, retryable=exc.retryable)
+                return
+        with self._lock:
+            if self._closed:
+                return
+            self._own_settings, self._providers = own, providers
+            config = dataclasses.replace(own.engine_config(self._base_engine_config), cue_audio=cue)
+            self._engine.configure(config)
+            self._segmenter.set_aggressiveness(own.vad_aggressiveness)
+            self._segmenter.set_end_silence_ms(config.commit_unfinished_ms)
+            self._outbox.put_event(event("settings_applied", settings=own.as_event(),
+                                         providers=providers.names(),
+                                         output_sample_rate=providers.tts.sample_rate))
 
     def handle_binary(self, frame: bytes) -> None:
         try:
@@ -255,7 +279,7 @@ class Session:
             elif isinstance(action, Generate):
                 self._generate(action)
             elif isinstance(action, Prepare):
-                self._workers.prepare(action.history)
+                self._workers.prepare(self._providers.llm, action.history)
             elif isinstance(action, Speak):
                 self._speak(action.turn, action.text)
             elif isinstance(action, EndSpeech):
@@ -316,7 +340,7 @@ class Session:
                     self._apply(self._engine.transcript(job, text, self._now()))
 
         try:
-            self._jobs[job] = self._workers.transcribe(audio, done, failed)
+            self._jobs[job] = self._workers.transcribe(self._providers.stt, audio, done, failed)
         except Overloaded:
             failed(ProviderError("stt", "all workers busy", retryable=True))
 
@@ -329,7 +353,7 @@ class Session:
 
         try:
             self._workers.generate(
-                action.history, action.text, action.avoid,
+                self._providers.llm, action.history, action.text, action.avoid,
                 on_piece=self._callback(lambda piece, now: self._engine.reply_piece(turn, piece, now)),
                 on_done=self._callback(lambda now: self._engine.reply_finished(turn, now)),
                 on_error=failed,
@@ -349,7 +373,7 @@ class Session:
 
             try:
                 self._workers.speak(
-                    feed,
+                    self._providers.tts, feed,
                     on_audio=self._callback(lambda index, pcm, rate, now:
                                             self._engine.speech_audio(turn, index, pcm, rate, now)),
                     on_done=self._callback(lambda now: self._engine.speech_finished(turn, now)),

@@ -13,6 +13,8 @@ from typing import Any
 
 from core.engine_types import EngineConfig
 from core.protocol import ProtocolError
+from core.provider_choice import FIELDS as PROVIDER_FIELDS
+from core.provider_choice import ProviderChoice, updated_choice
 from core.settings import Settings
 
 # End-of-turn patience: how long the silences that end a turn are, relative to the
@@ -26,12 +28,14 @@ class SessionSettings:
     vad_aggressiveness: int  # webrtcvad mode: 0 hears the most, 3 the least
     patience: str = "normal"
     max_sentences: int = 3
+    providers: ProviderChoice = dataclasses.field(default_factory=ProviderChoice)
 
     @classmethod
     def defaults(cls, settings: Settings) -> SessionSettings:
         """What a session starts with: the server's settings."""
         return cls(vad_aggressiveness=settings.vad_aggressiveness,
-                   max_sentences=settings.max_reply_sentences)
+                   max_sentences=settings.max_reply_sentences,
+                   providers=ProviderChoice.defaults(settings))
 
     def engine_config(self, base: EngineConfig) -> EngineConfig:
         scale = PATIENCE[self.patience]
@@ -46,14 +50,18 @@ class SessionSettings:
 
     def as_event(self) -> dict[str, Any]:
         return {"vad_aggressiveness": self.vad_aggressiveness, "patience": self.patience,
-                "max_sentences": self.max_sentences}
+                "max_sentences": self.max_sentences, **self.providers.as_event()}
 
 
-def updated(current: SessionSettings, data: dict[str, Any]) -> SessionSettings:
+def updated(current: SessionSettings, data: dict[str, Any], settings: Settings) -> SessionSettings:
     """``current`` with the fields of a ``settings`` message; raises ``ProtocolError``."""
     changes: dict[str, Any] = {}
+    provider_changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "type":
+            continue
+        if key in PROVIDER_FIELDS:
+            provider_changes[key] = value
             continue
         if key == "vad_aggressiveness":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3:
@@ -68,4 +76,6 @@ def updated(current: SessionSettings, data: dict[str, Any]) -> SessionSettings:
         else:
             raise ProtocolError("invalid_message", f"unknown setting {str(key)[:40]!r}")
         changes[key] = value
+    if provider_changes:
+        changes["providers"] = updated_choice(current.providers, provider_changes, settings)
     return dataclasses.replace(current, **changes)

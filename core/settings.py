@@ -68,6 +68,11 @@ class Settings:
     edge_tts_voice: str = field(
         default="en-US-AriaNeural", metadata={"doc": "edge-tts voice name."}
     )
+    client_base_urls: str = field(
+        default="",
+        metadata={"doc": "Comma-separated OpenAI-compatible base URLs a page may choose, besides "
+                         "VOICECHAT_OPENAI_BASE_URL (no others: the server would fetch them)."},
+    )
     provider_timeout_s: float = field(
         default=20.0, metadata={"doc": "Timeout of one remote provider call, seconds."}
     )

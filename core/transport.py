@@ -75,7 +75,7 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
             refuse(ws, CLOSE_TRY_AGAIN, "server_full",
                    "The server has no room for another conversation right now.")
             return
-        session = Session(entry.session_id, settings, runtime.workers, send, runtime.monitor,
+        session = Session(entry.session_id, settings, runtime.workers, runtime.catalog, send, runtime.monitor,
                           runtime.engine_config)
         entry.session = session
         runtime.monitor.session_opened()

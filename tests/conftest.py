@@ -6,17 +6,32 @@ from pathlib import Path
 import pytest
 
 from monitoring.server_process import ServerProcess
+from tests.openai_stub import running_openai_stub
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def shared_openai_stub() -> Iterator[str]:
+    """An OpenAI-compatible stand-in the live server allows pages to choose."""
+    with running_openai_stub() as url:
+        yield url
+
+
+@pytest.fixture
+def openai_server() -> Iterator[str]:
+    with running_openai_stub() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, shared_openai_stub: str) -> Iterator[ServerProcess]:
     """The real app with the embedded models, shared by the integration and browser tests."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     # No greeting: every test decides itself when the first words are said.
-    server = ServerProcess(env={"VOICECHAT_GREETING_AFTER_MS": "0"}, log_path=log)
+    server = ServerProcess(env={"VOICECHAT_GREETING_AFTER_MS": "0",
+                                "VOICECHAT_CLIENT_BASE_URLS": shared_openai_stub}, log_path=log)
     server.start()
     yield server
     server.stop()

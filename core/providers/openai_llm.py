@@ -17,14 +17,17 @@ class OpenAILLM(LLMProvider):
     name = "openai-llm"
 
     def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float,
-                 max_tokens: int = 120) -> None:
+                 max_tokens: int = 120, language: str = "English") -> None:
         self._client = make_client(base_url, api_key, timeout_s)
         self._model = model
         self._max_tokens = max_tokens
+        self._system = SYSTEM_PROMPT
+        if language != "English":
+            self._system += f" Always answer in {language}."
 
     def stream_reply(self, history: Sequence[Message], user_text: str,
                      avoid: str | None = None) -> Iterator[str]:
-        system = SYSTEM_PROMPT
+        system = self._system
         if avoid:
             system += " Do not repeat your previous answer word for word."
         messages = [{"role": "system", "content": system}]

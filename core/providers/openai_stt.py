@@ -23,16 +23,18 @@ def pcm16_to_wav(pcm16: bytes, sample_rate: int) -> bytes:
 class OpenAISTT(STTProvider):
     name = "openai-stt"
 
-    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float) -> None:
+    def __init__(self, base_url: str, api_key: str, model: str, timeout_s: float,
+                 language: str = "en") -> None:
         self._client = make_client(base_url, api_key, timeout_s)
         self._model = model
+        self._language = language  # ISO 639-1
 
     def transcribe(self, pcm16: bytes, sample_rate: int = INPUT_SAMPLE_RATE) -> str:
         wav = pcm16_to_wav(pcm16, sample_rate)
         result = call(
             self.name,
             lambda: self._client.audio.transcriptions.create(
-                model=self._model, file=("speech.wav", wav, "audio/wav"), language="en"
+                model=self._model, file=("speech.wav", wav, "audio/wav"), language=self._language
             ),
         )
         return (result.text or "").strip()

@@ -29,6 +29,9 @@ class Providers:
         for provider in (self.stt, self.llm, self.tts):
             provider.close()
 
+    def names(self) -> dict[str, str]:
+        return {"stt": self.stt.name, "llm": self.llm.name, "tts": self.tts.name}
+
 
 def build_stt(s: Settings) -> STTProvider:
     if s.stt_provider == "openai":

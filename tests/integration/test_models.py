@@ -27,7 +27,7 @@ def test_silence_transcribes_to_nothing_much(real_providers) -> None:
 
 
 def test_a_spoken_question_gets_a_text_reply_and_reply_audio(real_providers) -> None:
-    workers = ModelWorkers(real_providers, workers=1, backlog=1)
+    workers = ModelWorkers(workers=1, backlog=1)
     results: queue.Queue[tuple[str, object]] = queue.Queue()
 
     def put(kind: str) -> Callable[..., None]:
@@ -39,18 +39,19 @@ def test_a_spoken_question_gets_a_text_reply_and_reply_audio(real_providers) -> 
         return kind, args  # type: ignore[return-value]
 
     audio = read_wav_16k_mono(FIXTURES / "question_1.wav")
-    workers.transcribe(audio, put("text"), put("error"))
+    workers.transcribe(real_providers.stt, audio, put("text"), put("error"))
     _, (heard,) = next_result()
     assert "capital" in heard.lower()
 
-    workers.generate((), heard, None, put("piece"), put("done"), put("error"), lambda: False)
+    workers.generate(real_providers.llm, (), heard, None, put("piece"), put("done"), put("error"),
+                     lambda: False)
     reply = ""
     while (item := next_result())[0] == "piece":
         reply += item[1][0]
     assert reply.strip()
 
     feed = SpeechFeed()
-    workers.speak(feed, put("audio"), put("spoken"), put("error"), lambda: False)
+    workers.speak(real_providers.tts, feed, put("audio"), put("spoken"), put("error"), lambda: False)
     feed.put(reply.strip())
     feed.close()
     pcm = bytearray()

@@ -9,6 +9,7 @@ import pytest
 
 from core.model_workers import ModelWorkers
 from core.protocol import AudioMessage, decode_reply_audio
+from core.provider_catalog import ProviderCatalog
 from core.providers.registry import Providers
 from core.runtime import engine_config
 from core.session import Session
@@ -68,10 +69,11 @@ class Harness:
     def __init__(self, settings: Settings, providers: Providers) -> None:
         self.providers = providers
         self.clock = ManualClock()
-        self.workers = ModelWorkers(providers, settings.turn_workers, settings.turn_backlog)
+        self.workers = ModelWorkers(settings.turn_workers, settings.turn_backlog)
+        self.catalog = ProviderCatalog(settings, None, providers)
         self.sent = SentLog()
         self.monitor = PerformanceMonitor()
-        self.session = Session("test-session", settings, self.workers, self.sent, self.monitor,
+        self.session = Session("test-session", settings, self.workers, self.catalog, self.sent, self.monitor,
                                engine_config(settings, None), clock=self.clock)
 
     def close(self) -> None:

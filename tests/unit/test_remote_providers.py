@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import av
 import numpy as np
@@ -18,59 +15,7 @@ from core.providers.edge import EDGE_OUTPUT_RATE, EdgeTTS, decode_mp3
 from core.providers.openai_llm import OpenAILLM
 from core.providers.openai_stt import OpenAISTT
 from core.providers.openai_tts import OpenAITTS
-
-
-class FakeOpenAIHandler(BaseHTTPRequestHandler):
-    """Just enough of the OpenAI HTTP API: chat streaming, transcription, speech."""
-
-    status = 200
-    seen: list[dict] = []
-
-    def log_message(self, *args: object) -> None:  # keep test output clean
-        return
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if self.status != 200:
-            self._send(self.status, b'{"error": {"message": "nope"}}', "application/json")
-            return
-        if self.path.endswith("/chat/completions"):
-            FakeOpenAIHandler.seen.append(json.loads(body))
-            chunks = [
-                {"choices": [{"index": 0, "delta": {"content": piece}}]}
-                for piece in ["Paris", " is the", " capital."]
-            ]
-            envelope = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m"}
-            stream = "".join(f"data: {json.dumps({**envelope, **c})}\n\n" for c in chunks)
-            stream += "data: [DONE]\n\n"
-            self._send(200, stream.encode(), "text/event-stream")
-        elif self.path.endswith("/audio/transcriptions"):
-            assert b"RIFF" in body  # a WAV file was uploaded
-            self._send(200, b'{"text": " hello there "}', "application/json")
-        elif self.path.endswith("/audio/speech"):
-            self._send(200, b"\x01\x00" * 4801, "application/octet-stream")
-        else:
-            self._send(404, b"{}", "application/json")
-
-    def _send(self, status: int, payload: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-@pytest.fixture
-def openai_server() -> Iterator[str]:
-    FakeOpenAIHandler.status = 200
-    FakeOpenAIHandler.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAIHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+from tests.openai_stub import FakeOpenAIHandler
 
 
 def test_openai_llm_streams_pieces_and_sends_the_history(openai_server: str) -> None:

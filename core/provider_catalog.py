@@ -1,0 +1,166 @@
+"""Provider instances for the choices sessions make, built once and shared.
+
+The server's own providers serve every session that keeps the defaults. An embedded
+model another session asks for is loaded once for the process; remote providers (cheap
+HTTP clients) are kept in a small LRU keyed by their whole configuration, so sessions
+with the same choice share one connection pool. Each TTS voice's thinking cue is
+synthesized once, when the voice is first chosen; that call doubles as a check that the
+voice works before a session switches to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from core.async_runner import AsyncRunner
+from core.provider_choice import LANGUAGES, ProviderChoice
+from core.providers.base import LLMProvider, ProviderError, STTProvider, TTSProvider
+from core.providers.registry import Providers
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_REMOTE_PROVIDERS = 32
+CueAudio = tuple[bytes, int] | None
+
+Provider = STTProvider | LLMProvider | TTSProvider
+
+
+class ProviderCatalog:
+    def __init__(self, settings: Settings, runner: AsyncRunner | None, defaults: Providers) -> None:
+        self._settings = settings
+        self._runner = runner
+        self.defaults = defaults
+        self._default_choice = ProviderChoice.defaults(settings)
+        self._lock = threading.Lock()
+        self._local: dict[str, Provider] = {}
+        self._remote: OrderedDict[Hashable, Provider] = OrderedDict()
+        self._cues: dict[int, CueAudio] = {}
+
+    # ----- choosing -------------------------------------------------------------------------
+    def providers_for(self, choice: ProviderChoice) -> Providers:
+        """The providers of ``choice``; may load an embedded model (seconds) the first time.
+
+        Raises ``ProviderError`` when one cannot be built.
+        """
+        return Providers(self._stt(choice), self._llm(choice), self._tts(choice))
+
+    def _same_as_default(self, choice: ProviderChoice, *fields: str) -> bool:
+        default = self._default_choice
+        return all(getattr(choice, f) == getattr(default, f) for f in fields) and (
+            not choice.openai_api_key and choice.language == default.language)
+
+    def _stt(self, c: ProviderChoice) -> STTProvider:
+        if self._same_as_default(c, "stt_provider", "openai_base_url", "openai_stt_model"):
+            return self.defaults.stt
+        if c.stt_provider == "local":
+            return self._shared_local("stt", self._build_local_stt)
+        from core.providers.openai_stt import OpenAISTT
+
+        key = ("stt", c.openai_base_url, c.api_key(self._settings), c.openai_stt_model, c.language)
+        return self._shared_remote(key, lambda: OpenAISTT(
+            c.openai_base_url, c.api_key(self._settings), c.openai_stt_model,
+            self._settings.provider_timeout_s, language=c.language))
+
+    def _llm(self, c: ProviderChoice) -> LLMProvider:
+        if self._same_as_default(c, "llm_provider", "openai_base_url", "openai_llm_model"):
+            return self.defaults.llm
+        if c.llm_provider == "local":
+            return self._shared_local("llm", self._build_local_llm)
+        from core.providers.openai_llm import OpenAILLM
+
+        key = ("llm", c.openai_base_url, c.api_key(self._settings), c.openai_llm_model, c.language)
+        return self._shared_remote(key, lambda: OpenAILLM(
+            c.openai_base_url, c.api_key(self._settings), c.openai_llm_model,
+            self._settings.provider_timeout_s, language=LANGUAGES[c.language]))
+
+    def _tts(self, c: ProviderChoice) -> TTSProvider:
+        if self._same_as_default(c, "tts_provider", "openai_base_url", "openai_tts_model",
+                                 "openai_tts_voice") and (
+                c.resolved_voice() == self._default_choice.resolved_voice()):
+            return self.defaults.tts
+        if c.tts_provider == "local":
+            return self._shared_local("tts", self._build_local_tts)
+        if c.tts_provider == "edge":
+            from core.providers.edge import EdgeTTS
+
+            if self._runner is None:
+                raise ProviderError("edge-tts", "not available in this server", retryable=False)
+            runner = self._runner
+            return self._shared_remote(("edge", c.resolved_voice()), lambda: EdgeTTS(
+                c.resolved_voice(), runner, self._settings.provider_timeout_s))
+        from core.providers.openai_tts import OpenAITTS
+
+        key = ("tts", c.openai_base_url, c.api_key(self._settings), c.openai_tts_model, c.openai_tts_voice)
+        return self._shared_remote(key, lambda: OpenAITTS(
+            c.openai_base_url, c.api_key(self._settings), c.openai_tts_model, c.openai_tts_voice,
+            self._settings.provider_timeout_s))
+
+    # ----- embedded models, loaded once -----------------------------------------------------
+    def _shared_local(self, role: str, build: Callable[[], Provider]) -> Provider:
+        default = getattr(self.defaults, role)
+        if getattr(self._settings, f"{role}_provider") == "local":
+            return default
+        with self._lock:
+            if role not in self._local:
+                log.info("loading the embedded %s model for a session", role)
+                provider = build()
+                provider.warm_up()
+                self._local[role] = provider
+            return self._local[role]
+
+    def _build_local_stt(self) -> STTProvider:
+        from core.providers.local_stt import WhisperSTT
+
+        return WhisperSTT(cpu_threads=self._settings.cpu_threads, window_s=self._settings.stt_window_s)
+
+    def _build_local_llm(self) -> LLMProvider:
+        from core.providers.local_llm import LlamaLLM
+
+        s = self._settings
+        return LlamaLLM(s.model_path, n_ctx=s.llm_context_tokens, n_threads=s.cpu_threads,
+                        max_tokens=s.llm_max_tokens)
+
+    def _build_local_tts(self) -> TTSProvider:
+        from core.providers.local_tts import PiperTTS
+
+        return PiperTTS()
+
+    # ----- remote clients, kept in a small LRU ----------------------------------------------
+    def _shared_remote(self, key: Hashable, build: Callable[[], Provider]) -> Provider:
+        with self._lock:
+            if key in self._remote:
+                self._remote.move_to_end(key)
+                return self._remote[key]
+            provider = self._remote[key] = build()
+            while len(self._remote) > MAX_REMOTE_PROVIDERS:
+                _, evicted = self._remote.popitem(last=False)
+                self._cues.pop(id(evicted), None)
+                evicted.close()  # a call still running on it fails and that turn says so
+            return provider
+
+    # ----- the thinking cue -----------------------------------------------------------------
+    def cue_audio(self, tts: TTSProvider, text: str) -> CueAudio:
+        """The cue in ``tts``'s voice, synthesized on first use (raises ``ProviderError``)."""
+        if not text.strip():
+            return None
+        with self._lock:
+            if id(tts) in self._cues:
+                return self._cues[id(tts)]
+        pcm = b"".join(tts.synthesize(text))
+        cue = (pcm, tts.sample_rate) if pcm else None
+        with self._lock:
+            self._cues[id(tts)] = cue
+        return cue
+
+    def close(self) -> None:
+        with self._lock:
+            extra = [*self._local.values(), *self._remote.values()]
+            self._local.clear()
+            self._remote.clear()
+            self._cues.clear()
+        for provider in extra:
+            provider.close()

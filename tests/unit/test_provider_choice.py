@@ -1,0 +1,125 @@
+"""A person's choice of providers, voice and language: checked, shared, applied per session."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from core.protocol import ProtocolError
+from core.provider_catalog import MAX_REMOTE_PROVIDERS, ProviderCatalog
+from core.provider_choice import ProviderChoice, updated_choice
+from core.providers.registry import Providers
+from core.settings import Settings
+from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.openai_stub import FakeOpenAIHandler
+
+SERVER_URL = "http://127.0.0.1:11434/v1"
+SETTINGS = Settings(openai_base_url=SERVER_URL, openai_api_key="server-secret",
+                    client_base_urls="https://llm.example.org/v1/, http://127.0.0.1:9999/v1")
+LOCAL = ProviderChoice.defaults(SETTINGS)
+
+
+def refused(changes: dict, code: str = "invalid_message") -> str:
+    with pytest.raises(ProtocolError) as error:
+        updated_choice(LOCAL, changes, SETTINGS)
+    assert error.value.code == code
+    return str(error.value)
+
+
+def test_a_page_may_only_name_servers_the_admin_allows() -> None:
+    message = refused({"llm_provider": "openai", "openai_base_url": "http://169.254.169.254/latest"},
+                      code="forbidden_endpoint")
+    assert "VOICECHAT_CLIENT_BASE_URLS" in message
+    refused({"llm_provider": "openai", "openai_base_url": "http://localhost:8050/v1"},
+            code="forbidden_endpoint")
+    refused({"llm_provider": "openai", "openai_base_url": "file:///etc/passwd"})
+    for allowed in (SERVER_URL, "https://llm.example.org/v1", "http://127.0.0.1:9999/v1/"):
+        choice = updated_choice(LOCAL, {"llm_provider": "openai", "openai_base_url": allowed}, SETTINGS)
+        assert choice.llm_provider == "openai"
+
+
+def test_other_languages_need_providers_that_speak_them() -> None:
+    message = refused({"language": "de"})
+    assert "English only" in message and "speech recognition" in message and "voice" in message
+    refused({"language": "xx"})
+    german = updated_choice(LOCAL, {"language": "de", "stt_provider": "openai", "llm_provider": "openai",
+                                    "tts_provider": "edge"}, SETTINGS)
+    assert german.resolved_voice() == "de-DE-KatjaNeural"
+    with pytest.raises(ProtocolError, match="does not speak German"):
+        updated_choice(german, {"voice": "en-US-GuyNeural"}, SETTINGS)
+
+
+@pytest.mark.parametrize("changes", [
+    {"tts_provider": "sonic"}, {"stt_provider": "edge"}, {"voice": "amy"},
+    {"tts_provider": "edge", "voice": "Aria; rm -rf"}, {"voice": 3},
+    {"llm_provider": "openai", "openai_llm_model": "bad model name"},
+    {"tts_provider": "openai", "openai_tts_voice": ""},
+    {"llm_provider": "openai", "openai_api_key": "two words"},
+])
+def test_odd_values_are_refused_with_their_name(changes: dict) -> None:
+    refused(changes)
+
+
+def test_the_key_stays_on_the_server() -> None:
+    choice = updated_choice(LOCAL, {"llm_provider": "openai", "openai_api_key": "sk-page"}, SETTINGS)
+    shown = json.dumps(choice.as_event())
+    assert "sk-page" not in shown and choice.as_event()["openai_api_key_set"] is True
+    assert "sk-page" not in repr(choice)
+    # No key from the page: the server's own key, but only for the server's own address.
+    assert LOCAL.api_key(SETTINGS) == "server-secret"
+    elsewhere = updated_choice(LOCAL, {"openai_base_url": "https://llm.example.org/v1"}, SETTINGS)
+    assert elsewhere.api_key(SETTINGS) == ""
+
+
+def catalog(settings: Settings = SETTINGS) -> ProviderCatalog:
+    return ProviderCatalog(settings, None, Providers(FakeSTT(), FakeLLM(), FakeTTS()))
+
+
+def test_the_defaults_use_the_servers_providers_and_equal_choices_share_one_client() -> None:
+    shop = catalog()
+    assert shop.providers_for(LOCAL) == shop.defaults
+    remote = updated_choice(LOCAL, {"llm_provider": "openai", "tts_provider": "openai"}, SETTINGS)
+    first, second = shop.providers_for(remote), shop.providers_for(remote)
+    assert first.llm is second.llm and first.tts is second.tts
+    assert first.stt is shop.defaults.stt and first.llm.name == "openai-llm"
+    shop.close()
+
+
+def test_the_remote_clients_kept_are_bounded() -> None:
+    shop = catalog()
+    built = []
+    for number in range(MAX_REMOTE_PROVIDERS + 5):
+        choice = updated_choice(LOCAL, {"llm_provider": "openai", "openai_llm_model": f"m{number}"}, SETTINGS)
+        built.append(shop.providers_for(choice).llm)
+    assert len(shop._remote) == MAX_REMOTE_PROVIDERS
+    assert shop.providers_for(choice).llm is built[-1]  # the newest is still shared
+    shop.close()
+
+
+def test_a_session_switches_to_an_openai_compatible_server_and_back(make_harness, openai_server) -> None:
+    h = make_harness(client_base_urls=openai_server)
+    h.session.handle_text(json.dumps({"type": "settings", "llm_provider": "openai",
+                                      "openai_base_url": openai_server, "openai_api_key": "sk-test"}))
+    applied = h.sent.wait_event("settings_applied")
+    assert applied["providers"]["llm"] == "openai-llm"
+    assert "sk-test" not in json.dumps(applied)
+    h.session.handle_text(json.dumps({"type": "text", "text": "What is the capital of France?"}))
+    done = h.sent.wait_event("reply_done")
+    assert "Paris is the capital" in done["text"]
+    assert FakeOpenAIHandler.keys[-1] == "sk-test"
+    h.session.handle_text(json.dumps({"type": "settings", "llm_provider": "local"}))
+    h.sent.wait_for(lambda: len(h.sent.events("settings_applied")) == 2)
+    assert h.sent.events("settings_applied")[1]["providers"]["llm"] == "fake-llm"
+
+
+def test_a_voice_that_does_not_work_is_refused_and_nothing_changes(make_harness, openai_server) -> None:
+    h = make_harness(client_base_urls=openai_server, thinking_cue_ms=800)
+    FakeOpenAIHandler.status = 500
+    h.session.handle_text(json.dumps({"type": "settings", "tts_provider": "openai", "max_sentences": 1,
+                                      "openai_base_url": openai_server}))
+    error = h.sent.wait_event("error", code="provider_failed")
+    assert "openai-tts" in error["message"] and "not changed" in error["message"]
+    assert h.session._engine.config.max_sentences == 3
+    h.session.handle_text(json.dumps({"type": "text", "text": "Are you still there?"}))
+    assert h.sent.wait_event("reply_done")["text"]  # the fake voice still answers
