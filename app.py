@@ -14,6 +14,7 @@ import dash
 from flask import jsonify
 
 from components import layout
+from core.provider_choice import allowed_base_urls
 from core.runtime import VoiceRuntime
 from core.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
@@ -30,7 +31,8 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         assets_ignore=r"worklets/.*",
         serve_locally=True,
     )
-    app.layout = layout.render(SessionSettings.defaults(runtime.settings))
+    settings = runtime.settings
+    app.layout = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings))
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
     install_voice_socket(server, runtime)

@@ -17,20 +17,43 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     openSettings: function () {
       return true;
     },
-    loadSettings: function (defaults) {
-      window.VoiceChat.app.defaults = defaults;
-      const saved = window.VoiceChat.app.settings || {};
-      const pick = (key) => (saved[key] !== undefined ? String(saved[key])
-        : defaults && defaults[key] !== undefined ? String(defaults[key]) : window.dash_clientside.no_update);
-      return [pick("vad_aggressiveness"), pick("patience"), pick("max_sentences")];
+    loadSettings: function (defaults, layout) {
+      const fields = layout.fields;
+      const app = window.VoiceChat.app;
+      app.defaults = defaults;
+      const saved = app.settings || {};
+      return fields.map(([key, kind]) => {
+        const value = saved[key] !== undefined ? saved[key] : (defaults || {})[key];
+        if (value === undefined) return key === "openai_api_key" ? "" : window.dash_clientside.no_update;
+        return kind === "int" ? String(value) : value;
+      });
     },
-    onSettings: function (vad, patience, length) {
-      window.VoiceChat.app.updateSettings({ vad_aggressiveness: vad, patience, max_sentences: length });
+    onSettings: function (...args) {
+      // The values of the fields applied on change, the button's clicks, then the values
+      // of the fields applied with the button, then the field list.
+      const layout = args[args.length - 1];
+      const fields = layout.fields;
+      const onChange = args.slice(0, layout.onChange);
+      const withButton = args.slice(layout.onChange + 1, args.length - 1);
+      const values = {};
+      [...onChange, ...withButton].forEach((value, i) => { values[fields[i][0]] = value; });
+      window.VoiceChat.app.updateSettings(values);
       return window.dash_clientside.no_update;
     },
-    resetSettings: function (_clicks, defaults) {
+    resetSettings: function (_clicks, defaults, layout) {
       window.VoiceChat.app.resetSettings(defaults);
-      return [String(defaults.vad_aggressiveness), defaults.patience, String(defaults.max_sentences)];
+      return layout.fields.map(([key, kind]) => {
+        const value = defaults[key] === undefined ? "" : defaults[key];
+        return kind === "int" ? String(value) : value;
+      });
+    },
+    voiceOptions: function (tts, language, stt, llm, voices) {
+      window.VoiceChat.app.voices = voices;
+      const names = tts === "edge" ? (voices.edge[language] || []) : tts === "local" ? voices.local.en : [];
+      const options = names.map((name) => ({ label: name, value: name }));
+      const usesServer = [tts, stt, llm].includes("openai");
+      return [options, { display: tts === "openai" ? "none" : "block" },
+        { display: usesServer ? "block" : "none" }];
     },
     onSend: function (_submits, _clicks, value) {
       if (!value || !value.trim()) return window.dash_clientside.no_update;

@@ -73,8 +73,9 @@ window.VoiceChat.StateManager = class StateManager {
     this.setProps("settings-providers", { children: text });
   }
 
-  settingsSaved(settings) {
-    this.setProps("settings-saved", { children: settings ? "Applied to this conversation." : "" });
+  settingsStatus(text) {
+    this.settingsText = text;
+    this.setProps("settings-saved", { children: text });
   }
 
   newSession() {

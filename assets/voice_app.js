@@ -3,6 +3,9 @@
 // (assets/clientside.js) and keyboard shortcuts (assets/keyboard.js).
 window.VoiceChat = window.VoiceChat || {};
 
+// Errors a settings message may get back (nothing of it was applied then).
+const SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "provider_failed"];
+
 window.VoiceChat.App = class App {
   constructor() {
     const VC = window.VoiceChat;
@@ -23,6 +26,8 @@ window.VoiceChat.App = class App {
     this.settings = this.settingsStore.load(); // null: the server's defaults
     this.appliedSettings = null; // what the server last confirmed
     this.defaults = null; // the server's defaults, as the page was rendered with them
+    this.voices = null; // the voices the page offers, per provider and language
+    this.settingsPending = false; // a settings message awaits its answer
     this.resetTurns();
     this.player.onDrained = () => this.reportPlaybackDone();
   }
@@ -108,23 +113,32 @@ window.VoiceChat.App = class App {
 
   // From the settings drawer: keep the choice and apply it to the session now.
   updateSettings(values) {
-    const clean = window.VoiceChat.SettingsStore.normalize(values);
+    const Store = window.VoiceChat.SettingsStore;
+    const clean = Store.normalize(Store.fitVoice(values, this.voices));
     const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-    if (same(clean, this.settings || this.defaults || {})) return;
-    if (this.defaults && same(clean, window.VoiceChat.SettingsStore.normalize(this.defaults))) {
+    const defaults = this.defaults ? Store.normalize(Object.assign({ openai_api_key: "" }, this.defaults)) : null;
+    if (same(clean, this.settings || defaults || {})) return;
+    if (defaults && same(clean, defaults)) {
       this.settingsStore.clear(); // the defaults: follow the server's if they change
       this.settings = null;
     } else {
       this.settingsStore.save(clean);
       this.settings = clean;
     }
-    if (this.connection) this.connection.sendJson(Object.assign({ type: "settings" }, clean));
+    this.sendSettings(clean);
   }
 
   resetSettings(defaults) {
     this.settingsStore.clear();
     this.settings = null;
-    if (this.connection) this.connection.sendJson(Object.assign({ type: "settings" }, defaults));
+    this.sendSettings(window.VoiceChat.SettingsStore.normalize(Object.assign({ openai_api_key: "" }, defaults)));
+  }
+
+  sendSettings(values) {
+    if (!this.connection) return;
+    this.settingsPending = true;
+    this.ui.settingsStatus("Applying…");
+    this.connection.sendJson(Object.assign({ type: "settings" }, values));
   }
 
   runRecovery() {
@@ -159,7 +173,7 @@ window.VoiceChat.App = class App {
         this.connection = connection;
         this.ui.newSession();
         this.resetTurns();
-        if (this.settings) connection.sendJson(Object.assign({ type: "settings" }, this.settings));
+        if (this.settings) this.sendSettings(this.settings);
       },
       (error) => {
         this.connecting = null;
@@ -294,8 +308,10 @@ window.VoiceChat.App = class App {
         this.ui.showProviders(event.providers);
         break;
       case "settings_applied":
+        this.settingsPending = false;
         this.appliedSettings = event.settings;
-        this.ui.settingsSaved(event.settings);
+        this.ui.settingsStatus("Applied to this conversation.");
+        this.ui.showProviders(event.providers);
         break;
       default:
         break;
@@ -311,6 +327,11 @@ window.VoiceChat.App = class App {
   }
 
   onServerError(event) {
+    if (this.settingsPending && SETTINGS_ERRORS.includes(event.code)) {
+      // Refused settings change nothing; say why where the person is looking.
+      this.settingsPending = false;
+      this.ui.settingsStatus(`Not applied: ${event.message}`);
+    }
     const said = event.turn !== undefined ? this.userText.get(event.turn) : undefined;
     if (event.code === "provider_failed" && said) {
       this.recover = () => this.sendText(said);
@@ -352,6 +373,7 @@ window.VoiceChat.App = class App {
       settings: this.settings,
       marks: Object.assign({}, this.marks),
       appliedSettings: this.appliedSettings,
+      settingsStatus: this.ui.settingsText || "",
       messages: this.ui.messages.map((m) => ({
         turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs,
       })),

@@ -9,7 +9,8 @@ from components import composer, controls, settings_panel, status, transcript, v
 from core.session_settings import SessionSettings
 
 
-def render(defaults: SessionSettings | None = None) -> html.Div:
+def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = ()) -> html.Div:
+    """``base_urls``: the OpenAI-compatible servers a person may choose in the settings."""
     return html.Div(
         className="page",
         children=[
@@ -23,7 +24,7 @@ def render(defaults: SessionSettings | None = None) -> html.Div:
                     settings_panel.open_button(),
                 ],
             ),
-            settings_panel.render(defaults),
+            settings_panel.render(defaults, base_urls),
             html.Main(
                 className="page-main",
                 children=[

@@ -7,39 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from monitoring.server_process import ServerProcess, free_port
-from tests.conftest import ROOT
-
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-STATS = "window.VoiceChat.app.stats()"
+from tests.browser.page import STATS, open_page, screenshots, start_listening, wait_state
 
 pytestmark = pytest.mark.browser
 
-
-def open_page(context, url: str):  # type: ignore[no-untyped-def]
-    page = context.pages[0] if context.pages else context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(url + "/?mic=raw")
-    page.wait_for_function("window.VoiceChat && window.VoiceChat.app && window.dash_clientside.voice")
-    page.console_errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-def wait_state(page, state: str, timeout: int = 30_000) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(f"{STATS}.state === {state!r}", timeout=timeout)
-
-
-def start_listening(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="Start the conversation").click()
-    wait_state(page, "listening")
-
-
-def screenshots(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-wide.png"), full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-narrow.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 720})
 
 
 def test_idle_page_has_labelled_controls(live_server, browser_with_mic) -> None:
@@ -170,8 +141,9 @@ def test_settings_apply_at_once_and_are_remembered(live_server, browser_with_mic
 
     page.reload()
     page.wait_for_function("window.VoiceChat && window.VoiceChat.app")
-    assert page.evaluate(f"{STATS}.settings") == {"vad_aggressiveness": 2, "patience": "patient",
-                                                  "max_sentences": 1}
+    stored = page.evaluate(f"{STATS}.settings")
+    assert {key: stored[key] for key in ("vad_aggressiveness", "patience", "max_sentences")} == {
+        "vad_aggressiveness": 2, "patience": "patient", "max_sentences": 1}
     page.get_by_role("button", name="Open the settings").click()
     selected = page.locator(".ant-drawer-content .ant-segmented-item-selected")
     page.wait_for_function(

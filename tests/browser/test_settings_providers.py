@@ -1,0 +1,56 @@
+"""Choosing providers in the settings drawer, in a real browser against the real server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.page import STATS, open_page, screenshots, start_listening
+
+pytestmark = pytest.mark.browser
+
+
+def choose(page, select_id: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    page.locator(f".ant-select:has(#{select_id}) .ant-select-selector").click()
+    page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden) "
+                 f".ant-select-item-option[title={option!r}]").click()
+    page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)").wait_for(state="detached")
+
+
+def applied(page, key: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(f"({STATS}.appliedSettings || {{}})[{key!r}] === {value!r}")
+
+
+def test_replies_from_an_openai_compatible_server_are_spoken(live_server, shared_openai_stub,
+                                                             browser_with_mic) -> None:
+    page = open_page(browser_with_mic(), live_server.http_url)
+    start_listening(page)  # the microphone hears room noise only
+    page.get_by_role("button", name="Open the settings").click()
+    assert not page.locator("#settings-openai").is_visible()  # only when a role uses a server
+    choose(page, "settings-llm", "OpenAI-compatible server")
+    applied(page, "llm_provider", "openai")
+    choose(page, "settings-openai-url", shared_openai_stub)
+    page.get_by_label("API key").fill("sk-from-the-page")
+    page.get_by_role("button", name="Use this OpenAI-compatible server").click()
+    applied(page, "openai_base_url", shared_openai_stub)
+    assert "openai-llm" in page.locator("#settings-providers").inner_text()
+    assert page.evaluate("window.localStorage.getItem('voicechat.settings')").find("sk-from") < 0
+    screenshots(page, "settings-server")
+    page.keyboard.press("Escape")
+
+    box = page.get_by_label("Message to the assistant")
+    box.fill("What is the capital of France?")
+    box.press("Enter")
+    page.wait_for_function(
+        f"{STATS}.messages.some(m => m.role === 'assistant' && m.text.includes('Paris is the capital'))",
+        timeout=30_000)
+    page.wait_for_function(f"{STATS}.player.chunks > 0")
+
+
+def test_a_choice_the_server_refuses_is_explained_and_changes_nothing(live_server, browser_with_mic) -> None:
+    page = open_page(browser_with_mic(), live_server.http_url)
+    start_listening(page)
+    page.get_by_role("button", name="Open the settings").click()
+    choose(page, "settings-language", "German")
+    page.wait_for_function(f"{STATS}.settingsStatus.startsWith('Not applied')")
+    assert "English only" in page.locator("#settings-saved").inner_text()
+    assert page.evaluate(f"({STATS}.appliedSettings || {{language: 'en'}}).language") == "en"
