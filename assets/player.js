@@ -9,6 +9,7 @@ window.VoiceChat.Player = class Player {
     this.sources = new Set();
     this.nextStart = 0;
     this.onDrained = null; // called when the last scheduled chunk has finished
+    this.timers = new Set(); // callbacks due at a playback time (dropped by clear)
     this.stats = { chunks: 0, scheduledSeconds: 0, endedChunks: 0, clears: 0 };
   }
 
@@ -51,6 +52,22 @@ window.VoiceChat.Player = class Player {
     };
   }
 
+  // When the next chunk enqueued will start to sound, in the context's time.
+  startOfNext() {
+    const context = this.ensureContext();
+    return Math.max(this.nextStart, context.currentTime + 0.03);
+  }
+
+  // Run fn when playback reaches ``time`` (context time); clear() cancels it.
+  at(time, fn) {
+    const delayMs = Math.max(0, (time - this.context.currentTime) * 1000);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, delayMs);
+    this.timers.add(timer);
+  }
+
   get playing() {
     return this.sources.size > 0;
   }
@@ -65,6 +82,8 @@ window.VoiceChat.Player = class Player {
       }
     }
     this.sources.clear();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     this.nextStart = 0;
     this.stats.clears += 1;
   }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.engine_types import AUDIO_CUE, Action, Emit, EmitAudio, EndSpeech, Speak
+from core.engine_types import AUDIO_CUE, AUDIO_REPLY, Action, Emit, EmitAudio, EndSpeech, Speak
 from core.sentences import SentenceSplitter
 
 
@@ -86,6 +86,7 @@ class ReplyTurn:
     paused_at: float | None = None
     speak_not_before: float = 0.0  # a pause that might be mid-sentence: don't answer into it
     cue_sent: bool = False
+    announced: set[int] = field(default_factory=set)  # sentences whose audio has begun to go out
     timings: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, now: float) -> None:
@@ -105,10 +106,24 @@ class ReplyTurn:
             self.mark("llm_first_sentence_ms", now)
             self.sentences.append(sentence)
             if self.committed:  # a speculative turn shows its text when it is adopted
-                actions.append(Emit({"type": "reply_text", "turn": self.number, "text": sentence}))
+                actions.append(self.text_event(len(self.sentences) - 1))
             actions.append(Speak(self.number, sentence))
         if self.generating and len(self.sentences) >= limit:
             actions += self.end_speech()  # long enough for a spoken reply
+        return actions
+
+    def text_event(self, sentence: int) -> Emit:
+        return Emit({"type": "reply_text", "turn": self.number, "text": self.sentences[sentence],
+                     "sentence": sentence})
+
+    def audio_out(self, sentence: int, pcm: bytes, sample_rate: int) -> list[Action]:
+        """A piece of the reply to the client. The first piece of each sentence is announced
+        (``sentence_start``) so the page shows that sentence as it begins to play."""
+        actions: list[Action] = []
+        if sentence not in self.announced:
+            self.announced.add(sentence)
+            actions.append(Emit({"type": "sentence_start", "turn": self.number, "sentence": sentence}))
+        actions.append(EmitAudio(self.number, pcm, sample_rate, AUDIO_REPLY))
         return actions
 
     def script(self, text: str, now: float) -> list[Action]:

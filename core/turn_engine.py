@@ -12,11 +12,9 @@ from __future__ import annotations
 from core.end_of_turn import EndOfTurn, PendingEnd
 from core.endpointing import Finish
 from core.engine_types import (
-    AUDIO_REPLY,
     Action,
     Cancel,
     Emit,
-    EmitAudio,
     EndSegment,
     EngineConfig,
     Generate,
@@ -184,7 +182,7 @@ class TurnEngine:
             current.mark("tts_first_audio_ms", now)
             actions.append(Emit({"type": "reply_started", "turn": turn, "sample_rate": sample_rate}))
             actions += self._set_phase(Phase.SPEAKING, turn)
-        return [*actions, EmitAudio(turn, pcm, sample_rate, AUDIO_REPLY)]
+        return actions + current.audio_out(sentence, pcm, sample_rate)
 
     def speech_finished(self, turn: int, now: float) -> list[Action]:
         current = self._live(turn)
@@ -310,8 +308,7 @@ class TurnEngine:
         actions = self._set_phase(Phase.THINKING, turn.number)
         actions.append(Emit({"type": "transcript", "turn": turn.number, "text": turn.user_text,
                              "final": True}))
-        actions += [Emit({"type": "reply_text", "turn": turn.number, "text": sentence})
-                    for sentence in turn.sentences]
+        actions += [turn.text_event(index) for index in range(len(turn.sentences))]
         return actions + self._release_if_due(turn, now)
 
     def _open_turn(self, now: float, job: int | None, base_at: float) -> list[Action]:
@@ -436,8 +433,8 @@ class TurnEngine:
         turn.playback_reported = False
         actions = [Emit({"type": "resume", "turn": turn.number, "from_ms": round(from_ms)}),
                    *self._set_phase(Phase.SPEAKING, turn.number)]
-        actions += [EmitAudio(turn.number, piece.pcm, piece.sample_rate, AUDIO_REPLY)
-                    for piece in turn.audio.pieces_from(from_ms)]
+        for piece in turn.audio.pieces_from(from_ms):
+            actions += turn.audio_out(piece.sentence, piece.pcm, piece.sample_rate)
         if turn.synthesized and not turn.reported:
             actions += self._report_done(turn)
         return actions + self._maybe_finish(turn, now)

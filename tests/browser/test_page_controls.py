@@ -51,8 +51,27 @@ def test_mute_stops_frames_and_stop_releases_the_microphone(live_server, browser
     assert not page.console_errors
 
 
+# Each chunk's start and each shown sentence, on the player's clock: text must not run ahead.
+WATCH_TEXT_AND_AUDIO = """() => {
+  const app = window.VoiceChat.app;
+  window.__chunkStarts = [];
+  window.__shownAt = [];
+  const enqueue = app.player.enqueue.bind(app.player);
+  app.player.enqueue = (rate, pcm) => {
+    window.__chunkStarts.push(app.player.startOfNext());
+    enqueue(rate, pcm);
+  };
+  const append = app.ui.appendReply.bind(app.ui);
+  app.ui.appendReply = (turn, text) => {
+    window.__shownAt.push(app.player.context.currentTime);
+    append(turn, text);
+  };
+}"""
+
+
 def test_a_typed_message_gets_a_spoken_reply(live_server, browser_with_mic) -> None:
     page = open_page(browser_with_mic(), live_server.http_url)
+    page.evaluate(WATCH_TEXT_AND_AUDIO)
     box = page.get_by_label("Message to the assistant")
     box.fill("What is the capital of France?")
     box.press("Enter")
@@ -64,6 +83,9 @@ def test_a_typed_message_gets_a_spoken_reply(live_server, browser_with_mic) -> N
     page.wait_for_function(f"{STATS}.messages.some(m => m.role === 'assistant' && m.latencyMs !== null)",
                            timeout=30_000)
     assert " s" in page.locator(".message-assistant .message-meta").first.inner_text()
+    first_sound = min(page.evaluate("window.__chunkStarts"))
+    shown = page.evaluate("window.__shownAt")
+    assert shown and min(shown) >= first_sound - 0.02  # the words appear as they are spoken
     assert page.evaluate(f"{STATS}.liveMicrophoneTracks") == 0  # typing needs no microphone
     assert not page.console_errors
 

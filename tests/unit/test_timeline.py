@@ -269,3 +269,18 @@ def test_the_llm_is_told_the_new_history_as_soon_as_a_reply_is_done() -> None:
     assert prepared_at == done_at
     assert [m.text for m in prepare.history] == [
         "What is the capital of France?", "Paris is the capital. It is lovely."]
+
+
+def test_each_sentence_is_announced_once_just_before_its_first_audio() -> None:
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm)
+    t.say(0.5, 1.5, "Tell me a story.").cough(3.0, ms=150).run(12.0)
+    texts = t.events("reply_text", turn=1)
+    assert [r.event["sentence"] for r in texts] == [0, 1, 2]
+    starts = t.events("sentence_start", turn=1)
+    assert [r.event["sentence"] for r in starts] == [0, 1, 2]  # once each, the resume included
+    for start in starts:
+        index = t.received.index(start)
+        follows = t.received[index + 1]
+        assert follows.audio is not None and follows.audio[0] == 1  # its first audio is next
+        assert texts[start.event["sentence"]].at <= start.at  # the text is known by then
