@@ -32,7 +32,14 @@ def test_spoken_question_shows_transcripts_and_plays_the_reply(live_server, brow
     stats = page.evaluate("window.VoiceChat.app.stats()")
     assert stats["framesSent"] > 50
     assert stats["states"][:3] == ["connecting", "listening", "user_speaking"]
-    assert "thinking" in stats["states"] and "speaking" in stats["states"]
+    # The reply plays to its end and the page listens again: the states went in turn order.
+    page.wait_for_function(
+        "(s => s.state === 'listening' && s.states.includes('speaking'))(window.VoiceChat.app.stats())",
+        timeout=30_000)
+    states = page.evaluate("window.VoiceChat.app.stats().states")
+    thinking = states.index("thinking", 3)
+    speaking = states.index("speaking", thinking)
+    assert "listening" in states[speaking:] and "error" not in states, states
     assert not console_errors, console_errors
     page.screenshot(path=str(SCREENSHOTS / "conversation-wide.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
