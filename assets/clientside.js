@@ -25,6 +25,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return fields.map(([key, kind]) => {
         const value = saved[key] !== undefined ? saved[key] : (defaults || {})[key];
         if (value === undefined) return key === "openai_api_key" ? "" : window.dash_clientside.no_update;
+        if (key === "voice" && !value) return null; // the select shows "Default"
         return kind === "int" ? String(value) : value;
       });
     },
@@ -36,7 +37,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const onChange = args.slice(0, layout.onChange);
       const withButton = args.slice(layout.onChange + 1, args.length - 1);
       const values = {};
-      [...onChange, ...withButton].forEach((value, i) => { values[fields[i][0]] = value; });
+      [...onChange, ...withButton].forEach((value, i) => {
+        const [key, kind] = fields[i];
+        values[key] = kind === "str" && (value === null || value === undefined) ? "" : value;
+      });
       window.VoiceChat.app.updateSettings(values);
       return window.dash_clientside.no_update;
     },
@@ -44,6 +48,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       window.VoiceChat.app.resetSettings(defaults);
       return layout.fields.map(([key, kind]) => {
         const value = defaults[key] === undefined ? "" : defaults[key];
+        if (key === "voice" && !value) return null;
         return kind === "int" ? String(value) : value;
       });
     },

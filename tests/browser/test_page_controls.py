@@ -159,6 +159,7 @@ def test_settings_apply_at_once_and_are_remembered(live_server, browser_with_mic
     drawer.get_by_text("One sentence", exact=True).click()
     page.wait_for_function(f"({STATS}.appliedSettings || {{}}).max_sentences === 1")
     assert "gemma3-270m" in page.locator("#settings-providers").inner_text()
+    drawer.locator(".ant-segmented-item-selected", has_text="One sentence").wait_for()
     screenshots(page, "settings")
 
     page.reload()
