@@ -51,6 +51,11 @@ class ConversationMemory:
     def answering(self, text: str, now: float) -> None:
         self._last_user = (normalized(text), now)
 
+    def not_answered(self, text: str) -> None:
+        """The answer to ``text`` failed: asking again is not a repeat."""
+        if self._last_user is not None and self._last_user[0] == normalized(text):
+            self._last_user = None
+
     def exchange(self, user_text: str, reply: str) -> None:
         """A finished (or cut) exchange, for the prompt of the next turns."""
         self.history.add(Message("user", user_text), Message("assistant", reply))

@@ -208,6 +208,7 @@ class TurnEngine:
         if current is None or (turn is not None and current.number != turn) or (
                 job is not None and current.job != job):
             return []
+        self._memory.not_answered(current.user_text)
         actions: list[Action] = [Cancel(current.number), Emit({
             "type": "error", "code": "provider_failed", "turn": current.number,
             "retryable": retryable, "provider": provider,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.page import STATS, open_page, screenshots, start_listening
+from tests.openai_stub import FakeOpenAIHandler
 
 pytestmark = pytest.mark.browser
 
@@ -20,19 +21,23 @@ def applied(page, key: str, value: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(f"({STATS}.appliedSettings || {{}})[{key!r}] === {value!r}")
 
 
-def test_replies_from_an_openai_compatible_server_are_spoken(live_server, shared_openai_stub,
-                                                             browser_with_mic) -> None:
-    page = open_page(browser_with_mic(), live_server.http_url)
-    start_listening(page)  # the microphone hears room noise only
+def use_the_stub_for_replies(page, stub_url: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Open the settings").click()
     assert not page.locator("#settings-openai").is_visible()  # only when a role uses a server
     choose(page, "settings-llm", "OpenAI-compatible server")
     applied(page, "llm_provider", "openai")
-    choose(page, "settings-openai-url", shared_openai_stub)
+    choose(page, "settings-openai-url", stub_url)
     page.get_by_label("API key").fill("sk-from-the-page")
     page.get_by_role("button", name="Use this OpenAI-compatible server").click()
-    applied(page, "openai_base_url", shared_openai_stub)
+    applied(page, "openai_base_url", stub_url)
     assert "openai-llm" in page.locator("#settings-providers").inner_text()
+
+
+def test_replies_from_an_openai_compatible_server_are_spoken(live_server, shared_openai_stub,
+                                                             browser_with_mic) -> None:
+    page = open_page(browser_with_mic(), live_server.http_url)
+    start_listening(page)  # the microphone hears room noise only
+    use_the_stub_for_replies(page, shared_openai_stub)
     assert page.evaluate("window.localStorage.getItem('voicechat.settings')").find("sk-from") < 0
     screenshots(page, "settings-server")
     page.keyboard.press("Escape")
@@ -44,6 +49,7 @@ def test_replies_from_an_openai_compatible_server_are_spoken(live_server, shared
         f"{STATS}.messages.some(m => m.role === 'assistant' && m.text.includes('Paris is the capital'))",
         timeout=30_000)
     page.wait_for_function(f"{STATS}.player.chunks > 0")
+    assert FakeOpenAIHandler.keys[-1] == "sk-from-the-page"  # the page's key went to its server
 
 
 def test_a_choice_the_server_refuses_is_explained_and_changes_nothing(live_server, browser_with_mic) -> None:
@@ -54,3 +60,24 @@ def test_a_choice_the_server_refuses_is_explained_and_changes_nothing(live_serve
     page.wait_for_function(f"{STATS}.settingsStatus.startsWith('Not applied')")
     assert "English only" in page.locator("#settings-saved").inner_text()
     assert page.evaluate(f"({STATS}.appliedSettings || {{language: 'en'}}).language") == "en"
+
+
+def test_a_failing_server_is_reported_and_ask_again_recovers(live_server, shared_openai_stub,
+                                                            browser_with_mic) -> None:
+    page = open_page(browser_with_mic(), live_server.http_url)
+    start_listening(page)
+    use_the_stub_for_replies(page, shared_openai_stub)
+    page.keyboard.press("Escape")
+    FakeOpenAIHandler.status = 500
+    try:
+        box = page.get_by_label("Message to the assistant")
+        box.fill("What is the capital of France?")
+        box.press("Enter")
+        page.wait_for_function(f"({STATS}.problem || {{}}).actionLabel === 'Ask again'", timeout=30_000)
+    finally:
+        FakeOpenAIHandler.status = 200
+    page.get_by_role("button", name="Ask again").click()
+    page.wait_for_function(
+        f"{STATS}.messages.some(m => m.role === 'assistant' && m.text.includes('Paris is the capital'))",
+        timeout=30_000)
+    assert page.evaluate(f"{STATS}.problem") is None

@@ -284,3 +284,15 @@ def test_each_sentence_is_announced_once_just_before_its_first_audio() -> None:
         follows = t.received[index + 1]
         assert follows.audio is not None and follows.audio[0] == 1  # its first audio is next
         assert texts[start.event["sentence"]].at <= start.at  # the text is known by then
+
+
+def test_asking_again_after_a_failed_answer_is_not_taken_as_a_repeat() -> None:
+    engine = TurnEngine(EngineConfig())
+    engine.start(0.0)
+    actions = engine.text("What is the capital of France?", 100.0)
+    (first,) = [a for a in actions if isinstance(a, Generate)]
+    failed = engine.failed(first.turn, None, "boom", True, "llm", 300.0)
+    assert [a.event["code"] for a in failed if isinstance(a, Emit) and a.event["type"] == "error"] == [
+        "provider_failed"]
+    again = [a for a in engine.text("What is the capital of France?", 2000.0) if isinstance(a, Generate)]
+    assert again and again[0].text == "What is the capital of France?"
