@@ -1,0 +1,138 @@
+"""Every finalized utterance and reply, committed to SQLite as it happens.
+
+One writer thread owns the connection; sessions hand it records through a bounded
+queue and never wait on the disk (the audio path must not stall on an fsync). The
+database runs in WAL mode, so readers (the admin page, a resumed session) do not block
+the writer, and a record committed before a crash (even SIGKILL) is still there.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text TEXT NOT NULL,
+    cut INTEGER NOT NULL DEFAULT 0,
+    channel TEXT NOT NULL DEFAULT 'browser',
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session_id, id);
+"""
+DEFAULT_QUEUE_ITEMS = 10_000
+_STOP = object()
+
+
+class StoreFull(Exception):
+    """The writer is too far behind: the record was not taken (the caller counts it)."""
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    session_id: str
+    turn: int
+    role: str
+    text: str
+    cut: bool
+    channel: str
+    at: float
+
+
+class ConversationStore:
+    def __init__(self, path: str | Path, queue_items: int = DEFAULT_QUEUE_ITEMS) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as setup:
+            setup.execute("PRAGMA journal_mode=WAL")
+            setup.executescript(SCHEMA)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_items)
+        self._written = threading.Condition()
+        self._accepted = 0
+        self._committed = 0
+        self.write_errors = 0
+        self._writer = threading.Thread(target=self._write_loop, name="conversation-store", daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
+        connection.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a process kill
+        return connection
+
+    # ----- from the sessions (never blocks) ---------------------------------------------
+    def record(self, session_id: str, turn: int, role: str, text: str, *, cut: bool = False,
+               channel: str = "browser") -> None:
+        """Queue one finalized utterance or reply; raises ``StoreFull`` if the writer lags."""
+        row = (session_id, turn, role, text, int(cut), channel, time.time())
+        with self._written:
+            try:
+                self._queue.put_nowait(row)
+            except queue.Full as exc:
+                raise StoreFull(f"{self._queue.maxsize} records waiting for the disk") from exc
+            self._accepted += 1
+
+    # ----- the writer ----------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        connection = self._connect()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    return
+                batch = [item]
+                while len(batch) < 256:  # one transaction for what has piled up
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _STOP:
+                        self._commit(connection, batch)
+                        return
+                    batch.append(more)
+                self._commit(connection, batch)
+        finally:
+            connection.close()
+
+    def _commit(self, connection: sqlite3.Connection, rows: list[object]) -> None:
+        try:
+            with connection:
+                connection.executemany(
+                    "INSERT INTO turns (session_id, turn, role, text, cut, channel, at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            self.write_errors += len(rows)
+            log.error("could not store %d turn(s): %s", len(rows), type(exc).__name__)
+        with self._written:
+            self._committed += len(rows)
+            self._written.notify_all()
+
+    def flush(self, timeout_s: float = 5.0) -> bool:
+        """Wait until everything queued so far is written; False on timeout."""
+        with self._written:
+            target = self._accepted
+            return self._written.wait_for(lambda: self._committed >= target, timeout_s)
+
+    # ----- reading ------------------------------------------------------------------------
+    def turns(self, session_id: str, limit: int = 1000) -> list[StoredTurn]:
+        with closing(self._connect()) as connection:
+            rows = connection.execute(
+                "SELECT session_id, turn, role, text, cut, channel, at FROM turns "
+                "WHERE session_id = ? ORDER BY id LIMIT ?", (session_id, limit)).fetchall()
+        return [StoredTurn(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer."""
+        self._queue.put(_STOP)
+        self._writer.join(timeout=10)

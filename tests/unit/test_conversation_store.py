@@ -1,0 +1,70 @@
+"""The conversation store on a real SQLite file: committed as it happens, never blocking."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from core.conversation_store import ConversationStore, StoreFull
+from tests.conftest import ROOT
+
+
+def test_turns_are_stored_in_order_with_the_cut_mark(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "talk.db")
+    store.record("s1", 1, "user", "What is the capital of France?")
+    store.record("s1", 1, "assistant", "Paris is the capital …", cut=True)
+    store.record("s2", 1, "user", "Someone else")
+    assert store.flush()
+    turns = store.turns("s1")
+    assert [(t.role, t.text, t.cut) for t in turns] == [
+        ("user", "What is the capital of France?", False), ("assistant", "Paris is the capital …", True)]
+    store.close()
+    reopened = ConversationStore(tmp_path / "talk.db")
+    assert [t.text for t in reopened.turns("s2")] == ["Someone else"]
+    reopened.close()
+
+
+def test_a_writer_stuck_on_the_disk_refuses_records_instead_of_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "talk.db"
+    store = ConversationStore(path, queue_items=2)
+    with closing(sqlite3.connect(path, timeout=5)) as blocker:
+        blocker.execute("BEGIN EXCLUSIVE")  # the writer's next commit waits for this
+        accepted, refused = 0, 0
+        for number in range(10):  # the writer holds at most 3 while stuck, the queue 2
+            try:
+                store.record("s", number, "user", f"words {number}")
+                accepted += 1
+            except StoreFull:
+                refused += 1
+        blocker.rollback()
+    assert refused >= 5 and accepted >= 2
+    assert store.flush()
+    assert len(store.turns("s")) == accepted  # everything taken was written
+    assert store.write_errors == 0
+    store.close()
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from core.conversation_store import ConversationStore
+store = ConversationStore(sys.argv[1])
+for number in range(50):
+    store.record("killed", number, "user", f"turn {number}")
+assert store.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_what_was_committed_survives_sigkill(tmp_path: Path) -> None:
+    path = tmp_path / "talk.db"
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], cwd=ROOT, timeout=60)
+    assert result.returncode == -9
+    store = ConversationStore(path)
+    assert [t.turn for t in store.turns("killed")] == list(range(50))
+    store.close()
