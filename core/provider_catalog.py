@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from core.async_runner import AsyncRunner
 from core.provider_choice import LANGUAGES, ProviderChoice
 from core.providers.base import LLMProvider, ProviderError, STTProvider, TTSProvider
-from core.providers.registry import Providers
+from core.providers.registry import Providers, build_llm, build_local_tts, build_stt
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class ProviderCatalog:
         self._runner = runner
         self.defaults = defaults
         self._default_choice = ProviderChoice.defaults(settings)
+        # The server's settings with the roles embedded: what the registry builds them from.
+        self._local_settings = settings.replace(stt_provider="local", llm_provider="local")
         self._lock = threading.Lock()
         self._local: dict[str, Provider] = {}
         self._remote: OrderedDict[Hashable, Provider] = OrderedDict()
@@ -57,24 +59,26 @@ class ProviderCatalog:
         if self._same_as_default(c, "stt_provider", "openai_base_url", "openai_stt_model"):
             return self.defaults.stt
         if c.stt_provider == "local":
-            return self._shared_local("stt", self._build_local_stt)
+            return self._shared_local("stt", lambda: build_stt(self._local_settings))
         from core.providers.openai_stt import OpenAISTT
 
-        key = ("stt", c.openai_base_url, c.api_key(self._settings), c.openai_stt_model, c.language)
+        api_key = c.api_key(self._settings)
+        key = ("stt", c.openai_base_url, api_key, c.openai_stt_model, c.language)
         return self._shared_remote(key, lambda: OpenAISTT(
-            c.openai_base_url, c.api_key(self._settings), c.openai_stt_model,
+            c.openai_base_url, api_key, c.openai_stt_model,
             self._settings.provider_timeout_s, language=c.language))
 
     def _llm(self, c: ProviderChoice) -> LLMProvider:
         if self._same_as_default(c, "llm_provider", "openai_base_url", "openai_llm_model"):
             return self.defaults.llm
         if c.llm_provider == "local":
-            return self._shared_local("llm", self._build_local_llm)
+            return self._shared_local("llm", lambda: build_llm(self._local_settings))
         from core.providers.openai_llm import OpenAILLM
 
-        key = ("llm", c.openai_base_url, c.api_key(self._settings), c.openai_llm_model, c.language)
+        api_key = c.api_key(self._settings)
+        key = ("llm", c.openai_base_url, api_key, c.openai_llm_model, c.language)
         return self._shared_remote(key, lambda: OpenAILLM(
-            c.openai_base_url, c.api_key(self._settings), c.openai_llm_model,
+            c.openai_base_url, api_key, c.openai_llm_model,
             self._settings.provider_timeout_s, language=LANGUAGES[c.language]))
 
     def _tts(self, c: ProviderChoice) -> TTSProvider:
@@ -83,7 +87,7 @@ class ProviderCatalog:
                 c.resolved_voice() == self._default_choice.resolved_voice()):
             return self.defaults.tts
         if c.tts_provider == "local":
-            return self._shared_local("tts", self._build_local_tts)
+            return self._shared_local("tts", build_local_tts)
         if c.tts_provider == "edge":
             from core.providers.edge import EdgeTTS
 
@@ -94,9 +98,10 @@ class ProviderCatalog:
                 c.resolved_voice(), runner, self._settings.provider_timeout_s))
         from core.providers.openai_tts import OpenAITTS
 
-        key = ("tts", c.openai_base_url, c.api_key(self._settings), c.openai_tts_model, c.openai_tts_voice)
+        api_key = c.api_key(self._settings)
+        key = ("tts", c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice)
         return self._shared_remote(key, lambda: OpenAITTS(
-            c.openai_base_url, c.api_key(self._settings), c.openai_tts_model, c.openai_tts_voice,
+            c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice,
             self._settings.provider_timeout_s))
 
     # ----- embedded models, loaded once -----------------------------------------------------
@@ -111,23 +116,6 @@ class ProviderCatalog:
                 provider.warm_up()
                 self._local[role] = provider
             return self._local[role]
-
-    def _build_local_stt(self) -> STTProvider:
-        from core.providers.local_stt import WhisperSTT
-
-        return WhisperSTT(cpu_threads=self._settings.cpu_threads, window_s=self._settings.stt_window_s)
-
-    def _build_local_llm(self) -> LLMProvider:
-        from core.providers.local_llm import LlamaLLM
-
-        s = self._settings
-        return LlamaLLM(s.model_path, n_ctx=s.llm_context_tokens, n_threads=s.cpu_threads,
-                        max_tokens=s.llm_max_tokens)
-
-    def _build_local_tts(self) -> TTSProvider:
-        from core.providers.local_tts import PiperTTS
-
-        return PiperTTS()
 
     # ----- remote clients, kept in a small LRU ----------------------------------------------
     def _shared_remote(self, key: Hashable, build: Callable[[], Provider]) -> Provider:

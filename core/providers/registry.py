@@ -64,6 +64,10 @@ def build_tts(s: Settings, runner: AsyncRunner) -> TTSProvider:
         from core.providers.edge import EdgeTTS
 
         return EdgeTTS(s.edge_tts_voice, runner, s.provider_timeout_s)
+    return build_local_tts()
+
+
+def build_local_tts() -> TTSProvider:
     from core.providers.local_tts import PiperTTS
 
     return PiperTTS()
