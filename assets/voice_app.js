@@ -36,8 +36,7 @@ window.VoiceChat.App = class App {
     this.cleared = new Set(); // turns whose audio is dropped (until a resume)
     this.doneTurns = new Set(); // turns whose audio has all been received
     this.userText = new Map(); // turn -> what the person said (for a retry)
-    // The reply's sentences: shown as each begins to play, not when it is written.
-    this.replySentences = new Map(); // "turn:index" -> {text, sent, playing, shown}
+    this.spokenText = new window.VoiceChat.SpokenText((turn, text) => this.ui.appendReply(turn, text));
     this.speakingTurn = null;
   }
 
@@ -278,17 +277,11 @@ window.VoiceChat.App = class App {
         this.ui.setUserText(event.turn, event.text);
         break;
       case "reply_text":
-        this.sentence(event.turn, event.sentence).text = event.text;
-        this.revealInOrder(event.turn);
+        this.spokenText.written(event.turn, event.sentence, event.text);
         break;
       case "sentence_start": {
-        const entry = this.sentence(event.turn, event.sentence);
-        entry.sent = true;
-        if (this.cleared.has(event.turn)) break;
-        this.player.at(this.player.startOfNext(), () => {
-          entry.playing = true;
-          this.revealInOrder(event.turn);
-        });
+        const sounds = this.spokenText.sent(event.turn, event.sentence);
+        if (!this.cleared.has(event.turn)) this.player.at(this.player.startOfNext(), sounds);
         break;
       }
       case "reply_started":
@@ -308,7 +301,7 @@ window.VoiceChat.App = class App {
       case "resume":
         // The interruption was only a noise: the reply plays on from the cut sentence.
         this.cleared.delete(event.turn);
-        this.player.at(this.player.startOfNext(), () => this.revealAll(event.turn, (e) => e.sent));
+        this.player.at(this.player.startOfNext(), () => this.spokenText.playAll(event.turn, true));
         this.speakingTurn = event.turn;
         this.ui.markCut(event.turn, false);
         break;
@@ -340,38 +333,9 @@ window.VoiceChat.App = class App {
     this.ui.set(state);
   }
 
-  sentence(turn, index) {
-    const key = `${turn}:${index}`;
-    if (!this.replySentences.has(key)) {
-      if (this.replySentences.size >= 256) this.replySentences.delete(this.replySentences.keys().next().value);
-      // sent: its audio has begun to arrive; playing: it has begun to sound.
-      this.replySentences.set(key, { text: null, sent: false, playing: false, shown: false });
-    }
-    return this.replySentences.get(key);
-  }
-
-  // Show the turn's sentences that have started playing and whose text is known, in order.
-  revealInOrder(turn) {
-    for (let index = 0; this.replySentences.has(`${turn}:${index}`); index++) {
-      const entry = this.replySentences.get(`${turn}:${index}`);
-      if (entry.shown) continue;
-      if (!entry.playing || entry.text === null) return;
-      entry.shown = true;
-      this.ui.appendReply(turn, entry.text);
-    }
-  }
-
-  // After a resume (its audio comes again), or when a turn's audio will never come.
-  revealAll(turn, which) {
-    for (const [key, entry] of this.replySentences) {
-      if (key.startsWith(`${turn}:`) && which(entry)) entry.playing = true;
-    }
-    this.revealInOrder(turn);
-  }
-
   onServerError(event) {
     // A failed voice plays nothing more of the turn: its words are still shown.
-    if (event.turn !== undefined && event.turn !== null) this.revealAll(event.turn, () => true);
+    if (event.turn !== undefined && event.turn !== null) this.spokenText.playAll(event.turn, false);
     if (this.settingsPending && SETTINGS_ERRORS.includes(event.code)) {
       // Refused settings change nothing; say why where the person is looking.
       this.settingsPending = false;
