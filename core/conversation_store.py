@@ -28,9 +28,9 @@ CREATE TABLE IF NOT EXISTS turns (
     text TEXT NOT NULL,
     cut INTEGER NOT NULL DEFAULT 0,
     channel TEXT NOT NULL DEFAULT 'browser',
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    UNIQUE (session_id, turn, role) ON CONFLICT REPLACE
 );
-CREATE INDEX IF NOT EXISTS turns_by_session ON turns (session_id, id);
 """
 DEFAULT_QUEUE_ITEMS = 10_000
 _STOP = object()
@@ -73,8 +73,12 @@ class ConversationStore:
 
     # ----- from the sessions (never blocks) ---------------------------------------------
     def record(self, session_id: str, turn: int, role: str, text: str, *, cut: bool = False,
-               channel: str = "browser") -> None:
-        """Queue one finalized utterance or reply; raises ``StoreFull`` if the writer lags."""
+               channel: str = "browser") -> int:
+        """Queue one finalized utterance or reply; raises ``StoreFull`` if the writer lags.
+
+        Returns the record's ticket for ``wait_written``. A second record of the same turn
+        and role (a reply cut after it was reported whole) replaces the first.
+        """
         row = (session_id, turn, role, text, int(cut), channel, time.time())
         with self._written:
             try:
@@ -82,6 +86,7 @@ class ConversationStore:
             except queue.Full as exc:
                 raise StoreFull(f"{self._queue.maxsize} records waiting for the disk") from exc
             self._accepted += 1
+            return self._accepted
 
     # ----- the writer ----------------------------------------------------------------------
     def _write_loop(self) -> None:
@@ -122,14 +127,20 @@ class ConversationStore:
         """Wait until everything queued so far is written; False on timeout."""
         with self._written:
             target = self._accepted
-            return self._written.wait_for(lambda: self._committed >= target, timeout_s)
+        return self.wait_written(target, timeout_s)
+
+    def wait_written(self, ticket: int, timeout_s: float) -> bool:
+        """Wait until the record with this ticket (and all before it) is committed."""
+        with self._written:
+            return self._written.wait_for(lambda: self._committed >= ticket, timeout_s)
 
     # ----- reading ------------------------------------------------------------------------
     def turns(self, session_id: str, limit: int = 1000) -> list[StoredTurn]:
         with closing(self._connect()) as connection:
             rows = connection.execute(
                 "SELECT session_id, turn, role, text, cut, channel, at FROM turns "
-                "WHERE session_id = ? ORDER BY id LIMIT ?", (session_id, limit)).fetchall()
+                "WHERE session_id = ? ORDER BY turn, role = 'assistant' LIMIT ?",
+                (session_id, limit)).fetchall()
         return [StoredTurn(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
 
     def close(self) -> None:

@@ -87,12 +87,23 @@ class Cancel:
 
 
 @dataclass(frozen=True)
+class Record:
+    """A finalized utterance or reply, for the conversation store (``cut``: interrupted,
+    ``text`` is then what the person heard)."""
+
+    turn: int
+    role: str  # "user" or "assistant"
+    text: str
+    cut: bool = False
+
+
+@dataclass(frozen=True)
 class EndSegment:
     """The turn is committed: speech from now on is a new segment for the segmenter."""
 
 
 Action = (Emit | EmitAudio | Transcribe | DropTranscription | Generate | Prepare | Speak | EndSpeech
-          | Cancel | EndSegment)
+          | Cancel | EndSegment | Record)
 
 
 @dataclass(frozen=True)

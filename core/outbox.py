@@ -4,7 +4,9 @@ simple-websocket's ``send`` is not safe from several threads, so every message g
 through here. Overflow policy: producers wait up to ``put_timeout_s`` for room (reply
 audio is produced faster than real time, so this is back-pressure on TTS); past that
 the item is dropped and counted. Reply audio whose turn is no longer current is
-dropped at the moment it would be sent, wherever it was queued.
+dropped at the moment it would be sent, wherever it was queued. An event may carry a
+``before`` step, run on the outbox thread just before it is sent (the conversation store's
+commit of a finalized turn: the client never sees a turn the store could still lose).
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ class _Audio:
     payload: bytes
 
 
+@dataclass(frozen=True)
+class _Gated:
+    payload: str
+    before: Callable[[], object]
+
+
 _CLOSE = object()
 
 
@@ -44,8 +52,9 @@ class Outbox:
         self._thread = threading.Thread(target=self._run, name=f"outbox-{name}", daemon=True)
         self._thread.start()
 
-    def put_event(self, event: dict[str, Any]) -> bool:
-        return self._put(json.dumps(event, separators=(",", ":")))
+    def put_event(self, event: dict[str, Any], before: Callable[[], object] | None = None) -> bool:
+        payload = json.dumps(event, separators=(",", ":"))
+        return self._put(payload if before is None else _Gated(payload, before))
 
     def put_audio(self, turn: int, payload: bytes) -> bool:
         return self._put(_Audio(turn, payload))
@@ -92,6 +101,9 @@ class Outbox:
                     self.dropped_stale += 1
                     continue
                 payload: str | bytes = item.payload
+            elif isinstance(item, _Gated):
+                item.before()
+                payload = item.payload
             else:
                 payload = item  # type: ignore[assignment]
             try:

@@ -20,7 +20,8 @@ AUDIO_KINDS = (AUDIO_KIND_REPLY, AUDIO_KIND_CUE)
 AUDIO_HEADER = struct.Struct("<2sBBII")  # magic, version, kind, turn, sample rate
 MAX_TEXT_CHARS = 2000
 
-CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings"})
+CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings", "resume"})
+MAX_ID_CHARS = 128
 
 
 class ProtocolError(ValueError):
@@ -77,6 +78,11 @@ def parse_control(text: str) -> ClientMessage:
             raise ProtocolError("too_large", f"text longer than {MAX_TEXT_CHARS} characters")
     if kind == "playback_done" and not isinstance(data.get("turn"), int):
         raise ProtocolError("invalid_message", "playback_done needs an integer 'turn'")
+    if kind == "resume":
+        for name in ("session_id", "token"):
+            value = data.get(name)
+            if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+                raise ProtocolError("invalid_message", f"resume needs a string '{name}'")
     if kind == "hello":
         version = data.get("protocol", PROTOCOL_VERSION)
         if version != PROTOCOL_VERSION:

@@ -3,7 +3,9 @@
 The server's own providers serve every session that keeps the defaults. An embedded
 model another session asks for is loaded once for the process; remote providers (cheap
 HTTP clients) are kept in a small LRU keyed by their whole configuration, so sessions
-with the same choice share one connection pool. Each TTS voice's thinking cue is
+with the same choice share one connection pool. Every provider handed out is guarded
+(core/recovery.py); a remote one falls back to the embedded model of its role while it
+is out of use (loaded once, when first needed). Each TTS voice's thinking cue is
 synthesized once, when the voice is first chosen; that call doubles as a check that the
 voice works before a session switches to it.
 """
@@ -19,6 +21,7 @@ from core.async_runner import AsyncRunner
 from core.provider_choice import LANGUAGES, ProviderChoice
 from core.providers.base import LLMProvider, ProviderError, STTProvider, TTSProvider
 from core.providers.registry import Providers, build_llm, build_local_tts, build_stt
+from core.recovery import guard_llm, guard_stt, guard_tts
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,17 +33,27 @@ Provider = STTProvider | LLMProvider | TTSProvider
 
 
 class ProviderCatalog:
-    def __init__(self, settings: Settings, runner: AsyncRunner | None, defaults: Providers) -> None:
+    def __init__(self, settings: Settings, runner: AsyncRunner | None, base: Providers) -> None:
+        """``base``: the server's own providers, unguarded (the catalog guards them)."""
         self._settings = settings
         self._runner = runner
-        self.defaults = defaults
+        self._base = base
         self._default_choice = ProviderChoice.defaults(settings)
         # The server's settings with the roles embedded: what the registry builds them from.
         self._local_settings = settings.replace(stt_provider="local", llm_provider="local")
-        self._lock = threading.Lock()
-        self._local: dict[str, Provider] = {}
+        self._lock = threading.RLock()
+        self._local: dict[str, Provider] = {}  # embedded models loaded besides the server's own
+        self._guarded_local: dict[str, Provider] = {}
         self._remote: OrderedDict[Hashable, Provider] = OrderedDict()
         self._cues: dict[int, CueAudio] = {}
+        self.defaults = Providers(
+            guard_stt(base.stt, settings, self._fallback("stt")),
+            guard_llm(base.llm, settings, self._fallback("llm")),
+            guard_tts(base.tts, settings, self._fallback("tts")),
+        )
+        for role in ("stt", "llm", "tts"):
+            if self._is_local_default(role):
+                self._guarded_local[role] = getattr(self.defaults, role)
 
     # ----- choosing -------------------------------------------------------------------------
     def providers_for(self, choice: ProviderChoice) -> Providers:
@@ -59,27 +72,28 @@ class ProviderCatalog:
         if self._same_as_default(c, "stt_provider", "openai_base_url", "openai_stt_model"):
             return self.defaults.stt
         if c.stt_provider == "local":
-            return self._shared_local("stt", lambda: build_stt(self._local_settings))
+            return self._guarded_embedded("stt")
         from core.providers.openai_stt import OpenAISTT
 
         api_key = c.api_key(self._settings)
         key = ("stt", c.openai_base_url, api_key, c.openai_stt_model, c.language)
-        return self._shared_remote(key, lambda: OpenAISTT(
+        return self._shared_remote(key, lambda: guard_stt(OpenAISTT(
             c.openai_base_url, api_key, c.openai_stt_model,
-            self._settings.provider_timeout_s, language=c.language))
+            self._settings.provider_timeout_s, language=c.language), self._settings, self._fallback("stt")))
 
     def _llm(self, c: ProviderChoice) -> LLMProvider:
         if self._same_as_default(c, "llm_provider", "openai_base_url", "openai_llm_model"):
             return self.defaults.llm
         if c.llm_provider == "local":
-            return self._shared_local("llm", lambda: build_llm(self._local_settings))
+            return self._guarded_embedded("llm")
         from core.providers.openai_llm import OpenAILLM
 
         api_key = c.api_key(self._settings)
         key = ("llm", c.openai_base_url, api_key, c.openai_llm_model, c.language)
-        return self._shared_remote(key, lambda: OpenAILLM(
+        return self._shared_remote(key, lambda: guard_llm(OpenAILLM(
             c.openai_base_url, api_key, c.openai_llm_model,
-            self._settings.provider_timeout_s, language=LANGUAGES[c.language]))
+            self._settings.provider_timeout_s, language=LANGUAGES[c.language]),
+            self._settings, self._fallback("llm")))
 
     def _tts(self, c: ProviderChoice) -> TTSProvider:
         if self._same_as_default(c, "tts_provider", "openai_base_url", "openai_tts_model",
@@ -87,35 +101,56 @@ class ProviderCatalog:
                 c.resolved_voice() == self._default_choice.resolved_voice()):
             return self.defaults.tts
         if c.tts_provider == "local":
-            return self._shared_local("tts", build_local_tts)
+            return self._guarded_embedded("tts")
         if c.tts_provider == "edge":
             from core.providers.edge import EdgeTTS
 
             if self._runner is None:
                 raise ProviderError("edge-tts", "not available in this server", retryable=False)
             runner = self._runner
-            return self._shared_remote(("edge", c.resolved_voice()), lambda: EdgeTTS(
-                c.resolved_voice(), runner, self._settings.provider_timeout_s))
+            return self._shared_remote(("edge", c.resolved_voice()), lambda: guard_tts(EdgeTTS(
+                c.resolved_voice(), runner, self._settings.provider_timeout_s),
+                self._settings, self._fallback("tts")))
         from core.providers.openai_tts import OpenAITTS
 
         api_key = c.api_key(self._settings)
         key = ("tts", c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice)
-        return self._shared_remote(key, lambda: OpenAITTS(
+        return self._shared_remote(key, lambda: guard_tts(OpenAITTS(
             c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice,
-            self._settings.provider_timeout_s))
+            self._settings.provider_timeout_s), self._settings, self._fallback("tts")))
 
     # ----- embedded models, loaded once -----------------------------------------------------
-    def _shared_local(self, role: str, build: Callable[[], Provider]) -> Provider:
-        default = getattr(self.defaults, role)
-        if getattr(self._settings, f"{role}_provider") == "local":
-            return default
+    def _is_local_default(self, role: str) -> bool:
+        return getattr(self._settings, f"{role}_provider") == "local"
+
+    def _embedded(self, role: str) -> Provider:
+        """The embedded model of ``role``, unguarded (the fallback of remote providers)."""
+        if self._is_local_default(role):
+            return getattr(self._base, role)  # type: ignore[no-any-return]
         with self._lock:
             if role not in self._local:
-                log.info("loading the embedded %s model for a session", role)
-                provider = build()
+                log.info("loading the embedded %s model", role)
+                build: dict[str, Callable[[], Provider]] = {
+                    "stt": lambda: build_stt(self._local_settings),
+                    "llm": lambda: build_llm(self._local_settings),
+                    "tts": build_local_tts,
+                }
+                provider = build[role]()
                 provider.warm_up()
                 self._local[role] = provider
             return self._local[role]
+
+    def _fallback(self, role: str) -> Provider | None:
+        if self._is_local_default(role) or not self._settings.fallback_to_embedded:
+            return None  # (the embedded model has no fallback: it is the last resort)
+        return self._embedded(role)
+
+    def _guarded_embedded(self, role: str) -> Provider:
+        with self._lock:
+            if role not in self._guarded_local:
+                guard = {"stt": guard_stt, "llm": guard_llm, "tts": guard_tts}[role]
+                self._guarded_local[role] = guard(self._embedded(role), self._settings)  # type: ignore[operator]
+            return self._guarded_local[role]
 
     # ----- remote clients, kept in a small LRU ----------------------------------------------
     def _shared_remote(self, key: Hashable, build: Callable[[], Provider]) -> Provider:
@@ -145,9 +180,13 @@ class ProviderCatalog:
         return cue
 
     def close(self) -> None:
+        """Close what the catalog made; ``defaults`` are closed by the runtime."""
         with self._lock:
-            extra = [*self._local.values(), *self._remote.values()]
+            defaults = {id(p) for p in (self.defaults.stt, self.defaults.llm, self.defaults.tts)}
+            guarded = [p for p in self._guarded_local.values() if id(p) not in defaults]
+            extra = [*self._remote.values(), *guarded, *self._local.values()]
             self._local.clear()
+            self._guarded_local.clear()
             self._remote.clear()
             self._cues.clear()
         for provider in extra:

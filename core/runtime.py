@@ -8,11 +8,13 @@ import time
 
 from core.async_runner import AsyncRunner
 from core.connection_pool import ConnectionPool
+from core.conversation_store import ConversationStore
 from core.engine_types import EngineConfig
 from core.model_workers import ModelWorkers
 from core.provider_catalog import ProviderCatalog
 from core.providers.base import ProviderError
 from core.providers.registry import Providers, build_providers
+from core.session import SessionServices
 from core.settings import Settings
 from monitoring.monitor import PerformanceMonitor
 
@@ -43,7 +45,8 @@ def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineCon
 
 
 class Ticker:
-    """One thread that gives every session the time, so timers work without audio."""
+    """One thread that gives every session the time, so timers work without audio, and
+    closes parked sessions whose resume window has passed."""
 
     def __init__(self, pool: ConnectionPool, interval_s: float = TICK_S) -> None:
         self._pool = pool
@@ -56,6 +59,8 @@ class Ticker:
         while not self._stop.wait(self._interval_s):
             for session in self._pool.sessions():
                 session.tick()
+            for expired in self._pool.expire():
+                expired.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -68,14 +73,20 @@ class VoiceRuntime:
         self.settings = settings
         self.runner = runner or AsyncRunner()
         started = time.perf_counter()
-        self.providers = providers or build_providers(settings, self.runner)
+        base = providers or build_providers(settings, self.runner)
+        self.catalog = ProviderCatalog(settings, self.runner, base)
+        self.providers = self.catalog.defaults  # guarded: deadlines, retries, circuit, fallback
         log.info("providers loaded in %.0f ms", (time.perf_counter() - started) * 1000)
-        self.catalog = ProviderCatalog(settings, self.runner, self.providers)
         self.workers = ModelWorkers(settings.turn_workers, settings.turn_backlog)
-        self.pool = ConnectionPool(settings.max_sessions)
+        self.pool = ConnectionPool(settings.max_sessions, settings.max_sessions_per_address,
+                                   settings.resume_window_s)
+        self.store = ConversationStore(settings.db_path) if settings.db_path else None
         self.monitor = PerformanceMonitor()
         self.engine_config = engine_config(settings, None)
         self.ticker = Ticker(self.pool)
+
+    def services(self) -> SessionServices:
+        return SessionServices(self.workers, self.catalog, self.monitor, self.engine_config, self.store)
 
     def warm_up(self) -> None:
         started = time.perf_counter()
@@ -97,6 +108,8 @@ class VoiceRuntime:
         self.ticker.stop()
         self.pool.close_all()
         self.workers.shutdown()
+        if self.store is not None:
+            self.store.close()
         self.catalog.close()
         self.providers.close()
         self.runner.stop()

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
+from core.conversation_store import ConversationStore, StoreFull
 from core.engine_types import (
     Action,
     Cancel,
@@ -30,13 +32,15 @@ from core.engine_types import (
     Generate,
     Phase,
     Prepare,
+    Record,
     Speak,
     Transcribe,
 )
-from core.model_workers import ModelWorkers, SpeechFeed
+from core.model_workers import ModelWorkers
 from core.outbox import Outbox
 from core.protocol import (
     PROTOCOL_VERSION,
+    ClientMessage,
     ProtocolError,
     check_audio_frame,
     encode_reply_audio,
@@ -45,6 +49,7 @@ from core.protocol import (
 )
 from core.provider_catalog import ProviderCatalog
 from core.providers.base import ProviderError
+from core.recovery import status_message, statuses
 from core.segmenter import (
     FRAME_BYTES,
     Segmenter,
@@ -60,14 +65,14 @@ from core.session_settings import SessionSettings, updated
 from core.settings import Settings
 from core.stream_buffer import StreamBuffer
 from core.turn_engine import TurnEngine
-from core.workers import Overloaded
+from core.turn_jobs import EngineInput, TurnJobs
 from monitoring.monitor import PerformanceMonitor
 
 log = logging.getLogger(__name__)
 
-# Cancelled turns whose workers may still be running; the oldest is forgotten first (its
-# work finished long ago, and its output would be dropped as stale anyway).
-MAX_CANCELLED_REMEMBERED = 64
+# The client is shown a finalized turn only once the store has it; a store this slow is
+# broken and the conversation goes on without waiting longer (the turn is counted).
+STORE_WAIT_S = 1.0
 
 
 def segmenter_config(s: Settings) -> SegmenterConfig:
@@ -85,64 +90,117 @@ def segmenter_config(s: Settings) -> SegmenterConfig:
     )
 
 
+@dataclass(frozen=True)
+class SessionServices:
+    """What the process shares with every session."""
+
+    workers: ModelWorkers
+    catalog: ProviderCatalog
+    monitor: PerformanceMonitor
+    engine_config: EngineConfig
+    store: ConversationStore | None = None
+
+
 class Session:
-    def __init__(self, session_id: str, settings: Settings, workers: ModelWorkers,
-                 catalog: ProviderCatalog, send: Callable[[str | bytes], None],
-                 monitor: PerformanceMonitor, engine_config: EngineConfig,
+    def __init__(self, session_id: str, settings: Settings, services: SessionServices,
+                 send: Callable[[str | bytes], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.id = session_id
+        self.resume_token = secrets.token_urlsafe(24)
         self._settings = settings
-        self._workers = workers
-        self._catalog = catalog
-        self._providers = catalog.defaults
-        self._monitor = monitor
+        self._catalog = services.catalog
+        self._store = services.store
+        self._providers = services.catalog.defaults
+        self._monitor = services.monitor
         self._clock = clock
         self._lock = threading.RLock()
-        self._base_engine_config = engine_config
+        self._base_engine_config = services.engine_config
         self._own_settings = SessionSettings.defaults(settings)
-        self._engine = TurnEngine(engine_config, self._now())
-        self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES)
+        self._engine = TurnEngine(services.engine_config, self._now())
+        self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES,
+                                    max_chunks=settings.input_buffer_chunks)
         self._segmenter = Segmenter(segmenter_config(settings))
-        self._jobs: dict[int, Future[None]] = {}
-        self._feeds: dict[int, SpeechFeed] = {}
-        self._cancelled: set[int] = set()
+        self._turn_jobs = TurnJobs(services.workers, self._engine, self._deliver, lambda: not self.active)
         self._listening = False
         self._warned_not_listening = False
         self._closed = False
-        self._outbox = Outbox(send, settings.output_queue_items, self._engine.audio_allowed, session_id)
+        self._detached = False
+        self.epoch = 0  # how many times the session was resumed on a new socket
+        self._written_ticket = 0  # the store's ticket of this session's last record
+        self._status_seen = self._status_versions()
+        self._outbox = self._new_outbox(send)
+
+    def _new_outbox(self, send: Callable[[str | bytes], None]) -> Outbox:
+        return Outbox(send, self._settings.output_queue_items, self._engine.audio_allowed, self.id)
 
     def _now(self) -> float:
         return self._clock() * 1000.0
 
     # ----- lifecycle ---------------------------------------------------------------------
-    def open(self) -> None:
+    def open(self, resumed: bool = False) -> None:
         with self._lock:
-            self._outbox.put_event(event(
+            ready = event(
                 "ready",
                 protocol=PROTOCOL_VERSION,
                 session_id=self.id,
+                resume_token=self.resume_token,
                 input_sample_rate=INPUT_SAMPLE_RATE,
                 output_sample_rate=self._providers.tts.sample_rate,
                 settings=self._own_settings.as_event(),
                 providers=self._providers.names(),
-            ))
+                resumed=resumed,
+            )
+            if resumed:
+                ready["history"] = [{"role": m.role, "text": m.text} for m in self._engine.history]
+            self._outbox.put_event(ready)
             self._outbox.put_event(event("state", state=Phase.IDLE.value, turn=None))
+
+    def detach(self, epoch: int | None = None) -> None:
+        """The socket is gone: stop the turn in progress and release the send thread and
+        the buffers, but keep the conversation (history, settings) for a resume.
+
+        ``epoch``: the attachment the caller served; a session resumed since is left alone.
+        """
+        with self._lock:
+            if self._closed or self._detached or (epoch is not None and epoch != self.epoch):
+                return
+            self._detached = True
+            self._stop_listening()
+            self._turn_jobs.clear()
+        self._outbox.close()
+
+    def attach(self, send: Callable[[str | bytes], None]) -> None:
+        """A client resumed the session on a new socket; it gets a new resume token."""
+        self.detach()  # (its old socket may not have been noticed dead yet)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("a closed session cannot be resumed")
+            self.epoch += 1
+            self._detached = False
+            self.resume_token = secrets.token_urlsafe(24)
+            self._outbox = self._new_outbox(send)
+        self.open(resumed=True)
 
     def close(self) -> None:
         """Release everything the session holds; safe to call more than once."""
         with self._lock:
             if self._closed:
                 return
+            if not self._detached:
+                self._stop_listening()
             self._closed = True
-            self._listening = False
-            self._apply(self._engine.stop(self._now()))
-            for future in self._jobs.values():
-                future.cancel()
-            self._jobs.clear()
-            self._feeds.clear()
-            self._buffer.clear()
-            self._segmenter.reset()
+            self._turn_jobs.clear()
         self._outbox.close()
+
+    def _stop_listening(self) -> None:
+        self._listening = False
+        self._apply(self._engine.stop(self._now()))
+        self._buffer.clear()
+        self._segmenter.reset()
+
+    @property
+    def active(self) -> bool:
+        return not (self._closed or self._detached)
 
     @property
     def phase(self) -> Phase:
@@ -153,13 +211,32 @@ class Session:
         try:
             message = parse_control(text)
         except ProtocolError as exc:
-            self._error(exc.code, str(exc))
+            self.report(exc)
+            return
+        self.handle_message(message)
+
+    def report(self, error: ProtocolError) -> None:
+        """Tell the client what was wrong with its message."""
+        self._error(error.code, str(error))
+
+    @property
+    def fresh(self) -> bool:
+        """Nothing has happened yet: a resume may still replace this session."""
+        return not self._listening and not self._engine.history and self._engine.phase is Phase.IDLE
+
+    @property
+    def worth_resuming(self) -> bool:
+        return bool(self._engine.history) or self._own_settings != SessionSettings.defaults(self._settings)
+
+    def handle_message(self, message: ClientMessage) -> None:
+        if message.type == "resume":  # (the transport resumes; a session cannot)
+            self._error("out_of_order", "resume must be the first message on a new connection")
             return
         if message.type == "settings":
             self._change_settings(message.data)
             return
         with self._lock:
-            if self._closed:
+            if not self.active:
                 return
             now = self._now()
             kind, data = message.type, message.data
@@ -176,10 +253,7 @@ class Session:
                     self._buffer.clear()
                     self._apply(self._engine.start(now))
             elif kind == "stop":
-                self._listening = False
-                self._segmenter.reset()
-                self._buffer.clear()
-                self._apply(self._engine.stop(now))
+                self._stop_listening()
             elif kind == "text":
                 self._apply(self._engine.text(data["text"].strip(), now))
             elif kind == "playback_done":
@@ -210,9 +284,10 @@ class Session:
                             provider=exc.provider, retryable=exc.retryable)
                 return
         with self._lock:
-            if self._closed:
+            if not self.active:
                 return
             self._own_settings, self._providers = own, providers
+            self._status_seen = self._status_versions()
             config = dataclasses.replace(own.engine_config(self._base_engine_config), cue_audio=cue)
             self._engine.configure(config)
             self._segmenter.set_aggressiveness(own.vad_aggressiveness)
@@ -228,7 +303,7 @@ class Session:
             self._error(exc.code, str(exc))
             return
         with self._lock:
-            if self._closed:
+            if not self.active:
                 return
             if not self._listening:
                 if not self._warned_not_listening:
@@ -246,8 +321,24 @@ class Session:
     def tick(self) -> None:
         """Called every few tens of milliseconds by the runtime, audio or not."""
         with self._lock:
-            if not self._closed:
+            if self.active:
                 self._apply(self._engine.tick(self._now()))
+                self._tell_provider_changes()
+
+    def _status_versions(self) -> dict[str, int]:
+        return {st.role: st.version for st in statuses(self._providers)}
+
+    def _tell_provider_changes(self) -> None:
+        """A provider went out of use, was replaced by its fallback, or came back."""
+        for status in statuses(self._providers):
+            if self._status_seen.get(status.role) == status.version:
+                continue
+            self._status_seen[status.role] = status.version
+            self._monitor.count(f"provider_{status.circuit}:{status.role}")
+            self._outbox.put_event(event(
+                "provider_status", role=status.role, primary=status.primary, active=status.active,
+                state="fallback" if status.using_fallback else status.circuit,
+                message=status_message(status)))
 
     def _segment(self, seg: SegmentEvent, now: float) -> list[Action]:
         engine = self._engine
@@ -271,30 +362,25 @@ class Session:
                 payload = encode_reply_audio(action.turn, action.sample_rate, action.pcm, action.kind)
                 self._outbox.put_audio(action.turn, payload)
             elif isinstance(action, Transcribe):
-                self._transcribe(action.job, action.audio)
+                self._turn_jobs.transcribe(self._providers.stt, action.job, action.audio)
             elif isinstance(action, DropTranscription):
-                future = self._jobs.pop(action.job, None)
-                if future is not None:
-                    future.cancel()
+                self._turn_jobs.drop_transcription(action.job)
             elif isinstance(action, Generate):
-                self._generate(action)
+                self._turn_jobs.generate(self._providers.llm, action)
             elif isinstance(action, Prepare):
-                self._workers.prepare(self._providers.llm, action.history)
+                self._turn_jobs.prepare(self._providers.llm, action.history)
             elif isinstance(action, Speak):
-                self._speak(action.turn, action.text)
+                self._turn_jobs.speak(self._providers.tts, action.turn, action.text)
             elif isinstance(action, EndSpeech):
-                feed = self._feeds.pop(action.turn, None)
-                if feed is not None:
-                    feed.close()
-                else:  # nothing was said: the engine still needs to hear it is over
+                if not self._turn_jobs.end_speech(action.turn):
+                    # nothing was said: the engine still needs to hear it is over
                     self._apply(self._engine.speech_finished(action.turn, self._now()))
             elif isinstance(action, Cancel):
-                self._cancelled.add(action.turn)
-                if len(self._cancelled) > MAX_CANCELLED_REMEMBERED:
-                    self._cancelled.discard(min(self._cancelled))
-                self._feeds.pop(action.turn, None)
+                self._turn_jobs.cancel(action.turn)
             elif isinstance(action, EndSegment):
                 self._segmenter.reset()
+            elif isinstance(action, Record):
+                self._record(action)
 
     def _emit(self, payload: dict[str, Any]) -> None:
         kind = payload["type"]
@@ -306,82 +392,35 @@ class Session:
             self._monitor.count("false_interruptions")
         elif kind == "error":
             self._monitor.count(f"error:{payload.get('code')}")
-        self._outbox.put_event(payload)
+        if self._written_ticket and (kind == "reply_done" or payload.get("final")):
+            store, ticket = self._store, self._written_ticket
+            assert store is not None
+            self._outbox.put_event(payload, before=lambda: self._await_store(store, ticket))
+        else:
+            self._outbox.put_event(payload)
+
+    def _record(self, record: Record) -> None:
+        if self._store is None:
+            return
+        try:
+            self._written_ticket = self._store.record(self.id, record.turn, record.role, record.text,
+                                                      cut=record.cut)
+        except StoreFull:
+            self._monitor.count("store_full")
+            log.warning("session %s: conversation store full, turn %d not stored",
+                        self.id[:8], record.turn)
+
+    def _await_store(self, store: ConversationStore, ticket: int) -> None:
+        """On the outbox thread, before a finalized turn is shown to the client."""
+        if not store.wait_written(ticket, STORE_WAIT_S):
+            self._monitor.count("store_slow")
 
     def _error(self, code: str, message: str, **extra: Any) -> None:
         self._monitor.count(f"error:{code}")
         self._outbox.put_event(event("error", code=code, message=message, **extra))
 
-    def _is_cancelled(self, turn: int) -> bool:
-        return self._closed or turn in self._cancelled
-
-    def _callback(self, fn: Callable[..., list[Action]]) -> Callable[..., None]:
+    def _deliver(self, engine_input: EngineInput) -> None:
         """Run an engine input from a worker thread, under the lock."""
-
-        def call(*args: Any) -> None:
-            with self._lock:
-                if not self._closed:
-                    self._apply(fn(*args, self._now()))
-
-        return call
-
-    def _transcribe(self, job: int, audio: bytes) -> None:
-        def failed(error: ProviderError) -> None:
-            with self._lock:
-                self._jobs.pop(job, None)
-                if not self._closed:
-                    self._apply(self._engine.failed(None, job, str(error), error.retryable,
-                                                    error.provider, self._now()))
-
-        def done(text: str) -> None:
-            with self._lock:
-                self._jobs.pop(job, None)
-                if not self._closed:
-                    self._apply(self._engine.transcript(job, text, self._now()))
-
-        try:
-            self._jobs[job] = self._workers.transcribe(self._providers.stt, audio, done, failed)
-        except Overloaded:
-            failed(ProviderError("stt", "all workers busy", retryable=True))
-
-    def _generate(self, action: Generate) -> None:
-        turn = action.turn
-
-        def failed(error: ProviderError) -> None:
-            self._callback(lambda now: self._engine.failed(
-                turn, None, str(error), error.retryable, error.provider, now))()
-
-        try:
-            self._workers.generate(
-                self._providers.llm, action.history, action.text, action.avoid,
-                on_piece=self._callback(lambda piece, now: self._engine.reply_piece(turn, piece, now)),
-                on_done=self._callback(lambda now: self._engine.reply_finished(turn, now)),
-                on_error=failed,
-                cancelled=lambda: self._is_cancelled(turn),
-            )
-        except Overloaded:
-            self._apply(self._engine.failed(turn, None, "busy", True, "llm", self._now()))
-
-    def _speak(self, turn: int, text: str) -> None:
-        feed = self._feeds.get(turn)
-        if feed is None:
-            feed = self._feeds[turn] = SpeechFeed()
-
-            def failed(error: ProviderError) -> None:
-                self._callback(lambda now: self._engine.failed(
-                    turn, None, str(error), error.retryable, error.provider, now))()
-
-            try:
-                self._workers.speak(
-                    self._providers.tts, feed,
-                    on_audio=self._callback(lambda index, pcm, rate, now:
-                                            self._engine.speech_audio(turn, index, pcm, rate, now)),
-                    on_done=self._callback(lambda now: self._engine.speech_finished(turn, now)),
-                    on_error=failed,
-                    cancelled=lambda: self._is_cancelled(turn),
-                )
-            except Overloaded:
-                self._feeds.pop(turn, None)
-                self._apply(self._engine.failed(turn, None, "busy", True, "tts", self._now()))
-                return
-        feed.put(text)
+        with self._lock:
+            if self.active:
+                self._apply(engine_input(self._now()))

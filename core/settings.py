@@ -36,11 +36,45 @@ class Settings:
         },
     )
     max_sessions: int = field(default=50, metadata={"doc": "Most WebSocket sessions at once."})
+    max_sessions_per_address: int = field(
+        default=8, metadata={"doc": "Most sessions at once from one client address (0: no limit)."}
+    )
     session_idle_timeout_s: float = field(
         default=600.0, metadata={"doc": "A session with no message for this long is closed."}
     )
+    heartbeat_s: float = field(
+        default=20.0,
+        metadata={"doc": "WebSocket ping interval; a peer that misses a pong is closed."},
+    )
+    resume_window_s: float = field(
+        default=60.0,
+        metadata={"doc": "A dropped session can be resumed (history, settings) this long."},
+    )
     max_message_bytes: int = field(
         default=65536, metadata={"doc": "Largest WebSocket message accepted, in bytes."}
+    )
+    inbox_max_messages: int = field(
+        default=1000,
+        metadata={"doc": "Messages received but not yet handled, per session; past this (or "
+                         "VOICECHAT_INBOX_MAX_BYTES) the client is flooding and is closed."},
+    )
+    inbox_max_bytes: int = field(
+        default=10 * 1024 * 1024, metadata={"doc": "Bytes received but not yet handled, per session."}
+    )
+    messages_per_second: int = field(
+        default=200,
+        metadata={"doc": "Messages one session may send per second (audio is 50); more are "
+                         "dropped with an error, and a client that keeps on is closed."},
+    )
+    db_path: str = field(
+        default="~/.local/share/voicechat/conversations.db",
+        metadata={"doc": "SQLite file where every finalized turn is stored (empty: not stored)."},
+    )
+    admin_token: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "Token for /metrics and the admin page (empty: they are closed). "
+                         "Send it as `Authorization: Bearer <token>`.", "secret": True},
     )
     # Providers
     stt_provider: str = field(
@@ -75,6 +109,27 @@ class Settings:
     )
     provider_timeout_s: float = field(
         default=20.0, metadata={"doc": "Timeout of one remote provider call, seconds."}
+    )
+    provider_attempt_timeout_s: float = field(
+        default=4.0,
+        metadata={"doc": "A provider that gives no output (first or next piece) this long is "
+                         "given up for the turn."},
+    )
+    provider_attempts: int = field(
+        default=2, metadata={"doc": "Tries of a provider call that failed in a retryable way."}
+    )
+    circuit_failures: int = field(
+        default=3,
+        metadata={"doc": "Failures in a row that take a provider out of use (its fallback, if "
+                         "any, answers meanwhile)."},
+    )
+    circuit_probe_s: float = field(
+        default=5.0, metadata={"doc": "How often a provider out of use is tried again."}
+    )
+    fallback_to_embedded: bool = field(
+        default=True,
+        metadata={"doc": "A remote provider out of use is replaced by the embedded model of its "
+                         "role until it answers again."},
     )
     # Local models
     model_dir: str = field(
@@ -179,6 +234,9 @@ class Settings:
     input_buffer_ms: int = field(
         default=2000, metadata={"doc": "Mic audio a session may hold unread (drop oldest)."}
     )
+    input_buffer_chunks: int = field(
+        default=1000, metadata={"doc": "Pieces of mic audio held before they are joined into one."}
+    )
     output_queue_items: int = field(
         default=256, metadata={"doc": "Events and audio chunks queued per session."}
     )
@@ -231,10 +289,15 @@ class Settings:
             raise SettingsError(f"{PREFIX}VAD_AGGRESSIVENESS must be 0..3")
         if not 1 <= self.vad_start_frames <= self.vad_start_window:
             raise SettingsError(f"{PREFIX}VAD_START_FRAMES must be 1..VAD_START_WINDOW")
+        if self.max_sessions_per_address < 0 or self.resume_window_s < 0:
+            raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_ADDRESS and RESUME_WINDOW_S must be >= 0")
         positive = (
             "port", "threads", "max_sessions", "max_message_bytes", "cpu_threads",
             "llm_max_tokens", "vad_end_silence_ms", "vad_max_utterance_ms",
             "input_buffer_ms", "output_queue_items", "turn_workers", "turn_backlog",
+            "heartbeat_s", "inbox_max_messages", "inbox_max_bytes", "messages_per_second",
+            "provider_attempt_timeout_s", "provider_attempts", "circuit_failures", "circuit_probe_s",
+            "input_buffer_chunks",
         )
         for name in positive:
             if getattr(self, name) <= 0:

@@ -3,7 +3,8 @@
 Clients send 20 ms frames; webrtcvad wants 30 ms. The buffer collects bytes and hands
 out whole VAD frames. Overflow policy: when more than ``capacity_bytes`` are waiting
 (the reader fell behind), the oldest audio is dropped and counted — fresh speech
-matters more than stale speech in a live conversation.
+matters more than stale speech in a live conversation. More than ``max_chunks`` pieces
+waiting are joined into one, so many tiny frames cannot cost more than their bytes.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from core.audio import SAMPLE_BYTES
 
 
 class StreamBuffer:
-    def __init__(self, capacity_bytes: int, frame_bytes: int) -> None:
+    def __init__(self, capacity_bytes: int, frame_bytes: int, max_chunks: int = 1000) -> None:
         if frame_bytes <= 0 or frame_bytes % SAMPLE_BYTES:
             raise ValueError("frame_bytes must be a positive whole number of samples")
         if capacity_bytes < frame_bytes:
             raise ValueError("capacity must hold at least one frame")
         self._capacity = capacity_bytes - capacity_bytes % frame_bytes
         self._frame_bytes = frame_bytes
+        self._max_chunks = max(2, max_chunks)
         self._chunks: deque[bytes] = deque()
         self._size = 0
         self._lock = threading.Lock()
@@ -32,11 +34,19 @@ class StreamBuffer:
     def size(self) -> int:
         return self._size
 
+    @property
+    def chunks(self) -> int:
+        return len(self._chunks)
+
     def push(self, pcm: bytes) -> None:
         with self._lock:
             self._chunks.append(pcm)
             self._size += len(pcm)
             self.total_bytes += len(pcm)
+            if len(self._chunks) > self._max_chunks:
+                joined = b"".join(self._chunks)
+                self._chunks.clear()
+                self._chunks.append(joined)
             overflow = self._size - self._capacity
             if overflow > 0:
                 # Drop whole frames' worth from the front so framing stays aligned.

@@ -20,6 +20,7 @@ from core.engine_types import (
     Generate,
     Phase,
     Prepare,
+    Record,
 )
 from core.history import ConversationMemory
 from core.providers.base import Message
@@ -67,8 +68,10 @@ class TurnEngine:
 
     def stop(self, now: float) -> list[Action]:
         actions = self._end.drop()
-        for turn in (self._turn, self._paused):
+        turns = [self._turn] + ([self._paused] if self._paused is not self._turn else [])
+        for turn in turns:
             if turn is not None:
+                actions += self._record_cut(turn, now) if self._playing(turn, now) else []
                 actions += [Cancel(turn.number), Emit({"type": "clear", "turn": turn.number,
                                                        "reason": "stopped"})]
         self._turn = self._paused = None
@@ -307,6 +310,7 @@ class TurnEngine:
         self._turn = turn
         self._memory.answering(turn.user_text, now)
         actions = self._set_phase(Phase.THINKING, turn.number)
+        actions.append(Record(turn.number, "user", turn.user_text))
         actions.append(Emit({"type": "transcript", "turn": turn.number, "text": turn.user_text,
                              "final": True}))
         actions += [turn.text_event(index) for index in range(len(turn.sentences))]
@@ -334,8 +338,8 @@ class TurnEngine:
         # new turn answers all of them together.
         unheard = paused is not None and paused.first_audio_at is None and not paused.scripted
         text = f"{paused.user_text} {heard}".strip() if unheard and heard else heard  # type: ignore[union-attr]
-        actions: list[Action] = [Emit({"type": "transcript", "turn": turn.number, "text": text,
-                                       "final": True})]
+        actions: list[Action] = [Record(turn.number, "user", text)] if heard else []
+        actions.append(Emit({"type": "transcript", "turn": turn.number, "text": text, "final": True}))
         if not heard:
             if paused is not None:  # noise over the reply: carry on with it
                 self._turn = paused
@@ -353,7 +357,7 @@ class TurnEngine:
             if unheard:
                 actions.append(Emit({"type": "clear", "turn": paused.number, "reason": "superseded"}))
             else:
-                self._record_cut(paused)
+                actions += self._record_cut(paused, now)
             self._paused = None
         self._memory.answering(text, now)
         return actions + self._start_reply(turn, text)
@@ -368,8 +372,9 @@ class TurnEngine:
     def _report_done(self, turn: ReplyTurn) -> list[Action]:
         turn.reported = True
         spoken = " ".join(turn.sentences)
-        actions: list[Action] = [Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
-                                       "timings": dict(turn.timings)})]
+        actions: list[Action] = [Record(turn.number, "assistant", spoken)] if spoken else []
+        actions.append(Emit({"type": "reply_done", "turn": turn.number, "text": spoken,
+                             "timings": dict(turn.timings)}))
         if not turn.scripted and turn.user_text:
             self._memory.replied(turn.user_text, spoken)
             actions.append(Prepare(self._memory.history.messages()))
@@ -400,6 +405,13 @@ class TurnEngine:
         elif not actions:
             return []
         return actions + self._maybe_finish(turn, now)
+
+    def _playing(self, turn: ReplyTurn, now: float) -> bool:
+        """Was the person still hearing ``turn`` (or hearing it when it was paused)?"""
+        if turn.first_audio_at is None or turn.playback_reported:
+            return False
+        until = turn.paused_at if turn.paused_at is not None else now
+        return until < turn.first_audio_at + turn.cue_ms + turn.audio.total_ms
 
     # ----- internals: barge-in ------------------------------------------------------------
     def _user_talks_over(self, now: float) -> list[Action]:
@@ -440,10 +452,17 @@ class TurnEngine:
             actions += self._report_done(turn)
         return actions + self._maybe_finish(turn, now)
 
-    def _record_cut(self, turn: ReplyTurn) -> None:
-        """What the person heard of an interrupted reply goes into the history, marked."""
-        if turn.scripted or not turn.user_text or turn.synthesized:
-            return  # a finished reply is already in the history
+    def _record_cut(self, turn: ReplyTurn, now: float) -> list[Action]:
+        """What the person heard of an interrupted reply goes into the history and the
+        store, marked as cut (the store's row replaces a reply already reported whole)."""
+        if turn.first_audio_at is None:
+            return []
+        if turn.paused_at is None:
+            turn.paused_at = now
         heard = turn.heard_sentences()
-        if heard:
-            self._memory.exchange(turn.user_text, " ".join(heard) + " …")
+        if not heard:
+            return []
+        text = " ".join(heard) + " …"
+        if not turn.scripted and turn.user_text and not turn.synthesized:
+            self._memory.exchange(turn.user_text, text)  # (a finished reply is there already)
+        return [Record(turn.number, "assistant", text, cut=True)]

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +36,8 @@ class ServerProcess:
         self.port = port or free_port()
         self.env = {**os.environ, **(env or {}), "VOICECHAT_PORT": str(self.port),
                     "VOICECHAT_HOST": "127.0.0.1"}
+        if "VOICECHAT_DB_PATH" not in self.env:  # never the person's own conversations
+            self.env["VOICECHAT_DB_PATH"] = str(Path(tempfile.mkdtemp(prefix="voicechat-")) / "turns.db")
         self.log_path = Path(log_path) if log_path else None
         self.process: subprocess.Popen[bytes] | None = None
 

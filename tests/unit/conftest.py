@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from core.conversation_store import ConversationStore
 from core.model_workers import ModelWorkers
 from core.protocol import AudioMessage, decode_reply_audio
 from core.provider_catalog import ProviderCatalog
 from core.providers.registry import Providers
 from core.runtime import engine_config
-from core.session import Session
+from core.session import Session, SessionServices
 from core.settings import Settings
 from monitoring.monitor import PerformanceMonitor
 from tests.fakes import FakeLLM, FakeSTT, FakeTTS
@@ -66,15 +67,17 @@ class ManualClock:
 
 
 class Harness:
-    def __init__(self, settings: Settings, providers: Providers) -> None:
+    def __init__(self, settings: Settings, providers: Providers,
+                 store: ConversationStore | None = None) -> None:
         self.providers = providers
         self.clock = ManualClock()
         self.workers = ModelWorkers(settings.turn_workers, settings.turn_backlog)
         self.catalog = ProviderCatalog(settings, None, providers)
         self.sent = SentLog()
         self.monitor = PerformanceMonitor()
-        self.session = Session("test-session", settings, self.workers, self.catalog, self.sent, self.monitor,
-                               engine_config(settings, None), clock=self.clock)
+        services = SessionServices(self.workers, self.catalog, self.monitor, engine_config(settings, None),
+                                   store)
+        self.session = Session("test-session", settings, services, self.sent, clock=self.clock)
 
     def close(self) -> None:
         self.session.close()

@@ -146,10 +146,11 @@ def test_bad_input_gets_clear_errors_and_the_session_carries_on(make_harness) ->
 
 def test_full_backlog_refuses_the_turn_with_an_error(make_harness) -> None:
     gate = threading.Event()
-    h = make_harness(tts=FakeTTS(chunks=1, gate=gate), turn_workers=1, turn_backlog=1)
+    h = make_harness(tts=FakeTTS(chunks=1, gate=gate), turn_workers=1, turn_backlog=1,
+                     provider_attempt_timeout_s=30)  # (the gate holds it longer than a deadline)
     start(h)
     other = make_harness(turn_workers=1, turn_backlog=1)
-    other.session._workers = h.workers  # share one set of pools, as sessions do
+    other.session._turn_jobs._workers = h.workers  # share one set of pools, as sessions do
     text(h, "one")
     h.sent.wait_event("reply_text", turn=1)  # the speech worker is held by the gate
     text(other, "two")  # its speech task waits in the backlog

@@ -1,0 +1,65 @@
+"""The error-recovery manager: every provider a session uses is a guarded one.
+
+Policy (docs/reliability.md): each call gets a deadline for its first output and for
+every next piece; retryable failures are tried again with a short backoff (tenacity);
+``circuit_failures`` failed calls in a row take the provider out of use. Meanwhile a
+remote provider's role is played by the embedded model (when
+``fallback_to_embedded``), and the provider is probed in the background until it
+answers again. Sessions watch ``status()`` and tell the person in plain words.
+"""
+
+from __future__ import annotations
+
+from core.guarded_providers import GuardedLLM, GuardedSTT, GuardedTTS, ProviderStatus, RecoveryPolicy
+from core.providers.base import LLMProvider, STTProvider, TTSProvider
+from core.providers.registry import Providers
+from core.settings import Settings
+
+Guarded = GuardedSTT | GuardedLLM | GuardedTTS
+
+ROLE_WORDS = {"stt": "speech recognition", "llm": "answering service", "tts": "voice"}
+
+
+def recovery_policy(s: Settings) -> RecoveryPolicy:
+    return RecoveryPolicy(
+        attempt_timeout_s=s.provider_attempt_timeout_s,
+        attempts=s.provider_attempts,
+        failure_threshold=s.circuit_failures,
+        probe_interval_s=s.circuit_probe_s,
+        call_workers=max(4, s.turn_workers),
+    )
+
+
+def guard_stt(stt: STTProvider, s: Settings, fallback: STTProvider | None = None) -> STTProvider:
+    return stt if isinstance(stt, GuardedSTT) else GuardedSTT(stt, recovery_policy(s), fallback)
+
+
+def guard_llm(llm: LLMProvider, s: Settings, fallback: LLMProvider | None = None) -> LLMProvider:
+    return llm if isinstance(llm, GuardedLLM) else GuardedLLM(llm, recovery_policy(s), fallback)
+
+
+def guard_tts(tts: TTSProvider, s: Settings, fallback: TTSProvider | None = None) -> TTSProvider:
+    return tts if isinstance(tts, GuardedTTS) else GuardedTTS(tts, recovery_policy(s), fallback)
+
+
+def guard_all(providers: Providers, s: Settings, fallbacks: Providers | None = None) -> Providers:
+    return Providers(
+        guard_stt(providers.stt, s, fallbacks.stt if fallbacks else None),
+        guard_llm(providers.llm, s, fallbacks.llm if fallbacks else None),
+        guard_tts(providers.tts, s, fallbacks.tts if fallbacks else None),
+    )
+
+
+def statuses(providers: Providers) -> list[ProviderStatus]:
+    return [p.status() for p in (providers.stt, providers.llm, providers.tts)
+            if isinstance(p, GuardedSTT | GuardedLLM | GuardedTTS)]
+
+
+def status_message(status: ProviderStatus) -> str:
+    """What the person is told when a provider changes state."""
+    what = ROLE_WORDS[status.role]
+    if status.circuit == "closed":
+        return f"The {what} ({status.primary}) works again."
+    if status.using_fallback:
+        return f"The {what} ({status.primary}) is not answering; using {status.active} for now."
+    return f"The {what} ({status.primary}) is not answering; trying again in a moment."

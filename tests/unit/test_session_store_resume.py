@@ -1,0 +1,91 @@
+"""A session's turns reach the store before the client sees them; detach and resume."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from core.conversation_store import ConversationStore
+from core.providers.registry import Providers
+from core.settings import Settings
+from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.unit.conftest import Harness, SentLog
+
+
+def send(harness: Harness, **message: object) -> None:
+    harness.session.handle_text(json.dumps(message))
+
+
+def stored_harness(tmp_path: Path, tts: FakeTTS | None = None) -> tuple[Harness, ConversationStore]:
+    store = ConversationStore(tmp_path / "turns.db")
+    settings = Settings().replace(greeting_after_ms=0, vad_neural=False)
+    harness = Harness(settings, Providers(FakeSTT(), FakeLLM(), tts or FakeTTS()), store=store)
+    harness.session.open()
+    return harness, store
+
+
+def test_a_turn_is_committed_before_the_client_sees_it(tmp_path: Path) -> None:
+    h, store = stored_harness(tmp_path)
+    seen_in_store: list[list[tuple[str, str]]] = []
+    original = h.sent.__call__
+
+    class Checking(SentLog):
+        def __call__(self, payload: str | bytes) -> None:
+            if isinstance(payload, str) and ('"reply_done"' in payload or '"final":true' in payload):
+                seen_in_store.append([(t.role, t.text) for t in store.turns(h.session.id)])
+            original(payload)
+
+    h.session._outbox._send = Checking()  # what the socket would get, checked as it goes out
+    try:
+        send(h, type="start")
+        send(h, type="text", text="what is the capital of france")
+        h.sent.wait_event("reply_done", turn=1)
+        assert seen_in_store[0][:1] == [("user", "what is the capital of france")]  # at the transcript
+        assert seen_in_store[-1] == [("user", "what is the capital of france"),
+                                     ("assistant", "Paris is the capital. It is lovely.")]
+    finally:
+        h.close()
+        store.close()
+
+
+def test_a_reply_stopped_while_playing_is_stored_as_cut(tmp_path: Path) -> None:
+    gate = threading.Event()
+    h, store = stored_harness(tmp_path, FakeTTS(chunks=3, gate=gate, free_chunks=2))
+    try:
+        send(h, type="start")
+        send(h, type="text", text="tell me about paris")
+        h.sent.wait_event("reply_started", turn=1)
+        h.clock.seconds += 0.15  # the person heard 150 ms of the first sentence
+        send(h, type="stop")
+        gate.set()
+        assert store.flush()
+        rows = [(t.role, t.text, t.cut) for t in store.turns(h.session.id)]
+        assert rows == [("user", "tell me about paris", False),
+                        ("assistant", "Paris is the capital. …", True)]
+    finally:
+        h.close()
+        store.close()
+
+
+def test_a_detached_session_resumes_with_its_history_and_a_new_token(make_harness) -> None:
+    h = make_harness()
+    send(h, type="start")
+    send(h, type="text", text="what is the capital of france")
+    h.sent.wait_event("reply_done", turn=1)
+    old_token = h.session.resume_token
+    assert h.session.worth_resuming
+    h.session.detach()
+    assert not h.session.active
+    send(h, type="text", text="nobody hears this")  # (a late message from the old socket)
+    again = SentLog()
+    h.session.attach(again)
+    ready = again.wait_event("ready")
+    assert ready["resumed"] is True and ready["session_id"] == h.session.id
+    assert ready["resume_token"] != old_token
+    assert [m["role"] for m in ready["history"]] == ["user", "assistant"]
+    assert ready["history"][0]["text"] == "what is the capital of france"
+    send(h, type="start")
+    send(h, type="text", text="and of spain")
+    again.wait_event("reply_done", turn=2)
+    assert not h.sent.events("transcript")[1:]  # the old socket got nothing after detaching
