@@ -37,7 +37,7 @@ __all__ = ["GuardedLLM", "GuardedSTT", "GuardedTTS", "ProviderStatus", "Provider
 
 @dataclass(frozen=True)
 class RecoveryPolicy:
-    attempt_timeout_s: float = 4.0  # for a call's first output and between stream pieces
+    attempt_timeout_s: float = 3.0  # for a call's first output and between stream pieces
     attempts: int = 2  # per call, the first included
     backoff_initial_s: float = 0.1
     backoff_max_s: float = 0.5
@@ -165,10 +165,24 @@ class _Guarded(Generic[P]):
             raise ProviderError(self.name, "is not answering; trying again shortly", retryable=True)
         return route
 
+    def _backup(self, route: _Route, error: ProviderError) -> _Route:
+        """The primary failed this call: the fallback takes the call over, if there is one
+        (so the turn is answered even before the circuit opens); else ``error`` stands."""
+        if not route.is_primary or self._fallback is None:
+            raise error
+        self._record(route, error)
+        log.info("%s: %s failed this call; %s answers it", self.role, self.name,
+                 self._fallback.provider.name)
+        return self._fallback
+
     def _call(self, fn: Callable[[P], object], check: Check[T]) -> T:
         route = self._route()
         try:
-            result = self._retrying(lambda: self._call_once(route, fn, check))
+            try:
+                result = self._retrying(lambda: self._call_once(route, fn, check))
+            except ProviderError as exc:
+                route = self._backup(route, exc)
+                result = self._retrying(lambda: self._call_once(route, fn, check))
         except ProviderError as exc:
             self._record(route, exc)
             raise
@@ -181,7 +195,12 @@ class _Guarded(Generic[P]):
         pieces: Iterator[object] | None = None
         name = route.provider.name
         try:
-            pieces, first = self._retrying(lambda: self._open_stream(route, fn, check))
+            try:
+                pieces, first = self._retrying(lambda: self._open_stream(route, fn, check))
+            except ProviderError as exc:
+                route = self._backup(route, exc)
+                name = route.provider.name
+                pieces, first = self._retrying(lambda: self._open_stream(route, fn, check))
             yield from first
             for raw in pieces:
                 yield check(name, raw)

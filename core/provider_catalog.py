@@ -47,9 +47,9 @@ class ProviderCatalog:
         self._remote: OrderedDict[Hashable, Provider] = OrderedDict()
         self._cues: dict[int, CueAudio] = {}
         self.defaults = Providers(
-            guard_stt(base.stt, settings, self._fallback("stt")),
-            guard_llm(base.llm, settings, self._fallback("llm")),
-            guard_tts(base.tts, settings, self._fallback("tts")),
+            guard_stt(base.stt, settings, self._default_fallback("stt")),
+            guard_llm(base.llm, settings, self._default_fallback("llm")),
+            guard_tts(base.tts, settings, self._default_fallback("tts")),
         )
         for role in ("stt", "llm", "tts"):
             if self._is_local_default(role):
@@ -141,9 +141,12 @@ class ProviderCatalog:
             return self._local[role]
 
     def _fallback(self, role: str) -> Provider | None:
-        if self._is_local_default(role) or not self._settings.fallback_to_embedded:
-            return None  # (the embedded model has no fallback: it is the last resort)
-        return self._embedded(role)
+        """What stands in for a remote provider of ``role`` while it is out of use."""
+        return self._embedded(role) if self._settings.fallback_to_embedded else None
+
+    def _default_fallback(self, role: str) -> Provider | None:
+        # (an embedded model has no fallback: it is the last resort)
+        return None if self._is_local_default(role) else self._fallback(role)
 
     def _guarded_embedded(self, role: str) -> Provider:
         with self._lock:

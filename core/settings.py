@@ -111,7 +111,7 @@ class Settings:
         default=20.0, metadata={"doc": "Timeout of one remote provider call, seconds."}
     )
     provider_attempt_timeout_s: float = field(
-        default=4.0,
+        default=3.0,
         metadata={"doc": "A provider that gives no output (first or next piece) this long is "
                          "given up for the turn."},
     )

@@ -17,12 +17,20 @@ class FakeSTT(STTProvider):
         self.text = text
         self.fail = fail
         self.calls = 0
+        self._called = threading.Condition()
 
     def transcribe(self, pcm16: bytes, sample_rate: int = 16_000) -> str:
-        self.calls += 1
+        with self._called:
+            self.calls += 1
+            self._called.notify_all()
         if self.fail:
             raise ProviderError(self.name, "injected failure", retryable=True)
         return self.text
+
+    def wait_calls(self, n: int, timeout: float = 5.0) -> None:
+        with self._called:
+            if not self._called.wait_for(lambda: self.calls >= n, timeout):
+                raise AssertionError(f"{self.calls} transcriptions, expected {n}")
 
 
 class FakeLLM(LLMProvider):

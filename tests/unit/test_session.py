@@ -154,7 +154,7 @@ def test_full_backlog_refuses_the_turn_with_an_error(make_harness) -> None:
     text(h, "one")
     h.sent.wait_event("reply_text", turn=1)  # the speech worker is held by the gate
     text(other, "two")  # its speech task waits in the backlog
-    h.sent.wait_for(lambda: bool(other.sent.events("reply_text")))
+    other.sent.wait_for(lambda: bool(other.sent.events("reply_text")))
     text(other, "three")
     busy = other.sent.wait_event("error", code="provider_failed")
     assert busy["retryable"] is True
@@ -182,7 +182,7 @@ def test_speculative_transcript_is_used_when_the_pause_ends_the_turn(make_harnes
     start(h)
     speak(h, [("silence", 300), ("speech", 900)])
     speak(h, [("silence", 120)])  # the pause: transcription starts
-    h.sent.wait_for(lambda: stt.calls == 1)
+    stt.wait_calls(1)
     speak(h, [("silence", 600)])
     h.sent.wait_event("reply_done", turn=1)
     assert stt.calls == 1  # the turn did not transcribe a second time
@@ -194,7 +194,7 @@ def test_going_on_after_a_pause_makes_one_reply_to_all_of_it(make_harness) -> No
     start(h)
     speak(h, [("silence", 300), ("speech", 600)])
     speak(h, [("silence", 150)])
-    h.sent.wait_for(lambda: stt.calls == 1)
+    stt.wait_calls(1)
     stt.text = "I want a table and for two people."
     speak(h, [("silence", 300), ("speech", 600), ("silence", 1200)])
     h.sent.wait_event("reply_done", turn=1)
