@@ -120,6 +120,11 @@ class _Guarded(Generic[P]):
 
     # ----- what sessions read ---------------------------------------------------------
     @property
+    def primary(self) -> P:
+        """The provider guarded (to try it directly, e.g. a voice before it is chosen)."""
+        return self._primary.provider
+
+    @property
     def active(self) -> P:
         """The provider calls go to now."""
         route = self._active_route()

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from core.async_runner import AsyncRunner
+from core.guarded_providers import GuardedTTS
 from core.provider_choice import LANGUAGES, ProviderChoice
 from core.providers.base import LLMProvider, ProviderError, STTProvider, TTSProvider
 from core.providers.registry import Providers, build_llm, build_local_tts, build_stt
@@ -176,7 +177,9 @@ class ProviderCatalog:
         with self._lock:
             if id(tts) in self._cues:
                 return self._cues[id(tts)]
-        pcm = b"".join(tts.synthesize(text))
+        # The voice itself, not its fallback: this doubles as the check that it works.
+        voice = tts.primary if isinstance(tts, GuardedTTS) else tts
+        pcm = b"".join(voice.synthesize(text))
         cue = (pcm, tts.sample_rate) if pcm else None
         with self._lock:
             self._cues[id(tts)] = cue
