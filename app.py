@@ -14,6 +14,7 @@ import dash
 from flask import jsonify
 
 from components import layout
+from core.admin_api import install_admin_routes
 from core.provider_choice import allowed_base_urls
 from core.runtime import VoiceRuntime
 from core.session_settings import SessionSettings
@@ -36,10 +37,11 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
     install_voice_socket(server, runtime)
+    install_admin_routes(server, runtime)
 
     @server.get("/healthz")
     def healthz() -> Any:
-        return jsonify(status="ok", sessions=len(runtime.pool))
+        return jsonify(status="ok")  # (session counts are for admins: /metrics)
 
     return app
 

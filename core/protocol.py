@@ -68,7 +68,7 @@ def parse_control(text: str) -> ClientMessage:
     if not isinstance(data, dict):
         raise ProtocolError("invalid_message", "message must be a JSON object")
     kind = data.get("type")
-    if kind not in CLIENT_TYPES:
+    if not isinstance(kind, str) or kind not in CLIENT_TYPES:
         raise ProtocolError("unknown_type", f"unknown message type {str(kind)[:40]!r}")
     if kind == "text":
         text_value = data.get("text")

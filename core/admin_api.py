@@ -1,0 +1,51 @@
+"""Endpoints for admins: ``/metrics`` (JSON), behind ``VOICECHAT_ADMIN_TOKEN``.
+
+The token comes as ``Authorization: Bearer <token>`` and is compared in constant time.
+With no token configured the endpoints are closed (403), never open: a server started
+without thinking about it does not publish its sessions to the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from core.recovery import statuses
+from core.runtime import VoiceRuntime
+
+
+def token_accepted(header: str | None, token: str) -> bool:
+    if not token or not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header.removeprefix("Bearer ").encode(), token.encode())
+
+
+def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
+    snapshot = runtime.monitor.snapshot()
+    snapshot["pool"] = dataclasses.asdict(runtime.pool.stats())
+    snapshot["providers"] = [dataclasses.asdict(s) for s in statuses(runtime.providers)]
+    store = runtime.store
+    snapshot["store"] = None if store is None else {"write_errors": store.write_errors}
+    return snapshot
+
+
+def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
+    token = runtime.settings.admin_token
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response | tuple[Response, int]:
+        if not token:
+            runtime.monitor.count("refused_admin")
+            return jsonify(error="admin_disabled",
+                           message="Set VOICECHAT_ADMIN_TOKEN to open the metrics."), 403
+        if not token_accepted(request.headers.get("Authorization"), token):
+            runtime.monitor.count("refused_admin")
+            response = jsonify(error="unauthorized", message="A valid admin token is needed.")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="voicechat-admin"'
+            return response, 401
+        response = jsonify(metrics(runtime))
+        response.headers["Cache-Control"] = "no-store"
+        return response
