@@ -8,13 +8,15 @@ window.VoiceChat.Connection = class Connection {
     this.framesSent = 0;
   }
 
-  open() {
+  // ``first``: a message sent before anything else (a resume request), or null.
+  open(first = null) {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${window.location.host}/ws/voice`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     return new Promise((resolve, reject) => {
       socket.onopen = () => {
+        if (first) this.sendJson(first);
         this.sendJson({ type: "hello", protocol: 1, sample_rate: 16000 });
         resolve();
       };

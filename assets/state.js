@@ -92,6 +92,18 @@ window.VoiceChat.StateManager = class StateManager {
     return entry;
   }
 
+  // A resumed conversation on a page that lost its transcript (a reload): the server's
+  // history, as exchanges numbered before the turns to come.
+  restoreHistory(history) {
+    const exchanges = Math.ceil(history.length / 2);
+    history.forEach((item, index) => {
+      const entry = this.message(Math.floor(index / 2) - exchanges, item.role);
+      entry.cut = item.role === "assistant" && item.text.endsWith(" …");
+      entry.text = item.text;
+    });
+    this.renderTranscript();
+  }
+
   setUserText(turn, text) {
     this.message(turn, "user").text = text || "(nothing heard)";
     this.renderTranscript();

@@ -13,6 +13,9 @@ window.VoiceChat.App = class App {
     this.player = new VC.Player();
     this.visualizer = new VC.Visualizer("visualizer-canvas");
     this.backoff = new VC.Backoff();
+    this.resumeTicket = new VC.ResumeTicket();
+    // The resume window runs from the moment the page goes (a reload comes back into it).
+    window.addEventListener("pagehide", () => this.resumeTicket.touch());
     this.recorder = null;
     this.connection = null;
     this.connecting = null; // the promise of a connection being opened
@@ -168,7 +171,7 @@ window.VoiceChat.App = class App {
       onAudio: (turn, rate, pcm, kind) => this.onAudio(turn, rate, pcm, kind),
       onClose: (info) => this.onClose(connection, info),
     });
-    this.connecting = connection.open().then(
+    this.connecting = connection.open(this.resumeTicket.current()).then(
       () => {
         this.connecting = null;
         this.connection = connection;
@@ -212,6 +215,7 @@ window.VoiceChat.App = class App {
   onClose(connection, info) {
     if (connection !== this.connection) return; // an old or never-opened connection
     this.connection = null;
+    this.resumeTicket.touch();
     this.player.clear();
     if (!this.running) {
       this.ui.set("idle");
@@ -312,7 +316,10 @@ window.VoiceChat.App = class App {
         this.onServerError(event);
         break;
       case "ready":
-        this.ui.showProviders(event.providers);
+        this.onReady(event);
+        break;
+      case "provider_status":
+        this.ui.showProblem(event.message, event.state === "closed" ? "success" : "warning");
         break;
       case "settings_applied":
         this.settingsPending = false;
@@ -323,6 +330,13 @@ window.VoiceChat.App = class App {
       default:
         break;
     }
+  }
+
+  onReady(event) {
+    this.ui.showProviders(event.providers);
+    this.resumeTicket.remember(event);
+    this.session = { id: event.session_id, resumed: Boolean(event.resumed) };
+    if (event.resumed && event.history && !this.ui.messages.length) this.ui.restoreHistory(event.history);
   }
 
   onState(state) {
@@ -366,27 +380,7 @@ window.VoiceChat.App = class App {
 
   // ----- for tests and the performance figures --------------------------------------
   stats() {
-    return {
-      state: this.ui.state,
-      states: this.ui.history.slice(),
-      running: this.running,
-      muted: this.muted,
-      connected: Boolean(this.connection && this.connection.isOpen),
-      framesSent: this.connection ? this.connection.framesSent : 0,
-      framesCaptured: this.recorder ? this.recorder.framesCaptured : 0,
-      liveMicrophoneTracks: this.lastStream
-        ? this.lastStream.getTracks().filter((t) => t.readyState === "live").length : 0,
-      visualizerFrames: this.visualizer.frames,
-      player: Object.assign({}, this.player.stats),
-      problem: this.ui.problem,
-      settings: this.settings,
-      marks: Object.assign({}, this.marks),
-      appliedSettings: this.appliedSettings,
-      settingsStatus: this.ui.settingsText || "",
-      messages: this.ui.messages.map((m) => ({
-        turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs,
-      })),
-    };
+    return window.VoiceChat.appStats(this);
   }
 };
 

@@ -144,6 +144,7 @@ class Session:
                 protocol=PROTOCOL_VERSION,
                 session_id=self.id,
                 resume_token=self.resume_token,
+                resume_window_s=self._settings.resume_window_s,
                 input_sample_rate=INPUT_SAMPLE_RATE,
                 output_sample_rate=self._providers.tts.sample_rate,
                 settings=self._own_settings.as_event(),
