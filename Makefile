@@ -3,6 +3,7 @@
 #   make test   set up test needs (Chromium, espeak-ng, sox included) and run the suite
 #   make bench  measure voice-to-voice latency against a freshly started server
 #   make bench-page  measure the page in headless Chromium
+#   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -30,7 +31,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 
-.PHONY: run test bench bench-page lint setup setup-dev clean
+.PHONY: run test bench bench-page soak lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -78,6 +79,9 @@ test: setup-dev
 
 bench: setup
 	$(PY) -m monitoring.bench
+
+soak: setup
+	$(PY) -m monitoring.soak
 
 # The page in headless Chromium: load and start times, browser CPU (needs the test setup).
 bench-page: setup-dev

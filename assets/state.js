@@ -19,6 +19,7 @@ window.VoiceChat.StateManager = class StateManager {
     this.state = "idle";
     this.history = []; // the state names in order, for tests and debugging
     this.messages = []; // {epoch, turn, role, text, time, cut, latencyMs}
+    this.latencies = new Map(); // "epoch:turn" -> ms, for a reply whose words are not shown yet
     this.epoch = 0; // one per server session: turn numbers start again in a new one
     this.problem = null; // {message, kind, actionLabel}
   }
@@ -85,7 +86,10 @@ window.VoiceChat.StateManager = class StateManager {
   message(turn, role) {
     let entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === role);
     if (!entry) {
-      entry = { epoch: this.epoch, turn, role, text: "", time: new Date(), cut: false, latencyMs: null };
+      const key = `${this.epoch}:${turn}`;
+      const latencyMs = role === "assistant" && this.latencies.has(key) ? this.latencies.get(key) : null;
+      this.latencies.delete(key);
+      entry = { epoch: this.epoch, turn, role, text: "", time: new Date(), cut: false, latencyMs };
       this.messages.push(entry);
       this.messages.sort((a, b) => a.epoch - b.epoch || a.turn - b.turn || (a.role === "user" ? -1 : 1));
     }
@@ -116,11 +120,16 @@ window.VoiceChat.StateManager = class StateManager {
   }
 
   setLatency(turn, ms) {
+    if (typeof ms !== "number") return;
     const entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === "assistant");
-    if (entry && typeof ms === "number") {
-      entry.latencyMs = ms;
-      this.renderTranscript();
+    if (!entry) {
+      // The whole reply arrived before its first words are shown (a short one): keep it.
+      if (this.latencies.size > 32) this.latencies.clear();
+      this.latencies.set(`${this.epoch}:${turn}`, ms);
+      return;
     }
+    entry.latencyMs = ms;
+    this.renderTranscript();
   }
 
   markCut(turn, cut) {

@@ -161,6 +161,13 @@ class VoiceClient:
     def send_json(self, message: dict[str, Any]) -> None:
         self._ws.send(json.dumps(message))
 
+    def send_raw(self, message: str | bytes) -> None:
+        """Anything at all, as a text or binary message (bad input, for the soak)."""
+        if isinstance(message, bytes):
+            self._ws.send_binary(message)
+        else:
+            self._ws.send(message)
+
     def start(self) -> None:
         self.send_json({"type": "hello", "protocol": 1, "sample_rate": INPUT_SAMPLE_RATE})
         self.send_json({"type": "start"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.page import STATS, open_page, screenshots, start_listening
+from tests.browser.page import STATS, open_page, screenshots, start_listening, wait_state
 from tests.openai_stub import FakeOpenAIHandler
 
 pytestmark = pytest.mark.browser
@@ -62,22 +62,33 @@ def test_a_choice_the_server_refuses_is_explained_and_changes_nothing(live_serve
     assert page.evaluate(f"({STATS}.appliedSettings || {{language: 'en'}}).language") == "en"
 
 
-def test_a_failing_server_is_reported_and_ask_again_recovers(live_server, shared_openai_stub,
-                                                            browser_with_mic) -> None:
+ANSWERS = f"{STATS}.messages.filter(m => m.role === 'assistant' && m.latencyMs !== null)"
+
+
+def test_a_failing_server_is_replaced_by_the_embedded_model_and_taken_back(
+        live_server, shared_openai_stub, browser_with_mic) -> None:
     page = open_page(browser_with_mic(), live_server.http_url)
     start_listening(page)
     use_the_stub_for_replies(page, shared_openai_stub)
     page.keyboard.press("Escape")
+    box = page.get_by_label("Message to the assistant")
     FakeOpenAIHandler.status = 500
     try:
-        box = page.get_by_label("Message to the assistant")
-        box.fill("What is the capital of France?")
-        box.press("Enter")
-        page.wait_for_function(f"({STATS}.problem || {{}}).actionLabel === 'Ask again'", timeout=30_000)
+        for number, question in enumerate(["What is the capital of France?", "Name a colour.",
+                                           "What is two plus two?"], start=1):
+            box.fill(question)
+            box.press("Enter")  # each is answered all the same, by the embedded model
+            page.wait_for_function(f"{ANSWERS}.length >= {number}", timeout=30_000)
+            wait_state(page, "listening")  # (typing over a reply would replace it)
+        page.wait_for_function(f"({STATS}.problem || {{}}).message.includes('not answering')",
+                               timeout=10_000)  # three failures in a row: the person is told
+        problem = page.evaluate(f"{STATS}.problem")
+        assert problem["kind"] == "warning" and "using gemma3-270m" in problem["message"], problem
+        assert not page.evaluate(f"{ANSWERS}.some(m => m.text.includes('Paris is the capital'))")
+        screenshots(page, "provider-fallback")
     finally:
         FakeOpenAIHandler.status = 200
-    page.get_by_role("button", name="Ask again").click()
-    page.wait_for_function(
-        f"{STATS}.messages.some(m => m.role === 'assistant' && m.text.includes('Paris is the capital'))",
-        timeout=30_000)
-    assert page.evaluate(f"{STATS}.problem") is None
+    page.wait_for_function(f"({STATS}.problem || {{}}).message.includes('works again')", timeout=30_000)
+    box.fill("And of Spain?")
+    box.press("Enter")
+    page.wait_for_function(f"{ANSWERS}.some(m => m.text.includes('Paris is the capital'))", timeout=30_000)
