@@ -4,6 +4,7 @@ connection), for fault injection and the soak: the test can reach into the runti
 
 from __future__ import annotations
 
+import logging
 import threading
 from types import TracebackType
 
@@ -19,6 +20,7 @@ class InProcessServer:
         from app import create_app
 
         self.runtime = VoiceRuntime(settings.replace(host="127.0.0.1"), providers=providers)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         app = create_app(self.runtime)
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app.server, threaded=True)
         self.port = self._server.server_port

@@ -18,6 +18,8 @@ from monitoring.fake_providers import fake_providers
 from monitoring.inprocess_server import InProcessServer
 from monitoring.voice_client import VoiceClient
 
+WORDS = ("apples", "rivers", "clocks", "trains", "violins", "mountains", "lanterns", "gardens",
+         "comets", "harbors")
 PACE_PER_SECOND = 150  # under the server's rate limit, so the messages are handled, not dropped
 
 
@@ -51,13 +53,14 @@ def malformed_messages(rng: np.random.Generator) -> Iterator[str | bytes]:
 def attacker(url: str, count: int, seed: int, oversized_every: int = 400) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     messages = malformed_messages(rng)
-    sent = reconnects = 0
+    sent = reconnects = errors = 0
     client = VoiceClient(url, timeout_s=10)
     pace = threading.Event()
     started = time.monotonic()
     try:
         while sent < count:
             if client.closed:
+                errors += sum(1 for e in client.events if e["type"] == "error")
                 client.close()
                 client = VoiceClient(url, timeout_s=10)
                 reconnects += 1
@@ -71,7 +74,7 @@ def attacker(url: str, count: int, seed: int, oversized_every: int = 400) -> dic
             if delay > 0:
                 pace.wait(delay)  # pacing the sender, not synchronizing with it
         client.wait_for(lambda: False, 1.0)  # let the last answers arrive
-        errors = sum(1 for e in client.events if e["type"] == "error")
+        errors += sum(1 for e in client.events if e["type"] == "error")
     finally:
         client.close()
     return {"sent": sent, "reconnects": reconnects, "errors_received": errors}
@@ -84,7 +87,9 @@ def healthy(url: str, turns: int) -> dict[str, Any]:
         client.wait_for(lambda: client.event_seen("ready"), 10)
         client.send_json({"type": "start"})
         for turn in range(1, turns + 1):
-            client.send_json({"type": "text", "text": f"healthy question {turn}"})
+            # (words, not numbers: the same words again soon would not be answered twice)
+            topic = f"{WORDS[turn % len(WORDS)]} and {WORDS[(turn // len(WORDS)) % len(WORDS)]}"
+            client.send_json({"type": "text", "text": f"Tell me about {topic}."})
             if client.wait_for(lambda t=turn: client.event_seen("reply_done", turn=t), 10):
                 answered += 1
             client.send_json({"type": "playback_done", "turn": turn})
