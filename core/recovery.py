@@ -55,6 +55,20 @@ def statuses(providers: Providers) -> list[ProviderStatus]:
             if isinstance(p, GuardedSTT | GuardedLLM | GuardedTTS)]
 
 
+class ProviderWatch:
+    """What changed in a session's providers since it last looked (polled on the ticker)."""
+
+    def __init__(self, providers: Providers) -> None:
+        self._providers = providers
+        self._seen = {st.role: st.version for st in statuses(providers)}
+
+    def changes(self) -> list[ProviderStatus]:
+        changed = [st for st in statuses(self._providers) if self._seen.get(st.role) != st.version]
+        for status in changed:
+            self._seen[status.role] = status.version
+        return changed
+
+
 def status_message(status: ProviderStatus) -> str:
     """What the person is told when a provider changes state."""
     what = ROLE_WORDS[status.role]

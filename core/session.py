@@ -49,11 +49,10 @@ from core.protocol import (
 )
 from core.provider_catalog import ProviderCatalog
 from core.providers.base import ProviderError
-from core.recovery import status_message, statuses
+from core.recovery import ProviderWatch, status_message
 from core.segmenter import (
     FRAME_BYTES,
     Segmenter,
-    SegmenterConfig,
     SegmentEvent,
     SpeechDiscarded,
     SpeechPaused,
@@ -61,7 +60,7 @@ from core.segmenter import (
     SpeechStarted,
     Utterance,
 )
-from core.session_settings import SessionSettings, updated
+from core.session_settings import SessionSettings, segmenter_config, updated
 from core.settings import Settings
 from core.stream_buffer import StreamBuffer
 from core.turn_engine import TurnEngine
@@ -73,21 +72,6 @@ log = logging.getLogger(__name__)
 # The client is shown a finalized turn only once the store has it; a store this slow is
 # broken and the conversation goes on without waiting longer (the turn is counted).
 STORE_WAIT_S = 1.0
-
-
-def segmenter_config(s: Settings) -> SegmenterConfig:
-    return SegmenterConfig(
-        start_frames=s.vad_start_frames,
-        start_window=s.vad_start_window,
-        end_silence_ms=s.vad_end_silence_ms,
-        hangover_ms=s.vad_hangover_ms,
-        pre_roll_ms=s.vad_pre_roll_ms,
-        min_utterance_ms=s.vad_min_utterance_ms,
-        max_utterance_ms=s.vad_max_utterance_ms,
-        aggressiveness=s.vad_aggressiveness,
-        speculate_after_ms=s.vad_speculate_after_ms,
-        neural=s.vad_neural,
-    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +111,7 @@ class Session:
         self._detached = False
         self.epoch = 0  # how many times the session was resumed on a new socket
         self._written_ticket = 0  # the store's ticket of this session's last record
-        self._status_seen = self._status_versions()
+        self._provider_watch = ProviderWatch(self._providers)
         self._outbox = self._new_outbox(send)
 
     def _new_outbox(self, send: Callable[[str | bytes], None]) -> Outbox:
@@ -288,7 +272,7 @@ class Session:
             if not self.active:
                 return
             self._own_settings, self._providers = own, providers
-            self._status_seen = self._status_versions()
+            self._provider_watch = ProviderWatch(providers)
             config = dataclasses.replace(own.engine_config(self._base_engine_config), cue_audio=cue)
             self._engine.configure(config)
             self._segmenter.set_aggressiveness(own.vad_aggressiveness)
@@ -326,15 +310,9 @@ class Session:
                 self._apply(self._engine.tick(self._now()))
                 self._tell_provider_changes()
 
-    def _status_versions(self) -> dict[str, int]:
-        return {st.role: st.version for st in statuses(self._providers)}
-
     def _tell_provider_changes(self) -> None:
         """A provider went out of use, was replaced by its fallback, or came back."""
-        for status in statuses(self._providers):
-            if self._status_seen.get(status.role) == status.version:
-                continue
-            self._status_seen[status.role] = status.version
+        for status in self._provider_watch.changes():
             self._monitor.count(f"provider_{status.circuit}:{status.role}")
             self._outbox.put_event(event(
                 "provider_status", role=status.role, primary=status.primary, active=status.active,

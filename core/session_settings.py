@@ -15,6 +15,7 @@ from core.engine_types import EngineConfig
 from core.protocol import ProtocolError
 from core.provider_choice import FIELDS as PROVIDER_FIELDS
 from core.provider_choice import ProviderChoice, updated_choice
+from core.segmenter import SegmenterConfig
 from core.settings import Settings
 
 # End-of-turn patience: how long the silences that end a turn are, relative to the
@@ -79,3 +80,18 @@ def updated(current: SessionSettings, data: dict[str, Any], settings: Settings) 
     if provider_changes:
         changes["providers"] = updated_choice(current.providers, provider_changes, settings)
     return dataclasses.replace(current, **changes)
+
+
+def segmenter_config(s: Settings) -> SegmenterConfig:
+    return SegmenterConfig(
+        start_frames=s.vad_start_frames,
+        start_window=s.vad_start_window,
+        end_silence_ms=s.vad_end_silence_ms,
+        hangover_ms=s.vad_hangover_ms,
+        pre_roll_ms=s.vad_pre_roll_ms,
+        min_utterance_ms=s.vad_min_utterance_ms,
+        max_utterance_ms=s.vad_max_utterance_ms,
+        aggressiveness=s.vad_aggressiveness,
+        speculate_after_ms=s.vad_speculate_after_ms,
+        neural=s.vad_neural,
+    )
