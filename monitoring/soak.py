@@ -50,6 +50,9 @@ def report(figures: dict[str, Any]) -> str:
         f"({leak['threads_delta']:+d}), open files {leak['before']['open_files']} -> "
         f"{leak['after']['open_files']} ({leak['open_files_delta']:+d}), RSS "
         f"{leak['before']['rss_mb']:.1f} -> {leak['after']['rss_mb']:.1f} MB ({leak['rss_delta_mb']:+.1f})",
+        f"    second half alone: threads {leak['second_half']['threads_delta']:+d}, open files "
+        f"{leak['second_half']['open_files_delta']:+d}, RSS {leak['second_half']['rss_delta_mb']:+.1f} MB; "
+        f"threads added: {leak['thread_kinds_delta'] or 'none'}",
         f"  malformed messages sent {bad['malformed_sent']} (errors returned {bad['errors_returned']}); "
         f"healthy sessions harmed {bad['sessions_harmed']}/{bad['healthy_sessions']} "
         f"({bad['healthy_answered']}/{bad['healthy_turns']} turns answered; internal errors "

@@ -7,6 +7,7 @@ the server's own bookkeeping: threads, open files and memory before and after.
 from __future__ import annotations
 
 import gc
+import re
 import threading
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from monitoring.fake_providers import fake_providers
 from monitoring.inprocess_server import InProcessServer
 from monitoring.voice_client import VoiceClient, quiet_frame
 
-WARM_UP_CYCLES = 30
+WARM_UP_CYCLES = 200  # enough for every bounded pool to reach its full size first
 RESUME_WINDOW_S = 2.0  # short, so parked sessions are closed before the figures are read
 
 
@@ -50,11 +51,16 @@ def one_cycle(url: str, index: int, frames: list[bytes]) -> str:
         client.close()
 
 
-def process_figures() -> dict[str, float]:
+def thread_kinds() -> Counter[str]:
+    """Live threads by name without their numbers (``llm_3`` -> ``llm_``)."""
+    return Counter(re.sub(r"\d+", "", t.name) for t in threading.enumerate())
+
+
+def process_figures() -> dict[str, Any]:
     gc.collect()
     process = psutil.Process()
     return {"threads": process.num_threads(), "open_files": process.num_fds(),
-            "rss_mb": process.memory_info().rss / 2**20}
+            "rss_mb": process.memory_info().rss / 2**20, "thread_kinds": thread_kinds()}
 
 
 def wait_until(predicate: Any, timeout_s: float) -> bool:
@@ -86,9 +92,13 @@ def run_leak_check(cycles: int = 1000, concurrency: int = 4) -> dict[str, Any]:
         wait_until(settled, 30)
         before = process_figures()
         started = time.monotonic()
-        outcomes = run(cycles, WARM_UP_CYCLES)
-        elapsed = time.monotonic() - started
+        half = cycles // 2
+        outcomes = run(half, WARM_UP_CYCLES)
         released = wait_until(settled, 30)
+        middle = process_figures()  # growth between the halves would be a leak per cycle
+        outcomes += run(cycles - half, WARM_UP_CYCLES + half)
+        elapsed = time.monotonic() - started
+        released = wait_until(settled, 30) and released
         after = process_figures()
         counters = server.runtime.monitor.snapshot()["counters"]
     return {
@@ -100,9 +110,14 @@ def run_leak_check(cycles: int = 1000, concurrency: int = 4) -> dict[str, Any]:
         "seconds": round(elapsed, 1),
         "sessions_released": released,
         "before": before,
+        "middle": {k: v for k, v in middle.items() if k != "thread_kinds"},
         "after": after,
         "threads_delta": after["threads"] - before["threads"],
         "open_files_delta": after["open_files"] - before["open_files"],
         "rss_delta_mb": round(after["rss_mb"] - before["rss_mb"], 1),
+        "second_half": {"threads_delta": after["threads"] - middle["threads"],
+                        "open_files_delta": after["open_files"] - middle["open_files"],
+                        "rss_delta_mb": round(after["rss_mb"] - middle["rss_mb"], 1)},
+        "thread_kinds_delta": dict(after.pop("thread_kinds") - before.pop("thread_kinds")),
         "sessions_opened": counters.get("sessions_opened", 0),
     }
