@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import websocket
 
 from core.providers.registry import Providers
 from core.settings import Settings
 from monitoring.inprocess_server import InProcessServer
+from monitoring.soak_leaks import wait_until
 from monitoring.voice_client import VoiceClient
 from tests.fakes import FakeLLM, FakeSTT, FakeTTS
 
@@ -145,3 +147,13 @@ def test_metrics_are_closed_without_a_configured_token(serve) -> None:
     server = serve(admin_token="")
     status, body = fetch(server.http_url + "/metrics", "")
     assert status == 403 and body["error"] == "admin_disabled"
+
+
+def test_a_peer_that_stops_answering_pings_is_closed(serve) -> None:
+    server = serve(heartbeat_s=0.2)
+    silent = websocket.create_connection(server.ws_url, timeout=5)  # never reads: never pongs
+    try:
+        assert wait_until(lambda: len(server.runtime.pool) == 1, 5)
+        assert wait_until(lambda: len(server.runtime.pool) == 0, 5)  # a missed pong ends it
+    finally:
+        silent.close()
