@@ -316,8 +316,11 @@ class TurnEngine(ReplyDelivery):
         actions: list[Action] = []
         old = self._turn
         if old is not None and old is not self._paused:
-            actions += [Cancel(old.number), Emit({"type": "clear", "turn": old.number,
-                                                   "reason": "superseded"})]
+            # A reply being heard is cut (kept, marked); one not heard yet is replaced.
+            heard = self._playing(old, now)
+            cut = self._record_cut(old, now) if heard else []
+            actions += [*cut, Cancel(old.number), Emit({"type": "clear", "turn": old.number,
+                                                        "reason": "barge_in" if heard else "superseded"})]
         self._turn = self._new_turn(base_at=base_at, now=now, job=job, committed=True)
         return actions + self._set_phase(Phase.THINKING, self._last_turn)
 

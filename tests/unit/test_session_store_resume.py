@@ -89,3 +89,24 @@ def test_a_detached_session_resumes_with_its_history_and_a_new_token(make_harnes
     send(h, type="text", text="and of spain")
     again.wait_event("reply_done", turn=2)
     assert not h.sent.events("transcript")[1:]  # the old socket got nothing after detaching
+
+
+def test_a_typed_message_over_a_reply_cuts_it_and_keeps_what_was_heard(tmp_path: Path) -> None:
+    gate = threading.Event()
+    h, store = stored_harness(tmp_path, FakeTTS(chunks=3, gate=gate, free_chunks=2))
+    try:
+        send(h, type="start")
+        send(h, type="text", text="tell me about paris")
+        h.sent.wait_event("reply_started", turn=1)
+        h.clock.seconds += 0.15
+        send(h, type="text", text="and about london")
+        assert h.sent.wait_event("clear", turn=1)["reason"] == "barge_in"  # shown as cut, not dropped
+        gate.set()
+        h.sent.wait_event("reply_done", turn=2)
+        assert store.flush()
+        rows = [(t.turn, t.role, t.cut) for t in store.turns(h.session.id)]
+        assert rows == [(1, "user", False), (1, "assistant", True), (2, "user", False),
+                        (2, "assistant", False)]
+    finally:
+        h.close()
+        store.close()
