@@ -15,6 +15,7 @@ from flask import jsonify
 
 from components import layout
 from core.admin_api import install_admin_routes
+from core.conversation_store import ConversationStore, StoreError
 from core.provider_choice import allowed_base_urls
 from core.runtime import VoiceRuntime
 from core.session_settings import SessionSettings
@@ -84,7 +85,9 @@ def serve(settings: Settings) -> None:
 def main() -> None:
     try:
         settings = Settings.from_env()
-    except SettingsError as exc:
+        if settings.db_path:  # fail here, with a clear message, not in the worker
+            ConversationStore(settings.db_path).close()
+    except (SettingsError, StoreError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
     logging.basicConfig(

@@ -36,6 +36,10 @@ DEFAULT_QUEUE_ITEMS = 10_000
 _STOP = object()
 
 
+class StoreError(Exception):
+    """The database file cannot be opened or created (path, permissions, not SQLite)."""
+
+
 class StoreFull(Exception):
     """The writer is too far behind: the record was not taken (the caller counts it)."""
 
@@ -54,10 +58,13 @@ class StoredTurn:
 class ConversationStore:
     def __init__(self, path: str | Path, queue_items: int = DEFAULT_QUEUE_ITEMS) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as setup:
-            setup.execute("PRAGMA journal_mode=WAL")
-            setup.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as setup:
+                setup.execute("PRAGMA journal_mode=WAL")
+                setup.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot use {self.path} for conversations: {exc}") from exc
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_items)
         self._written = threading.Condition()
         self._accepted = 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.conversation_store import ConversationStore, StoreFull
+from core.conversation_store import ConversationStore, StoreError, StoreFull
 from tests.conftest import ROOT
 
 
@@ -68,3 +68,14 @@ def test_what_was_committed_survives_sigkill(tmp_path: Path) -> None:
     store = ConversationStore(path)
     assert [t.turn for t in store.turns("killed")] == list(range(50))
     store.close()
+
+
+def test_a_path_that_cannot_hold_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(StoreError, match="cannot use"):
+        ConversationStore(not_a_folder / "turns.db")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=r"garbage\.db"):
+        ConversationStore(garbage)
