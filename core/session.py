@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
-from core.conversation_store import ConversationStore, StoreFull
+from core.conversation_store import ConversationStore
 from core.engine_types import (
     Action,
     Cancel,
@@ -65,14 +65,10 @@ from core.settings import Settings
 from core.stream_buffer import StreamBuffer
 from core.turn_engine import TurnEngine
 from core.turn_jobs import EngineInput, TurnJobs
+from core.turn_recorder import TurnRecorder
 from monitoring.monitor import PerformanceMonitor
 
 log = logging.getLogger(__name__)
-
-# The client is shown a finalized turn only once the store has it; a store this slow is
-# broken and the conversation goes on without waiting longer (the turn is counted).
-STORE_WAIT_S = 1.0
-
 
 @dataclass(frozen=True)
 class SessionServices:
@@ -93,7 +89,7 @@ class Session:
         self.resume_token = secrets.token_urlsafe(24)
         self._settings = settings
         self._catalog = services.catalog
-        self._store = services.store
+        self._recorder = TurnRecorder(services.store, session_id, services.monitor)
         self._providers = services.catalog.defaults
         self._monitor = services.monitor
         self._clock = clock
@@ -110,7 +106,6 @@ class Session:
         self._closed = False
         self._detached = False
         self.epoch = 0  # how many times the session was resumed on a new socket
-        self._written_ticket = 0  # the store's ticket of this session's last record
         self._provider_watch = ProviderWatch(self._providers)
         self._outbox = self._new_outbox(send)
 
@@ -359,7 +354,7 @@ class Session:
             elif isinstance(action, EndSegment):
                 self._segmenter.reset()
             elif isinstance(action, Record):
-                self._record(action)
+                self._recorder.record(action)
 
     def _emit(self, payload: dict[str, Any]) -> None:
         kind = payload["type"]
@@ -371,28 +366,7 @@ class Session:
             self._monitor.count("false_interruptions")
         elif kind == "error":
             self._monitor.count(f"error:{payload.get('code')}")
-        if self._written_ticket and (kind == "reply_done" or payload.get("final")):
-            store, ticket = self._store, self._written_ticket
-            assert store is not None
-            self._outbox.put_event(payload, before=lambda: self._await_store(store, ticket))
-        else:
-            self._outbox.put_event(payload)
-
-    def _record(self, record: Record) -> None:
-        if self._store is None:
-            return
-        try:
-            self._written_ticket = self._store.record(self.id, record.turn, record.role, record.text,
-                                                      cut=record.cut)
-        except StoreFull:
-            self._monitor.count("store_full")
-            log.warning("session %s: conversation store full, turn %d not stored",
-                        self.id[:8], record.turn)
-
-    def _await_store(self, store: ConversationStore, ticket: int) -> None:
-        """On the outbox thread, before a finalized turn is shown to the client."""
-        if not store.wait_written(ticket, STORE_WAIT_S):
-            self._monitor.count("store_slow")
+        self._outbox.put_event(payload, before=self._recorder.gate(payload))
 
     def _error(self, code: str, message: str, **extra: Any) -> None:
         self._monitor.count(f"error:{code}")
