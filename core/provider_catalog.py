@@ -80,7 +80,8 @@ class ProviderCatalog:
         key = ("stt", c.openai_base_url, api_key, c.openai_stt_model, c.language)
         return self._shared_remote(key, lambda: guard_stt(OpenAISTT(
             c.openai_base_url, api_key, c.openai_stt_model,
-            self._settings.provider_timeout_s, language=c.language), self._settings, self._fallback("stt")))
+            self._settings.provider_timeout_s, language=c.language),
+            self._settings, self._fallback("stt", c.language)))
 
     def _llm(self, c: ProviderChoice) -> LLMProvider:
         if self._same_as_default(c, "llm_provider", "openai_base_url", "openai_llm_model"):
@@ -94,7 +95,7 @@ class ProviderCatalog:
         return self._shared_remote(key, lambda: guard_llm(OpenAILLM(
             c.openai_base_url, api_key, c.openai_llm_model,
             self._settings.provider_timeout_s, language=LANGUAGES[c.language]),
-            self._settings, self._fallback("llm")))
+            self._settings, self._fallback("llm", c.language)))
 
     def _tts(self, c: ProviderChoice) -> TTSProvider:
         if self._same_as_default(c, "tts_provider", "openai_base_url", "openai_tts_model",
@@ -111,14 +112,14 @@ class ProviderCatalog:
             runner = self._runner
             return self._shared_remote(("edge", c.resolved_voice()), lambda: guard_tts(EdgeTTS(
                 c.resolved_voice(), runner, self._settings.provider_timeout_s),
-                self._settings, self._fallback("tts")))
+                self._settings, self._fallback("tts", c.language)))
         from core.providers.openai_tts import OpenAITTS
 
         api_key = c.api_key(self._settings)
-        key = ("tts", c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice)
+        key = ("tts", c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice, c.language)
         return self._shared_remote(key, lambda: guard_tts(OpenAITTS(
             c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice,
-            self._settings.provider_timeout_s), self._settings, self._fallback("tts")))
+            self._settings.provider_timeout_s), self._settings, self._fallback("tts", c.language)))
 
     # ----- embedded models, loaded once -----------------------------------------------------
     def _is_local_default(self, role: str) -> bool:
@@ -141,9 +142,13 @@ class ProviderCatalog:
                 self._local[role] = provider
             return self._local[role]
 
-    def _fallback(self, role: str) -> Provider | None:
-        """What stands in for a remote provider of ``role`` while it is out of use."""
-        return self._embedded(role) if self._settings.fallback_to_embedded else None
+    def _fallback(self, role: str, language: str = "en") -> Provider | None:
+        """What stands in for a remote provider of ``role`` while it is out of use: the
+        embedded model, which speaks English only (another language gets no fallback:
+        a failed turn says so rather than answer in the wrong language)."""
+        if not self._settings.fallback_to_embedded or language != "en":
+            return None
+        return self._embedded(role)
 
     def _default_fallback(self, role: str) -> Provider | None:
         # (an embedded model has no fallback: it is the last resort)

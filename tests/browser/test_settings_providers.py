@@ -92,3 +92,29 @@ def test_a_failing_server_is_replaced_by_the_embedded_model_and_taken_back(
     box.fill("And of Spain?")
     box.press("Enter")
     page.wait_for_function(f"{ANSWERS}.some(m => m.text.includes('Paris is the capital'))", timeout=30_000)
+
+
+def test_a_failing_server_with_no_fallback_is_reported_and_ask_again_recovers(
+        live_server, shared_openai_stub, browser_with_mic) -> None:
+    # In German every role is on the server and the English embedded models cannot stand
+    # in: a failure reaches the person, who can ask again.
+    page = open_page(browser_with_mic(), live_server.http_url)
+    start_listening(page)
+    use_the_stub_for_replies(page, shared_openai_stub)
+    for role in ("settings-stt", "settings-tts"):
+        choose(page, role, "OpenAI-compatible server")
+    applied(page, "tts_provider", "openai")
+    choose(page, "settings-language", "German")
+    applied(page, "language", "de")
+    page.keyboard.press("Escape")
+    FakeOpenAIHandler.status = 500
+    try:
+        box = page.get_by_label("Message to the assistant")
+        box.fill("Was ist die Hauptstadt von Frankreich?")
+        box.press("Enter")
+        page.wait_for_function(f"({STATS}.problem || {{}}).actionLabel === 'Ask again'", timeout=30_000)
+    finally:
+        FakeOpenAIHandler.status = 200
+    page.get_by_role("button", name="Ask again").click()
+    page.wait_for_function(f"{ANSWERS}.some(m => m.text.includes('Paris is the capital'))", timeout=30_000)
+    assert page.evaluate(f"{STATS}.problem") is None
