@@ -6,6 +6,10 @@ ThreadPoolExecutor's (which the interpreter joins at exit), so a call that never
 returns cannot keep the server from exiting; there are at most ``workers`` of them, so
 hung calls cannot pile up threads either: once all are stuck, new calls wait in line
 and run out of time there.
+
+The deadline runs from the moment a call starts, not from when it was handed in: time
+spent waiting in line for a thread (an embedded model runs one call at a time) is
+bounded separately by ``queue_timeout_s``, so a busy model is not taken for a hung one.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ class ProviderTimeout(ProviderError):
     work) but never retried within the same call: a provider that hung once is not
     waited on again in the same turn."""
 
-    def __init__(self, provider: str, seconds: float) -> None:
-        super().__init__(provider, f"no answer within {seconds:g} s", retryable=True)
+    def __init__(self, provider: str, seconds: float, waiting: str = "no answer") -> None:
+        super().__init__(provider, f"{waiting} within {seconds:g} s", retryable=True)
         self.seconds = seconds
 
 
@@ -119,15 +123,24 @@ class CallRunner:
     its fallback needs.
     """
 
-    def __init__(self, provider: str, timeout_s: float, workers: int = 4) -> None:
+    def __init__(self, provider: str, timeout_s: float, workers: int = 4,
+                 queue_timeout_s: float | None = None) -> None:
         self.provider = provider
         self.timeout_s = timeout_s
+        self.queue_timeout_s = queue_timeout_s if queue_timeout_s is not None else timeout_s
         self.pool = DaemonPool(f"call-{provider}", workers)
 
     def call(self, fn: Callable[[], T]) -> T:
         """``fn()``'s result, or ``ProviderTimeout`` when it takes longer than the deadline.
         Whatever fails is raised as a ``ProviderError``."""
-        future = self._submit(fn)
+        started = threading.Event()
+
+        def run() -> T:
+            started.set()
+            return fn()
+
+        future = self._submit(run)
+        self._await_start(future, started)
         done, _ = wait([future], timeout=self.timeout_s)
         if not done:
             future.cancel()
@@ -146,10 +159,17 @@ class CallRunner:
         provider's iterator before it takes another piece."""
         pieces: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=STREAM_BUFFER)
         stop = threading.Event()
-        future = self._submit(lambda: _produce(open_stream, pieces, stop))
+        started = threading.Event()
+
+        def run() -> None:
+            started.set()
+            _produce(open_stream, pieces, stop)
+
+        future = self._submit(run)
         # Cancelled before it ran (the pool was shut down): nothing will come, say so now.
         future.add_done_callback(lambda f: pieces.put_nowait(("closed", None)) if f.cancelled() else None)
         try:
+            self._await_start(future, started)
             while True:
                 try:
                     kind, value = pieces.get(timeout=self.timeout_s)
@@ -170,6 +190,14 @@ class CallRunner:
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _await_start(self, future: Future[Any], started: threading.Event) -> None:
+        """Wait (at most ``queue_timeout_s``) for a thread to take the call up."""
+        if started.wait(self.queue_timeout_s) or future.done():
+            return
+        future.cancel()
+        if not started.is_set():  # (it may have started just now: then it runs on)
+            raise ProviderTimeout(self.provider, self.queue_timeout_s, "not started")
 
     def _submit(self, fn: Callable[[], T]) -> Future[T]:
         try:

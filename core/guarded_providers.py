@@ -44,6 +44,7 @@ class RecoveryPolicy:
     failure_threshold: int = 3  # consecutive failed calls that open the circuit
     probe_interval_s: float = 5.0
     call_workers: int = 4  # threads per provider; keep >= the turn workers that call it
+    queue_timeout_s: float = 10.0  # a call not started by then (all threads busy) fails
 
     def __post_init__(self) -> None:
         if self.attempt_timeout_s <= 0 or self.probe_interval_s <= 0:
@@ -110,9 +111,10 @@ class _Guarded(Generic[P]):
         self.policy = policy
         self.circuit = CircuitBreaker(policy.failure_threshold, clock)
         self._primary = _Route(primary, CallRunner(primary.name, policy.attempt_timeout_s,
-                                                   policy.call_workers), True)
+                                                   policy.call_workers, policy.queue_timeout_s), True)
         self._fallback = None if fallback is None else _Route(
-            fallback, CallRunner(fallback.name, policy.attempt_timeout_s, policy.call_workers), False)
+            fallback, CallRunner(fallback.name, policy.attempt_timeout_s, policy.call_workers,
+                                 policy.queue_timeout_s), False)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._probe_thread: threading.Thread | None = None

@@ -48,9 +48,9 @@ class ProviderCatalog:
         self._remote: OrderedDict[Hashable, Provider] = OrderedDict()
         self._cues: dict[int, CueAudio] = {}
         self.defaults = Providers(
-            guard_stt(base.stt, settings, self._default_fallback("stt")),
-            guard_llm(base.llm, settings, self._default_fallback("llm")),
-            guard_tts(base.tts, settings, self._default_fallback("tts")),
+            guard_stt(base.stt, settings, self._default_fallback("stt"), self._is_local_default("stt")),
+            guard_llm(base.llm, settings, self._default_fallback("llm"), self._is_local_default("llm")),
+            guard_tts(base.tts, settings, self._default_fallback("tts"), self._is_local_default("tts")),
         )
         for role in ("stt", "llm", "tts"):
             if self._is_local_default(role):
@@ -158,7 +158,8 @@ class ProviderCatalog:
         with self._lock:
             if role not in self._guarded_local:
                 guard = {"stt": guard_stt, "llm": guard_llm, "tts": guard_tts}[role]
-                self._guarded_local[role] = guard(self._embedded(role), self._settings)  # type: ignore[operator]
+                self._guarded_local[role] = guard(self._embedded(role), self._settings,  # type: ignore[operator]
+                                                  serial=True)
             return self._guarded_local[role]
 
     # ----- remote clients, kept in a small LRU ----------------------------------------------

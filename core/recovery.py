@@ -20,34 +20,32 @@ Guarded = GuardedSTT | GuardedLLM | GuardedTTS
 ROLE_WORDS = {"stt": "speech recognition", "llm": "answering service", "tts": "voice"}
 
 
-def recovery_policy(s: Settings) -> RecoveryPolicy:
+def recovery_policy(s: Settings, serial: bool = False) -> RecoveryPolicy:
+    """``serial``: the provider runs one call at a time (an embedded model): calls wait in
+    line for its one thread, and the deadline counts from when a call starts."""
     return RecoveryPolicy(
         attempt_timeout_s=s.provider_attempt_timeout_s,
         attempts=s.provider_attempts,
         failure_threshold=s.circuit_failures,
         probe_interval_s=s.circuit_probe_s,
-        call_workers=max(4, s.turn_workers),
+        call_workers=1 if serial else max(4, s.turn_workers),
+        queue_timeout_s=s.provider_queue_timeout_s,
     )
 
 
-def guard_stt(stt: STTProvider, s: Settings, fallback: STTProvider | None = None) -> STTProvider:
-    return stt if isinstance(stt, GuardedSTT) else GuardedSTT(stt, recovery_policy(s), fallback)
+def guard_stt(stt: STTProvider, s: Settings, fallback: STTProvider | None = None,
+              serial: bool = False) -> STTProvider:
+    return stt if isinstance(stt, GuardedSTT) else GuardedSTT(stt, recovery_policy(s, serial), fallback)
 
 
-def guard_llm(llm: LLMProvider, s: Settings, fallback: LLMProvider | None = None) -> LLMProvider:
-    return llm if isinstance(llm, GuardedLLM) else GuardedLLM(llm, recovery_policy(s), fallback)
+def guard_llm(llm: LLMProvider, s: Settings, fallback: LLMProvider | None = None,
+              serial: bool = False) -> LLMProvider:
+    return llm if isinstance(llm, GuardedLLM) else GuardedLLM(llm, recovery_policy(s, serial), fallback)
 
 
-def guard_tts(tts: TTSProvider, s: Settings, fallback: TTSProvider | None = None) -> TTSProvider:
-    return tts if isinstance(tts, GuardedTTS) else GuardedTTS(tts, recovery_policy(s), fallback)
-
-
-def guard_all(providers: Providers, s: Settings, fallbacks: Providers | None = None) -> Providers:
-    return Providers(
-        guard_stt(providers.stt, s, fallbacks.stt if fallbacks else None),
-        guard_llm(providers.llm, s, fallbacks.llm if fallbacks else None),
-        guard_tts(providers.tts, s, fallbacks.tts if fallbacks else None),
-    )
+def guard_tts(tts: TTSProvider, s: Settings, fallback: TTSProvider | None = None,
+              serial: bool = False) -> TTSProvider:
+    return tts if isinstance(tts, GuardedTTS) else GuardedTTS(tts, recovery_policy(s, serial), fallback)
 
 
 def statuses(providers: Providers) -> list[ProviderStatus]:

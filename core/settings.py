@@ -115,6 +115,11 @@ class Settings:
         metadata={"doc": "A provider that gives no output (first or next piece) this long is "
                          "given up for the turn."},
     )
+    provider_queue_timeout_s: float = field(
+        default=10.0,
+        metadata={"doc": "A provider call still waiting for its turn after this long (the model "
+                         "busy with others) is given up; the attempt timeout counts from the start."},
+    )
     provider_attempts: int = field(
         default=2, metadata={"doc": "Tries of a provider call that failed in a retryable way."}
     )
@@ -296,8 +301,8 @@ class Settings:
             "llm_max_tokens", "vad_end_silence_ms", "vad_max_utterance_ms",
             "input_buffer_ms", "output_queue_items", "turn_workers", "turn_backlog",
             "heartbeat_s", "inbox_max_messages", "inbox_max_bytes", "messages_per_second",
-            "provider_attempt_timeout_s", "provider_attempts", "circuit_failures", "circuit_probe_s",
-            "input_buffer_chunks",
+            "provider_attempt_timeout_s", "provider_queue_timeout_s", "provider_attempts",
+            "circuit_failures", "circuit_probe_s", "input_buffer_chunks",
         )
         for name in positive:
             if getattr(self, name) <= 0:

@@ -71,21 +71,20 @@ def ask(client: VoiceClient, role: Role, question: str, audio: Path) -> Asked:
 def drill(client: VoiceClient, faulty: FaultySTT | FaultyLLM | FaultyTTS, role: Role, mode: FaultMode,
           question: str = "What colour is the sky?", audio: Path = FIXTURES / "question_1.wav",
           attempts: int = 3) -> DrillResult:
+    """A hang lasts until its turn has failed: a call that ran far past its deadline and
+    then returned. (An embedded model runs one call at a time, so while a call of it is
+    stuck the next ones wait in line; one stuck for good is in "What is not covered".)"""
     faulty.inject(mode)
-    try:
-        return _until_answered(client, role, mode, question, audio, attempts)
-    finally:
-        faulty.release()  # a hung call is abandoned by the server; let its thread end
-
-
-def _until_answered(client: VoiceClient, role: Role, mode: FaultMode, question: str, audio: Path,
-                    attempts: int) -> DrillResult:
     failed, told, waited_s = 0, False, 0.0
-    for _ in range(attempts):
-        asked = ask(client, role, question, audio)
-        waited_s += asked.waited_s
-        if asked.answered:
-            return DrillResult(role, mode, True, failed, told, waited_s)
-        failed += 1
-        told = told or asked.told
-    return DrillResult(role, mode, False, failed, told, None)
+    try:
+        for _ in range(attempts):
+            asked = ask(client, role, question, audio)
+            waited_s += asked.waited_s
+            if asked.answered:
+                return DrillResult(role, mode, True, failed, told, waited_s)
+            failed += 1
+            told = told or asked.told
+            faulty.release()
+        return DrillResult(role, mode, False, failed, told, None)
+    finally:
+        faulty.release()

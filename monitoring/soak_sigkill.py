@@ -39,6 +39,10 @@ def converse_then_kill(server: ServerProcess) -> tuple[str, list[tuple[int, str,
             client.send_json({"type": "text", "text": question})
             if not client.wait_for(lambda n=number: client.event_seen("reply_done", turn=n)):
                 raise RuntimeError(f"no answer to question {number}")
+            # Heard to the end, as a player reports it (a question typed over a reply that is
+            # still playing would cut it, and the store would keep only what was heard).
+            client.send_json({"type": "playback_done", "turn": number})
+            client.wait_for(lambda: client.last_state() == "listening")
         client.send_json({"type": "text", "text": "Tell me a long story about a dragon."})
         client.wait_for(lambda: client.event_seen("reply_started", turn=len(QUESTIONS) + 1))
         server.kill()

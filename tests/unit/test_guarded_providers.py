@@ -292,3 +292,65 @@ def test_tts_fallback_at_the_same_rate_is_untouched(guard: Callable[[Any], Any])
     tts = guard(GuardedTTS(primary, policy(attempts=1, failure_threshold=1), fallback))
     direct = next(iter(FakeTTS(chunks=1).synthesize("hello")))
     assert list(tts.synthesize("hello")) == [direct]
+
+
+class HeldSTT(FakeSTT):
+    """Each call waits for ``release`` (a model busy with a long call)."""
+
+    def __init__(self) -> None:
+        super().__init__("done")
+        self.release = threading.Event()
+        self.running = threading.Event()
+
+    def transcribe(self, pcm16: bytes, sample_rate: int = 16_000) -> str:
+        self.running.set()
+        self.release.wait(5)
+        return super().transcribe(pcm16, sample_rate)
+
+
+class SlowSTT(FakeSTT):
+    """Each call takes ``seconds`` (a model working), one at a time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("done")
+        self.seconds = seconds
+        self.running = threading.Event()
+
+    def transcribe(self, pcm16: bytes, sample_rate: int = 16_000) -> str:
+        self.running.set()
+        threading.Event().wait(self.seconds)  # the work itself, not a synchronization
+        return super().transcribe(pcm16, sample_rate)
+
+
+def test_a_serial_provider_is_waited_for_in_line_not_timed_out(guard: Callable[[Any], Any]) -> None:
+    inner = SlowSTT(0.4)
+    stt = guard(GuardedSTT(inner, policy(call_workers=1, attempt_timeout_s=0.6, queue_timeout_s=5.0)))
+    results: list[object] = []
+
+    def call() -> None:
+        try:
+            results.append(stt.transcribe(b"\0\0"))
+        except ProviderError as exc:
+            results.append(exc)
+
+    first = threading.Thread(target=call)
+    first.start()
+    assert inner.running.wait(2)
+    second = threading.Thread(target=call)
+    second.start()
+    first.join(5)
+    second.join(5)
+    # The second call waited ~0.4 s in line and then ran 0.4 s: 0.8 s in all, past the 0.6 s
+    # deadline, yet not a timeout: the deadline counts from when a call starts.
+    assert results == ["done", "done"], results
+
+
+def test_a_call_that_never_gets_a_thread_fails_after_the_queue_timeout(guard: Callable[[Any], Any]) -> None:
+    inner = HeldSTT()
+    stt = guard(GuardedSTT(inner, policy(call_workers=1, attempt_timeout_s=0.2, queue_timeout_s=0.3,
+                                         attempts=1)))
+    with pytest.raises(ProviderTimeout):
+        stt.transcribe(b"\0\0")  # hangs past its deadline; its thread stays busy
+    with pytest.raises(ProviderTimeout, match="not started"):
+        stt.transcribe(b"\0\0")
+    inner.release.set()
