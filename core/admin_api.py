@@ -1,4 +1,5 @@
-"""Endpoints for admins: ``/metrics`` (JSON), behind ``VOICECHAT_ADMIN_TOKEN``.
+"""Endpoints for admins, behind ``VOICECHAT_ADMIN_TOKEN``: ``/metrics`` (the Prometheus
+text format) and ``/metrics.json`` (the same figures for the admin page).
 
 The token comes as ``Authorization: Bearer <token>`` and is compared in constant time.
 With no token configured the endpoints are closed (403), never open: a server started
@@ -12,9 +13,11 @@ import hmac
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from core.recovery import statuses
 from core.runtime import VoiceRuntime
+from monitoring.prometheus_export import exposition, registry_for
 
 
 def token_accepted(header: str | None, token: str) -> bool:
@@ -34,9 +37,10 @@ def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
 
 def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
     token = runtime.settings.admin_token
+    registry = registry_for(runtime)
 
-    @app.get("/metrics")
-    def metrics_endpoint() -> Response | tuple[Response, int]:
+    def refusal() -> tuple[Response, int] | None:
+        """Why this request may not see the metrics, or None when it may."""
         if not token:
             runtime.monitor.count("refused_admin")
             return jsonify(error="admin_disabled",
@@ -46,6 +50,22 @@ def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
             response = jsonify(error="unauthorized", message="A valid admin token is needed.")
             response.headers["WWW-Authenticate"] = 'Bearer realm="voicechat-admin"'
             return response, 401
+        return None
+
+    @app.get("/metrics")
+    def prometheus_endpoint() -> Response | tuple[Response, int]:
+        refused = refusal()
+        if refused is not None:
+            return refused
+        response = Response(exposition(registry), content_type=CONTENT_TYPE_LATEST)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/metrics.json")
+    def json_endpoint() -> Response | tuple[Response, int]:
+        refused = refusal()
+        if refused is not None:
+            return refused
         response = jsonify(metrics(runtime))
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import websocket
+from prometheus_client.parser import text_string_to_metric_families
 
 from core.providers.registry import Providers
 from core.settings import Settings
@@ -135,18 +136,31 @@ def fetch(url: str, token: str | None) -> tuple[int, dict[str, Any]]:
 def test_metrics_need_the_admin_token(serve) -> None:
     server = serve()
     client = connect(server)
-    assert fetch(server.http_url + "/metrics", None)[0] == 401
-    assert fetch(server.http_url + "/metrics", "wrong")[0] == 401
-    status, body = fetch(server.http_url + "/metrics", TOKEN)
+    talk(client, "hello", 1)
+    for path in ("/metrics", "/metrics.json"):
+        assert fetch(server.http_url + path, None)[0] == 401
+        assert fetch(server.http_url + path, "wrong")[0] == 401
+    status, body = fetch(server.http_url + "/metrics.json", TOKEN)
     assert status == 200 and body["pool"]["active"] == 1
     assert {p["role"] for p in body["providers"]} == {"stt", "llm", "tts"}
+    request = urllib.request.Request(server.http_url + "/metrics",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    assert [s.value for s in families["voicechat_sessions"].samples
+            if s.labels["state"] == "active"] == [1]
+    assert any(s.labels == {"stage": "tts_first_audio_ms", "quantile": "0.50"}
+               for s in families["voicechat_turn_stage_milliseconds"].samples)
+    assert {s.labels["role"] for s in families["voicechat_provider_up"].samples} == {"stt", "llm", "tts"}
     client.close()
 
 
 def test_metrics_are_closed_without_a_configured_token(serve) -> None:
     server = serve(admin_token="")
-    status, body = fetch(server.http_url + "/metrics", "")
-    assert status == 403 and body["error"] == "admin_disabled"
+    for path in ("/metrics", "/metrics.json"):
+        status, body = fetch(server.http_url + path, "")
+        assert status == 403 and body["error"] == "admin_disabled"
 
 
 def test_a_peer_that_stops_answering_pings_is_closed(serve) -> None:
