@@ -1,0 +1,99 @@
+"""Simulated remote providers: the timing of cloud STT, LLM and TTS, without a model.
+
+For QA measuring the server's own capacity apart from model cost (issue 6's load
+tester). They answer after delays like a cloud service's (with some jitter), stream
+reply text at a token rate, and speak real-sounding audio: a voiced, pitch-moving
+signal as long as the words would take to say, produced faster than real time. Their
+names say "simulated" wherever providers are shown; they are never a default.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.providers.base import LLMProvider, Message, STTProvider, TTSProvider
+
+QUESTIONS = ("What time is it in Tokyo?", "How far is the moon?", "Tell me a fun fact about owls.",
+             "What should I cook tonight?", "How do I say thank you in Italian?")
+REPLY = ("That is a good question. Here is a short answer that sounds like one. "
+         "Anything else I can help with?")
+MS_PER_CHARACTER = 65.0  # speech at about 15 characters a second
+
+
+@dataclass(frozen=True)
+class SimulatedTimings:
+    stt_ms: float = 300.0  # transcript after the request, plus stt_ms_per_audio_s
+    stt_ms_per_audio_s: float = 20.0
+    llm_first_token_ms: float = 350.0
+    llm_tokens_per_s: float = 50.0
+    tts_first_audio_ms: float = 200.0
+    tts_realtime_factor: float = 5.0  # audio is produced this many times faster than it plays
+    jitter: float = 0.2  # each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+
+
+def _wait(ms: float, jitter: float, rng: random.Random) -> None:
+    """The simulated service's latency (a pause on purpose, not a synchronization)."""
+    threading.Event().wait(max(0.0, ms * rng.uniform(1 - jitter, 1 + jitter)) / 1000.0)
+
+
+class SimulatedSTT(STTProvider):
+    name = "simulated-stt"
+
+    def __init__(self, timings: SimulatedTimings = SimulatedTimings(), seed: int = 0) -> None:
+        self._t = timings
+        self._rng = random.Random(seed)
+
+    def transcribe(self, pcm16: bytes, sample_rate: int = 16_000) -> str:
+        seconds = len(pcm16) / 2 / sample_rate
+        _wait(self._t.stt_ms + self._t.stt_ms_per_audio_s * seconds, self._t.jitter, self._rng)
+        return QUESTIONS[len(pcm16) // 3200 % len(QUESTIONS)]
+
+
+class SimulatedLLM(LLMProvider):
+    name = "simulated-llm"
+
+    def __init__(self, timings: SimulatedTimings = SimulatedTimings(), seed: int = 0) -> None:
+        self._t = timings
+        self._rng = random.Random(seed)
+
+    def stream_reply(self, history: Sequence[Message], user_text: str,
+                     avoid: str | None = None) -> Iterator[str]:
+        _wait(self._t.llm_first_token_ms, self._t.jitter, self._rng)
+        for index, word in enumerate(REPLY.split(" ")):
+            if index:
+                _wait(1000.0 / self._t.llm_tokens_per_s, 0.0, self._rng)
+            yield word if index == 0 else " " + word
+
+
+class SimulatedTTS(TTSProvider):
+    name = "simulated-tts"
+    sample_rate = 22_050
+
+    def __init__(self, timings: SimulatedTimings = SimulatedTimings(), seed: int = 0) -> None:
+        self._t = timings
+        self._rng = random.Random(seed)
+
+    def synthesize(self, text: str) -> Iterator[bytes]:
+        pcm = voice_like(len(text) * MS_PER_CHARACTER / 1000.0, self.sample_rate, self._rng.random())
+        _wait(self._t.tts_first_audio_ms, self._t.jitter, self._rng)
+        piece = self.sample_rate // 5 * 2  # 200 ms of PCM16
+        for start in range(0, len(pcm), piece):
+            if start:
+                _wait(200.0 / self._t.tts_realtime_factor, 0.0, self._rng)
+            yield pcm[start : start + piece]
+
+
+def voice_like(seconds: float, rate: int, phase: float) -> bytes:
+    """A voiced sound with a moving pitch and syllable-like loudness, PCM16 mono."""
+    n = max(1, int(seconds * rate))
+    t = np.arange(n) / rate
+    pitch = 140.0 + 25.0 * np.sin(2 * np.pi * 0.7 * t + phase * 6.28)
+    phase_track = 2 * np.pi * np.cumsum(pitch) / rate
+    tone = sum(np.sin(k * phase_track) / k for k in (1, 2, 3, 4))
+    syllables = 0.55 + 0.45 * np.sin(2 * np.pi * 4.0 * t) ** 2
+    return (tone * syllables * 5000).astype("<i2").tobytes()
