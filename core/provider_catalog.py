@@ -151,8 +151,11 @@ class ProviderCatalog:
         return self._embedded(role)
 
     def _default_fallback(self, role: str) -> Provider | None:
-        # (an embedded model has no fallback: it is the last resort)
-        return None if self._is_local_default(role) else self._fallback(role)
+        # An embedded model has no fallback: it is the last resort. A simulated provider
+        # has none either: a load test measures the server, not the embedded models.
+        if self._is_local_default(role) or getattr(self._settings, f"{role}_provider") == "simulated":
+            return None
+        return self._fallback(role)
 
     def _guarded_embedded(self, role: str) -> Provider:
         with self._lock:

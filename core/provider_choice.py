@@ -135,7 +135,8 @@ def updated_choice(current: ProviderChoice, changes: dict[str, Any], s: Settings
 def _check(c: ProviderChoice, s: Settings) -> None:
     for key, kinds in (("stt_provider", STT_KINDS), ("llm_provider", LLM_KINDS),
                        ("tts_provider", TTS_KINDS)):
-        if getattr(c, key) not in kinds:
+        # (the server's own kind is always allowed: a simulated one on a load-test server)
+        if getattr(c, key) not in kinds and getattr(c, key) != getattr(s, key):
             raise ProtocolError("invalid_message", f"{key} must be one of {', '.join(kinds)}")
     if c.language not in LANGUAGES:
         raise ProtocolError("invalid_message", f"language must be one of {', '.join(LANGUAGES)}")

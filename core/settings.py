@@ -78,13 +78,16 @@ class Settings:
     )
     # Providers
     stt_provider: str = field(
-        default="local", metadata={"doc": "Speech-to-text: `local` or `openai`."}
+        default="local",
+        metadata={"doc": "Speech-to-text: `local` or `openai` (`simulated`: load tests only)."},
     )
     llm_provider: str = field(
-        default="local", metadata={"doc": "Reply generator: `local` or `openai`."}
+        default="local",
+        metadata={"doc": "Reply generator: `local` or `openai` (`simulated`: load tests only)."},
     )
     tts_provider: str = field(
-        default="local", metadata={"doc": "Text-to-speech: `local`, `openai` or `edge`."}
+        default="local",
+        metadata={"doc": "Text-to-speech: `local`, `openai` or `edge` (`simulated`: load tests only)."},
     )
     openai_base_url: str = field(
         default="http://127.0.0.1:11434/v1",
@@ -135,6 +138,25 @@ class Settings:
         default=True,
         metadata={"doc": "A remote provider out of use is replaced by the embedded model of its "
                          "role until it answers again."},
+    )
+    # Simulated providers (QA's load tests: the server's own capacity without model cost)
+    simulated_stt_ms: float = field(
+        default=300.0,
+        metadata={"doc": "Simulated speech recognition: transcript this long after the request "
+                         "(plus 20 ms per second of audio)."},
+    )
+    simulated_llm_first_token_ms: float = field(
+        default=350.0, metadata={"doc": "Simulated replies: first token after this long."}
+    )
+    simulated_llm_tokens_per_s: float = field(
+        default=50.0, metadata={"doc": "Simulated replies: tokens a second after the first."}
+    )
+    simulated_tts_first_audio_ms: float = field(
+        default=200.0, metadata={"doc": "Simulated voice: first audio of a sentence after this long."}
+    )
+    simulated_jitter: float = field(
+        default=0.2,
+        metadata={"doc": "Each simulated delay is scaled by a random factor within 1 +/- this."},
     )
     # Local models
     model_dir: str = field(
@@ -283,13 +305,18 @@ class Settings:
 
     def validate(self) -> None:
         choices = {
-            "stt_provider": ("local", "openai"),
-            "llm_provider": ("local", "openai"),
-            "tts_provider": ("local", "openai", "edge"),
+            "stt_provider": ("local", "openai", "simulated"),
+            "llm_provider": ("local", "openai", "simulated"),
+            "tts_provider": ("local", "openai", "edge", "simulated"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be one of {allowed}")
+        if not 0 <= self.simulated_jitter < 1:
+            raise SettingsError(f"{PREFIX}SIMULATED_JITTER must be 0..1 (exclusive)")
+        if min(self.simulated_stt_ms, self.simulated_llm_first_token_ms,
+               self.simulated_tts_first_audio_ms) < 0 or self.simulated_llm_tokens_per_s <= 0:
+            raise SettingsError(f"{PREFIX}SIMULATED_* delays must be >= 0 and the token rate positive")
         if not 0 <= self.vad_aggressiveness <= 3:
             raise SettingsError(f"{PREFIX}VAD_AGGRESSIVENESS must be 0..3")
         if not 1 <= self.vad_start_frames <= self.vad_start_window:

@@ -34,6 +34,10 @@ class Providers:
 
 
 def build_stt(s: Settings) -> STTProvider:
+    if s.stt_provider == "simulated":
+        from core.providers.simulated import SimulatedSTT, SimulatedTimings
+
+        return SimulatedSTT(SimulatedTimings.from_settings(s))
     if s.stt_provider == "openai":
         from core.providers.openai_stt import OpenAISTT
 
@@ -44,6 +48,10 @@ def build_stt(s: Settings) -> STTProvider:
 
 
 def build_llm(s: Settings) -> LLMProvider:
+    if s.llm_provider == "simulated":
+        from core.providers.simulated import SimulatedLLM, SimulatedTimings
+
+        return SimulatedLLM(SimulatedTimings.from_settings(s))
     if s.llm_provider == "openai":
         from core.providers.openai_llm import OpenAILLM
 
@@ -55,6 +63,10 @@ def build_llm(s: Settings) -> LLMProvider:
 
 
 def build_tts(s: Settings, runner: AsyncRunner) -> TTSProvider:
+    if s.tts_provider == "simulated":
+        from core.providers.simulated import SimulatedTimings, SimulatedTTS
+
+        return SimulatedTTS(SimulatedTimings.from_settings(s))
     if s.tts_provider == "openai":
         from core.providers.openai_tts import OpenAITTS
 

@@ -9,6 +9,7 @@ names say "simulated" wherever providers are shown; they are never a default.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,12 +18,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.providers.base import LLMProvider, Message, STTProvider, TTSProvider
+from core.settings import Settings
 
-QUESTIONS = ("What time is it in Tokyo?", "How far is the moon?", "Tell me a fun fact about owls.",
-             "What should I cook tonight?", "How do I say thank you in Italian?")
-REPLY = ("That is a good question. Here is a short answer that sounds like one. "
-         "Anything else I can help with?")
+TOPICS = ("owls", "the moon", "Tokyo", "bread", "rivers", "chess", "tea", "volcanoes", "jazz", "bees",
+          "glaciers", "maps", "tomatoes", "comets", "lighthouses", "violins")
+ASKS = ("What can you tell me about {}?", "Why do people like {}?", "How do {} work?",
+        "Tell me something new about {}?", "Where would I learn about {}?", "Is it true about {}?")
+REPLIES = ("That is a good question about {}. Here is a short answer that sounds like one. "
+           "Anything else I can help with?",
+           "Ah, {} again. People have wondered about that for ages. Shall I go on?",
+           "Here is what I know about {}. It is more interesting than it looks. Want more?")
 MS_PER_CHARACTER = 65.0  # speech at about 15 characters a second
+HEARD_BYTES = 16_000  # the words are told apart by their first half second of audio
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,19 @@ class SimulatedTimings:
     tts_first_audio_ms: float = 200.0
     tts_realtime_factor: float = 5.0  # audio is produced this many times faster than it plays
     jitter: float = 0.2  # each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> SimulatedTimings:
+        return cls(stt_ms=s.simulated_stt_ms, llm_first_token_ms=s.simulated_llm_first_token_ms,
+                   llm_tokens_per_s=s.simulated_llm_tokens_per_s,
+                   tts_first_audio_ms=s.simulated_tts_first_audio_ms, jitter=s.simulated_jitter)
+
+
+def _pick(options: tuple[str, ...], text: str | bytes, salt: str = "") -> str:
+    """A stable choice for the same input (so a speculative and a final transcript agree)."""
+    data = text.encode() if isinstance(text, str) else text
+    digest = hashlib.blake2b(data + salt.encode(), digest_size=8).digest()
+    return options[int.from_bytes(digest, "big") % len(options)]
 
 
 def _wait(ms: float, jitter: float, rng: random.Random) -> None:
@@ -51,7 +71,10 @@ class SimulatedSTT(STTProvider):
     def transcribe(self, pcm16: bytes, sample_rate: int = 16_000) -> str:
         seconds = len(pcm16) / 2 / sample_rate
         _wait(self._t.stt_ms + self._t.stt_ms_per_audio_s * seconds, self._t.jitter, self._rng)
-        return QUESTIONS[len(pcm16) // 3200 % len(QUESTIONS)]
+        # Different speech gives different words, like a real recognizer (the repeat filter
+        # would otherwise leave a load test's turns unanswered).
+        heard = pcm16[:HEARD_BYTES]
+        return _pick(ASKS, heard, "ask").format(_pick(TOPICS, heard, "topic"))
 
 
 class SimulatedLLM(LLMProvider):
@@ -63,8 +86,13 @@ class SimulatedLLM(LLMProvider):
 
     def stream_reply(self, history: Sequence[Message], user_text: str,
                      avoid: str | None = None) -> Iterator[str]:
+        named = [t for t in TOPICS if t.lower() in user_text.lower()]
+        topic = named[0] if named else _pick(TOPICS, user_text)
+        reply = _pick(REPLIES, user_text).format(topic)
+        if avoid is not None and reply == avoid:  # never the same reply twice in a row
+            reply = REPLIES[(REPLIES.index(_pick(REPLIES, user_text)) + 1) % len(REPLIES)].format(topic)
         _wait(self._t.llm_first_token_ms, self._t.jitter, self._rng)
-        for index, word in enumerate(REPLY.split(" ")):
+        for index, word in enumerate(reply.split(" ")):
             if index:
                 _wait(1000.0 / self._t.llm_tokens_per_s, 0.0, self._rng)
             yield word if index == 0 else " " + word
