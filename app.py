@@ -11,9 +11,10 @@ import sys
 from typing import Any
 
 import dash
+from dash import Input, Output, dcc, html
 from flask import jsonify
 
-from components import layout
+from components import admin_page, layout
 from core.admin_api import install_admin_routes
 from core.conversation_store import ConversationStore, StoreError
 from core.provider_choice import allowed_base_urls
@@ -32,9 +33,19 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         update_title=None,
         assets_ignore=r"worklets/.*",
         serve_locally=True,
+        suppress_callback_exceptions=True,  # each path renders only its own page's components
     )
     settings = runtime.settings
-    app.layout = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings))
+    voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings))
+    app.layout = html.Div([dcc.Location(id="page-location"), html.Div(id="page-root")])
+
+    @app.callback(Output("page-root", "children"), Input("page-location", "pathname"))
+    def route(pathname: str | None) -> html.Div:
+        """The voice page at / (and any other path), the metrics page at /admin."""
+        if (pathname or "").rstrip("/") == admin_page.ADMIN_PATH:
+            return admin_page.render(bool(settings.admin_token))
+        return voice_page
+
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
     install_voice_socket(server, runtime)

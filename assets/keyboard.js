@@ -4,6 +4,7 @@ window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.installShortcuts = function installShortcuts(app) {
   document.addEventListener("keydown", (event) => {
+    if (!document.getElementById("controls-start")) return; // another page (the admin's)
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     const target = event.target;
     const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);

@@ -1,5 +1,6 @@
 """Endpoints for admins, behind ``VOICECHAT_ADMIN_TOKEN``: ``/metrics`` (the Prometheus
-text format) and ``/metrics.json`` (the same figures for the admin page).
+text format) and ``/metrics.json`` (the same figures, with the time series and recent
+turns the admin page at ``/admin`` draws; the page calls ``metrics()`` directly).
 
 The token comes as ``Authorization: Bearer <token>`` and is compared in constant time.
 With no token configured the endpoints are closed (403), never open: a server started
@@ -19,15 +20,27 @@ from core.recovery import statuses
 from core.runtime import VoiceRuntime
 from monitoring.prometheus_export import exposition, registry_for
 
+RECENT_TURNS = 50  # rows of the admin page's table
+
+
+def token_matches(given: str | None, token: str) -> bool:
+    """Constant-time comparison; nothing matches when no token is configured."""
+    if not token or not given:
+        return False
+    return hmac.compare_digest(given.encode(), token.encode())
+
 
 def token_accepted(header: str | None, token: str) -> bool:
-    if not token or not header or not header.startswith("Bearer "):
+    if not header or not header.startswith("Bearer "):
         return False
-    return hmac.compare_digest(header.removeprefix("Bearer ").encode(), token.encode())
+    return token_matches(header.removeprefix("Bearer "), token)
 
 
 def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
+    """Everything the admin page shows (and /metrics.json returns)."""
     snapshot = runtime.monitor.snapshot()
+    snapshot["series"] = runtime.monitor.series()
+    snapshot["recent_turns"] = runtime.monitor.recent_turns(RECENT_TURNS)
     snapshot["pool"] = dataclasses.asdict(runtime.pool.stats())
     snapshot["providers"] = [dataclasses.asdict(s) for s in statuses(runtime.providers)]
     store = runtime.store

@@ -45,11 +45,14 @@ def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineCon
 
 
 class Ticker:
-    """One thread that gives every session the time, so timers work without audio, and
-    closes parked sessions whose resume window has passed."""
+    """One thread that gives every session the time, so timers work without audio,
+    closes parked sessions whose resume window has passed, and lets the monitor sample
+    (every few seconds: the process's CPU and memory, the time buckets of the charts)."""
 
-    def __init__(self, pool: ConnectionPool, interval_s: float = TICK_S) -> None:
+    def __init__(self, pool: ConnectionPool, monitor: PerformanceMonitor | None = None,
+                 interval_s: float = TICK_S) -> None:
         self._pool = pool
+        self._monitor = monitor
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="session-ticker", daemon=True)
@@ -61,6 +64,8 @@ class Ticker:
                 session.tick()
             for expired in self._pool.expire():
                 expired.close()
+            if self._monitor is not None:
+                self._monitor.sample_if_due()
 
     def stop(self) -> None:
         self._stop.set()
@@ -83,7 +88,7 @@ class VoiceRuntime:
         self.store = ConversationStore(settings.db_path) if settings.db_path else None
         self.monitor = PerformanceMonitor()
         self.engine_config = engine_config(settings, None)
-        self.ticker = Ticker(self.pool)
+        self.ticker = Ticker(self.pool, self.monitor)
 
     def services(self) -> SessionServices:
         return SessionServices(self.workers, self.catalog, self.monitor, self.engine_config, self.store)

@@ -102,6 +102,7 @@ class Session:
         self._segmenter = Segmenter(segmenter_config(settings))
         self._turn_jobs = TurnJobs(services.workers, self._engine, self._deliver, lambda: not self.active)
         self._listening = False
+        self._voice_since_ms: int | None = None  # stream time of the latest speech onset
         self._warned_not_listening = False
         self._closed = False
         self._detached = False
@@ -317,11 +318,14 @@ class Session:
     def _segment(self, seg: SegmentEvent, now: float) -> list[Action]:
         engine = self._engine
         if isinstance(seg, SpeechStarted):
+            self._voice_since_ms = seg.start_ms
             return engine.speech_started(now)
         if isinstance(seg, SpeechPaused):
             return engine.speech_paused(seg.end_ms, seg.audio, now)
         if isinstance(seg, SpeechResumed):
+            self._voice_since_ms = seg.at_ms
             return engine.speech_resumed(now)
+        self._voice_since_ms = None  # the speech is over
         if isinstance(seg, Utterance):
             return engine.utterance(seg.end_ms, seg.audio, now)
         assert isinstance(seg, SpeechDiscarded)
@@ -359,9 +363,12 @@ class Session:
     def _emit(self, payload: dict[str, Any]) -> None:
         kind = payload["type"]
         if kind == "reply_done":
-            self._monitor.record_turn(payload.get("timings", {}))
+            self._monitor.record_turn(payload.get("timings", {}), self.id)
         elif kind == "clear" and payload.get("reason") == "barge_in":
             self._monitor.count("barge_ins")
+            if self._voice_since_ms is not None:  # audio heard from the first voiced frame to here
+                self._monitor.record_barge_in(float(self._segmenter.now_ms - self._voice_since_ms))
+                self._voice_since_ms = None
         elif kind == "resume":
             self._monitor.count("false_interruptions")
         elif kind == "error":

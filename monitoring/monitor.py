@@ -1,50 +1,105 @@
 """Performance monitor: cheap counters and bounded windows of per-turn timings.
 
-Recording is a lock and an append; aggregation (percentiles, process stats) happens
-only when someone asks for a snapshot, never on the audio path.
+Recording is a lock and an append; aggregation (percentiles, time buckets, process
+stats) happens only in the sampler (the runtime's ticker, every few seconds) or when
+someone reads, never on the audio path. Two locks: ``_lock`` guards what the record
+path touches, ``_series_lock`` the time buckets, so folding never makes a session wait.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import Counter, deque
-from typing import Any
+from collections.abc import Callable
+from itertools import islice
+from typing import Any, Protocol
 
 import psutil
 
-WINDOW = 500  # turns kept for percentiles
-# Per-turn timings, in ms after the end of the person's speech (see docs/protocol.md).
-TURN_STAGES = ("endpoint_ms", "transcript_ms", "llm_first_token_ms", "llm_first_sentence_ms",
-               "tts_first_audio_ms")
+from monitoring.metric_series import (
+    BUCKET_S,
+    BUCKETS,
+    TURN_STAGES,
+    VOICE_TO_VOICE,
+    ProcessReading,
+    TimeSeries,
+    bucket_index,
+    percentile,
+)
+
+__all__ = ["TURN_STAGES", "VOICE_TO_VOICE", "PerformanceMonitor", "ProcessReading", "percentile"]
+
+WINDOW = 500  # turns (and barge-ins) kept for percentiles
+RECENT_TURNS = 200  # turns kept for the admin page's table
+PENDING_TURNS = 10_000  # turns waiting to be folded into the buckets (folded every few seconds)
+SAMPLE_S = 5.0  # process readings and folding, from the runtime's ticker
+SESSION_ID_CHARS = 8
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100.0 * len(ordered) - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
+class ProcessProbe(Protocol):
+    def read(self) -> ProcessReading: ...
+
+
+class PsutilProbe:
+    """This process's CPU (since the previous read), memory and threads."""
+
+    def __init__(self) -> None:
+        self._process = psutil.Process()
+        self._process.cpu_percent(interval=None)  # the first reading only starts the count
+
+    def read(self) -> ProcessReading:
+        with self._process.oneshot():
+            return ProcessReading(self._process.cpu_percent(interval=None),
+                                  self._process.memory_info().rss, self._process.num_threads())
 
 
 class PerformanceMonitor:
-    def __init__(self, window: int = WINDOW) -> None:
+    def __init__(self, window: int = WINDOW, clock: Callable[[], float] = time.time,
+                 probe: ProcessProbe | None = None, bucket_s: float = BUCKET_S,
+                 buckets: int = BUCKETS, recent: int = RECENT_TURNS) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
         self._counters: Counter[str] = Counter()
         self._turns: deque[dict[str, float]] = deque(maxlen=window)
-        self._started = time.time()
-        self._process = psutil.Process()
+        self._barge_ins: deque[float] = deque(maxlen=window)
+        self._recent: deque[dict[str, Any]] = deque(maxlen=recent)
+        self._pending_turns: deque[tuple[float, dict[str, float]]] = deque(maxlen=PENDING_TURNS)
+        self._pending_errors: dict[int, int] = {}  # bucket index -> errors counted in it
+        self._bucket_s = bucket_s
+        self._buckets = buckets
+        self._started = clock()
+        self._probe: ProcessProbe = probe or PsutilProbe()
         self.active_sessions = 0
+        self._series_lock = threading.Lock()
+        self._series = TimeSeries(bucket_s, buckets)
+        self._last_reading: ProcessReading | None = None
+        self._last_sample_at: float | None = None
 
+    # ----- the record path: a lock and an append --------------------------------------
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:
             self._counters[name] += n
+            if name.startswith("error:"):
+                index = bucket_index(self._clock(), self._bucket_s)
+                pending = self._pending_errors
+                if index not in pending and len(pending) >= self._buckets:  # nobody folds: keep it bounded
+                    del pending[min(pending)]
+                pending[index] = pending.get(index, 0) + n
 
-    def record_turn(self, timings: dict[str, float]) -> None:
+    def record_turn(self, timings: dict[str, float], session_id: str | None = None) -> None:
+        timings = dict(timings)
+        session = session_id[:SESSION_ID_CHARS] if session_id else None
         with self._lock:
-            self._turns.append(dict(timings))
+            now = self._clock()
+            self._turns.append(timings)
+            self._recent.append({"t": now, "session": session, "timings": timings})
+            self._pending_turns.append((now, timings))
+
+    def record_barge_in(self, ms: float) -> None:
+        """How long playback took to stop after the person started talking over it."""
+        with self._lock:
+            self._barge_ins.append(float(ms))
 
     def session_opened(self) -> None:
         with self._lock:
@@ -55,24 +110,78 @@ class PerformanceMonitor:
         with self._lock:
             self.active_sessions -= 1
 
+    # ----- the sampler ------------------------------------------------------------------
+    def sample_if_due(self) -> None:
+        """Called often (the ticker); samples every ``SAMPLE_S``."""
+        last, now = self._last_sample_at, self._clock()
+        if last is None or now - last >= SAMPLE_S or now < last:  # (or the clock stepped back)
+            self.sample()
+
+    def sample(self) -> None:
+        """Read the process (the only place CPU is read) and fold what was recorded."""
+        with self._series_lock:
+            reading = self._probe.read()
+            now, sessions = self._fold()
+            self._series.add_reading(now, sessions, reading)
+            self._last_reading = reading
+            self._last_sample_at = now
+
+    def _fold(self) -> tuple[float, int]:
+        """Move recorded turns and errors into the buckets; caller holds ``_series_lock``."""
+        with self._lock:
+            now = self._clock()
+            turns, self._pending_turns = self._pending_turns, deque(maxlen=PENDING_TURNS)
+            errors, self._pending_errors = self._pending_errors, {}
+            sessions = self.active_sessions
+        # In time order: a bucket is closed for good once a later one has opened.
+        events: list[tuple[float, dict[str, float] | int]] = [
+            *turns, *((index * self._bucket_s, n) for index, n in errors.items())]
+        events.sort(key=lambda event: event[0])
+        for t, what in events:
+            if isinstance(what, int):
+                self._series.add_errors(t, what)
+            else:
+                self._series.add_turn(t, what)
+        self._series.advance(now)
+        return now, sessions
+
+    # ----- readers --------------------------------------------------------------------
+    def series(self) -> list[dict[str, Any]]:
+        """The time buckets, oldest first, up to now (the last one still filling)."""
+        with self._series_lock:
+            self._fold()
+            return self._series.buckets()
+
+    def recent_turns(self, limit: int = RECENT_TURNS) -> list[dict[str, Any]]:
+        """The latest turns, newest first: wall-clock ``t``, short ``session``, ``timings``."""
+        with self._lock:
+            latest = list(islice(reversed(self._recent), max(0, limit)))
+        return [{**turn, "timings": dict(turn["timings"])} for turn in latest]
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             counters = dict(self._counters)
             turns = list(self._turns)
+            barge_ins = list(self._barge_ins)
             active = self.active_sessions
         stages: dict[str, dict[str, float | None]] = {}
         for stage in (*TURN_STAGES, "total_ms"):
             values = [t[stage] for t in turns if stage in t]
             stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95),
                              "n": len(values)}
-        with self._process.oneshot():
-            memory = self._process.memory_info().rss
-            cpu = self._process.cpu_percent(interval=None)
-            threads = self._process.num_threads()
+        reading = self._last_reading
+        if reading is None:  # no sample yet: take the first one now
+            self.sample()
+            reading = self._last_reading
+        assert reading is not None
         return {
-            "uptime_s": round(time.time() - self._started, 1),
+            "uptime_s": round(self._clock() - self._started, 1),
             "active_sessions": active,
             "counters": counters,
             "stages": stages,
-            "process": {"rss_bytes": memory, "cpu_percent": cpu, "threads": threads},
+            "voice_to_voice": dict(stages[VOICE_TO_VOICE]),
+            "barge_in": {"p50": percentile(barge_ins, 50), "p95": percentile(barge_ins, 95),
+                         "n": len(barge_ins)},
+            "process": {"rss_bytes": reading.rss_bytes, "cpu_percent": reading.cpu_percent,
+                        "threads": reading.threads, "sampled_at": self._last_sample_at},
         }

@@ -62,10 +62,17 @@ class RuntimeCollector(Collector):
                     stages.add_metric([stage, f"0.{quantile[1:]}"], figures[quantile])
         yield stages
         yield turns
+        yield from quantiles(f"{PREFIX}_voice_to_voice",
+                             "From the end of the person's speech to the first reply audio sent, "
+                             "over the recent window.", snapshot["voice_to_voice"])
+        yield from quantiles(f"{PREFIX}_barge_in",
+                             "From the start of speech over a reply to its playback being cleared, "
+                             "over the recent window.", snapshot["barge_in"])
         process = snapshot["process"]
         yield GaugeMetricFamily(f"{PREFIX}_process_resident_memory_bytes", "RSS of the server process.",
                                 value=process["rss_bytes"])
-        yield GaugeMetricFamily(f"{PREFIX}_process_cpu_percent", "CPU use since the last reading (%).",
+        yield GaugeMetricFamily(f"{PREFIX}_process_cpu_percent",
+                                "CPU use between the monitor's last two readings (%, 100 = one core).",
                                 value=process["cpu_percent"])
         yield GaugeMetricFamily(f"{PREFIX}_process_threads", "Threads of the server process.",
                                 value=process["threads"])
@@ -76,6 +83,17 @@ class RuntimeCollector(Collector):
             providers.add_metric([status.role, status.primary, status.active],
                                  1 if status.circuit == "closed" else 0)
         yield providers
+
+
+def quantiles(name: str, documentation: str, figures: dict[str, Any]) -> Iterator[Metric]:
+    """``<name>_milliseconds`` with p50 and p95 as ``quantile`` labels (none while the
+    window is empty), and ``<name>_samples``: how many values the window holds."""
+    family = GaugeMetricFamily(f"{name}_milliseconds", documentation, labels=["quantile"])
+    for quantile in ("p50", "p95"):
+        if figures[quantile] is not None:
+            family.add_metric([f"0.{quantile[1:]}"], figures[quantile])
+    yield family
+    yield GaugeMetricFamily(f"{name}_samples", "Values in the window.", value=figures["n"])
 
 
 def registry_for(runtime: VoiceRuntime) -> CollectorRegistry:

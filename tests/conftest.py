@@ -10,6 +10,7 @@ from tests.openai_stub import running_openai_stub
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
+ADMIN_TOKEN = "admin-token-for-tests"  # the live server's: /metrics and the admin page
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, shared_openai_stub: st
     log = tmp_path_factory.mktemp("server") / "server.log"
     # No greeting: every test decides itself when the first words are said.
     server = ServerProcess(env={"VOICECHAT_GREETING_AFTER_MS": "0",
-                                "VOICECHAT_CLIENT_BASE_URLS": shared_openai_stub}, log_path=log)
+                                "VOICECHAT_CLIENT_BASE_URLS": shared_openai_stub,
+                                "VOICECHAT_ADMIN_TOKEN": ADMIN_TOKEN}, log_path=log)
     server.start()
     yield server
     server.stop()

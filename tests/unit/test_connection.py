@@ -143,6 +143,11 @@ def test_metrics_need_the_admin_token(serve) -> None:
     status, body = fetch(server.http_url + "/metrics.json", TOKEN)
     assert status == 200 and body["pool"]["active"] == 1
     assert {p["role"] for p in body["providers"]} == {"stt", "llm", "tts"}
+    session_id = next(e for e in client.events if e["type"] == "ready")["session_id"]
+    (recent,) = body["recent_turns"]  # what the admin page's table and charts are drawn from
+    assert recent["session"] == session_id[:8] and recent["timings"]["tts_first_audio_ms"] >= 0
+    assert sum(b["turns"] for b in body["series"]) == 1 and body["voice_to_voice"]["n"] == 1
+    assert body["barge_in"] == {"p50": None, "p95": None, "n": 0}
     request = urllib.request.Request(server.http_url + "/metrics",
                                      headers={"Authorization": f"Bearer {TOKEN}"})
     with urllib.request.urlopen(request, timeout=5) as response:
@@ -153,6 +158,11 @@ def test_metrics_need_the_admin_token(serve) -> None:
     assert any(s.labels == {"stage": "tts_first_audio_ms", "quantile": "0.50"}
                for s in families["voicechat_turn_stage_milliseconds"].samples)
     assert {s.labels["role"] for s in families["voicechat_provider_up"].samples} == {"stt", "llm", "tts"}
+    assert [s.labels["quantile"] for s in families["voicechat_voice_to_voice_milliseconds"].samples] \
+        == ["0.50", "0.95"]
+    assert [s.value for s in families["voicechat_voice_to_voice_samples"].samples] == [1]
+    assert not families["voicechat_barge_in_milliseconds"].samples  # none yet: no quantiles
+    assert [s.value for s in families["voicechat_barge_in_samples"].samples] == [0]
     client.close()
 
 

@@ -79,6 +79,9 @@ def test_barge_in_clears_and_no_audio_of_the_old_turn_follows(make_harness) -> N
     speak(h, [("silence", 200), ("speech", 300)])
     clear = h.sent.wait_event("clear", turn=1)
     assert clear["reason"] == "barge_in"
+    # The monitor learns how much speech it took to stop the reply (the VAD's start window).
+    barge_in = h.monitor.snapshot()["barge_in"]
+    assert barge_in["n"] == 1 and 30 <= barge_in["p50"] <= 300
     gate.set()  # let the paused turn produce the rest of its audio (held, not sent)
     speak(h, [("silence", 1100)])
     h.sent.wait_event("reply_done", turn=2)

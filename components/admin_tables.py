@@ -1,0 +1,73 @@
+"""The admin page's recent turns and providers (ids: ``admin-turns``, ``admin-providers``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import feffery_antd_components as fac
+from dash import html
+
+# (data key, column title); timings are ms after the end of the person's speech.
+TURN_COLUMNS = [
+    ("time", "Time"),
+    ("session", "Session"),
+    ("endpoint_ms", "End of turn"),
+    ("transcript_ms", "Recognized"),
+    ("llm_first_token_ms", "LLM 1st token"),
+    ("llm_first_sentence_ms", "LLM 1st sentence"),
+    ("tts_first_audio_ms", "Voice-to-voice"),
+    ("total_ms", "All audio"),
+]
+NO_TURNS_TEXT = "No turns yet"
+CIRCUIT = {"closed": ("in use", "green"), "open": ("not answering", "red")}
+
+
+def _ms(value: Any) -> int | str:
+    return "—" if value is None else round(float(value))
+
+
+def turn_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows, newest first, as the monitor gives them."""
+    rows = []
+    for i, turn in enumerate(recent):
+        timings = turn["timings"]
+        row: dict[str, Any] = {
+            "key": f"{turn['t']}-{i}",
+            "time": datetime.fromtimestamp(turn["t"]).strftime("%H:%M:%S"),
+            "session": turn["session"] or "—",
+        }
+        row.update({key: _ms(timings.get(key)) for key, _ in TURN_COLUMNS[2:]})
+        if timings.get("speculative"):
+            row["endpoint_ms"] = f"{row['endpoint_ms']} (early reply)"
+        rows.append(row)
+    return rows
+
+
+def provider_items(providers: list[dict[str, Any]]) -> list[html.Div]:
+    items = []
+    for p in providers:
+        label, color = CIRCUIT.get(p["circuit"], (p["circuit"], "default"))
+        if p["using_fallback"]:
+            label, color = f"{p['active']} answers meanwhile", "orange"
+        items.append(html.Div(className="admin-provider", children=[
+            html.Span(p["role"].upper(), className="admin-provider-role"),
+            html.Span(p["primary"], className="admin-provider-name"),
+            fac.AntdTag(content=label, color=color),
+        ]))
+    return items or [html.Div("No guarded providers.", className="admin-muted")]
+
+
+def render() -> html.Div:
+    columns = [{"dataIndex": key, "title": title, "align": "right" if key.endswith("_ms") else "left"}
+               for key, title in TURN_COLUMNS]
+    return html.Div(className="admin-tables", children=[
+        fac.AntdCard(title="Recent turns (ms after the end of speech)", size="small",
+                     className="admin-turns-card", children=fac.AntdTable(
+                         id="admin-turns", columns=columns, data=[], size="small", bordered=False,
+                         pagination={"pageSize": 10, "hideOnSinglePage": True, "showSizeChanger": False},
+                         emptyContent=NO_TURNS_TEXT)),
+        fac.AntdCard(title="Providers", size="small", className="admin-providers-card",
+                     children=html.Div(id="admin-providers", className="admin-providers")),
+    ])
+
