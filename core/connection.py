@@ -115,7 +115,10 @@ class VoiceConnection:
                 self._send(json.dumps(event("error", code="idle_timeout", retryable=True,
                                             message="Closed after a long time without activity.")))
                 raise _Ended(None, "idle_timeout", "", keep=False)
-            if not self._runtime.pool.owned_by(self._current.id, self):
+            # The entry's owner changes when a resume takes the session over: read without
+            # the pool's lock, which every socket thread would otherwise take per message.
+            assert self._entry is not None
+            if self._entry.owner is not self:
                 raise _Ended(CLOSE_POLICY, "resumed_elsewhere",
                              "This conversation was resumed on another connection.", keep=True)
             if guard.backlog_too_big(getattr(ws, "input_buffer", ())):
@@ -129,7 +132,6 @@ class VoiceConnection:
                                             message="Too many messages; some were dropped.")))
             if verdict is not Verdict.ACCEPT:
                 continue
-            assert self._entry is not None
             self._entry.touch(len(message), self._clock())
             self._handle(message)
 

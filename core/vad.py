@@ -13,6 +13,7 @@ end, and ``sound`` decides where they may begin.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +28,11 @@ SPEECH_OVER_FLOOR = 2.5  # a speech frame is at least ~8 dB above the floor
 # Silero's usual hysteresis: speech begins above 0.5 and lasts until it drops below 0.35.
 NEURAL_ON = 0.5
 NEURAL_OFF = 0.35
+# After this many quiet frames (below the energy gate) the model rests: nothing it says
+# could make a quiet frame speech, and an open microphone is quiet most of the time.
+# The model's cost then follows the sound, not the number of open sessions.
+NEURAL_REST_AFTER_FRAMES = 10  # 300 ms
+NEURAL_WARM_UP_FRAMES = 4  # quiet audio fed to a rested model before the next sound (120 ms)
 
 
 def frame_rms(frame: bytes) -> float:
@@ -46,6 +52,9 @@ class SpeechDetector:
         self._floor = ABSOLUTE_FLOOR
         self._neural = SpeechProbability() if neural else None
         self._neural_speech = False
+        self._quiet_frames = 0
+        self._resting = False
+        self._recent_quiet: deque[bytes] = deque(maxlen=NEURAL_WARM_UP_FRAMES)
 
     def set_aggressiveness(self, mode: int) -> None:
         self._vad.set_mode(mode)
@@ -62,7 +71,33 @@ class SpeechDetector:
         sound = loud and self._vad.is_speech(frame, INPUT_SAMPLE_RATE)
         if self._neural is None:
             return FrameVoice(sound, sound)
-        # The model sees every frame, voiced or not: its state depends on the silence too.
+        if not self._neural_sees(frame, loud):
+            return FrameVoice(False, False)
         probability = self._neural.push(frame)
         self._neural_speech = probability >= (NEURAL_OFF if self._neural_speech else NEURAL_ON)
         return FrameVoice(sound, sound and self._neural_speech)
+
+    def _neural_sees(self, frame: bytes, loud: bool) -> bool:
+        """Whether the model is to hear this frame; False while it rests in a quiet stretch.
+
+        The model's state depends on the silence too, so a rested model starts again from
+        its initial (silent) state and first hears the last quiet frames before the sound.
+        """
+        assert self._neural is not None
+        if loud:
+            self._quiet_frames = 0
+            if self._resting:
+                self._resting = False
+                for quiet in self._recent_quiet:
+                    self._neural.push(quiet)
+                self._recent_quiet.clear()
+            return True
+        self._quiet_frames += 1
+        if self._quiet_frames <= NEURAL_REST_AFTER_FRAMES:
+            return True
+        if not self._resting:
+            self._resting = True
+            self._neural.reset()
+            self._neural_speech = False
+        self._recent_quiet.append(frame)
+        return False
