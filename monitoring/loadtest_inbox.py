@@ -67,6 +67,7 @@ class PendingTurn:
         self.first_voiced_at: float | None = None
         self.last_voiced_at: float | None = None
         self.first_audio_at: float | None = None
+        self.audio_s = 0.0  # reply audio received: how long it plays
         self.done_at: float | None = None
         self.server_v2v_ms: float | None = None
         self.cleared_at: float | None = None
@@ -116,12 +117,15 @@ class Inbox:
         if len(message) < AUDIO_HEADER.size:
             self.errors["bad_audio_from_server"] += 1
             return
-        _magic, _version, kind, turn, _rate = AUDIO_HEADER.unpack_from(message)
+        _magic, _version, kind, turn, rate = AUDIO_HEADER.unpack_from(message)
         if kind != AUDIO_KIND_REPLY:
             return  # the "let me think" cue is not the answer
         pending = self.claim(turn)
-        if pending is not None and pending.first_audio_at is None:
-            pending.first_audio_at = now
+        if pending is not None:
+            if pending.first_audio_at is None:
+                pending.first_audio_at = now
+            if rate > 0:
+                pending.audio_s += (len(message) - AUDIO_HEADER.size) / 2 / rate
 
     def on_text(self, message: str, now: float) -> None:
         try:

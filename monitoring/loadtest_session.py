@@ -213,9 +213,14 @@ class SessionRunner:
         return self._settle(pending, "timeout: reply not finished" if heard else "timeout: no reply")
 
     async def _think(self, pending: PendingTurn, ok: bool) -> None:
-        """As if the reply played: say so; room noise until the server listens, then --think-ms
-        more (a question that starts the moment a reply ends is taken for its echo)."""
+        """Listen to the reply as a person would (room noise while it plays) and say it played;
+        room noise until the server listens, then --think-ms more (a question that starts the
+        moment a reply ends is taken for its echo)."""
         if ok and pending.server_turn is not None:
+            if pending.first_audio_at is not None:
+                played_at = pending.first_audio_at + pending.audio_s
+                await self._quiet_until(lambda: time.monotonic() >= played_at,
+                                        played_at + self.plan.turn_timeout_s)
             await self._ws.send(json.dumps({"type": "playback_done", "turn": pending.server_turn}))  # type: ignore[union-attr]
         await self._quiet_until(lambda: self.inbox.state == "listening",
                                 time.monotonic() + self.plan.turn_timeout_s)

@@ -24,6 +24,9 @@ SIMULATED_ENV: dict[str, str] = {
     "VOICECHAT_TURN_BACKLOG": "512",
     "VOICECHAT_GREETING_AFTER_MS": "0",  # the tester decides when to speak
     "VOICECHAT_THINKING_CUE_MS": "0",  # a cue is not an answer
+    # Simulated words come from a small vocabulary: two different questions may sound
+    # alike to it, and the repeat filter would leave the second unanswered.
+    "VOICECHAT_DEDUP_WINDOW_MS": "0",
     # The store is part of the server's work, but not the person's own conversations.
     "VOICECHAT_DB_PATH": "~/.cache/voicechat/loadtest.db",
 }

@@ -37,9 +37,10 @@ def test_the_first_new_server_turn_after_the_question_is_its_turn() -> None:
     assert pending.server_turn == 2
     inbox.on_audio(encode_reply_audio(2, 22050, b"\x00\x00" * 10, kind=AUDIO_KIND_CUE), 4.5)
     assert pending.first_audio_at is None  # the "let me think" cue is not the answer
-    inbox.on_audio(encode_reply_audio(2, 22050, b"\x00\x00" * 10), 4.9)
-    inbox.on_audio(encode_reply_audio(2, 22050, b"\x00\x00" * 10), 5.2)
+    inbox.on_audio(encode_reply_audio(2, 22050, b"\x00\x00" * 11025), 4.9)
+    inbox.on_audio(encode_reply_audio(2, 22050, b"\x00\x00" * 22050), 5.2)
     assert pending.first_audio_at == 4.9
+    assert pending.audio_s == 1.5  # how long the answer plays: the session listens that long
     inbox.on_text(event("reply_done", turn=2, text="Hi.", timings={"tts_first_audio_ms": 812.5}), 6.0)
     assert pending.done_at == 6.0 and pending.server_v2v_ms == 812.5
 
