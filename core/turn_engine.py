@@ -232,8 +232,12 @@ class TurnEngine(ReplyDelivery):
             actions += turn.thinking_cue(self.config.cue_audio, self.config.thinking_cue_ms, now)
             actions += self._maybe_finish(turn, now)
         paused = self._paused
+        # Words said over the reply that are still being recognized decide for themselves
+        # (``_answer``): a slow recognizer must not turn a long interruption into "noise".
+        current = self._turn
+        hearing_them = current is not None and current is not paused and current.job is not None
         if (paused is not None and not self._in_speech and self._end.pending is None
-                and paused.paused_at is not None
+                and not hearing_them and paused.paused_at is not None
                 and now - paused.paused_at >= self.config.false_interruption_ms):
             actions += self._resume(now)
         if (self.config.greeting_after_ms and self._last_turn == 0 and self.phase is Phase.LISTENING

@@ -69,6 +69,19 @@ def test_barge_in_clears_at_once_and_nothing_of_the_old_turn_follows() -> None:
     assert not t.events("resume")
 
 
+def test_a_long_interruption_is_answered_even_when_its_words_are_slow_to_come() -> None:
+    # 2.4 s of talking over the reply, and a recognizer that needs 900 ms (a busy server, a
+    # cloud service): the false-interruption timer must wait for the words, not resume.
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm, delays=Delays(stt_ms=900))
+    t.say(0.5, 1.5, "Tell me a story.").say(3.6, 6.0, "No wait, tell me about the weather instead.")
+    t.run(14.0)
+    assert t.first("clear", turn=1).event["reason"] == "barge_in"
+    assert not t.events("resume")
+    assert t.first("transcript", turn=2).event["text"] == "No wait, tell me about the weather instead."
+    assert t.events("reply_done", turn=2)
+
+
 def test_a_cough_pauses_the_reply_and_it_resumes_from_the_cut_sentence() -> None:
     llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
     t = Timeline(llm=llm)
