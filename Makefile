@@ -4,6 +4,8 @@
 #   make bench  measure voice-to-voice latency against a freshly started server
 #   make bench-page  measure the page in headless Chromium
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
+#   make serve-simulated  the server with simulated providers, for load tests (QA)
+#   make capacity  load-test figures for docs/performance.md (simulated and embedded)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -31,7 +33,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 
-.PHONY: run test bench bench-page soak lint setup setup-dev clean
+.PHONY: run test bench bench-page soak serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -82,6 +84,14 @@ bench: setup
 
 soak: setup
 	$(PY) -m monitoring.soak
+
+# Simulated cloud providers and load-test limits (monitoring/simulated_server.py): the
+# server's own capacity apart from model cost. Any VOICECHAT_ variable set wins.
+serve-simulated: setup
+	$(PY) -m monitoring.simulated_server
+
+capacity: setup
+	$(PY) -m monitoring.capacity
 
 # The page in headless Chromium: load and start times, browser CPU (needs the test setup).
 bench-page: setup-dev
