@@ -93,6 +93,7 @@ class PerformanceMonitor:
         with self._lock:
             now = self._clock()
             self._turns.append(timings)
+            self._counters["turns"] += 1
             self._recent.append({"t": now, "session": session, "timings": timings})
             self._pending_turns.append((now, timings))
 

@@ -40,12 +40,14 @@ class RuntimeCollector(Collector):
         counters: dict[str, int] = snapshot["counters"]
         yield CounterMetricFamily(f"{PREFIX}_sessions_opened", "Sessions opened since start.",
                                   value=counters.get("sessions_opened", 0))
+        yield CounterMetricFamily(f"{PREFIX}_turns", "Replies finished since start.",
+                                  value=counters.get("turns", 0))
         errors = CounterMetricFamily(f"{PREFIX}_errors", "Error events sent, by code.", labels=["code"])
         events = CounterMetricFamily(f"{PREFIX}_events", "Other counted events, by name.", labels=["name"])
         for name, value in sorted(counters.items()):
             if name.startswith("error:"):
                 errors.add_metric([name.removeprefix("error:")], value)
-            elif name != "sessions_opened":
+            elif name not in ("sessions_opened", "turns"):
                 events.add_metric([name], value)
         yield errors
         yield events

@@ -161,6 +161,7 @@ def test_metrics_need_the_admin_token(serve) -> None:
     assert [s.labels["quantile"] for s in families["voicechat_voice_to_voice_milliseconds"].samples] \
         == ["0.50", "0.95"]
     assert [s.value for s in families["voicechat_voice_to_voice_samples"].samples] == [1]
+    assert [s.value for s in families["voicechat_turns"].samples if s.name.endswith("_total")] == [1]
     assert not families["voicechat_barge_in_milliseconds"].samples  # none yet: no quantiles
     assert [s.value for s in families["voicechat_barge_in_samples"].samples] == [0]
     client.close()
