@@ -9,21 +9,14 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 
+from monitoring.metric_series import percentile  # nearest rank, as the server's monitor reports
+
 FINE_STEP_MS = 0.1  # lag buckets of 0.1 ms up to FINE_LIMIT_MS, then COARSE_STEP_MS
 FINE_LIMIT_MS = 50.0
 COARSE_STEP_MS = 5.0
 COARSE_LIMIT_MS = 5000.0
 ONE_FRAME_MS = 20.0
 MAX_SAMPLES = 100_000  # time series points kept (a day at one a second)
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100), as the server's monitor reports; None for none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100.0 * len(ordered) - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
