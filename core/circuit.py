@@ -85,6 +85,12 @@ class CircuitBreaker:
             return self._version
 
     @property
+    def latest_version(self) -> int:
+        """``version`` read without the lock (one int: the read cannot tear), for pollers
+        that only ask whether anything changed and then read ``snapshot``."""
+        return self._version
+
+    @property
     def consecutive_failures(self) -> int:
         with self._changed:
             return self._failures

@@ -18,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from core.audio import INPUT_SAMPLE_RATE, pcm16_to_float32
+from core.audio import INPUT_SAMPLE_RATE
 
 CHUNK_SAMPLES = 512  # the model's step at 16 kHz (32 ms)
 CONTEXT_SAMPLES = 64  # samples of the previous chunk the model sees with each one
 STATE_SHAPE = (1, 1, 128)
+OUTPUTS = ["speech_probs", "hn", "cn"]  # the model's outputs, in the order ``push`` reads them
+SCALE = np.float32(1.0 / 32768.0)
 
 _session: Any = None
 _session_lock = threading.Lock()
@@ -67,21 +69,31 @@ class SpeechProbability:
     def reset(self) -> None:
         self._h = np.zeros(STATE_SHAPE, dtype=np.float32)
         self._c = np.zeros(STATE_SHAPE, dtype=np.float32)
-        self._context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
-        self._pending = np.zeros(0, dtype=np.float32)
+        # The model's input, filled in place: the previous chunk's last CONTEXT_SAMPLES,
+        # then the chunk being collected (``_filled`` samples of it so far).
+        self._window = np.zeros((1, CONTEXT_SAMPLES + CHUNK_SAMPLES), dtype=np.float32)
+        self._filled = 0
         self.probability = 0.0
 
     def push(self, pcm16: bytes) -> float:
         """Add audio; returns the probability after the last whole chunk."""
-        samples = np.concatenate([self._pending, pcm16_to_float32(pcm16)])
-        whole = samples.size // CHUNK_SAMPLES * CHUNK_SAMPLES
-        for start in range(0, whole, CHUNK_SAMPLES):
-            chunk = samples[start : start + CHUNK_SAMPLES]
-            window = np.concatenate([self._context, chunk])[None, :]
-            out, self._h, self._c = self._session.run(
-                None, {"input": window, "h": self._h, "c": self._c}
-            )
-            self._context = chunk[-CONTEXT_SAMPLES:]
-            self.probability = float(np.asarray(out).reshape(-1)[0])
-        self._pending = samples[whole:]
+        samples = np.frombuffer(pcm16, dtype="<i2")
+        window, taken = self._window, 0
+        while taken < samples.size:
+            start = CONTEXT_SAMPLES + self._filled
+            take = min(samples.size - taken, CHUNK_SAMPLES - self._filled)
+            # (the same values as core.audio.pcm16_to_float32: 1/32768 is a power of two)
+            np.multiply(samples[taken : taken + take], SCALE, out=window[0, start : start + take])
+            taken += take
+            self._filled += take
+            if self._filled == CHUNK_SAMPLES:
+                self._run()
         return self.probability
+
+    def _run(self) -> None:
+        """One model step over the full window; the chunk's tail becomes the next context."""
+        window = self._window
+        out, self._h, self._c = self._session.run(OUTPUTS, {"input": window, "h": self._h, "c": self._c})
+        window[0, :CONTEXT_SAMPLES] = window[0, -CONTEXT_SAMPLES:]
+        self._filled = 0
+        self.probability = float(out.flat[0])

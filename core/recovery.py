@@ -16,6 +16,7 @@ from core.providers.registry import Providers
 from core.settings import Settings
 
 Guarded = GuardedSTT | GuardedLLM | GuardedTTS
+_GUARDED_TYPES = (GuardedSTT, GuardedLLM, GuardedTTS)
 
 ROLE_WORDS = {"stt": "speech recognition", "llm": "answering service", "tts": "voice"}
 
@@ -48,9 +49,12 @@ def guard_tts(tts: TTSProvider, s: Settings, fallback: TTSProvider | None = None
     return tts if isinstance(tts, GuardedTTS) else GuardedTTS(tts, recovery_policy(s, serial), fallback)
 
 
+def guarded(providers: Providers) -> list[Guarded]:
+    return [p for p in (providers.stt, providers.llm, providers.tts) if isinstance(p, _GUARDED_TYPES)]
+
+
 def statuses(providers: Providers) -> list[ProviderStatus]:
-    return [p.status() for p in (providers.stt, providers.llm, providers.tts)
-            if isinstance(p, GuardedSTT | GuardedLLM | GuardedTTS)]
+    return [p.status() for p in guarded(providers)]
 
 
 class ProviderWatch:
@@ -61,6 +65,11 @@ class ProviderWatch:
         self._seen = {st.role: st.version for st in statuses(providers)}
 
     def changes(self) -> list[ProviderStatus]:
+        # Polled for every session on every tick: compare the versions alone, and build
+        # the statuses (names, states) only when one of them moved.
+        seen = self._seen
+        if all(seen.get(p.role) == p.circuit.latest_version for p in guarded(self._providers)):
+            return []
         changed = [st for st in statuses(self._providers) if self._seen.get(st.role) != st.version]
         for status in changed:
             self._seen[status.role] = status.version

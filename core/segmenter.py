@@ -142,6 +142,10 @@ class Segmenter:
 
     def _listen_for_start(self, frame: bytes, voiced: bool, index: int) -> list[SegmentEvent]:
         self._recent.append((frame, voiced))
+        if not voiced:
+            # The window before this frame held too few voiced frames (or speech would have
+            # started, and ``_recent`` been cleared); an unvoiced frame cannot add one.
+            return []
         window = list(self._recent)[-self.config.start_window :]
         if sum(v for _, v in window) < self.config.start_frames:
             return []

@@ -13,6 +13,7 @@ end, and ``sound`` decides where they may begin.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import NamedTuple
 
@@ -36,8 +37,11 @@ NEURAL_WARM_UP_FRAMES = 4  # quiet audio fed to a rested model before the next s
 
 
 def frame_rms(frame: bytes) -> float:
-    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
-    return float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+    # The sum of squares in int64 is exact, and costs a third of np.mean's on float32
+    # (per-call overhead dominates at 480 samples). Not np.dot on floats: BLAS lets go of
+    # the GIL, and getting it back behind busy socket threads costs far more than the sum.
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.int64)
+    return math.sqrt(int(samples @ samples) / samples.size) if samples.size else 0.0
 
 
 class FrameVoice(NamedTuple):
