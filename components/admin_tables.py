@@ -65,6 +65,7 @@ def render() -> html.Div:
         fac.AntdCard(title="Recent turns (ms after the end of speech)", size="small",
                      className="admin-turns-card", children=fac.AntdTable(
                          id="admin-turns", columns=columns, data=[], size="small", bordered=False,
+                         locale="en-us",
                          pagination={"pageSize": 10, "hideOnSinglePage": True, "showSizeChanger": False},
                          emptyContent=NO_TURNS_TEXT)),
         fac.AntdCard(title="Providers", size="small", className="admin-providers-card",
