@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from typing import Any
@@ -69,10 +70,14 @@ class VoiceConnection:
         self._entry: PoolEntry | None = None
         self._session: Session | None = None
         self._epoch = 0  # the session's attachment this connection serves
+        # The session's outbox thread and this socket's thread (rate-limit and idle errors)
+        # both send; simple-websocket does not serialize senders, so frames could interleave.
+        self._send_lock = threading.Lock()
 
     def _send(self, payload: str | bytes) -> None:
         try:
-            self._ws.send(payload)
+            with self._send_lock:
+                self._ws.send(payload)
         except ConnectionClosed as exc:
             raise ConnectionError("socket closed") from exc
 
