@@ -13,6 +13,8 @@ from core.runtime import VoiceRuntime
 
 log = logging.getLogger(__name__)
 
+VOICE_PATH = "/ws/voice"
+
 
 def origin_allowed(origin: str | None, host: str, allow_list: tuple[str, ...]) -> bool:
     """Browsers always send Origin; it must name this host or an allowed origin.
@@ -36,7 +38,15 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
     }
     sock = Sock(app)
 
-    @sock.route("/ws/voice")
+    @app.before_request
+    def no_compression_on_the_voice_socket() -> None:
+        """Audio does not compress, but simple-websocket accepts permessage-deflate whenever
+        a client offers it (browsers do): every 20 ms frame would be inflated for nothing.
+        Without the offer the handshake agrees on no extension."""
+        if request.path == VOICE_PATH:
+            request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+
+    @sock.route(VOICE_PATH)
     def voice_socket(ws) -> None:  # type: ignore[no-untyped-def]
         if not origin_allowed(request.headers.get("Origin"), request.host, settings.origin_allow_list):
             runtime.monitor.count("refused_origin")

@@ -182,3 +182,21 @@ def test_a_peer_that_stops_answering_pings_is_closed(serve) -> None:
         assert wait_until(lambda: len(server.runtime.pool) == 0, 5)  # a missed pong ends it
     finally:
         silent.close()
+
+
+def test_the_voice_socket_agrees_on_no_compression_even_when_offered(serve) -> None:
+    # Browsers offer permessage-deflate; audio frames gain nothing from it and cost CPU.
+    import asyncio
+
+    from websockets.asyncio.client import connect as ws_connect
+
+    server = serve()
+
+    async def handshake() -> tuple[str | None, str | None]:
+        async with ws_connect(server.ws_url, compression="deflate", proxy=None) as ws:
+            offered = ws.request.headers.get("Sec-WebSocket-Extensions") if ws.request else None
+            return offered, ws.response.headers.get("Sec-WebSocket-Extensions") if ws.response else None
+
+    offered, agreed = asyncio.run(handshake())
+    assert offered is not None and "permessage-deflate" in offered
+    assert agreed is None
