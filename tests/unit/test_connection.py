@@ -3,6 +3,7 @@ a token, flooding, oversized messages, idle sessions, and the admin token."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import websocket
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.asyncio.client import connect as ws_connect
 
 from core.providers.registry import Providers
 from core.settings import Settings
@@ -186,10 +188,6 @@ def test_a_peer_that_stops_answering_pings_is_closed(serve) -> None:
 
 def test_the_voice_socket_agrees_on_no_compression_even_when_offered(serve) -> None:
     # Browsers offer permessage-deflate; audio frames gain nothing from it and cost CPU.
-    import asyncio
-
-    from websockets.asyncio.client import connect as ws_connect
-
     server = serve()
 
     async def handshake() -> tuple[str | None, str | None]:
