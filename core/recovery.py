@@ -10,13 +10,15 @@ answers again. Sessions watch ``status()`` and tell the person in plain words.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from core.guarded_providers import GuardedLLM, GuardedSTT, GuardedTTS, ProviderStatus, RecoveryPolicy
 from core.providers.base import LLMProvider, STTProvider, TTSProvider
 from core.providers.registry import Providers
 from core.settings import Settings
 
 Guarded = GuardedSTT | GuardedLLM | GuardedTTS
-_GUARDED_TYPES = (GuardedSTT, GuardedLLM, GuardedTTS)
+_GUARDED_TYPES = get_args(Guarded)  # (a tuple: isinstance on it is the cheaper check per tick)
 
 ROLE_WORDS = {"stt": "speech recognition", "llm": "answering service", "tts": "voice"}
 

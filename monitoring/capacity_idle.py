@@ -15,9 +15,8 @@ from collections.abc import Callable
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from core.audio import INPUT_SAMPLE_RATE
 from monitoring.loadtest_audio import QuietFrames
-from monitoring.voice_client import FRAME_MS
+from monitoring.voice_client import FRAME_MS, opening_messages
 
 FRAME_S = FRAME_MS / 1000.0
 
@@ -27,8 +26,8 @@ class IdleSessionError(RuntimeError):
 
 
 async def _listening(ws: ClientConnection, timeout_s: float) -> None:
-    await ws.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": INPUT_SAMPLE_RATE}))
-    await ws.send(json.dumps({"type": "start"}))
+    for opening in opening_messages():
+        await ws.send(opening)
     deadline = time.monotonic() + timeout_s
     while True:
         message = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))

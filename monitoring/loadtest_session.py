@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from core.audio import INPUT_SAMPLE_RATE
 from monitoring.loadtest_audio import Clip, QuietFrames
 from monitoring.loadtest_inbox import (
     IGNORED,
@@ -30,7 +29,7 @@ from monitoring.loadtest_inbox import (
     TurnResult,
 )
 from monitoring.loadtest_stats import LiveStats
-from monitoring.voice_client import FRAME_MS
+from monitoring.voice_client import FRAME_MS, opening_messages
 
 FRAME_S = FRAME_MS / 1000.0
 LEAD_FRAMES = 15  # 300 ms of room noise before the first question
@@ -111,8 +110,8 @@ class SessionRunner:
 
     async def _converse(self, ws: ClientConnection) -> tuple[str, str | None]:
         inbox = self.inbox
-        await ws.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": INPUT_SAMPLE_RATE}))
-        await ws.send(json.dumps({"type": "start"}))
+        for message in opening_messages():
+            await ws.send(message)
         with contextlib.suppress(TimeoutError):  # judged just below
             await asyncio.wait_for(inbox.wake.wait(), self.plan.turn_timeout_s)
         if inbox.refused is not None or inbox.closed:

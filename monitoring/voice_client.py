@@ -20,7 +20,7 @@ import numpy as np
 import websocket
 
 from core.audio import INPUT_SAMPLE_RATE, ms_to_bytes
-from core.protocol import AUDIO_KIND_CUE, decode_reply_audio
+from core.protocol import AUDIO_KIND_CUE, PROTOCOL_VERSION, decode_reply_audio
 
 FRAME_MS = 20
 FRAME_BYTES = ms_to_bytes(FRAME_MS)
@@ -42,6 +42,12 @@ def frames_of(pcm: bytes) -> list[bytes]:
 def is_voiced(frame: bytes) -> bool:
     samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
     return float(np.sqrt(np.mean(samples * samples))) >= VOICED_RMS
+
+
+def opening_messages() -> tuple[str, str]:
+    """What a client sends first: ``hello`` (protocol, mic rate), then ``start``."""
+    return (json.dumps({"type": "hello", "protocol": PROTOCOL_VERSION, "sample_rate": INPUT_SAMPLE_RATE}),
+            json.dumps({"type": "start"}))
 
 
 def quiet_frame(rng: np.random.Generator) -> bytes:
@@ -169,8 +175,8 @@ class VoiceClient:
             self._ws.send(message)
 
     def start(self) -> None:
-        self.send_json({"type": "hello", "protocol": 1, "sample_rate": INPUT_SAMPLE_RATE})
-        self.send_json({"type": "start"})
+        for message in opening_messages():
+            self._ws.send(message)
         self.wait_for(lambda: any(e["type"] == "state" and e["state"] == "listening" for e in self.events))
 
     def stream(self, frames: list[bytes], until: Callable[[], bool] | None = None,

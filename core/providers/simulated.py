@@ -89,9 +89,10 @@ class SimulatedLLM(LLMProvider):
                      avoid: str | None = None) -> Iterator[str]:
         named = [t for t in TOPICS if t.lower() in user_text.lower()]
         topic = named[0] if named else _pick(TOPICS, user_text)
-        reply = _pick(REPLIES, user_text).format(topic)
+        choice = REPLIES.index(_pick(REPLIES, user_text))
+        reply = REPLIES[choice].format(topic)
         if avoid is not None and reply == avoid:  # never the same reply twice in a row
-            reply = REPLIES[(REPLIES.index(_pick(REPLIES, user_text)) + 1) % len(REPLIES)].format(topic)
+            reply = REPLIES[(choice + 1) % len(REPLIES)].format(topic)
         _wait(self._t.llm_first_token_ms, self._t.jitter, self._rng)
         for index, word in enumerate(reply.split(" ")):
             if index:
