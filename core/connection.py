@@ -40,9 +40,7 @@ def refuse(ws: Any, code: int, error: str, message: str) -> None:
         ws.close(reason=code, message=error)
     except ConnectionClosed:
         return
-    reader = getattr(ws, "thread", None)
-    if reader is not None:
-        reader.join(timeout=2.0)
+    ws.wait_closed(timeout=2.0)  # this thread reads the reply (core/ws_single_thread.py)
 
 
 class _Ended(Exception):

@@ -1,7 +1,8 @@
 """A session's bounded send queue and the one thread that writes to its socket.
 
-simple-websocket's ``send`` is not safe from several threads, so every message goes
-through here. Overflow policy: producers wait up to ``put_timeout_s`` for room (reply
+Every message of a session goes through here, so they leave in order from one thread
+(the socket's own thread also writes: ``core/ws_single_thread.py`` locks the writes).
+Overflow policy: producers wait up to ``put_timeout_s`` for room (reply
 audio is produced faster than real time, so this is back-pressure on TTS); past that
 the item is dropped and counted. Reply audio whose turn is no longer current is
 dropped at the moment it would be sent, wherever it was queued. An event may carry a

@@ -6,10 +6,10 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, request
-from flask_sock import Sock
 
 from core.connection import CLOSE_POLICY, VoiceConnection, refuse
 from core.runtime import VoiceRuntime
+from core.ws_single_thread import SingleThreadServer, SingleThreadSock
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
         "ping_interval": settings.heartbeat_s,
         "max_message_size": settings.max_message_bytes,
     }
-    sock = Sock(app)
 
     @app.before_request
     def no_compression_on_the_voice_socket() -> None:
@@ -46,8 +45,11 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
         if request.path == VOICE_PATH:
             request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
+    # One thread per socket: the socket's own thread reads it (see core/ws_single_thread.py).
+    sock = SingleThreadSock(app)
+
     @sock.route(VOICE_PATH)
-    def voice_socket(ws) -> None:  # type: ignore[no-untyped-def]
+    def voice_socket(ws: SingleThreadServer) -> None:
         if not origin_allowed(request.headers.get("Origin"), request.host, settings.origin_allow_list):
             runtime.monitor.count("refused_origin")
             refuse(ws, CLOSE_POLICY, "origin_not_allowed", "This page may not use the voice service.")
