@@ -17,6 +17,7 @@ from flask import jsonify
 from components import admin_page, layout
 from core.admin_api import install_admin_routes
 from core.conversation_store import ConversationStore, StoreError
+from core.phone_routes import install_phone_routes
 from core.provider_choice import allowed_base_urls
 from core.runtime import VoiceRuntime
 from core.session_settings import SessionSettings
@@ -50,6 +51,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     server.config["VOICE_RUNTIME"] = runtime
     install_voice_socket(server, runtime)
     install_admin_routes(server, runtime)
+    install_phone_routes(server, runtime)
 
     @server.get("/healthz")
     def healthz() -> Any:

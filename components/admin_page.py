@@ -82,7 +82,7 @@ def refused_view(token: str | None) -> list[Any]:
                                             "(VOICECHAT_ADMIN_TOKEN).")
     empty = admin_charts.empty_figure("")
     return [message, HIDDEN, SHOWN, HIDDEN, True, "", [],
-            *[empty for _ in admin_charts.CHARTS], [], []]
+            *[empty for _ in admin_charts.CHARTS], [], [], []]
 
 
 def data_view(data: dict[str, Any], now: float) -> list[Any]:
@@ -91,7 +91,8 @@ def data_view(data: dict[str, Any], now: float) -> list[Any]:
                f"server up {_uptime(data['uptime_s'])} · charts: 10 s steps over the last hour")
     return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now),
             *admin_charts.figures(series), admin_tables.turn_rows(data["recent_turns"]),
-            admin_tables.provider_items(data["providers"])]
+            admin_tables.provider_items(data["providers"]),
+            admin_tables.conversation_rows(data.get("conversations", []))]
 
 
 def view(runtime: Any, token: str | None, now: float | None = None) -> list[Any]:
@@ -114,6 +115,7 @@ def view(runtime: Any, token: str | None, now: float | None = None) -> list[Any]
     *[Output(chart_id, "figure") for chart_id, _, _ in admin_charts.CHARTS],
     Output("admin-turns", "data"),
     Output("admin-providers", "children"),
+    Output("admin-conversations", "data"),
     Input("admin-refresh", "n_intervals"),
     Input("admin-token", "modified_timestamp"),
     State("admin-token", "data"),

@@ -1,4 +1,5 @@
-"""The admin page's recent turns and providers (ids: ``admin-turns``, ``admin-providers``)."""
+"""The admin page's tables: recent turns, providers and stored conversations (ids:
+``admin-turns``, ``admin-providers``, ``admin-conversations``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dash import html
 TURN_COLUMNS = [
     ("time", "Time"),
     ("session", "Session"),
+    ("channel", "Channel"),
     ("endpoint_ms", "End of turn"),
     ("transcript_ms", "Recognized"),
     ("llm_first_token_ms", "LLM 1st token"),
@@ -20,6 +22,9 @@ TURN_COLUMNS = [
     ("total_ms", "All audio"),
 ]
 NO_TURNS_TEXT = "No turns yet"
+CHANNEL_LABELS = {"browser": "browser", "phone": "phone call"}
+NO_CONVERSATIONS_TEXT = "No stored conversations yet"
+SESSION_CHARS = 8
 CIRCUIT = {"closed": ("in use", "green"), "open": ("not answering", "red")}
 
 
@@ -36,8 +41,9 @@ def turn_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "key": f"{turn['t']}-{i}",
             "time": datetime.fromtimestamp(turn["t"]).strftime("%H:%M:%S"),
             "session": turn["session"] or "—",
+            "channel": CHANNEL_LABELS.get(turn.get("channel", "browser"), turn.get("channel")),
         }
-        row.update({key: _ms(timings.get(key)) for key, _ in TURN_COLUMNS[2:]})
+        row.update({key: _ms(timings.get(key)) for key, _ in TURN_COLUMNS[3:]})
         if timings.get("speculative"):
             row["endpoint_ms"] = f"{row['endpoint_ms']} (early reply)"
         rows.append(row)
@@ -58,17 +64,50 @@ def provider_items(providers: list[dict[str, Any]]) -> list[html.Div]:
     return items or [html.Div("No guarded providers.", className="admin-muted")]
 
 
+CONVERSATION_COLUMNS = [
+    ("last", "Last turn"),
+    ("session", "Session"),
+    ("channel", "Channel"),
+    ("turns", "Turns stored"),
+    ("last_text", "Last words"),
+]
+LAST_WORDS_CHARS = 80
+
+
+def conversation_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored conversations, newest first; phone calls marked as such."""
+    rows = []
+    for c in conversations:
+        text = c["last_text"]
+        rows.append({
+            "key": c["session_id"],
+            "last": datetime.fromtimestamp(c["last_at"]).strftime("%H:%M:%S"),
+            "session": c["session_id"][:SESSION_CHARS],
+            "channel": CHANNEL_LABELS.get(c["channel"], c["channel"]),
+            "turns": c["turns"],
+            "last_text": text if len(text) <= LAST_WORDS_CHARS else text[: LAST_WORDS_CHARS - 1] + "…",
+        })
+    return rows
+
+
+def _table(table_id: str, columns: list[tuple[str, str]], empty: str) -> fac.AntdTable:
+    return fac.AntdTable(
+        id=table_id, data=[], size="small", bordered=False, locale="en-us",
+        columns=[{"dataIndex": key, "title": title,
+                  "align": "right" if key.endswith("_ms") or key == "turns" else "left"}
+                 for key, title in columns],
+        pagination={"pageSize": 10, "hideOnSinglePage": True, "showSizeChanger": False},
+        emptyContent=empty)
+
+
 def render() -> html.Div:
-    columns = [{"dataIndex": key, "title": title, "align": "right" if key.endswith("_ms") else "left"}
-               for key, title in TURN_COLUMNS]
     return html.Div(className="admin-tables", children=[
         fac.AntdCard(title="Recent turns (ms after the end of speech)", size="small",
-                     className="admin-turns-card", children=fac.AntdTable(
-                         id="admin-turns", columns=columns, data=[], size="small", bordered=False,
-                         locale="en-us",
-                         pagination={"pageSize": 10, "hideOnSinglePage": True, "showSizeChanger": False},
-                         emptyContent=NO_TURNS_TEXT)),
+                     className="admin-turns-card",
+                     children=_table("admin-turns", TURN_COLUMNS, NO_TURNS_TEXT)),
         fac.AntdCard(title="Providers", size="small", className="admin-providers-card",
                      children=html.Div(id="admin-providers", className="admin-providers")),
+        fac.AntdCard(title="Stored conversations", size="small", className="admin-conversations-card",
+                     children=_table("admin-conversations", CONVERSATION_COLUMNS, NO_CONVERSATIONS_TEXT)),
     ])
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from core.conversation_store import StoreError
 from core.recovery import statuses
 from core.runtime import VoiceRuntime
 from monitoring.prometheus_export import exposition, registry_for
 
+log = logging.getLogger(__name__)
+
 RECENT_TURNS = 50  # rows of the admin page's table
+RECENT_CONVERSATIONS = 20
 
 
 def token_matches(given: str | None, token: str) -> bool:
@@ -45,7 +50,19 @@ def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
     snapshot["providers"] = [dataclasses.asdict(s) for s in statuses(runtime.providers)]
     store = runtime.store
     snapshot["store"] = None if store is None else {"write_errors": store.write_errors}
+    snapshot["conversations"] = _conversations(runtime)
     return snapshot
+
+
+def _conversations(runtime: VoiceRuntime) -> list[dict[str, Any]]:
+    if runtime.store is None:
+        return []
+    try:
+        return [dataclasses.asdict(c) for c in runtime.store.recent_conversations(RECENT_CONVERSATIONS)]
+    except StoreError as exc:
+        runtime.monitor.count("store_read_errors")
+        log.warning("admin: %s", exc)
+        return []
 
 
 def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:

@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS turns (
     at REAL NOT NULL,
     UNIQUE (session_id, turn, role) ON CONFLICT REPLACE
 );
+CREATE INDEX IF NOT EXISTS turns_at ON turns (at);
 """
+RECENT_ROWS_SCANNED = 2_000  # the conversations listed are among those of the latest rows
 DEFAULT_QUEUE_ITEMS = 10_000
 _STOP = object()
 
@@ -53,6 +55,16 @@ class StoredTurn:
     cut: bool
     channel: str
     at: float
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    session_id: str
+    channel: str
+    turns: int  # stored utterances and replies
+    started_at: float
+    last_at: float
+    last_text: str
 
 
 class ConversationStore:
@@ -149,6 +161,21 @@ class ConversationStore:
                 "WHERE session_id = ? ORDER BY turn, role = 'assistant' LIMIT ?",
                 (session_id, limit)).fetchall()
         return [StoredTurn(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+
+    def recent_conversations(self, limit: int = 20) -> list[ConversationSummary]:
+        """The conversations with the latest turns, newest first (for the admin page)."""
+        try:
+            with closing(self._connect()) as connection:
+                rows = connection.execute(
+                    "SELECT t.session_id, t.channel, COUNT(*), MIN(t.at), MAX(t.at), "
+                    "(SELECT text FROM turns l WHERE l.session_id = t.session_id ORDER BY l.at DESC LIMIT 1) "
+                    "FROM turns t WHERE t.session_id IN "
+                    "(SELECT session_id FROM turns ORDER BY at DESC LIMIT ?) "
+                    "GROUP BY t.session_id ORDER BY MAX(t.at) DESC LIMIT ?",
+                    (RECENT_ROWS_SCANNED, limit)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read conversations: {exc}") from exc
+        return [ConversationSummary(*row) for row in rows]
 
     def close(self) -> None:
         """Write what is queued, then stop the writer."""

@@ -106,6 +106,7 @@ class ReplyDelivery(ABC):
             return self._set_phase(Phase.THINKING, turn.number) + self._release_if_due(turn, now)
         from_ms = turn.audio.start_of_sentence_at(max(0.0, turn.heard_ms()))
         turn.paused_at = None
+        turn.played_ms = None  # the client reports again, from ``from_ms`` on
         turn.cue_ms = 0.0
         turn.first_audio_at = now - from_ms
         turn.playback_reported = False

@@ -82,6 +82,7 @@ class ReplyTurn:
     speech_ended: bool = False  # EndSpeech sent
     synthesized: bool = False  # the TTS feed is drained
     playback_reported: bool = False
+    played_ms: float | None = None  # reply audio the client says has played (phone marks)
     reported: bool = False  # reply_done sent
     paused_at: float | None = None
     speak_not_before: float = 0.0  # a pause that might be mid-sentence: don't answer into it
@@ -158,11 +159,14 @@ class ReplyTurn:
 
     def heard_ms(self) -> float:
         """How much of the reply the person heard before it was paused (negative while
-        the thinking cue was still playing)."""
+        the thinking cue was still playing). Counted from when the audio went out, unless
+        the client reports what has played (a phone call's marks): audio buffered on the
+        way was sent but not heard."""
         if self.first_audio_at is None:
             return 0.0
         until = self.paused_at if self.paused_at is not None else self.first_audio_at
-        return until - self.first_audio_at - self.cue_ms
+        sent = until - self.first_audio_at - self.cue_ms
+        return sent if self.played_ms is None else min(sent, self.played_ms)
 
     def heard_sentences(self) -> list[str]:
         return self.sentences[: self.audio.sentences_begun_by(self.heard_ms())]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -92,6 +93,12 @@ class VoiceRuntime:
 
     def services(self) -> SessionServices:
         return SessionServices(self.workers, self.catalog, self.monitor, self.engine_config, self.store)
+
+    def phone_services(self) -> SessionServices:
+        """For a phone call: stored as one, and greeted as soon as the line is quiet."""
+        config = dataclasses.replace(self.engine_config,
+                                     greeting_after_ms=self.settings.phone_greeting_after_ms)
+        return dataclasses.replace(self.services(), engine_config=config, channel="phone")
 
     def warm_up(self) -> None:
         started = time.perf_counter()

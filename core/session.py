@@ -79,6 +79,7 @@ class SessionServices:
     monitor: PerformanceMonitor
     engine_config: EngineConfig
     store: ConversationStore | None = None
+    channel: str = "browser"  # how the person reaches the assistant: "browser" or "phone"
 
 
 class Session:
@@ -89,7 +90,8 @@ class Session:
         self.resume_token = secrets.token_urlsafe(24)
         self._settings = settings
         self._catalog = services.catalog
-        self._recorder = TurnRecorder(services.store, session_id, services.monitor)
+        self.channel = services.channel
+        self._recorder = TurnRecorder(services.store, session_id, services.monitor, services.channel)
         self._providers = services.catalog.defaults
         self._monitor = services.monitor
         self._clock = clock
@@ -299,6 +301,13 @@ class Session:
                     self._apply(self._engine.voice_activity(self._now()))
             self._apply(self._engine.tick(self._now()))
 
+    def playback_progress(self, turn: int, played_ms: float) -> None:
+        """How much of ``turn``'s reply the client has played (transports that know it:
+        a phone call's marks). Not part of the browser protocol."""
+        with self._lock:
+            if self.active:
+                self._engine.playback_progress(turn, played_ms)
+
     def tick(self) -> None:
         """Called every few tens of milliseconds by the runtime, audio or not."""
         with self._lock:
@@ -363,7 +372,7 @@ class Session:
     def _emit(self, payload: dict[str, Any]) -> None:
         kind = payload["type"]
         if kind == "reply_done":
-            self._monitor.record_turn(payload.get("timings", {}), self.id)
+            self._monitor.record_turn(payload.get("timings", {}), self.id, self.channel)
         elif kind == "clear" and payload.get("reason") == "barge_in":
             self._monitor.count("barge_ins")
             if self._voice_since_ms is not None:  # audio heard from the first voiced frame to here

@@ -233,6 +233,28 @@ class Settings:
     greeting_text: str = field(
         default="Hi, I'm Sam. What can I do for you?", metadata={"doc": "The greeting."}
     )
+    # Phone calls (Twilio Media Streams; docs/phone.md)
+    twilio_auth_token: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "Twilio auth token: incoming-call webhooks and media streams must carry "
+                         "Twilio's signature (empty: not checked; calls still need the webhook's "
+                         "per-call token).", "secret": True},
+    )
+    phone_public_url: str = field(
+        default="",
+        metadata={"doc": "The app's public https URL as Twilio reaches it (a tunnel or proxy); "
+                         "signatures are checked against it and the media stream URL is made from "
+                         "it (empty: the request's own URL)."},
+    )
+    phone_greeting_after_ms: int = field(
+        default=300,
+        metadata={"doc": "On a call, greet once the line has been quiet this long (0: no greeting)."},
+    )
+    phone_unavailable_text: str = field(
+        default="Sorry, the assistant cannot take your call right now. Please try again later.",
+        metadata={"doc": "What Twilio says when the app cannot take a call (full, or the stream failed)."},
+    )
     first_clause_words: int = field(
         default=2,
         metadata={"doc": "The first piece spoken may end at a comma once it has this many "
@@ -317,6 +339,10 @@ class Settings:
         if min(self.simulated_stt_ms, self.simulated_llm_first_token_ms,
                self.simulated_tts_first_audio_ms) < 0 or self.simulated_llm_tokens_per_s <= 0:
             raise SettingsError(f"{PREFIX}SIMULATED_* delays must be >= 0 and the token rate positive")
+        if self.phone_public_url and not self.phone_public_url.startswith(("https://", "http://")):
+            raise SettingsError(f"{PREFIX}PHONE_PUBLIC_URL must start with https:// (or http://)")
+        if self.phone_greeting_after_ms < 0:
+            raise SettingsError(f"{PREFIX}PHONE_GREETING_AFTER_MS must be >= 0")
         if not 0 <= self.vad_aggressiveness <= 3:
             raise SettingsError(f"{PREFIX}VAD_AGGRESSIVENESS must be 0..3")
         if not 1 <= self.vad_start_frames <= self.vad_start_window:

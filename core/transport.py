@@ -37,14 +37,6 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime) -> None:
         "max_message_size": settings.max_message_bytes,
     }
 
-    @app.before_request
-    def no_compression_on_the_voice_socket() -> None:
-        """Audio does not compress, but simple-websocket accepts permessage-deflate whenever
-        a client offers it (browsers do): every 20 ms frame would be inflated for nothing.
-        Without the offer the handshake agrees on no extension."""
-        if request.path == VOICE_PATH:
-            request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-
     # One thread per socket: the socket's own thread reads it (see core/ws_single_thread.py).
     sock = SingleThreadSock(app)
 

@@ -91,6 +91,13 @@ class TurnEngine(ReplyDelivery):
         current.playback_reported = True
         return self._maybe_finish(current, now)
 
+    def playback_progress(self, turn: int, played_ms: float) -> None:
+        """The client has played ``played_ms`` of ``turn``'s reply audio (not counting a
+        thinking cue): what a cut reply is stored with, instead of what was sent."""
+        for reply in (self._turn, self._paused):
+            if reply is not None and reply.number == turn:
+                reply.played_ms = max(reply.played_ms or 0.0, played_ms)
+
     # ----- segmenter events ---------------------------------------------------------
     def voice_activity(self, now: float) -> list[Action]:
         """A single voiced frame: maybe the start of more words. A reply that is being

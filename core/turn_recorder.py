@@ -21,8 +21,9 @@ STORE_WAIT_S = 1.0
 
 class TurnRecorder:
     def __init__(self, store: ConversationStore | None, session_id: str,
-                 monitor: PerformanceMonitor) -> None:
+                 monitor: PerformanceMonitor, channel: str = "browser") -> None:
         self._store = store
+        self._channel = channel
         self._session_id = session_id
         self._monitor = monitor
         self._ticket = 0  # the store's ticket of this session's last record
@@ -32,7 +33,7 @@ class TurnRecorder:
             return
         try:
             self._ticket = self._store.record(self._session_id, record.turn, record.role, record.text,
-                                              cut=record.cut)
+                                              cut=record.cut, channel=self._channel)
         except StoreFull:
             self._monitor.count("store_full")
             log.warning("session %s: conversation store full, turn %d not stored",

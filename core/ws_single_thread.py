@@ -298,7 +298,8 @@ class _Handover(Response):
 
 class SingleThreadSock(Sock):
     """flask-sock's extension, whose routes get a ``SingleThreadServer`` (built from
-    ``app.config["SOCK_SERVER_OPTIONS"]`` as flask-sock does). flask-sock builds its
+    ``app.config["SOCK_SERVER_OPTIONS"]`` as flask-sock does), never with compression.
+    flask-sock builds its
     ``Server`` inside ``route`` with no way to choose the class, so ``route`` is redone:
     the socket is closed (1000, unless the handler closed it) and the client's reply
     awaited before the handover to the WSGI server (gunicorn, werkzeug)."""
@@ -308,6 +309,10 @@ class SingleThreadSock(Sock):
         def decorator(handler: Callable[..., None]) -> Callable[..., Response]:
             @wraps(handler)
             def websocket_route(*args: Any, **route_kwargs: Any) -> Response:
+                # Audio does not compress, but simple-websocket accepts permessage-deflate
+                # whenever a client offers it (browsers do): every 20 ms frame would be
+                # inflated for nothing. Without the offer the handshake agrees on none.
+                request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
                 ws = SingleThreadServer(request.environ,
                                         **current_app.config.get("SOCK_SERVER_OPTIONS", {}))
                 try:

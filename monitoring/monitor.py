@@ -87,14 +87,15 @@ class PerformanceMonitor:
                     del pending[min(pending)]
                 pending[index] = pending.get(index, 0) + n
 
-    def record_turn(self, timings: dict[str, float], session_id: str | None = None) -> None:
+    def record_turn(self, timings: dict[str, float], session_id: str | None = None,
+                    channel: str = "browser") -> None:
         timings = dict(timings)
         session = session_id[:SESSION_ID_CHARS] if session_id else None
         with self._lock:
             now = self._clock()
             self._turns.append(timings)
             self._counters["turns"] += 1
-            self._recent.append({"t": now, "session": session, "timings": timings})
+            self._recent.append({"t": now, "session": session, "channel": channel, "timings": timings})
             self._pending_turns.append((now, timings))
 
     def record_barge_in(self, ms: float) -> None:

@@ -14,6 +14,7 @@ from plotly.io.json import to_json_plotly
 from components import admin_cards, admin_charts, admin_page, admin_tables
 from core.admin_api import metrics
 from core.connection_pool import ConnectionPool
+from core.conversation_store import ConversationStore
 from core.providers.registry import Providers
 from core.runtime import VoiceRuntime
 from core.settings import Settings
@@ -142,6 +143,33 @@ def test_the_table_lists_turns_newest_first_in_whole_ms() -> None:
     assert (typed[0]["session"], typed[0]["transcript_ms"], typed[0]["tts_first_audio_ms"]) == ("—", "—", 5)
 
 
+def test_the_recent_turns_say_which_came_from_a_phone_call() -> None:
+    fake, _ = runtime()
+    fake.monitor.record_turn(timings(650.0), "ca11ca11ca11", "phone")
+    fake.monitor.record_turn(timings(600.0), "b0b0b0b0b0b0")
+    rows = admin_tables.turn_rows(fake.monitor.recent_turns(10))
+    assert [(r["session"], r["channel"]) for r in rows] == [
+        ("b0b0b0b0", "browser"), ("ca11ca11", "phone call")]
+
+
+def test_stored_conversations_are_listed_newest_first_with_phone_calls_marked(tmp_path) -> None:
+    store = ConversationStore(tmp_path / "conversations.db")
+    try:
+        store.record("browser-session-1", 1, "user", "What is the capital of France?")
+        store.record("browser-session-1", 1, "assistant", "Paris.")
+        store.record("phone-call-session", 1, "user", "Hello, who is this? " * 10, channel="phone")
+        assert store.flush()
+        fake, _ = runtime()
+        fake.store = store
+        rows = admin_tables.conversation_rows(metrics(fake)["conversations"])
+    finally:
+        store.close()
+    assert [(r["session"], r["channel"], r["turns"]) for r in rows] == [
+        ("phone-ca", "phone call", 1), ("browser-", "browser", 2)]
+    assert rows[0]["last_text"].endswith("…") and len(rows[0]["last_text"]) == admin_tables.LAST_WORDS_CHARS
+    assert rows[1]["last_text"] == "Paris."
+
+
 def test_providers_show_their_circuit_and_what_stands_in() -> None:
     items = admin_tables.provider_items([
         {"role": "stt", "primary": "local-whisper", "active": "local-whisper", "circuit": "closed",
@@ -159,10 +187,10 @@ def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
     fake, _ = busy_runtime()
     outputs = admin_page.view(fake, token)
     message, dashboard, login, _forget, interval_off, updated, cards, *rest = outputs
-    figures, table, providers = rest[:-2], rest[-2], rest[-1]
+    figures, table, providers, conversations = rest[:-3], rest[-3], rest[-2], rest[-1]
     assert "A valid admin token is needed" in message.message
     assert dashboard == {"display": "none"} and login == {} and interval_off
-    assert not updated and not cards and not table and not providers
+    assert not updated and not cards and not table and not providers and not conversations
     assert all(not f["data"] for f in figures)
     refused = fake.monitor.snapshot()["counters"].get("refused_admin", 0)
     assert refused == (1 if token else 0)  # an empty prompt is not a refusal
@@ -174,8 +202,8 @@ def test_the_right_token_gets_the_figures() -> None:
     message, dashboard, login, forget, interval_off, updated, cards, *rest = outputs
     assert message is None and dashboard == forget == {} and login == {"display": "none"}
     assert not interval_off and updated.startswith("Updated")
-    assert len(cards) == 8 and len(rest) == len(admin_charts.CHARTS) + 2
-    assert len(rest[-2]) == 4 and rest[-1]
+    assert len(cards) == 8 and len(rest) == len(admin_charts.CHARTS) + 3
+    assert len(rest[-3]) == 4 and rest[-2] and rest[-1] == []  # (no store: no conversations)
     json.loads(to_json_plotly(outputs))
 
 
