@@ -3,6 +3,7 @@
 #   make test   set up test needs (Chromium, espeak-ng, sox included) and run the suite
 #   make bench  measure voice-to-voice latency against a freshly started server
 #   make bench-page  measure the page in headless Chromium
+#   make bench-phone  voice-to-voice over a phone call (scripted Twilio) and the µ-law cost
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
 #   make serve-simulated  the server with simulated providers, for load tests (QA)
 #   make capacity  load-test figures for docs/performance.md (simulated and embedded)
@@ -33,7 +34,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 
-.PHONY: run test bench bench-page soak serve-simulated capacity lint setup setup-dev clean
+.PHONY: run test bench bench-page bench-phone soak serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -81,6 +82,9 @@ test: setup-dev
 
 bench: setup
 	$(PY) -m monitoring.bench
+
+bench-phone: setup
+	$(PY) -m monitoring.phone_bench --out docs/results/phone-bench.json
 
 soak: setup
 	$(PY) -m monitoring.soak

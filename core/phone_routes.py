@@ -119,4 +119,4 @@ def install_phone_routes(app: Flask, runtime: VoiceRuntime) -> None:
             runtime.monitor.count("refused_phone_signature")
             refuse(ws, CLOSE_POLICY, "invalid_signature", "No valid Twilio signature.")
             return
-        PhoneCall(ws, runtime, request.remote_addr or "?", token_valid).serve()
+        PhoneCall(ws, runtime, token_valid).serve()

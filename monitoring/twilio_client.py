@@ -257,6 +257,16 @@ class TwilioCall:
             return next((r.at for r in self.log.received
                          if r.event == "media" and r.at > since and voiced(r.codes)), None)
 
+    def last_played_turn(self) -> int:
+        """The latest turn whose reply has played to its end (its end mark echoed)."""
+        with self._lock:
+            ends = [int(n.split(":", 1)[0]) for n in self.log.marks_echoed if n.endswith(":end")]
+        return max(ends, default=0)
+
+    def reply_played(self, after_turn: int) -> Callable[[], bool]:
+        """A condition: a reply of a turn after ``after_turn`` has played to its end."""
+        return lambda: self.last_played_turn() > after_turn
+
     @property
     def closed(self) -> bool:
         with self._lock:

@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
+from core.phone_routes import MEDIA_PATH
+from monitoring.twilio_client import (
+    TwilioCall,
+    incoming_call,
+    line_noise,
+    new_call_sid,
+    phone_frames,
+    stream_instructions,
+)
 from monitoring.voice_client import VoiceClient, frames_of, read_wav_16k_mono
 from tests.browser.page import SCREENSHOTS
 from tests.conftest import ADMIN_TOKEN, FIXTURES
@@ -52,6 +62,39 @@ def spoken_turn(url: str) -> str:
         return str(session_id[:8])
     finally:
         client.close()
+
+
+def phone_call(server) -> None:  # type: ignore[no-untyped-def]
+    """A short call from the scripted Twilio: greeted, one question answered, hung up."""
+    call_sid = new_call_sid()
+    call = TwilioCall(stream_instructions(incoming_call(server.http_url, call_sid).text), call_sid,
+                      url=server.http_url.replace("http", "ws", 1) + MEDIA_PATH)
+    rng = np.random.default_rng(3)
+    try:
+        call.begin()
+        call.stream([], until=call.reply_played(0), max_s=20)
+        pause = [line_noise(rng) for _ in range(25)]  # the caller takes a breath after the greeting
+        question = pause + phone_frames(read_wav_16k_mono(FIXTURES / "question_2.wav"))
+        call.stream(question, until=call.reply_played(1), max_s=30)
+        assert call.last_played_turn() == 2
+    finally:
+        call.stop()
+        call.close()
+
+
+def test_a_phone_call_is_on_the_admin_page_marked_as_one(live_server, browser_with_mic) -> None:
+    from playwright.sync_api import expect
+
+    phone_call(live_server)
+    page = open_admin(browser_with_mic(), live_server.http_url)
+    enter_token(page, ADMIN_TOKEN)
+    conversation = page.locator("#admin-conversations .ant-table-row", has_text="phone call").first
+    expect(conversation).to_be_visible(timeout=15_000)
+    expect(conversation).to_contain_text(re.compile(r"\d{2}:\d{2}:\d{2}"))
+    expect(page.locator("#admin-turns .ant-table-row", has_text="phone call").first).to_be_visible()
+    page.locator(".admin-conversations-card").scroll_into_view_if_needed()
+    page.locator(".admin-conversations-card").screenshot(path=str(SCREENSHOTS / "admin-phone-call.png"))
+    assert not page.console_errors
 
 
 def test_the_admin_page_needs_the_token_then_follows_the_server(live_server, browser_with_mic) -> None:

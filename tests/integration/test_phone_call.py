@@ -41,10 +41,6 @@ def admin_metrics(server) -> dict:
         return json.load(response)
 
 
-def end_echoed(call: TwilioCall, turn: int) -> bool:
-    return any(name.startswith(f"{turn}:") and name.endswith(":end") for name in call.log.marks_echoed)
-
-
 def mark_turn(name: str) -> int:
     return int(name.split(":", 1)[0])
 
@@ -60,8 +56,8 @@ def test_a_call_is_greeted_answered_interrupted_and_stored(live_server) -> None:
     try:
         call.begin()
         # The greeting: spoken as soon as the line is quiet, played to its end mark.
-        call.stream([], until=lambda: end_echoed(call, 1), max_s=20)
-        assert end_echoed(call, 1), "no greeting"
+        call.stream([], until=call.reply_played(0), max_s=20)
+        assert call.last_played_turn() == 1, "no greeting"
         assert call.first_voiced_media_since(0.0) is not None
         call.stream([line_noise(rng) for _ in range(PAUSE_FRAMES)])  # the caller takes a breath
 
@@ -82,8 +78,8 @@ def test_a_call_is_greeted_answered_interrupted_and_stored(live_server) -> None:
         assert clears, "talking over the answer did not clear it"
         cleared_at = clears[0].at
         # The next answer, to the interruption, plays to its end.
-        call.stream([], until=lambda: end_echoed(call, reply_turn + 1), max_s=30)
-        assert end_echoed(call, reply_turn + 1), "the interruption was not answered"
+        call.stream([], until=call.reply_played(reply_turn), max_s=30)
+        assert call.last_played_turn() == reply_turn + 1, "the interruption was not answered"
     finally:
         call.stop()
         call.close()

@@ -7,6 +7,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import twilio_messages
 from core.twilio_messages import Connected, Dtmf, Mark, Media, Start, Stop, TwilioMessageError
@@ -79,3 +81,29 @@ def test_what_the_app_sends_has_twilios_shape() -> None:
     assert json.loads(twilio_messages.mark_message(SID, "3:12")) == {
         "event": "mark", "streamSid": SID, "mark": {"name": "3:12"}}
     assert json.loads(twilio_messages.clear_message(SID)) == {"event": "clear", "streamSid": SID}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children,
+                                                                      max_size=3),
+    max_leaves=10,
+)
+twilio_like = st.fixed_dictionaries(
+    {"event": st.sampled_from(["connected", "start", "media", "mark", "dtmf", "stop", "clear", "", "x"])},
+    optional={"start": json_values | st.just(START["start"]), "media": json_values | st.just(MEDIA["media"]),
+              "mark": json_values, "dtmf": json_values, "stop": json_values, "streamSid": json_values,
+              "sequenceNumber": json_values},
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(twilio_like.map(json.dumps), st.text(max_size=100),
+                      st.sampled_from(["[" * 5000, "{}"])))
+def test_any_text_parses_or_gets_a_twilio_message_error(text: str) -> None:
+    try:
+        parsed = twilio_messages.parse(text)
+    except TwilioMessageError as exc:
+        assert str(exc)
+        return
+    assert isinstance(parsed, Connected | Start | Media | Mark | Dtmf | Stop)
