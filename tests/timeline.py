@@ -112,6 +112,11 @@ class Timeline:
     def cough(self, start_s: float, ms: int = 150) -> Timeline:
         return self.say(start_s, start_s + ms / 1000, "")
 
+    def call_at(self, at_s: float, action: Callable[[], None]) -> Timeline:
+        """Do something at a moment of the run (a client's report, say)."""
+        self._at(at_s * 1000, action)
+        return self
+
     def run(self, until_s: float, start: bool = True) -> Timeline:
         end_ms = round(until_s * 1000)
         pcm = self._render(end_ms)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.engine_types import AUDIO_CUE, Cancel, Emit, EngineConfig, Generate, Prepare
+from core.engine_types import AUDIO_CUE, Cancel, Emit, EngineConfig, Generate, Prepare, Record
 from core.turn_engine import TurnEngine
 from tests.fakes import FakeLLM
 from tests.timeline import Delays, Timeline
@@ -309,3 +309,19 @@ def test_asking_again_after_a_failed_answer_is_not_taken_as_a_repeat() -> None:
         "provider_failed"]
     again = [a for a in engine.text("What is the capital of France?", 2000.0) if isinstance(a, Generate)]
     assert again and again[0].text == "What is the capital of France?"
+
+
+def test_a_cut_reply_is_stored_as_far_as_the_phone_played_it_not_as_far_as_it_was_sent() -> None:
+    def stored_cut(played_ms: float | None) -> str:
+        t = Timeline(llm=FakeLLM("First part here. Second part here. Third part here."))
+        # The answer plays from 2.16 s, half a second a sentence; the caller cuts in at 2.9 s.
+        t.say(0.5, 1.5, "Tell me something.").say(2.9, 3.9, "Wait, stop there.")
+        if played_ms is not None:  # the marks echoed before the caller spoke
+            t.call_at(2.85, lambda: t.engine.playback_progress(1, played_ms))
+        t.run(10.0)
+        cut = [a for _, a in t.actions if isinstance(a, Record) and a.role == "assistant" and a.cut]
+        assert len(cut) == 1
+        return cut[0].text
+
+    assert stored_cut(None) == "First part here. Second part here. …"  # by the clock: what was sent
+    assert stored_cut(300.0) == "First part here. …"  # the phone had played 0.3 s of it
