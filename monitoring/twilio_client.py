@@ -35,8 +35,10 @@ from core.audio import INPUT_SAMPLE_RATE
 from core.phone_audio import PHONE_FRAME_BYTES, PHONE_FRAME_MS, PHONE_SAMPLE_RATE
 from core.phone_routes import SIGNATURE_HEADER, WEBHOOK_PATH
 from core.resample_stream import StreamResampler
+from monitoring.voice_client import FRAME_MS, paced
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+assert PHONE_FRAME_MS == FRAME_MS  # one pace for both clients
 VOICED_RMS = 300.0  # PCM16 RMS of a frame that carries voice (as the browser client counts it)
 
 
@@ -171,23 +173,11 @@ class TwilioCall:
                rng: np.random.Generator | None = None) -> None:
         """Frames at real-time pace, then a quiet line until ``until()`` or ``max_s``."""
         rng = rng or np.random.default_rng(0)
-        started = time.monotonic()
-        index = 0
-        while True:
-            delay = started + index * PHONE_FRAME_MS / 1000.0 - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # pacing like a phone line, not synchronization
-            if index < len(frames):
-                codes = frames[index]
-            else:
-                if until is None or until() or time.monotonic() - started > max_s:
-                    return
-                codes = line_noise(rng)
+        for codes, spoken in paced(frames, lambda: line_noise(rng), until, max_s):
             self.send_media(codes)
-            if index < len(frames) and voiced(codes):
+            if spoken and voiced(codes):
                 with self._lock:
                     self.log.last_voiced_sent_at = time.monotonic()
-            index += 1
 
     # ----- what Twilio does with the app's messages -----------------------------------------
     def _read(self) -> None:

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,26 @@ def opening_messages() -> tuple[str, str]:
     """What a client sends first: ``hello`` (protocol, mic rate), then ``start``."""
     return (json.dumps({"type": "hello", "protocol": PROTOCOL_VERSION, "sample_rate": INPUT_SAMPLE_RATE}),
             json.dumps({"type": "start"}))
+
+
+def paced(frames: list[bytes], filler: Callable[[], bytes], until: Callable[[], bool] | None,
+          max_s: float) -> Iterator[tuple[bytes, bool]]:
+    """``frames`` one every FRAME_MS, as a microphone or a phone line delivers them, then
+    ``filler()`` frames until ``until()`` holds or ``max_s`` have passed (at once without
+    ``until``). Yields each frame when it is due, and whether it came from ``frames``."""
+    started = time.monotonic()
+    index = 0
+    while True:
+        delay = started + index * FRAME_MS / 1000.0 - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # pacing like a live source, not synchronization
+        if index < len(frames):
+            yield frames[index], True
+        elif until is None or until() or time.monotonic() - started > max_s:
+            return
+        else:
+            yield filler(), False
+        index += 1
 
 
 def quiet_frame(rng: np.random.Generator) -> bytes:
@@ -183,29 +203,16 @@ class VoiceClient:
                max_s: float = 30.0, rng: np.random.Generator | None = None) -> None:
         """Send frames at real-time pace; then quiet frames until ``until()`` or ``max_s``."""
         rng = rng or np.random.default_rng(0)
-        started = time.monotonic()
-        index = 0
         self.stream_first_voiced_at = self.stream_last_voiced_at = None
-        while True:
-            due = started + index * FRAME_MS / 1000.0
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # pacing like a microphone, not synchronization
-            if index < len(frames):
-                frame = frames[index]
-            else:
-                if until is None or until() or time.monotonic() - started > max_s:
-                    return
-                frame = quiet_frame(rng)
+        for frame, spoken in paced(frames, lambda: quiet_frame(rng), until, max_s):
             self._ws.send_binary(frame)
-            if index < len(frames) and is_voiced(frame):
+            if spoken and is_voiced(frame):
                 sent_at = time.monotonic()
                 with self._lock:
                     self._last_voiced_sent_at = sent_at
                     self.stream_last_voiced_at = sent_at
                     if self.stream_first_voiced_at is None:
                         self.stream_first_voiced_at = sent_at
-            index += 1
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
         with self._lock:

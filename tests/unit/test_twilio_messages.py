@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core import twilio_messages
 from core.twilio_messages import Connected, Dtmf, Mark, Media, Start, Stop, TwilioMessageError
+from tests.unit.test_fuzz_messages import json_values
 
 SID = "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
 CALL = "CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"
@@ -83,12 +84,6 @@ def test_what_the_app_sends_has_twilios_shape() -> None:
     assert json.loads(twilio_messages.clear_message(SID)) == {"event": "clear", "streamSid": SID}
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children,
-                                                                      max_size=3),
-    max_leaves=10,
-)
 twilio_like = st.fixed_dictionaries(
     {"event": st.sampled_from(["connected", "start", "media", "mark", "dtmf", "stop", "clear", "", "x"])},
     optional={"start": json_values | st.just(START["start"]), "media": json_values | st.just(MEDIA["media"]),
