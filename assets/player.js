@@ -29,6 +29,7 @@ window.VoiceChat.Player = class Player {
     return this.context;
   }
 
+  // Schedule a chunk after what is queued; returns when it will start (context time).
   enqueue(sampleRate, pcm16) {
     const context = this.ensureContext();
     const samples = new Float32Array(pcm16.length);
@@ -40,7 +41,8 @@ window.VoiceChat.Player = class Player {
     source.connect(this.output);
     const earliest = context.currentTime + 0.03;
     if (this.nextStart < earliest) this.nextStart = earliest;
-    source.start(this.nextStart);
+    const startsAt = this.nextStart;
+    source.start(startsAt);
     this.nextStart += buffer.duration;
     this.sources.add(source);
     this.stats.chunks += 1;
@@ -50,12 +52,7 @@ window.VoiceChat.Player = class Player {
       this.stats.endedChunks += 1;
       if (this.sources.size === 0 && this.onDrained) this.onDrained();
     };
-  }
-
-  // When the next chunk enqueued will start to sound, in the context's time.
-  startOfNext() {
-    const context = this.ensureContext();
-    return Math.max(this.nextStart, context.currentTime + 0.03);
+    return startsAt;
   }
 
   // Run fn when playback reaches ``time`` (context time); clear() cancels it.

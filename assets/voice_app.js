@@ -37,6 +37,8 @@ window.VoiceChat.App = class App {
 
   resetTurns() {
     this.cleared = new Set(); // turns whose audio is dropped (until a resume)
+    // turn -> what to do once that turn's next audio chunk sounds (a sentence shown)
+    this.onNextChunk = new Map();
     this.doneTurns = new Set(); // turns whose audio has all been received
     this.userText = new Map(); // turn -> what the person said (for a retry)
     this.spokenText = new window.VoiceChat.SpokenText((turn, text) => this.ui.appendReply(turn, text));
@@ -285,7 +287,7 @@ window.VoiceChat.App = class App {
         break;
       case "sentence_start": {
         const sounds = this.spokenText.sent(event.turn, event.sentence);
-        if (!this.cleared.has(event.turn)) this.player.at(this.player.startOfNext(), sounds);
+        if (!this.cleared.has(event.turn)) this.whenNextChunkSounds(event.turn, sounds);
         break;
       }
       case "reply_started":
@@ -298,6 +300,7 @@ window.VoiceChat.App = class App {
         break;
       case "clear":
         this.cleared.add(event.turn);
+        this.onNextChunk.delete(event.turn);
         this.player.clear();
         if (event.reason === "barge_in") this.ui.markCut(event.turn, true);
         if (event.reason === "superseded") this.ui.dropTurn(event.turn);
@@ -305,7 +308,7 @@ window.VoiceChat.App = class App {
       case "resume":
         // The interruption was only a noise: the reply plays on from the cut sentence.
         this.cleared.delete(event.turn);
-        this.player.at(this.player.startOfNext(), () => this.spokenText.playAll(event.turn, true));
+        this.whenNextChunkSounds(event.turn, () => this.spokenText.playAll(event.turn, true));
         this.speakingTurn = event.turn;
         this.ui.markCut(event.turn, false);
         break;
@@ -367,7 +370,19 @@ window.VoiceChat.App = class App {
   onAudio(turn, rate, pcm, kind) {
     if (this.cleared.has(turn)) return;
     if (kind === 2) this.speakingTurn = turn; // the cue plays before the answer
-    this.player.enqueue(rate, pcm);
+    const startsAt = this.player.enqueue(rate, pcm);
+    const waiting = kind === 2 ? undefined : this.onNextChunk.get(turn);
+    if (waiting) {
+      this.onNextChunk.delete(turn);
+      for (const fn of waiting) this.player.at(startsAt, fn);
+    }
+  }
+
+  // The announced audio follows its event: what it starts is timed by the chunk itself,
+  // once it is scheduled (a guess made at the event would run early if the chunk is late).
+  whenNextChunkSounds(turn, fn) {
+    if (!this.onNextChunk.has(turn)) this.onNextChunk.set(turn, []);
+    this.onNextChunk.get(turn).push(fn);
   }
 
   reportPlaybackDone() {

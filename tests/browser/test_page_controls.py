@@ -58,8 +58,9 @@ WATCH_TEXT_AND_AUDIO = """() => {
   window.__shownAt = [];
   const enqueue = app.player.enqueue.bind(app.player);
   app.player.enqueue = (rate, pcm) => {
-    window.__chunkStarts.push(app.player.startOfNext());
-    enqueue(rate, pcm);
+    const startsAt = enqueue(rate, pcm);
+    window.__chunkStarts.push(startsAt);
+    return startsAt;
   };
   const append = app.ui.appendReply.bind(app.ui);
   app.ui.appendReply = (turn, text) => {
