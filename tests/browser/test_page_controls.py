@@ -12,13 +12,15 @@ from tests.browser.page import STATS, open_page, screenshots, start_listening, w
 pytestmark = pytest.mark.browser
 
 
-
 def test_idle_page_has_labelled_controls(live_server, browser_with_mic) -> None:
+    from playwright.sync_api import expect
+
     page = open_page(browser_with_mic(), live_server.http_url)
+    # (Dash renders the components after the scripts have loaded: wait for each.)
     for name in ("Start the conversation", "Stop the conversation", "Mute the microphone",
                  "Send the message"):
-        assert page.get_by_role("button", name=name).count() == 1, name
-    assert page.get_by_label("Message to the assistant").count() == 1
+        expect(page.get_by_role("button", name=name)).to_have_count(1)
+    expect(page.get_by_label("Message to the assistant")).to_have_count(1)
     assert page.locator("#controls-state").inner_text() == "Idle"
     assert page.get_by_role("button", name="Stop the conversation").is_disabled()
     screenshots(page, "idle")
