@@ -9,6 +9,8 @@ from typing import Any
 import feffery_antd_components as fac
 from dash import html
 
+from monitoring.monitor import SESSION_ID_CHARS
+
 # (data key, column title); timings are ms after the end of the person's speech.
 TURN_COLUMNS = [
     ("time", "Time"),
@@ -24,7 +26,6 @@ TURN_COLUMNS = [
 NO_TURNS_TEXT = "No turns yet"
 CHANNEL_LABELS = {"browser": "browser", "phone": "phone call"}
 NO_CONVERSATIONS_TEXT = "No stored conversations yet"
-SESSION_CHARS = 8
 CIRCUIT = {"closed": ("in use", "green"), "open": ("not answering", "red")}
 
 
@@ -82,7 +83,7 @@ def conversation_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any
         rows.append({
             "key": c["session_id"],
             "last": datetime.fromtimestamp(c["last_at"]).strftime("%H:%M:%S"),
-            "session": c["session_id"][:SESSION_CHARS],
+            "session": c["session_id"][:SESSION_ID_CHARS],  # as the recent turns show it
             "channel": CHANNEL_LABELS.get(c["channel"], c["channel"]),
             "turns": c["turns"],
             "last_text": text if len(text) <= LAST_WORDS_CHARS else text[: LAST_WORDS_CHARS - 1] + "…",

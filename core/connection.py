@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 import uuid
 from typing import Any
@@ -27,6 +26,15 @@ log = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008  # origin refused, flooding
 CLOSE_TRY_AGAIN = 1013  # server full, too many from one address
+
+
+def send(ws: Any, payload: str | bytes) -> None:
+    """Send on a voice or phone socket from any thread (``SingleThreadServer`` orders the
+    writes); a closed socket raises ``ConnectionError``, which senders already handle."""
+    try:
+        ws.send(payload)
+    except ConnectionClosed as exc:
+        raise ConnectionError("socket closed") from exc
 
 
 def refuse(ws: Any, code: int, error: str, message: str) -> None:
@@ -68,16 +76,11 @@ class VoiceConnection:
         self._entry: PoolEntry | None = None
         self._session: Session | None = None
         self._epoch = 0  # the session's attachment this connection serves
-        # The session's outbox thread and this socket's thread (rate-limit and idle errors)
-        # both send; simple-websocket does not serialize senders, so frames could interleave.
-        self._send_lock = threading.Lock()
 
     def _send(self, payload: str | bytes) -> None:
-        try:
-            with self._send_lock:
-                self._ws.send(payload)
-        except ConnectionClosed as exc:
-            raise ConnectionError("socket closed") from exc
+        # The session's outbox thread and this socket's thread (rate-limit and idle errors)
+        # both send: the socket serializes them (core/ws_single_thread.py).
+        send(self._ws, payload)
 
     def serve(self) -> None:
         runtime = self._runtime

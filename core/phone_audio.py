@@ -44,13 +44,14 @@ class OutboundAudio:
         self._pending = b""  # µ-law bytes short of a whole frame
 
     def add(self, pcm16: bytes, sample_rate: int) -> list[bytes]:
-        if sample_rate != self._rate or self._resampler is None:
-            frames = self.finish() if self._resampler is not None else []
+        frames: list[bytes] = []
+        if sample_rate != self._rate:
+            if self._resampler is not None:
+                frames = self.finish()  # the other rate's tail first
             self._rate = sample_rate
             self._resampler = (None if sample_rate == PHONE_SAMPLE_RATE
                                else StreamResampler(sample_rate, PHONE_SAMPLE_RATE))
-            return frames + self._frames(self._resample(pcm16, last=False))
-        return self._frames(self._resample(pcm16, last=False))
+        return frames + self._frames(self._resample(pcm16, last=False))
 
     def finish(self) -> list[bytes]:
         """The rest of the reply: the resampler's tail, the last frame padded."""

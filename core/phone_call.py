@@ -14,7 +14,6 @@ ends a call itself (full, idle, flooding), Twilio goes on to the TwiML after
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from typing import Any
 from simple_websocket import ConnectionClosed
 
 from core import twilio_messages
-from core.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN
+from core.connection import CLOSE_POLICY, CLOSE_TRY_AGAIN, send
 from core.connection_pool import Refused
 from core.flood_guard import FloodGuard, Verdict
 from core.phone_audio import InboundAudio
@@ -59,17 +58,12 @@ class PhoneCall:
         s = self._settings
         self._guard = FloodGuard(s.messages_per_second, s.inbox_max_messages, s.inbox_max_bytes,
                                  s.max_message_bytes, clock)
-        self._send_lock = threading.Lock()
         self._inbound = InboundAudio()
         self._session: Session | None = None
         self.bad_messages = 0
 
     def _send(self, text: str) -> None:
-        try:
-            with self._send_lock:
-                self._ws.send(text)
-        except ConnectionClosed as exc:
-            raise ConnectionError("socket closed") from exc
+        send(self._ws, text)  # from the playout's thread; the socket serializes writes
 
     def serve(self) -> None:
         monitor = self._runtime.monitor
