@@ -54,7 +54,7 @@ $(WHEEL_DIR)/.built: | $(VENV)/bin/python
 $(RUNTIME_STAMP): requirements.txt $(WHEEL_DIR)/.built | $(VENV)/bin/python
 	$(PIP) install --no-index --find-links $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION) --no-deps
 	$(PIP) install -r requirements.txt
-	$(PY) -m core.providers.model_files
+	$(PY) -m core.providers.embedded.model_files
 	touch $@
 
 # Debian packages for the browser tests and synthetic speech; installed only if missing.
@@ -84,22 +84,22 @@ bench: setup
 	$(PY) -m monitoring.bench
 
 bench-phone: setup
-	$(PY) -m monitoring.phone_bench --out docs/results/phone-bench.json
+	$(PY) -m monitoring.bench.phone --out docs/results/phone-bench.json
 
 soak: setup
 	$(PY) -m monitoring.soak
 
-# Simulated cloud providers and load-test limits (monitoring/simulated_server.py): the
+# Simulated cloud providers and load-test limits (monitoring/servers/simulated.py): the
 # server's own capacity apart from model cost. Any VOICECHAT_ variable set wins.
 serve-simulated: setup
-	$(PY) -m monitoring.simulated_server
+	$(PY) -m monitoring.servers.simulated
 
 capacity: setup
-	$(PY) -m monitoring.capacity
+	$(PY) -m monitoring.loadtest.capacity
 
 # The page in headless Chromium: load and start times, browser CPU (needs the test setup).
 bench-page: setup-dev
-	$(PY) -m monitoring.page_bench
+	$(PY) -m monitoring.bench.page
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -15,14 +15,15 @@ from dash import Input, Output, dcc, html
 from flask import jsonify
 
 from components import admin_page, layout
-from core.admin_api import install_admin_routes
-from core.conversation_store import ConversationStore, StoreError
-from core.phone_routes import install_phone_routes
-from core.provider_choice import allowed_base_urls
+from core.phone.routes import install_phone_routes
+from core.providers.choice import allowed_base_urls
 from core.runtime import VoiceRuntime
-from core.session_settings import SessionSettings
+from core.session.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
-from core.transport import install_voice_socket
+from core.store.conversations import ConversationStore, StoreError
+from core.transport.routes import install_voice_socket
+from monitoring.metrics.admin_api import install_admin_routes
+from monitoring.metrics.monitor import PerformanceMonitor
 
 log = logging.getLogger("voicechat")
 
@@ -83,7 +84,7 @@ def serve(settings: Settings) -> None:
 
         def load(self) -> Any:
             # Runs in the worker process: models are loaded after the fork.
-            self.runtime = VoiceRuntime(settings)
+            self.runtime = VoiceRuntime(settings, metrics=PerformanceMonitor())
             self.runtime.warm_up()
             log.info("ready on http://%s:%d", settings.host, settings.port)
             return create_app(self.runtime).server

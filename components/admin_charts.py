@@ -15,7 +15,7 @@ from typing import Any
 import feffery_antd_components as fac
 from dash import dcc, html
 
-from monitoring.metric_series import BUCKET_S, TURN_STAGES
+from monitoring.metrics.series import BUCKET_S, TURN_STAGES
 
 Series = list[dict[str, Any]]
 Figure = dict[str, Any]  # plain dicts: go.Figure validates every property (~250 ms against ~3 ms)

@@ -19,7 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
 from components import admin_cards, admin_charts, admin_tables, admin_token
-from core.admin_api import metrics, token_matches
+from monitoring.metrics.admin_api import metrics, token_matches
 
 ADMIN_PATH = "/admin"
 REFRESH_MS = 2000
@@ -99,7 +99,7 @@ def view(runtime: Any, token: str | None, now: float | None = None) -> list[Any]
     """The refresh callback's outputs: the data only for an accepted token."""
     if not token_matches(token, runtime.settings.admin_token):
         if token:
-            runtime.monitor.count("refused_admin")
+            runtime.metrics.count("refused_admin")
         return refused_view(token)
     return data_view(metrics(runtime), time.time() if now is None else now)
 

@@ -9,7 +9,7 @@ from typing import Any
 import feffery_antd_components as fac
 from dash import html
 
-from monitoring.monitor import SESSION_ID_CHARS
+from monitoring.metrics.monitor import SESSION_ID_CHARS
 
 # (data key, column title); timings are ms after the end of the person's speech.
 TURN_COLUMNS = [

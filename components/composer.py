@@ -5,7 +5,7 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, html
 
-from core.protocol import MAX_TEXT_CHARS
+from core.transport.wire import MAX_TEXT_CHARS
 
 
 def render() -> html.Div:

@@ -6,7 +6,7 @@ import feffery_antd_components as fac
 from dash import html
 
 from components import composer, controls, settings_panel, status, transcript, visualizer
-from core.session_settings import SessionSettings
+from core.session.session_settings import SessionSettings
 
 
 def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = ()) -> html.Div:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from core.provider_choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES
-from core.session_settings import SessionSettings
+from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES
+from core.session.session_settings import SessionSettings
 
 VAD_OPTIONS = [
     {"label": "Strict", "value": "3"},

@@ -1,27 +1,27 @@
-"""Everything a server process shares between sessions, created once at start-up."""
+"""Everything a server process shares between sessions, created once at start-up:
+the providers (guarded), the model workers, the sessions (live and parked) with their
+ticker, the conversation store and the metrics."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 
-from core.async_runner import AsyncRunner
-from core.connection_pool import ConnectionPool
-from core.conversation_store import ConversationStore
-from core.engine_types import EngineConfig
-from core.model_workers import ModelWorkers
-from core.provider_catalog import ProviderCatalog
-from core.providers.base import ProviderError
-from core.providers.registry import Providers, build_providers
-from core.session import SessionServices
+from core.conversation.config import EngineConfig
+from core.metrics import Metrics, NoMetrics
+from core.providers.base import ProviderError, Providers
+from core.providers.catalog import ProviderCatalog
+from core.providers.registry import build_providers
+from core.providers.remote.async_runner import AsyncRunner
+from core.session.model_workers import ModelWorkers
+from core.session.pool import ConnectionPool
+from core.session.services import SessionServices
+from core.session.ticker import Ticker
 from core.settings import Settings
-from monitoring.monitor import PerformanceMonitor
+from core.store.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
-
-TICK_S = 0.05
 
 
 def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineConfig:
@@ -45,38 +45,12 @@ def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineCon
     )
 
 
-class Ticker:
-    """One thread that gives every session the time, so timers work without audio,
-    closes parked sessions whose resume window has passed, and lets the monitor sample
-    (every few seconds: the process's CPU and memory, the time buckets of the charts)."""
-
-    def __init__(self, pool: ConnectionPool, monitor: PerformanceMonitor | None = None,
-                 interval_s: float = TICK_S) -> None:
-        self._pool = pool
-        self._monitor = monitor
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="session-ticker", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval_s):
-            for session in self._pool.sessions():
-                session.tick()
-            for expired in self._pool.expire():
-                expired.close()
-            if self._monitor is not None:
-                self._monitor.sample_if_due()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-
-
 class VoiceRuntime:
     def __init__(self, settings: Settings, providers: Providers | None = None,
-                 runner: AsyncRunner | None = None) -> None:
+                 runner: AsyncRunner | None = None, metrics: Metrics | None = None) -> None:
+        """``metrics``: where the figures go (``monitoring.metrics.monitor`` in a server)."""
         self.settings = settings
+        self.metrics: Metrics = metrics or NoMetrics()
         self.runner = runner or AsyncRunner()
         started = time.perf_counter()
         base = providers or build_providers(settings, self.runner)
@@ -87,12 +61,11 @@ class VoiceRuntime:
         self.pool = ConnectionPool(settings.max_sessions, settings.max_sessions_per_address,
                                    settings.resume_window_s)
         self.store = ConversationStore(settings.db_path) if settings.db_path else None
-        self.monitor = PerformanceMonitor()
         self.engine_config = engine_config(settings, None)
-        self.ticker = Ticker(self.pool, self.monitor)
+        self.ticker = Ticker(self.pool, self.metrics)
 
     def services(self) -> SessionServices:
-        return SessionServices(self.workers, self.catalog, self.monitor, self.engine_config, self.store)
+        return SessionServices(self.workers, self.catalog, self.metrics, self.engine_config, self.store)
 
     def phone_services(self) -> SessionServices:
         """For a phone call: stored as one, and greeted as soon as the line is quiet."""

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.server_process import ServerProcess
-from tests.openai_stub import running_openai_stub
+from monitoring.servers.server_process import ServerProcess
+from tests.support.openai_stub import running_openai_stub
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent

@@ -1,4 +1,5 @@
-"""The three provider interfaces and the typed error every provider raises.
+"""The three provider interfaces, the typed error every provider raises, and
+``Providers``: one of each, as a session uses them.
 
 A provider has one job and never reads the environment: it gets the settings it
 needs in its constructor. Blocking calls are fine here; the processor runs them on
@@ -7,10 +8,14 @@ its worker pool, never on a socket thread.
 
 from __future__ import annotations
 
+import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+log = logging.getLogger(__name__)
 
 
 class ProviderError(Exception):
@@ -80,3 +85,23 @@ class TTSProvider(ABC):
 
     def close(self) -> None:
         """Release what the provider holds."""
+
+
+@dataclass
+class Providers:
+    stt: STTProvider
+    llm: LLMProvider
+    tts: TTSProvider
+
+    def warm_up(self) -> None:
+        for provider in (self.stt, self.llm, self.tts):
+            started = time.perf_counter()
+            provider.warm_up()
+            log.info("warmed up %s in %.0f ms", provider.name, (time.perf_counter() - started) * 1000)
+
+    def close(self) -> None:
+        for provider in (self.stt, self.llm, self.tts):
+            provider.close()
+
+    def names(self) -> dict[str, str]:
+        return {"stt": self.stt.name, "llm": self.llm.name, "tts": self.tts.name}

@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import time
-from dataclasses import dataclass
-
-from core.async_runner import AsyncRunner
-from core.providers.base import LLMProvider, STTProvider, TTSProvider
+from core.providers.base import LLMProvider, Providers, STTProvider, TTSProvider
+from core.providers.remote.async_runner import AsyncRunner
 from core.settings import Settings
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class Providers:
-    stt: STTProvider
-    llm: LLMProvider
-    tts: TTSProvider
-
-    def warm_up(self) -> None:
-        for provider in (self.stt, self.llm, self.tts):
-            started = time.perf_counter()
-            provider.warm_up()
-            log.info("warmed up %s in %.0f ms", provider.name, (time.perf_counter() - started) * 1000)
-
-    def close(self) -> None:
-        for provider in (self.stt, self.llm, self.tts):
-            provider.close()
-
-    def names(self) -> dict[str, str]:
-        return {"stt": self.stt.name, "llm": self.llm.name, "tts": self.tts.name}
 
 
 def build_stt(s: Settings) -> STTProvider:
@@ -39,10 +13,10 @@ def build_stt(s: Settings) -> STTProvider:
 
         return SimulatedSTT(SimulatedTimings.from_settings(s))
     if s.stt_provider == "openai":
-        from core.providers.openai_stt import OpenAISTT
+        from core.providers.remote.openai_stt import OpenAISTT
 
         return OpenAISTT(s.openai_base_url, s.openai_api_key, s.openai_stt_model, s.provider_timeout_s)
-    from core.providers.local_stt import WhisperSTT
+    from core.providers.embedded.whisper import WhisperSTT
 
     return WhisperSTT(cpu_threads=s.cpu_threads, window_s=s.stt_window_s)
 
@@ -53,10 +27,10 @@ def build_llm(s: Settings) -> LLMProvider:
 
         return SimulatedLLM(SimulatedTimings.from_settings(s))
     if s.llm_provider == "openai":
-        from core.providers.openai_llm import OpenAILLM
+        from core.providers.remote.openai_llm import OpenAILLM
 
         return OpenAILLM(s.openai_base_url, s.openai_api_key, s.openai_llm_model, s.provider_timeout_s)
-    from core.providers.local_llm import LlamaLLM
+    from core.providers.embedded.llama import LlamaLLM
 
     return LlamaLLM(s.model_path, n_ctx=s.llm_context_tokens, n_threads=s.cpu_threads,
                     max_tokens=s.llm_max_tokens)
@@ -68,19 +42,19 @@ def build_tts(s: Settings, runner: AsyncRunner) -> TTSProvider:
 
         return SimulatedTTS(SimulatedTimings.from_settings(s))
     if s.tts_provider == "openai":
-        from core.providers.openai_tts import OpenAITTS
+        from core.providers.remote.openai_tts import OpenAITTS
 
         return OpenAITTS(s.openai_base_url, s.openai_api_key, s.openai_tts_model,
                          s.openai_tts_voice, s.provider_timeout_s)
     if s.tts_provider == "edge":
-        from core.providers.edge import EdgeTTS
+        from core.providers.remote.edge import EdgeTTS
 
         return EdgeTTS(s.edge_tts_voice, runner, s.provider_timeout_s)
     return build_local_tts()
 
 
 def build_local_tts() -> TTSProvider:
-    from core.providers.local_tts import PiperTTS
+    from core.providers.embedded.piper import PiperTTS
 
     return PiperTTS()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.providers.base import LLMProvider, Message, STTProvider, TTSProvider
+from core.providers.base import LLMProvider, Message, Providers, STTProvider, TTSProvider
 from core.settings import Settings
 
 TOPICS = ("owls", "the moon", "Tokyo", "bread", "rivers", "chess", "tea", "volcanoes", "jazz", "bees",
@@ -42,6 +42,12 @@ class SimulatedTimings:
     tts_first_audio_ms: float = 200.0
     tts_realtime_factor: float = 5.0  # audio is produced this many times faster than it plays
     jitter: float = 0.2  # each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+
+    @classmethod
+    def instant(cls) -> SimulatedTimings:
+        """No delays at all: the server's own bookkeeping alone (the soak's leak check)."""
+        return cls(stt_ms=0.0, stt_ms_per_audio_s=0.0, llm_first_token_ms=0.0, llm_tokens_per_s=1e9,
+                   tts_first_audio_ms=0.0, tts_realtime_factor=1e9, jitter=0.0)
 
     @classmethod
     def from_settings(cls, s: Settings) -> SimulatedTimings:
@@ -133,3 +139,8 @@ def voice_like(seconds: float, rate: int, phase: float) -> bytes:
     tone = sum(np.sin(k * phase_track) / k for k in (1, 2, 3, 4))
     syllables = 0.55 + 0.45 * np.sin(2 * np.pi * 4.0 * t) ** 2
     return (tone * syllables * 5000).astype("<i2").tobytes()
+
+
+def simulated_providers(timings: SimulatedTimings = SimulatedTimings()) -> Providers:
+    """All three roles simulated with the same timings."""
+    return Providers(SimulatedSTT(timings), SimulatedLLM(timings), SimulatedTTS(timings))

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.browser import launch as launch_chromium
-from monitoring.browser import write_mic_wav
-from monitoring.voice_client import read_wav_16k_mono
+from monitoring.clients.browser import launch as launch_chromium
+from monitoring.clients.browser import write_mic_wav
+from monitoring.clients.voice_client import read_wav_16k_mono
 
 
 @pytest.fixture

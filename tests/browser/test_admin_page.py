@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from core.phone_routes import MEDIA_PATH
-from monitoring.twilio_client import (
+from core.phone.routes import MEDIA_PATH
+from monitoring.clients.twilio_client import (
     TwilioCall,
     incoming_call,
     line_noise,
@@ -17,7 +17,7 @@ from monitoring.twilio_client import (
     phone_frames,
     stream_instructions,
 )
-from monitoring.voice_client import VoiceClient, frames_of, read_wav_16k_mono
+from monitoring.clients.voice_client import VoiceClient, frames_of, read_wav_16k_mono
 from tests.browser.page import SCREENSHOTS
 from tests.conftest import ADMIN_TOKEN, FIXTURES
 

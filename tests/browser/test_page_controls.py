@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from monitoring.server_process import ServerProcess, free_port
+from monitoring.servers.server_process import ServerProcess, free_port
 from tests.browser.page import STATS, open_page, screenshots, start_listening, wait_state
 
 pytestmark = pytest.mark.browser

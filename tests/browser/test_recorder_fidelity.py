@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitoring.voice_client import read_wav_16k_mono
+from monitoring.clients.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser

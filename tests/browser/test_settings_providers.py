@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.page import STATS, open_page, screenshots, start_listening, wait_state
-from tests.openai_stub import FakeOpenAIHandler
+from tests.support.openai_stub import FakeOpenAIHandler
 
 pytestmark = pytest.mark.browser
 

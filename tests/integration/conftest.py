@@ -4,8 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.async_runner import AsyncRunner
-from core.providers.registry import Providers, build_providers
+from core.providers.base import Providers
+from core.providers.registry import build_providers
+from core.providers.remote.async_runner import AsyncRunner
 from core.settings import Settings
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.bench import Bench, playlist
-from monitoring.voice_client import VoiceClient
+from monitoring.bench.voice import Bench, playlist
+from monitoring.clients.voice_client import VoiceClient
 
 pytestmark = pytest.mark.models
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.segmenter import FRAME_BYTES, Segmenter, SegmenterConfig, Utterance
-from monitoring.voice_client import read_wav_16k_mono
+from core.audio.segmenter import FRAME_BYTES, Segmenter, SegmenterConfig, Utterance
+from monitoring.clients.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 
 # "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better." The person

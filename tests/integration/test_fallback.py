@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.providers.registry import Providers
+from core.providers.base import Providers
 from core.settings import Settings
-from monitoring.fault_drill import ask
-from monitoring.inprocess_server import InProcessServer
-from monitoring.voice_client import VoiceClient
-from tests.openai_stub import FakeOpenAIHandler, running_openai_stub
+from monitoring.clients.voice_client import VoiceClient
+from monitoring.servers.inprocess_server import InProcessServer
+from monitoring.soak.fault_drill import ask
+from tests.support.openai_stub import FakeOpenAIHandler, running_openai_stub
 
 STUB_REPLY = "Paris is the capital."
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.providers.registry import Providers
+from core.providers.base import Providers
 from core.settings import Settings
-from monitoring.fault_drill import drill
-from monitoring.fault_injection import FaultyLLM, FaultySTT, FaultyTTS
-from monitoring.inprocess_server import InProcessServer
-from monitoring.voice_client import VoiceClient
+from monitoring.clients.voice_client import VoiceClient
+from monitoring.servers.inprocess_server import InProcessServer
+from monitoring.soak.fault_drill import drill
+from monitoring.soak.fault_injection import FaultyLLM, FaultySTT, FaultyTTS
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from core.providers.registry import Providers
+from core.providers.base import Providers
 from core.providers.simulated import SimulatedLLM, SimulatedSTT, SimulatedTimings, SimulatedTTS
 from core.settings import Settings
-from monitoring.inprocess_server import InProcessServer
-from monitoring.loadtest import run, run_load
-from monitoring.loadtest_config import LoadConfig
-from monitoring.loadtest_report import Report, format_report
+from monitoring.loadtest.config import LoadConfig
+from monitoring.loadtest.report import Report, format_report
+from monitoring.loadtest.run import run, run_load
+from monitoring.servers.inprocess_server import InProcessServer
 from tests.conftest import FIXTURES
 
 TOKEN = "loadtest-admin-token"

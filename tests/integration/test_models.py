@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from core.model_workers import ModelWorkers, SpeechFeed
 from core.providers.base import Message
-from monitoring.voice_client import read_wav_16k_mono
+from core.session.model_workers import ModelWorkers, SpeechFeed
+from monitoring.clients.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.models

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitoring.server_process import ServerProcess
-from monitoring.soak_sigkill import QUESTIONS, converse_then_kill, lost_after_kill
-from monitoring.voice_client import VoiceClient
+from monitoring.clients.voice_client import VoiceClient
+from monitoring.servers.server_process import ServerProcess
+from monitoring.soak.sigkill import QUESTIONS, converse_then_kill, lost_after_kill
 
 
 def test_finalized_turns_survive_sigkill(tmp_path: Path) -> None:

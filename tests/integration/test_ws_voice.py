@@ -7,7 +7,7 @@ import json
 import pytest
 import websocket
 
-from monitoring.voice_client import VoiceClient, frames_of, read_wav_16k_mono
+from monitoring.clients.voice_client import VoiceClient, frames_of, read_wav_16k_mono
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.models

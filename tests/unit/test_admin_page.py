@@ -12,15 +12,16 @@ import pytest
 from plotly.io.json import to_json_plotly
 
 from components import admin_cards, admin_charts, admin_page, admin_tables
-from core.admin_api import metrics
-from core.connection_pool import ConnectionPool
-from core.conversation_store import ConversationStore
-from core.providers.registry import Providers
+from core.providers.base import Providers
 from core.runtime import VoiceRuntime
+from core.session.pool import ConnectionPool
 from core.settings import Settings
-from monitoring.metric_series import BUCKET_S
-from monitoring.monitor import PerformanceMonitor, ProcessReading
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+from core.store.conversations import ConversationStore
+from monitoring.metrics.admin_api import metrics
+from monitoring.metrics.monitor import PerformanceMonitor, ProcessReading
+from monitoring.metrics.series import BUCKET_S
+from tests.support.clock import ManualClock
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.unit.test_page import walk
 
 TOKEN = "admin-page-token"
@@ -32,39 +33,31 @@ class Probe:
         return ProcessReading(42.0, 512 * 2**20, 9)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def timings(v2v: float, **extra: float) -> dict[str, float]:
     return {"endpoint_ms": 210.0, "transcript_ms": 180.0, "llm_first_token_ms": 320.0,
             "llm_first_sentence_ms": 450.0, "tts_first_audio_ms": v2v, "total_ms": v2v + 800, **extra}
 
 
-def runtime(admin_token: str = TOKEN) -> tuple[SimpleNamespace, Clock]:
-    clock = Clock()
+def runtime(admin_token: str = TOKEN) -> tuple[SimpleNamespace, ManualClock]:
+    clock = ManualClock(T0)
     monitor = PerformanceMonitor(clock=clock, probe=Probe())
-    fake = SimpleNamespace(monitor=monitor, pool=ConnectionPool(5), store=None,
+    fake = SimpleNamespace(metrics=monitor, monitor=monitor, pool=ConnectionPool(5), store=None,
                            providers=Providers(FakeSTT(), FakeLLM(), FakeTTS()),
                            settings=Settings().replace(admin_token=admin_token))
     return fake, clock
 
 
-def busy_runtime() -> tuple[SimpleNamespace, Clock]:
+def busy_runtime() -> tuple[SimpleNamespace, ManualClock]:
     """Two buckets of turns, an error in the second, a barge-in, a process reading."""
     fake, clock = runtime()
     for v2v in (600.0, 700.0, 800.0):
         fake.monitor.record_turn(timings(v2v), "abcdef0123456789")
     fake.monitor.sample()
-    clock.t += BUCKET_S
+    clock.now += BUCKET_S
     fake.monitor.record_turn(timings(900.0, speculative=1), "fedcba9876543210")
     fake.monitor.count("error:busy")
     fake.monitor.record_barge_in(80.0)
-    clock.t += 1.0
+    clock.now += 1.0
     return fake, clock
 
 
@@ -78,7 +71,7 @@ def test_every_chart_says_why_it_is_empty() -> None:
         "No turns yet", "No turns yet", "No data yet", "No data yet", "No readings yet"]
     fake, clock = runtime()
     fake.monitor.sample()  # a server with readings but no turns
-    clock.t += 1.0
+    clock.now += 1.0
     v2v, stages, load, errors, process = admin_charts.figures(fake.monitor.series())
     assert annotation(v2v) == annotation(stages) == "No turns yet"
     assert annotation(errors) == "No errors in the last hour"
@@ -120,11 +113,11 @@ def test_a_series_with_a_hole_gets_explicit_times() -> None:
 
 def test_cards_sum_the_recent_buckets_and_say_when_there_is_nothing() -> None:
     fake, clock = busy_runtime()
-    stats = {s.key: s for s in admin_cards.stats(metrics(fake), clock.t)}
+    stats = {s.key: s for s in admin_cards.stats(metrics(fake), clock.now)}
     assert stats["turns"].value == 4 and stats["errors"].value == 1 and stats["errors"].warn
     assert (stats["v2v-p50"].value, stats["v2v-p95"].value) == (700.0, 900.0)
     assert stats["barge-in"].value == 80.0 and stats["memory"].value == 512 and stats["cpu"].value == 42.0
-    later = {s.key: s for s in admin_cards.stats(metrics(fake), clock.t + 3600)}
+    later = {s.key: s for s in admin_cards.stats(metrics(fake), clock.now + 3600)}
     assert later["turns"].value == 0 and later["errors"].value == 0 and not later["errors"].warn
     empty, _ = runtime()
     cards = admin_cards.cards(metrics(empty), T0)
@@ -198,7 +191,7 @@ def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
 
 def test_the_right_token_gets_the_figures() -> None:
     fake, clock = busy_runtime()
-    outputs = admin_page.view(fake, TOKEN, now=clock.t)
+    outputs = admin_page.view(fake, TOKEN, now=clock.now)
     message, dashboard, login, forget, interval_off, updated, cards, *rest = outputs
     assert message is None and dashboard == forget == {} and login == {"display": "none"}
     assert not interval_off and updated.startswith("Updated")
@@ -235,7 +228,8 @@ def app_with_token() -> Iterator[Callable[[str], Any]]:
 
     def make(token: str) -> Any:
         settings = Settings().replace(admin_token=token, db_path="", greeting_after_ms=0, thinking_cue_ms=0)
-        runtimes.append(VoiceRuntime(settings, providers=Providers(FakeSTT(), FakeLLM(), FakeTTS())))
+        runtimes.append(VoiceRuntime(settings, providers=Providers(FakeSTT(), FakeLLM(), FakeTTS()),
+                                     metrics=PerformanceMonitor()))
         return create_app(runtimes[-1])
 
     yield make
@@ -269,8 +263,8 @@ def test_admin_is_routed_to_its_own_page_and_everything_else_to_the_voice_page(a
 
 def test_card_notes_count_in_words() -> None:
     fake, clock = runtime()
-    notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.t)}
+    notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.now)}
     assert (notes["v2v-p50"], notes["barge-in"]) == ("no turns yet", "no interruptions yet")
     fake.monitor.record_turn(timings(500.0))
-    notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.t)}
+    notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.now)}
     assert notes["v2v-p95"] == "last turn"

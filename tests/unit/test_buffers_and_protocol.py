@@ -4,17 +4,17 @@ import json
 
 import pytest
 
-from core.protocol import (
+from core.audio.stream_buffer import StreamBuffer
+from core.settings import Settings, SettingsError
+from core.transport.wire import (
     AUDIO_KIND_CUE,
     AUDIO_KIND_REPLY,
     AudioMessage,
-    ProtocolError,
+    ClientError,
     decode_reply_audio,
     encode_reply_audio,
     parse_control,
 )
-from core.settings import Settings, SettingsError
-from core.stream_buffer import StreamBuffer
 
 
 def test_stream_buffer_reframes_20ms_frames_into_30ms_frames() -> None:
@@ -42,7 +42,7 @@ def test_reply_audio_header_round_trips() -> None:
     assert decode_reply_audio(message) == AudioMessage(7, 22050, AUDIO_KIND_REPLY, b"\x01\x02" * 10)
     cue = encode_reply_audio(8, 16000, b"\x00\x00", AUDIO_KIND_CUE)
     assert decode_reply_audio(cue).kind == AUDIO_KIND_CUE
-    with pytest.raises(ProtocolError):
+    with pytest.raises(ClientError):
         decode_reply_audio(b"XX" + message[2:])
 
 
@@ -56,7 +56,7 @@ def test_reply_audio_header_round_trips() -> None:
     (json.dumps({"type": "hello", "protocol": 9}), "unsupported_protocol"),
 ])
 def test_bad_control_messages_are_named(raw: str, code: str) -> None:
-    with pytest.raises(ProtocolError) as error:
+    with pytest.raises(ClientError) as error:
         parse_control(raw)
     assert error.value.code == code
 

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from monitoring.capacity import _steps, holds
+from monitoring.loadtest.capacity import _steps, holds
 
 
 def row(p95: float | None, turns_failed: int = 0, sessions_failed: int = 0, refused: int = 0) -> dict:

@@ -15,12 +15,12 @@ import websocket
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import connect as ws_connect
 
-from core.providers.registry import Providers
+from core.providers.base import Providers
 from core.settings import Settings
-from monitoring.inprocess_server import InProcessServer
-from monitoring.soak_leaks import wait_until
-from monitoring.voice_client import VoiceClient
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+from monitoring.clients.voice_client import VoiceClient
+from monitoring.servers.inprocess_server import InProcessServer
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.wait import wait_until
 
 TOKEN = "admin-secret-for-tests"
 
@@ -180,8 +180,8 @@ def test_a_peer_that_stops_answering_pings_is_closed(serve) -> None:
     server = serve(heartbeat_s=0.2)
     silent = websocket.create_connection(server.ws_url, timeout=5)  # never reads: never pongs
     try:
-        assert wait_until(lambda: len(server.runtime.pool) == 1, 5)
-        assert wait_until(lambda: len(server.runtime.pool) == 0, 5)  # a missed pong ends it
+        wait_until(lambda: len(server.runtime.pool) == 1, 5)
+        wait_until(lambda: len(server.runtime.pool) == 0, 5)  # a missed pong ends it
     finally:
         silent.close()
 

@@ -1,15 +1,8 @@
 from __future__ import annotations
 
-from core.connection_pool import ConnectionPool, PoolEntry, Refused
-from core.transport import origin_allowed
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from core.session.pool import ConnectionPool, PoolEntry, Refused
+from core.transport.routes import origin_allowed
+from tests.support.clock import ManualClock
 
 
 def admitted(pool: ConnectionPool, sid: str, address: str = "10.0.0.1", owner: object = None) -> PoolEntry:
@@ -41,7 +34,7 @@ def test_one_address_cannot_take_every_place() -> None:
 
 
 def test_a_parked_session_is_resumed_with_its_token_only(make_harness) -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     pool = ConnectionPool(max_sessions=4, resume_window_s=60, clock=clock)
     old_owner, new_owner = object(), object()
     entry = admitted(pool, "conv", owner=old_owner)
@@ -59,7 +52,7 @@ def test_a_parked_session_is_resumed_with_its_token_only(make_harness) -> None:
 
 
 def test_a_parked_session_expires_after_the_window(make_harness) -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     pool = ConnectionPool(max_sessions=4, resume_window_s=60, clock=clock)
     owner = object()
     entry = admitted(pool, "conv", owner=owner)
@@ -74,7 +67,7 @@ def test_a_parked_session_expires_after_the_window(make_harness) -> None:
 
 
 def test_parked_sessions_are_bounded_oldest_closed_first(make_harness) -> None:
-    pool = ConnectionPool(max_sessions=2, resume_window_s=60, clock=Clock())
+    pool = ConnectionPool(max_sessions=2, resume_window_s=60, clock=ManualClock(100.0))
     sessions = []
     for sid in ("a", "b", "c"):
         entry = admitted(pool, sid, owner=sid)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.conversation_store import ConversationStore, StoreError, StoreFull
+from core.store.conversations import ConversationStore, StoreError, StoreFull
 from tests.conftest import ROOT
 
 
@@ -51,7 +51,7 @@ def test_a_writer_stuck_on_the_disk_refuses_records_instead_of_blocking(tmp_path
 
 KILLED_WRITER = """
 import os, signal, sys
-from core.conversation_store import ConversationStore
+from core.store.conversations import ConversationStore
 store = ConversationStore(sys.argv[1])
 for number in range(50):
     store.record("killed", number, "user", f"turn {number}")

@@ -6,15 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.guarded_providers import GuardedLLM, RecoveryPolicy
-from core.neural_vad import CHUNK_SAMPLES, CONTEXT_SAMPLES, SpeechProbability, shared_session
-from core.providers.registry import Providers
-from core.recovery import ProviderWatch
-from core.vad import frame_rms
-from monitoring import frame_cost
-from monitoring.voice_client import read_wav_16k_mono
+from core.audio.neural_vad import CHUNK_SAMPLES, CONTEXT_SAMPLES, SpeechProbability, shared_session
+from core.audio.vad import frame_rms
+from core.providers.base import Providers
+from core.providers.guards.guard import RecoveryPolicy
+from core.providers.guards.guarded import GuardedLLM
+from core.providers.guards.recovery import ProviderWatch
+from monitoring.bench import frame_cost
+from monitoring.clients.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 
 
 def reference_probabilities(pcm: bytes, step: int) -> list[float]:

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.protocol import CLIENT_TYPES
+from core.transport.wire import CLIENT_TYPES
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
@@ -48,12 +48,12 @@ def test_no_message_breaks_the_session(make_harness, batch: list[str | bytes]) -
     for message in batch:
         before = len(errors(h))
         if isinstance(message, bytes):
-            h.session.handle_binary(message)
+            h.session.audio(message)
         else:
-            h.session.handle_text(message)
+            h.handle_text(message)
         for error in errors(h)[before:]:  # a problem is always named and explained
             assert error["code"] and error["message"], error
-    h.session.handle_text(json.dumps({"type": "start"}))
-    h.session.handle_text(json.dumps({"type": "text", "text": "are you still there"}))
+    h.handle_text(json.dumps({"type": "start"}))
+    h.handle_text(json.dumps({"type": "text", "text": "are you still there"}))
     assert h.sent.wait_event("reply_done")["text"]
     h.close()

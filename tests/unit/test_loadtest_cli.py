@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitoring.loadtest import main, time_bound_s
-from monitoring.loadtest_audio import AudioError, QuietFrames, load_clip, load_clips
-from monitoring.loadtest_config import DEFAULT_URL, ConfigError, LoadConfig, check_config, parse_config
-from monitoring.server_process import free_port
-from monitoring.voice_client import FRAME_BYTES, is_voiced
+from monitoring.clients.voice_client import FRAME_BYTES, is_voiced
+from monitoring.loadtest.audio import AudioError, QuietFrames, load_clip, load_clips
+from monitoring.loadtest.config import DEFAULT_URL, ConfigError, LoadConfig, check_config, parse_config
+from monitoring.loadtest.run import main, time_bound_s
+from monitoring.servers.server_process import free_port
 from tests.conftest import FIXTURES
 
 

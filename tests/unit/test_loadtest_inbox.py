@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from core.protocol import AUDIO_KIND_CUE, encode_reply_audio
-from monitoring.loadtest_audio import load_clip
-from monitoring.loadtest_inbox import Inbox, PendingTurn
+from core.transport.wire import AUDIO_KIND_CUE, encode_reply_audio
+from monitoring.loadtest.audio import load_clip
+from monitoring.loadtest.inbox import Inbox, PendingTurn
 from tests.conftest import FIXTURES
 
 CLIP = load_clip(FIXTURES / "question_1.wav")

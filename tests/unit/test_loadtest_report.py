@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from monitoring.loadtest_config import LoadConfig
-from monitoring.loadtest_inbox import IGNORED, STOPPED, SessionResult, TurnResult
-from monitoring.loadtest_report import Report, build_report, format_report
-from monitoring.loadtest_stats import Distribution, LagHistogram, LiveStats, percentile
+from monitoring.loadtest.config import LoadConfig
+from monitoring.loadtest.inbox import IGNORED, STOPPED, SessionResult, TurnResult
+from monitoring.loadtest.report import Report, build_report, format_report
+from monitoring.loadtest.stats import Distribution, LagHistogram, LiveStats, percentile
 
 NO_SERVER: dict[str, Any] = {"collected": False, "note": "not collected (no --admin-token)",
                              "cpu_percent": {"mean": None, "max": None},

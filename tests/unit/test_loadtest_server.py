@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitoring.loadtest_server import ServerSample, ServerWatch, host_port, http_base
+from monitoring.loadtest.server import ServerSample, ServerWatch, host_port, http_base
 
 
 def test_the_http_address_follows_the_websocket_one() -> None:

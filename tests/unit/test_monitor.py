@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.metric_series import BUCKET_S, percentile
-from monitoring.monitor import PerformanceMonitor, ProcessReading
-
-
-class Clock:
-    def __init__(self, t: float = 1_000_000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
+from monitoring.metrics.monitor import PerformanceMonitor, ProcessReading
+from monitoring.metrics.series import BUCKET_S, percentile
+from tests.support.clock import ManualClock
 
 
 class FakeProbe:
@@ -27,7 +20,7 @@ class FakeProbe:
         return ProcessReading(self.cpu, self.rss, 7)
 
 
-def monitor(clock: Clock, **kwargs: int) -> tuple[PerformanceMonitor, FakeProbe]:
+def monitor(clock: ManualClock, **kwargs: int) -> tuple[PerformanceMonitor, FakeProbe]:
     probe = FakeProbe()
     return PerformanceMonitor(clock=clock, probe=probe, **kwargs), probe
 
@@ -46,40 +39,40 @@ def test_percentile_is_nearest_rank() -> None:
 
 
 def test_windows_and_recent_turns_are_bounded() -> None:
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     mon, _ = monitor(clock, window=10, recent=5, buckets=4)
     for i in range(50):
         mon.record_turn(turn(float(i)), f"session-{i:04d}-long-id")
         mon.record_barge_in(float(i))
-        clock.t += 1.0
+        clock.now += 1.0
     snapshot = mon.snapshot()
     assert snapshot["stages"]["tts_first_audio_ms"]["n"] == 10
     assert snapshot["voice_to_voice"]["p50"] == 44.0  # the last ten: 40..49
     assert snapshot["barge_in"] == {"p50": 44.0, "p95": 49.0, "n": 10}
     assert len(mon.recent_turns(100)) == 5
-    clock.t += 3600.0
+    clock.now += 3600.0
     assert len(mon.series()) == 4
 
 
 def test_recent_turns_are_newest_first_with_a_short_session_id() -> None:
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     mon, _ = monitor(clock)
     mon.record_turn(turn(700.0), "0123456789abcdef")
-    clock.t += 2.0
+    clock.now += 2.0
     mon.record_turn(turn(800.0), None)
     recent = mon.recent_turns(10)
     assert [r["timings"]["tts_first_audio_ms"] for r in recent] == [800.0, 700.0]
     assert recent[0]["session"] is None and recent[1]["session"] == "01234567"
-    assert recent[0]["t"] == clock.t and recent[1]["t"] == clock.t - 2.0
+    assert recent[0]["t"] == clock.now and recent[1]["t"] == clock.now - 2.0
     assert mon.recent_turns(1)[0]["timings"]["tts_first_audio_ms"] == 800.0
 
 
 def test_buckets_roll_over_on_the_clock_with_their_own_percentiles() -> None:
-    clock = Clock(1_000_000.0)  # a bucket boundary
+    clock = ManualClock(1_000_000.0)  # a bucket boundary
     mon, _ = monitor(clock)
     for v2v in (100.0, 200.0, 300.0, 400.0):
         mon.record_turn(turn(v2v))
-    clock.t += BUCKET_S  # the next bucket
+    clock.now += BUCKET_S  # the next bucket
     mon.record_turn(turn(900.0, endpoint_ms=250.0))
     buckets = mon.series()
     assert [b["t"] for b in buckets] == [1_000_000.0, 1_000_000.0 + BUCKET_S]
@@ -88,50 +81,50 @@ def test_buckets_roll_over_on_the_clock_with_their_own_percentiles() -> None:
     assert first["turns_per_min"] == 4 * 60 / BUCKET_S
     assert first["stage_p50"]["llm_first_token_ms"] == 300.0
     assert (second["turns"], second["v2v_p50"], second["stage_p50"]["endpoint_ms"]) == (1, 900.0, 250.0)
-    clock.t += 3 * BUCKET_S  # quiet buckets are there, empty
+    clock.now += 3 * BUCKET_S  # quiet buckets are there, empty
     buckets = mon.series()
     assert len(buckets) == 5 and buckets[-1]["turns"] == 0 and buckets[-1]["v2v_p50"] is None
 
 
 def test_errors_count_in_the_bucket_they_happened_in() -> None:
-    clock = Clock(1_000_000.0)
+    clock = ManualClock(1_000_000.0)
     mon, _ = monitor(clock)
     mon.count("error:busy")
     mon.count("error:provider_failed", 2)
     mon.count("barge_ins")  # not an error
-    clock.t += BUCKET_S + 1.0
+    clock.now += BUCKET_S + 1.0
     mon.count("error:busy")
-    clock.t += 2 * BUCKET_S  # folded only now
+    clock.now += 2 * BUCKET_S  # folded only now
     assert [b["errors"] for b in mon.series()] == [3, 1, 0, 0]
     assert mon.snapshot()["counters"]["error:busy"] == 2
 
 
 def test_turns_and_errors_folded_together_keep_their_buckets() -> None:
-    clock = Clock(1_000_000.0)
+    clock = ManualClock(1_000_000.0)
     mon, _ = monitor(clock)
     mon.count("error:busy")
-    clock.t += BUCKET_S
+    clock.now += BUCKET_S
     mon.record_turn(turn(700.0))
-    clock.t += BUCKET_S
+    clock.now += BUCKET_S
     mon.count("error:internal")
     assert [(b["turns"], b["errors"]) for b in mon.series()] == [(0, 1), (1, 0), (0, 1)]
 
 
 def test_the_sampler_reads_the_process_and_sessions_per_bucket() -> None:
-    clock = Clock(1_000_000.0)
+    clock = ManualClock(1_000_000.0)
     mon, probe = monitor(clock)
     mon.session_opened()
     mon.session_opened()
     mon.sample_if_due()
     reads = probe.reads
-    clock.t += 1.0
+    clock.now += 1.0
     mon.sample_if_due()  # not due yet
     assert probe.reads == reads
     mon.session_closed()
     probe.cpu = 37.5
-    clock.t += 5.0
+    clock.now += 5.0
     mon.sample_if_due()
-    clock.t += BUCKET_S
+    clock.now += BUCKET_S
     mon.sample()
     first, second = mon.series()[:2]
     # Two readings in the first bucket: the most sessions seen, the mean CPU.
@@ -143,18 +136,18 @@ def test_the_sampler_reads_the_process_and_sessions_per_bucket() -> None:
 
 
 def test_a_snapshot_before_any_sample_takes_one() -> None:
-    mon, probe = monitor(Clock())
+    mon, probe = monitor(ManualClock(1_000_000.0))
     assert mon.snapshot()["process"]["threads"] == 7 and probe.reads == 1
     assert mon.snapshot()["barge_in"] == {"p50": None, "p95": None, "n": 0}
 
 
 @pytest.mark.parametrize("step_s", [-30.0, 10 * 3600.0])
 def test_a_clock_that_jumps_keeps_the_series_bounded(step_s: float) -> None:
-    clock = Clock(1_000_000.0)
+    clock = ManualClock(1_000_000.0)
     mon, _ = monitor(clock, buckets=6)
     mon.record_turn(turn(500.0))
     mon.sample()
-    clock.t += step_s
+    clock.now += step_s
     mon.record_turn(turn(600.0))
     mon.sample()
     buckets = mon.series()
@@ -163,10 +156,10 @@ def test_a_clock_that_jumps_keeps_the_series_bounded(step_s: float) -> None:
 
 
 def test_errors_waiting_to_be_folded_stay_bounded() -> None:
-    clock = Clock(1_000_000.0)
+    clock = ManualClock(1_000_000.0)
     mon, _ = monitor(clock, buckets=4)
     for _ in range(1_000):  # errors over ~3 hours with nobody folding
         mon.count("error:busy")
-        clock.t += BUCKET_S
+        clock.now += BUCKET_S
     assert len(mon._pending_errors) <= 4
     assert [b["errors"] for b in mon.series()] == [1, 1, 1, 0]

@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from core import mulaw
-from core.phone_audio import PHONE_FRAME_BYTES, InboundAudio, OutboundAudio
-from core.resample_stream import StreamResampler
+from core.audio import mulaw
+from core.audio.resample import StreamResampler
+from core.phone.audio import PHONE_FRAME_BYTES, InboundAudio, OutboundAudio
 
 
 def tone(hz: float, rate: int, seconds: float = 1.0, amplitude: float = 10_000) -> np.ndarray:

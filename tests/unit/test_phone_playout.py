@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core import twilio_messages
-from core.phone_audio import PHONE_FRAME_BYTES
-from core.phone_playout import DEFAULT_LEAD_MS, PhonePlayout, PlayoutFull
-from core.phone_reply import MARK_EVERY_FRAMES, PhoneReplyChannel
-from core.protocol import AUDIO_KIND_CUE, encode_reply_audio
-from core.reply_turn import ReplyTurn
+from core.conversation.events import AudioKind, Clear, ClearReason, ReplyAudio, ReplyDone, ReplyResumed
+from core.conversation.reply_turn import ReplyTurn
+from core.phone import twilio_messages
+from core.phone.audio import PHONE_FRAME_BYTES
+from core.phone.playout import DEFAULT_LEAD_MS, PhonePlayout, PlayoutFull
+from core.phone.reply import MARK_EVERY_FRAMES, PhoneReplyChannel
+from tests.support.wait import wait_until
 
 FRAME = bytes([0x7F]) * PHONE_FRAME_BYTES
 
@@ -41,8 +42,8 @@ class Wire:
             return [m["event"] for _, m in self.sent]
 
     def wait_for(self, predicate: Any, timeout: float = 5.0) -> bool:
-        with self._cond:
-            return self._cond.wait_for(predicate, timeout)
+        wait_until(predicate, timeout, "the messages sent", self._cond)
+        return True
 
 
 @pytest.fixture
@@ -123,9 +124,9 @@ def marks(wire: Wire) -> list[str]:
 def test_marks_say_how_much_of_the_reply_has_played(wire: Wire, playout: PhonePlayout) -> None:
     heard = Heard()
     channel = heard.channel(playout)
-    channel.deliver(encode_reply_audio(2, 22050, speech(0.5)))
-    channel.deliver(encode_reply_audio(2, 22050, speech(0.5)))
-    channel.deliver(json.dumps({"type": "reply_done", "turn": 2, "text": "..."}))
+    channel.deliver(ReplyAudio(2, speech(0.5), 22050))
+    channel.deliver(ReplyAudio(2, speech(0.5), 22050))
+    channel.deliver(ReplyDone(2, "...", {}))
     assert wire.wait_for(lambda: bool(marks(wire)) and marks(wire)[-1].endswith(":end"), 5)
     assert wire.events().count("media") == 50
     names = marks(wire)
@@ -141,10 +142,10 @@ def test_marks_say_how_much_of_the_reply_has_played(wire: Wire, playout: PhonePl
 def test_after_a_clear_the_dropped_marks_do_not_count_as_heard(wire: Wire, playout: PhonePlayout) -> None:
     heard = Heard()
     channel = heard.channel(playout)
-    channel.deliver(encode_reply_audio(3, 22050, speech(2.0)))
+    channel.deliver(ReplyAudio(3, speech(2.0), 22050))
     assert wire.wait_for(lambda: len(marks(wire)) >= 2)
     first = marks(wire)[0]
-    channel.deliver(json.dumps({"type": "clear", "turn": 3, "reason": "barge_in"}))
+    channel.deliver(Clear(3, ClearReason.BARGE_IN))
     assert "clear" in wire.events()
     channel.marked(first)  # played before the clear: Twilio's echo comes after it
     for name in marks(wire)[1:]:
@@ -155,10 +156,10 @@ def test_after_a_clear_the_dropped_marks_do_not_count_as_heard(wire: Wire, playo
 def test_a_resumed_reply_counts_from_where_it_resumes(wire: Wire, playout: PhonePlayout) -> None:
     heard = Heard()
     channel = heard.channel(playout)
-    channel.deliver(encode_reply_audio(4, 22050, speech(0.3)))
-    channel.deliver(json.dumps({"type": "clear", "turn": 4, "reason": "barge_in"}))
-    channel.deliver(json.dumps({"type": "resume", "turn": 4, "from_ms": 1200}))
-    channel.deliver(encode_reply_audio(4, 22050, speech(0.2)))
+    channel.deliver(ReplyAudio(4, speech(0.3), 22050))
+    channel.deliver(Clear(4, ClearReason.BARGE_IN))
+    channel.deliver(ReplyResumed(4, 1200))
+    channel.deliver(ReplyAudio(4, speech(0.2), 22050))
     assert wire.wait_for(lambda: bool(marks(wire)))
     channel.marked(marks(wire)[-1])
     assert heard.progress == [(4, 1300.0)]
@@ -167,9 +168,9 @@ def test_a_resumed_reply_counts_from_where_it_resumes(wire: Wire, playout: Phone
 def test_a_thinking_cue_is_played_but_not_counted_as_the_reply(wire: Wire, playout: PhonePlayout) -> None:
     heard = Heard()
     channel = heard.channel(playout)
-    channel.deliver(encode_reply_audio(5, 22050, speech(0.4), AUDIO_KIND_CUE))
-    channel.deliver(encode_reply_audio(5, 22050, speech(0.2)))
-    channel.deliver(json.dumps({"type": "reply_done", "turn": 5, "text": "..."}))
+    channel.deliver(ReplyAudio(5, speech(0.4), 22050, AudioKind.CUE))
+    channel.deliver(ReplyAudio(5, speech(0.2), 22050))
+    channel.deliver(ReplyDone(5, "...", {}))
     assert wire.wait_for(lambda: bool(marks(wire)) and marks(wire)[-1].endswith(":end"), 5)
     for name in marks(wire):
         channel.marked(name)

@@ -14,19 +14,19 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from core.phone_routes import MEDIA_PATH, WEBHOOK_PATH, twiml
-from core.providers.registry import Providers
+from core.phone.routes import MEDIA_PATH, WEBHOOK_PATH, twiml
+from core.providers.base import Providers
 from core.settings import Settings
-from monitoring.inprocess_server import InProcessServer
-from monitoring.soak_leaks import wait_until
-from monitoring.twilio_client import (
+from monitoring.clients.twilio_client import (
     TwilioCall,
     incoming_call,
     new_call_sid,
     stream_instructions,
 )
-from monitoring.voice_client import VoiceClient
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
+from monitoring.clients.voice_client import VoiceClient
+from monitoring.servers.inprocess_server import InProcessServer
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.wait import wait_until
 
 DOCS_TOKEN = "12345"
 # twilio.com/docs/usage/security, "Explore the algorithm yourself"
@@ -102,7 +102,7 @@ def test_with_an_auth_token_only_signed_webhooks_are_answered(serve) -> None:
                              headers={"X-Twilio-Signature": good}, timeout=5)
     unsigned = requests.post(post, data=form, timeout=5)
     assert tampered.status_code == unsigned.status_code == 403
-    assert server.runtime.monitor.snapshot()["counters"]["refused_phone_signature"] == 2
+    assert server.monitor.snapshot()["counters"]["refused_phone_signature"] == 2
 
 
 def test_without_an_auth_token_the_webhook_answers_but_wants_a_call_sid(serve) -> None:
@@ -124,7 +124,7 @@ def test_a_browser_may_not_open_the_media_socket(serve) -> None:
     finally:
         browser.close()
     assert [e.get("code") for e in browser.events] == ["origin_not_allowed"] and browser.close_code == 1008
-    assert server.runtime.monitor.snapshot()["counters"]["refused_origin"] == 1
+    assert server.monitor.snapshot()["counters"]["refused_origin"] == 1
 
 
 def test_a_stream_without_the_webhooks_token_gets_no_session(serve) -> None:
@@ -137,7 +137,7 @@ def test_a_stream_without_the_webhooks_token_gets_no_session(serve) -> None:
         assert call.log.close_code == 1008
     finally:
         call.close()
-    counters = server.runtime.monitor.snapshot()["counters"]
+    counters = server.monitor.snapshot()["counters"]
     assert counters["refused_phone_token"] == 1 and "phone_calls" not in counters
 
 
@@ -162,7 +162,7 @@ def test_with_an_auth_token_the_media_handshake_must_be_signed(serve) -> None:
     finally:
         call.stop()
         call.close()
-    assert server.runtime.monitor.snapshot()["counters"]["refused_phone_signature"] == 1
+    assert server.monitor.snapshot()["counters"]["refused_phone_signature"] == 1
 
 
 def test_a_call_is_greeted_and_stop_releases_its_session(serve) -> None:
@@ -176,9 +176,9 @@ def test_a_call_is_greeted_and_stop_releases_its_session(serve) -> None:
         assert server.runtime.pool.stats().active == 1
         call.dtmf("5")
         call.stop()
-        assert wait_until(lambda: server.runtime.pool.stats().active == 0, 5)
+        wait_until(lambda: server.runtime.pool.stats().active == 0, 5)
     finally:
         call.close()
-    counters = server.runtime.monitor.snapshot()["counters"]
+    counters = server.monitor.snapshot()["counters"]
     assert counters["phone_calls"] == 1 and counters["phone_dtmf"] == 1
-    assert server.runtime.monitor.active_sessions == 0
+    assert server.monitor.active_sessions == 0

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from core.protocol import ProtocolError
-from core.provider_catalog import MAX_REMOTE_PROVIDERS, ProviderCatalog
-from core.provider_choice import ProviderChoice, updated_choice
-from core.providers.registry import Providers
+from core.errors import ClientError
+from core.providers.base import Providers
+from core.providers.catalog import MAX_REMOTE_PROVIDERS, ProviderCatalog
+from core.providers.choice import ProviderChoice, updated_choice
 from core.settings import Settings
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
-from tests.openai_stub import FakeOpenAIHandler
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.openai_stub import FakeOpenAIHandler
 
 SERVER_URL = "http://127.0.0.1:11434/v1"
 SETTINGS = Settings(openai_base_url=SERVER_URL, openai_api_key="server-secret",
@@ -21,7 +21,7 @@ LOCAL = ProviderChoice.defaults(SETTINGS)
 
 
 def refused(changes: dict, code: str = "invalid_message") -> str:
-    with pytest.raises(ProtocolError) as error:
+    with pytest.raises(ClientError) as error:
         updated_choice(LOCAL, changes, SETTINGS)
     assert error.value.code == code
     return str(error.value)
@@ -46,7 +46,7 @@ def test_other_languages_need_providers_that_speak_them() -> None:
     german = updated_choice(LOCAL, {"language": "de", "stt_provider": "openai", "llm_provider": "openai",
                                     "tts_provider": "edge"}, SETTINGS)
     assert german.resolved_voice() == "de-DE-KatjaNeural"
-    with pytest.raises(ProtocolError, match="does not speak German"):
+    with pytest.raises(ClientError, match="does not speak German"):
         updated_choice(german, {"voice": "en-US-GuyNeural"}, SETTINGS)
 
 
@@ -99,16 +99,16 @@ def test_the_remote_clients_kept_are_bounded() -> None:
 
 def test_a_session_switches_to_an_openai_compatible_server_and_back(make_harness, openai_server) -> None:
     h = make_harness(client_base_urls=openai_server)
-    h.session.handle_text(json.dumps({"type": "settings", "llm_provider": "openai",
+    h.handle_text(json.dumps({"type": "settings", "llm_provider": "openai",
                                       "openai_base_url": openai_server, "openai_api_key": "sk-test"}))
     applied = h.sent.wait_event("settings_applied")
     assert applied["providers"]["llm"] == "openai-llm"
     assert "sk-test" not in json.dumps(applied)
-    h.session.handle_text(json.dumps({"type": "text", "text": "What is the capital of France?"}))
+    h.handle_text(json.dumps({"type": "text", "text": "What is the capital of France?"}))
     done = h.sent.wait_event("reply_done")
     assert "Paris is the capital" in done["text"]
     assert FakeOpenAIHandler.keys[-1] == "sk-test"
-    h.session.handle_text(json.dumps({"type": "settings", "llm_provider": "local"}))
+    h.handle_text(json.dumps({"type": "settings", "llm_provider": "local"}))
     h.sent.wait_for(lambda: len(h.sent.events("settings_applied")) == 2)
     assert h.sent.events("settings_applied")[1]["providers"]["llm"] == "fake-llm"
 
@@ -116,10 +116,10 @@ def test_a_session_switches_to_an_openai_compatible_server_and_back(make_harness
 def test_a_voice_that_does_not_work_is_refused_and_nothing_changes(make_harness, openai_server) -> None:
     h = make_harness(client_base_urls=openai_server, thinking_cue_ms=800)
     FakeOpenAIHandler.status = 500
-    h.session.handle_text(json.dumps({"type": "settings", "tts_provider": "openai", "max_sentences": 1,
+    h.handle_text(json.dumps({"type": "settings", "tts_provider": "openai", "max_sentences": 1,
                                       "openai_base_url": openai_server}))
     error = h.sent.wait_event("error", code="provider_failed")
     assert "openai-tts" in error["message"] and "not changed" in error["message"]
     assert h.session._engine.config.max_sentences == 3
-    h.session.handle_text(json.dumps({"type": "text", "text": "Are you still there?"}))
+    h.handle_text(json.dumps({"type": "text", "text": "Are you still there?"}))
     assert h.sent.wait_event("reply_done")["text"]  # the fake voice still answers

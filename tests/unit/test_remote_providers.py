@@ -9,13 +9,13 @@ import av
 import numpy as np
 import pytest
 
-from core.async_runner import AsyncRunner
 from core.providers.base import Message, ProviderError
-from core.providers.edge import EDGE_OUTPUT_RATE, EdgeTTS, decode_mp3
-from core.providers.openai_llm import OpenAILLM
-from core.providers.openai_stt import OpenAISTT
-from core.providers.openai_tts import OpenAITTS
-from tests.openai_stub import FakeOpenAIHandler
+from core.providers.remote.async_runner import AsyncRunner
+from core.providers.remote.edge import EDGE_OUTPUT_RATE, EdgeTTS, decode_mp3
+from core.providers.remote.openai_llm import OpenAILLM
+from core.providers.remote.openai_stt import OpenAISTT
+from core.providers.remote.openai_tts import OpenAITTS
+from tests.support.openai_stub import FakeOpenAIHandler
 
 
 def test_openai_llm_streams_pieces_and_sends_the_history(openai_server: str) -> None:

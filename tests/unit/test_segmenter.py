@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.segmenter import (
+from core.audio.segmenter import (
     FRAME_BYTES,
     FRAME_MS,
     Segmenter,
@@ -12,7 +12,7 @@ from core.segmenter import (
     SpeechStarted,
     Utterance,
 )
-from tests.synthetic import timeline, to_pcm16
+from tests.support.synthetic import timeline, to_pcm16
 
 TOLERANCE_MS = 60
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import threading
 
-from core.audio import ms_to_bytes
-from core.protocol import AUDIO_KIND_REPLY
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
-from tests.synthetic import timeline, to_pcm16
+from core.audio.pcm import ms_to_bytes
+from core.conversation.events import AudioKind
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.synthetic import timeline, to_pcm16
 
 FRAME_20MS = ms_to_bytes(20)
 
@@ -18,17 +18,17 @@ def speak(harness, parts) -> None:
     signal, _ = timeline(parts)
     pcm = to_pcm16(signal)
     for i in range(0, len(pcm) - FRAME_20MS + 1, FRAME_20MS):
-        harness.clock.seconds += 0.02
-        harness.session.handle_binary(pcm[i : i + FRAME_20MS])
+        harness.clock.now += 0.02
+        harness.session.audio(pcm[i : i + FRAME_20MS])
 
 
 def start(harness) -> None:
-    harness.session.handle_text(json.dumps({"type": "start"}))
+    harness.handle_text(json.dumps({"type": "start"}))
     harness.sent.wait_event("state", state="listening")
 
 
 def text(harness, words: str) -> None:
-    harness.session.handle_text(json.dumps({"type": "text", "text": words}))
+    harness.handle_text(json.dumps({"type": "text", "text": words}))
 
 
 def last_state(harness) -> str:
@@ -51,7 +51,7 @@ def test_an_utterance_gets_transcript_reply_text_and_audio_in_order(make_harness
     states = [e["state"] for e in h.sent.events("state")]
     assert states[:4] == ["idle", "listening", "thinking", "speaking"]
     audio = h.sent.audio()
-    assert audio and all(a.turn == 1 and a.sample_rate == 16_000 and a.kind == AUDIO_KIND_REPLY
+    assert audio and all(a.turn == 1 and a.sample_rate == 16_000 and a.kind == AudioKind.REPLY
                          for a in audio)
     assert len(audio) == 2 * 3  # two sentences, three chunks each
 
@@ -62,7 +62,7 @@ def test_playback_done_returns_to_listening_and_history_reaches_the_llm(make_har
     start(h)
     text(h, "hello there")
     h.sent.wait_event("reply_done", turn=1)
-    h.session.handle_text(json.dumps({"type": "playback_done", "turn": 1}))
+    h.handle_text(json.dumps({"type": "playback_done", "turn": 1}))
     h.sent.wait_for(lambda: last_state(h) == "listening")
     text(h, "and again")
     h.sent.wait_event("reply_done", turn=2)
@@ -128,20 +128,20 @@ def test_provider_failure_is_reported_and_the_next_turn_works(make_harness) -> N
 
 def test_bad_input_gets_clear_errors_and_the_session_carries_on(make_harness) -> None:
     h = make_harness()
-    h.session.handle_binary(b"\x00" * 640)  # before start
+    h.session.audio(b"\x00" * 640)  # before start
     h.sent.wait_event("error", code="not_listening")
     start(h)
-    h.session.handle_binary(b"\x00" * 641)
+    h.session.audio(b"\x00" * 641)
     h.sent.wait_event("error", code="bad_audio")
-    h.session.handle_binary(b"\x00" * (70_000))
+    h.session.audio(b"\x00" * (70_000))
     h.sent.wait_event("error", code="too_large")
-    h.session.handle_text("{not json")
+    h.handle_text("{not json")
     h.sent.wait_event("error", code="invalid_json")
-    h.session.handle_text(json.dumps({"type": "launch_rockets"}))
+    h.handle_text(json.dumps({"type": "launch_rockets"}))
     h.sent.wait_event("error", code="unknown_type")
-    h.session.handle_text(json.dumps([1, 2]))
+    h.handle_text(json.dumps([1, 2]))
     h.sent.wait_event("error", code="invalid_message")
-    h.session.handle_text(json.dumps({"type": "hello", "sample_rate": 44100}))
+    h.handle_text(json.dumps({"type": "hello", "sample_rate": 44100}))
     h.sent.wait_event("error", code="unsupported_sample_rate")
     text(h, "still there?")
     h.sent.wait_event("reply_done", turn=1)
@@ -152,8 +152,7 @@ def test_full_backlog_refuses_the_turn_with_an_error(make_harness) -> None:
     h = make_harness(tts=FakeTTS(chunks=1, gate=gate), turn_workers=1, turn_backlog=1,
                      provider_attempt_timeout_s=30)  # (the gate holds it longer than a deadline)
     start(h)
-    other = make_harness(turn_workers=1, turn_backlog=1)
-    other.session._turn_jobs._workers = h.workers  # share one set of pools, as sessions do
+    other = make_harness(turn_workers=1, turn_backlog=1, workers=h.workers)  # one set of pools
     text(h, "one")
     h.sent.wait_event("reply_text", turn=1)  # the speech worker is held by the gate
     text(other, "two")  # its speech task waits in the backlog

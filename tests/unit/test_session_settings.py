@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from core.engine_types import EngineConfig
-from core.protocol import ProtocolError
-from core.session_settings import SessionSettings, updated
+from core.conversation.config import EngineConfig
+from core.errors import ClientError
+from core.session.session_settings import SessionSettings, updated
 from core.settings import Settings
-from tests.timeline import Timeline
+from tests.support.timeline import Timeline
 
 SETTINGS = Settings()
 DEFAULT = SessionSettings.defaults(SETTINGS)
@@ -22,7 +22,7 @@ DEFAULT = SessionSettings.defaults(SETTINGS)
     {"voice": "x"}, {"patience": "quick", "volume": 3},
 ])
 def test_bad_settings_are_refused_by_name_and_nothing_applies(data) -> None:
-    with pytest.raises(ProtocolError) as refused:
+    with pytest.raises(ClientError) as refused:
         updated(DEFAULT, {"type": "settings", **data}, SETTINGS)
     assert refused.value.code == "invalid_message"
     assert any(str(key) in str(refused.value) for key in data)
@@ -48,12 +48,12 @@ def test_a_quick_setting_answers_sooner_on_the_timeline() -> None:
 
 def test_the_session_acknowledges_settings_and_refuses_bad_ones(make_harness) -> None:
     h = make_harness()
-    h.session.handle_text(json.dumps({"type": "settings", "patience": "patient", "vad_aggressiveness": 3}))
+    h.handle_text(json.dumps({"type": "settings", "patience": "patient", "vad_aggressiveness": 3}))
     applied = h.sent.wait_event("settings_applied")
     assert applied["settings"] | {"vad_aggressiveness": 3, "patience": "patient", "max_sentences": 3} == (
         applied["settings"])
     assert applied["providers"] == {"stt": "fake-stt", "llm": "fake-llm", "tts": "fake-tts"}
-    h.session.handle_text(json.dumps({"type": "settings", "patience": "sometimes"}))
+    h.handle_text(json.dumps({"type": "settings", "patience": "sometimes"}))
     error = h.sent.wait_event("error", code="invalid_message")
     assert "patience" in error["message"]
     assert h.session._engine.config.commit_after_ms == round(450 * 1.5)  # still "patient"

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
-from core.conversation_store import ConversationStore
-from core.providers.registry import Providers
+from core.conversation.events import OutputEvent, ReplyDone, Transcript
+from core.providers.base import Providers
 from core.settings import Settings
-from tests.fakes import FakeLLM, FakeSTT, FakeTTS
-from tests.unit.conftest import Harness, SentLog
+from core.store.conversations import ConversationStore
+from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.session_harness import Harness, SentLog
 
 
 def send(harness: Harness, **message: object) -> None:
-    harness.session.handle_text(json.dumps(message))
+    harness.send(**message)
 
 
 def stored_harness(tmp_path: Path, tts: FakeTTS | None = None) -> tuple[Harness, ConversationStore]:
@@ -28,15 +28,15 @@ def stored_harness(tmp_path: Path, tts: FakeTTS | None = None) -> tuple[Harness,
 def test_a_turn_is_committed_before_the_client_sees_it(tmp_path: Path) -> None:
     h, store = stored_harness(tmp_path)
     seen_in_store: list[list[tuple[str, str]]] = []
-    original = h.sent.__call__
+    original = h.sent.deliver
 
     class Checking(SentLog):
-        def __call__(self, payload: str | bytes) -> None:
-            if isinstance(payload, str) and ('"reply_done"' in payload or '"final":true' in payload):
+        def deliver(self, event: OutputEvent) -> None:
+            if isinstance(event, ReplyDone) or (isinstance(event, Transcript) and event.final):
                 seen_in_store.append([(t.role, t.text) for t in store.turns(h.session.id)])
-            original(payload)
+            original(event)
 
-    h.session._outbox._send = Checking()  # what the socket would get, checked as it goes out
+    h.session.outbox._port = Checking()  # what the socket would get, checked as it goes out
     try:
         send(h, type="start")
         send(h, type="text", text="what is the capital of france")
@@ -56,7 +56,7 @@ def test_a_reply_stopped_while_playing_is_stored_as_cut(tmp_path: Path) -> None:
         send(h, type="start")
         send(h, type="text", text="tell me about paris")
         h.sent.wait_event("reply_started", turn=1)
-        h.clock.seconds += 0.15  # the person heard 150 ms of the first sentence
+        h.clock.now += 0.15  # the person heard 150 ms of the first sentence
         send(h, type="stop")
         gate.set()
         assert store.flush()
@@ -98,7 +98,7 @@ def test_a_typed_message_over_a_reply_cuts_it_and_keeps_what_was_heard(tmp_path:
         send(h, type="start")
         send(h, type="text", text="tell me about paris")
         h.sent.wait_event("reply_started", turn=1)
-        h.clock.seconds += 0.15
+        h.clock.now += 0.15
         send(h, type="text", text="and about london")
         assert h.sent.wait_event("clear", turn=1)["reason"] == "barge_in"  # shown as cut, not dropped
         gate.set()

@@ -61,7 +61,7 @@ def test_the_reply_follows_the_question_and_never_repeats_the_last_one() -> None
 
 
 def test_the_server_builds_simulated_providers_from_its_settings_without_fallbacks() -> None:
-    from core.provider_catalog import ProviderCatalog
+    from core.providers.catalog import ProviderCatalog
     from core.providers.registry import build_providers
     from core.settings import Settings
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from core.history import ConversationHistory
+from core.conversation.history import ConversationHistory
+from core.conversation.sentences import SentenceSplitter, speakable
 from core.providers.base import Message
 from core.providers.prompt import PREAMBLE, build_prompt
-from core.sentences import SentenceSplitter, speakable
 
 
 def test_sentences_come_out_as_soon_as_they_are_whole() -> None:
@@ -55,7 +55,7 @@ def test_prompt_history_is_cut_to_its_budget_in_steps() -> None:
 
 
 def test_finished_and_unfinished_words() -> None:
-    from core.endpointing import Finish, judge
+    from core.conversation.endpointing import Finish, judge
 
     assert judge("How many legs does a spider have?") is Finish.DONE
     assert judge("What is the capital of France?") is Finish.DONE

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import twilio_messages
-from core.twilio_messages import Connected, Dtmf, Mark, Media, Start, Stop, TwilioMessageError
+from core.phone import twilio_messages
+from core.phone.twilio_messages import Connected, Dtmf, Mark, Media, Start, Stop, TwilioMessageError
 from tests.unit.test_fuzz_messages import json_values
 
 SID = "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"

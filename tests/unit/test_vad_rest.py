@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import core.vad as vad
-from core.segmenter import FRAME_BYTES
-from monitoring.voice_client import read_wav_16k_mono
+import core.audio.vad as vad
+from core.audio.segmenter import FRAME_BYTES
+from monitoring.clients.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 
 

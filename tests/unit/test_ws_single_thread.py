@@ -1,4 +1,4 @@
-"""core/ws_single_thread.py: a WebSocket read by its own thread, over a real socket pair.
+"""core/transport/websocket.py: a WebSocket read by its own thread, over a real socket pair.
 
 The client end is wsproto's frame layer on the other half of the pair: each test decides
 exactly what the client sends, answers and reads."""
@@ -16,9 +16,9 @@ from simple_websocket import ConnectionClosed
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Event, Message, Ping, Pong, TextMessage
 
-from core import ws_single_thread
-from core.ws_single_thread import SingleThreadServer
-from monitoring.soak_leaks import wait_until
+from core.transport import websocket as ws_single_thread
+from core.transport.websocket import SingleThreadServer
+from monitoring.soak.leaks import wait_until
 
 UPGRADE = {"HTTP_HOST": "localhost", "HTTP_UPGRADE": "websocket", "HTTP_CONNECTION": "Upgrade",
            "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==", "HTTP_SEC_WEBSOCKET_VERSION": "13"}
