@@ -11,6 +11,7 @@ reported by that session; one here is logged once and counted, and the ticker go
 from __future__ import annotations
 
 import threading
+import time
 
 from core.bugs import BugLog
 from core.metrics import Metrics
@@ -28,11 +29,17 @@ class Ticker:
         self._stop = threading.Event()
         self.rounds = 0
         self.skipped_busy = 0  # session ticks put off because the session was busy
+        self.longest_gap_s = 0.0  # the longest time between the starts of two rounds
+        self._last_round_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="session-ticker", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval_s):
+            now = time.monotonic()
+            if self._last_round_at is not None:
+                self.longest_gap_s = max(self.longest_gap_s, now - self._last_round_at)
+            self._last_round_at = now
             try:
                 self.tick_all()
             except Exception as exc:  # noqa: BLE001 - the ticker serves every session: it goes on

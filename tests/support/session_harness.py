@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ class SentLog:
     def __init__(self) -> None:
         self.items: list[dict[str, Any] | AudioMessage] = []
         self.raw: list[OutputEvent] = []
+        self.times: list[float] = []  # time.monotonic() at each item's arrival
         self._cond = threading.Condition()
 
     def deliver(self, event: OutputEvent) -> None:
@@ -39,7 +41,12 @@ class SentLog:
         with self._cond:
             self.raw.append(event)
             self.items.append(item)
+            self.times.append(time.monotonic())
             self._cond.notify_all()
+
+    def arrived_at(self, item: dict[str, Any] | AudioMessage) -> float:
+        with self._cond:
+            return self.times[next(i for i, seen in enumerate(self.items) if seen is item)]
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         with self._cond:

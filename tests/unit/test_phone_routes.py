@@ -10,21 +10,26 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
+from core.phone.audio import InboundAudio
 from core.phone.routes import MEDIA_PATH, WEBHOOK_PATH, twiml
 from core.providers.base import Providers
 from core.settings import Settings
 from monitoring.clients.twilio_client import (
     TwilioCall,
     incoming_call,
+    line_noise,
     new_call_sid,
+    phone_frames,
     stream_instructions,
 )
-from monitoring.clients.voice_client import VoiceClient
+from monitoring.clients.voice_client import VoiceClient, read_wav_16k_mono
 from monitoring.servers.inprocess_server import InProcessServer
+from tests.conftest import FIXTURES
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.wait import wait_until
 
@@ -182,3 +187,32 @@ def test_a_call_is_greeted_and_stop_releases_its_session(serve) -> None:
     counters = server.monitor.snapshot()["counters"]
     assert counters["phone_calls"] == 1 and counters["phone_dtmf"] == 1
     assert server.monitor.active_sessions == 0
+
+
+def test_a_bug_in_handling_one_media_message_is_reported_and_the_call_goes_on(serve, monkeypatch) -> None:
+    convert = InboundAudio.convert
+    calls = {"n": 0}
+
+    def buggy_once(self: InboundAudio, codes: bytes) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug in the first frame's conversion")
+        return convert(self, codes)
+
+    monkeypatch.setattr(InboundAudio, "convert", buggy_once)
+    server = serve()
+    call_sid = new_call_sid()
+    call = TwilioCall(stream_instructions(incoming_call(server.http_url, call_sid).text), call_sid,
+                      url=media_url(server))
+    try:
+        call.begin()
+        call.stream([], until=call.reply_played(0), max_s=10)  # greeted, the bad frame among these
+        quiet = np.random.default_rng(3)
+        call.stream([line_noise(quiet) for _ in range(25)])  # a breath (not the greeting's echo)
+        question = phone_frames(read_wav_16k_mono(FIXTURES / "question_1.wav"))
+        call.stream(question, until=call.reply_played(1), max_s=20)
+        assert call.last_played_turn() == 2, "the caller was not heard after the bad frame"
+    finally:
+        call.stop()
+        call.close()
+    assert server.monitor.snapshot()["counters"]["error:internal"] == 1

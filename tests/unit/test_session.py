@@ -6,7 +6,7 @@ import json
 import threading
 
 from core.audio.pcm import ms_to_bytes
-from core.conversation.events import AudioKind
+from core.conversation.events import AudioKind, OutputEvent, ReplyText
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.synthetic import timeline, to_pcm16
 
@@ -219,3 +219,23 @@ def test_a_reply_prepared_during_a_mid_sentence_pause_never_reaches_the_client(m
     assert llm.texts == ["tell me about the weather", "tell me about the weather in Paris"]
     turns = [i.get("turn") if isinstance(i, dict) else i.turn for i in h.sent.items]
     assert speculative_turn not in turns
+
+
+def test_a_bug_in_sending_one_event_is_reported_and_the_reply_still_comes(make_harness) -> None:
+    h = make_harness()
+    deliver = h.sent.deliver
+
+    def first_reply_text_breaks(event: OutputEvent) -> None:
+        if isinstance(event, ReplyText) and event.sentence == 0:
+            raise RuntimeError("a bug in serializing this event")
+        deliver(event)
+
+    h.sent.deliver = first_reply_text_breaks  # type: ignore[method-assign]
+    start(h)
+    text(h, "what is the capital of france")
+    done = h.sent.wait_event("reply_done", turn=1)  # not silent: the reply goes on
+    assert done["text"] == "Paris is the capital. It is lovely."
+    notice = h.sent.wait_event("error", code="internal_error")
+    assert notice["retryable"] is True
+    assert [e["sentence"] for e in h.sent.events("reply_text")] == [1]
+    assert h.monitor.snapshot()["counters"]["error:internal"] == 1
