@@ -104,8 +104,7 @@ class Playback:
                 or self.current is not turn or turn.held):
             return []
         if turn.first_audio_at is not None and not turn.reached(Stage.PLAYED):
-            expected_end = (turn.first_audio_at + turn.cue_ms + turn.audio.total_ms
-                            + self.config.playback_grace_ms)
+            expected_end = turn.playback_start() + turn.audio.total_ms + self.config.playback_grace_ms
             if now < expected_end:
                 return []
         self.current = None
@@ -117,7 +116,7 @@ class Playback:
         if turn.first_audio_at is None or turn.reached(Stage.PLAYED):
             return False
         until = turn.paused_at if turn.paused_at is not None else now
-        return until < turn.first_audio_at + turn.cue_ms + turn.audio.total_ms
+        return until < turn.playback_start() + turn.audio.total_ms
 
     # ----- barge-in -------------------------------------------------------------------------
     def talked_over(self, now: float) -> list[Action]:
@@ -148,7 +147,7 @@ class Playback:
         from_ms = turn.audio.start_of_sentence_at(max(0.0, turn.heard_ms()))
         turn.paused_at = None
         turn.played_ms = None  # the client reports again, from ``from_ms`` on
-        turn.cue_ms = 0.0
+        turn.cue_at, turn.cue_ms = None, 0.0  # (the cue was heard long ago)
         turn.first_audio_at = now - from_ms
         if turn.stage is Stage.PLAYED:
             turn.stage = Stage.REPORTED  # to be played again

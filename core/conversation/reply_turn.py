@@ -187,6 +187,14 @@ class ReplyTurn:
         self.cue_ms = len(pcm) / 2 / rate * 1000.0
         return [Thinking(self.number), ReplyAudio(self.number, pcm, rate, AudioKind.CUE)]
 
+    def playback_start(self) -> float:
+        """When the client began to play the reply's audio (it has gone out): when it went
+        out, or when the thinking cue queued before it had finished, whichever is later."""
+        assert self.first_audio_at is not None
+        if self.cue_at is None:
+            return self.first_audio_at
+        return max(self.first_audio_at, self.cue_at + self.cue_ms)
+
     @property
     def held(self) -> bool:
         """Audio exists that has not gone out yet (waiting for its time or a verdict)."""
@@ -194,13 +202,13 @@ class ReplyTurn:
 
     def heard_ms(self) -> float:
         """How much of the reply the person heard before it was paused (negative while
-        the thinking cue was still playing). Counted from when the audio went out, unless
+        the thinking cue was still playing). Counted from when its playing began, unless
         the client reports what has played (a phone call's marks): audio buffered on the
         way was sent but not heard."""
         if self.first_audio_at is None:
             return 0.0
         until = self.paused_at if self.paused_at is not None else self.first_audio_at
-        sent = until - self.first_audio_at - self.cue_ms
+        sent = until - self.playback_start()
         return sent if self.played_ms is None else min(sent, self.played_ms)
 
     def heard_sentences(self) -> list[str]:

@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,28 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+RECOVERY_P95_TARGET_S = 5.0
+RSS_GROWTH_TARGET_MB = 20.0
+
+
+def missed_targets(figures: dict[str, Any]) -> list[str]:
+    """The targets of docs/reliability.md that these figures miss (none: all met)."""
+    faults, leak = figures["faults"], figures["leaks"]
+    bad, kill = figures["malformed"], figures["sigkill"]
+    p95 = faults["recovery_p95_s"]
+    checks = {
+        "every fault recovered": faults["recovered"] == faults["injected"],
+        f"recovery p95 under {RECOVERY_P95_TARGET_S:g} s": p95 is not None and p95 < RECOVERY_P95_TARGET_S,
+        "no connect cycle failed": leak["failed"] == 0,
+        "threads and open files back to baseline (second half)": (
+            leak["second_half"]["threads_delta"] <= 0 and leak["second_half"]["open_files_delta"] <= 0),
+        f"RSS growth under {RSS_GROWTH_TARGET_MB:g} MB": leak["rss_delta_mb"] < RSS_GROWTH_TARGET_MB,
+        "no healthy session harmed by malformed input": bad["sessions_harmed"] == 0,
+        "no finalized turn lost to SIGKILL": kill["lost"] == 0,
+    }
+    return [name for name, met in checks.items() if not met]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=1000)
@@ -84,6 +107,11 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"saved to {out}")
+    missed = missed_targets(figures)
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+        sys.exit(1)
+    print("all targets met")
 
 
 if __name__ == "__main__":

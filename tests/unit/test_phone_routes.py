@@ -211,7 +211,7 @@ def test_a_bug_in_handling_one_media_message_is_reported_and_the_call_goes_on(se
         call.stream([line_noise(quiet) for _ in range(25)])  # a breath (not the greeting's echo)
         question = phone_frames(read_wav_16k_mono(FIXTURES / "question_1.wav"))
         call.stream(question, until=call.reply_played(1), max_s=20)
-        assert call.last_played_turn() == 2, "the caller was not heard after the bad frame"
+        assert call.last_played_turn() >= 2, "the caller was not heard after the bad frame"
     finally:
         call.stop()
         call.close()

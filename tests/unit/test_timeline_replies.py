@@ -135,3 +135,21 @@ def test_a_cut_reply_is_stored_as_far_as_the_phone_played_it_not_as_far_as_it_wa
 
     assert stored_cut(None) == "First part here. Second part here. …"  # by the clock: what was sent
     assert stored_cut(300.0) == "First part here. …"  # the phone had played 0.3 s of it
+
+
+def test_a_reply_cut_after_its_thinking_cue_keeps_what_was_heard() -> None:
+    def timeline() -> Timeline:
+        cue = (b"\x00\x01" * 20_800, 16_000)  # 1.3 s, from 800 ms after the commit
+        return Timeline(config=EngineConfig(thinking_cue_ms=800, cue_audio=cue),
+                        delays=Delays(llm_first_token_ms=2500),  # the answer comes after the cue
+                        llm=FakeLLM("First part here. Second part here. Third part here."))
+
+    probe = timeline()
+    probe.say(0.5, 1.5, "Tell me something.").run(12.0)
+    playing_from = probe.audio(turn=1)[0].at / 1000
+    assert playing_from > probe.first("thinking").at / 1000 + 1.3  # the cue was over by then
+    t = timeline()
+    # The person cuts in 0.7 s into the answer: the first sentence (0.5 s) was heard, the next begun.
+    t.say(0.5, 1.5, "Tell me something.").say(playing_from + 0.7, playing_from + 1.7, "Wait.").run(12.0)
+    cut = [a for _, a in t.actions if isinstance(a, Record) and a.role == "assistant" and a.cut]
+    assert [c.text for c in cut] == ["First part here. Second part here. …"]
