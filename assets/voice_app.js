@@ -1,5 +1,5 @@
-// The voice conversation in the page: wires recorder, connection, player, state and
-// visualizer together. Controls arrive through Dash clientside callbacks
+// The voice conversation in the page: wires recorder, connection, player, state,
+// visualizer and the turns (assets/turns.js) together. Controls arrive through Dash clientside callbacks
 // (assets/clientside.js) and keyboard shortcuts (assets/keyboard.js).
 window.VoiceChat = window.VoiceChat || {};
 
@@ -12,7 +12,7 @@ window.VoiceChat.App = class App {
     this.ui = new VC.StateManager();
     this.player = new VC.Player();
     this.visualizer = new VC.Visualizer("visualizer-canvas");
-    this.backoff = new VC.Backoff();
+    this.reconnector = new VC.Reconnector(this);
     this.resumeTicket = new VC.ResumeTicket();
     // The resume window runs from the moment the page goes (a reload comes back into it).
     window.addEventListener("pagehide", () => this.resumeTicket.touch());
@@ -21,7 +21,6 @@ window.VoiceChat.App = class App {
     this.connecting = null; // the promise of a connection being opened
     this.running = false; // the person pressed Start and has not stopped
     this.muted = false;
-    this.reconnectTimer = null;
     this.recover = null; // what the problem panel's button does now
     this.lastStream = null; // the microphone stream last opened (tests check it is released)
     this.marks = { startPressed: null, firstFrameSent: null }; // performance.now() times
@@ -32,17 +31,15 @@ window.VoiceChat.App = class App {
     this.voices = null; // the voices the page offers, per provider and language
     this.settingsPending = false; // a settings message awaits its answer
     this.resetTurns();
-    this.player.onDrained = () => this.reportPlaybackDone();
+    this.player.onDrained = () => this.turns.played();
   }
 
   resetTurns() {
-    this.cleared = new Set(); // turns whose audio is dropped (until a resume)
-    // turn -> what to do once that turn's next audio chunk sounds (a sentence shown)
-    this.onNextChunk = new Map();
-    this.doneTurns = new Set(); // turns whose audio has all been received
-    this.userText = new Map(); // turn -> what the person said (for a retry)
-    this.spokenText = new window.VoiceChat.SpokenText((turn, text) => this.ui.appendReply(turn, text));
-    this.speakingTurn = null;
+    this.turns = new window.VoiceChat.Turns(this.ui, this.player, (turn) => {
+      if (!this.connection) return false;
+      this.connection.sendJson({ type: "playback_done", turn });
+      return true;
+    });
   }
 
   // ----- controls -----------------------------------------------------------------
@@ -78,7 +75,7 @@ window.VoiceChat.App = class App {
   async stop() {
     if (!this.running && !this.connection) return;
     this.running = false;
-    this.cancelReconnect();
+    this.reconnector.cancel();
     if (this.connection) this.connection.sendJson({ type: "stop" });
     await this.teardown();
     this.ui.clearProblem();
@@ -170,7 +167,7 @@ window.VoiceChat.App = class App {
     if (this.connecting) return this.connecting;
     const connection = new window.VoiceChat.Connection({
       onEvent: (event) => this.onEvent(event),
-      onAudio: (turn, rate, pcm, kind) => this.onAudio(turn, rate, pcm, kind),
+      onAudio: (turn, rate, pcm, kind) => this.turns.audio(turn, rate, pcm, kind),
       onClose: (info) => this.onClose(connection, info),
     });
     this.connecting = connection.open(this.resumeTicket.current()).then(
@@ -206,7 +203,7 @@ window.VoiceChat.App = class App {
 
   async fail(message, actionLabel, action) {
     this.running = false;
-    this.cancelReconnect();
+    this.reconnector.cancel();
     await this.teardown();
     this.ui.set("error");
     this.showControls();
@@ -229,91 +226,15 @@ window.VoiceChat.App = class App {
         () => this.start());
       return;
     }
-    this.scheduleReconnect();
-  }
-
-  scheduleReconnect() {
-    this.cancelReconnect();
-    const delay = this.backoff.next();
-    this.ui.set("reconnecting");
-    this.recover = () => this.reconnectNow();
-    this.ui.showProblem(
-      `The connection to the server was lost. Reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`,
-      "warning", "Reconnect now");
-    this.reconnectTimer = setTimeout(() => this.reconnectNow(), delay);
-  }
-
-  cancelReconnect() {
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-  }
-
-  async reconnectNow() {
-    this.cancelReconnect();
-    if (!this.running) return;
-    try {
-      await this.ensureConnection();
-    } catch (error) {
-      if (this.running) this.scheduleReconnect();
-      return;
-    }
-    this.backoff.reset();
-    this.recover = null;
-    this.ui.showProblem("Reconnected.", "success");
-    setTimeout(() => {
-      if (this.ui.problem && this.ui.problem.message === "Reconnected.") this.ui.clearProblem();
-    }, 3000);
-    this.connection.sendJson({ type: "start" });
+    this.reconnector.schedule();
   }
 
   // ----- from the server ------------------------------------------------------------
   onEvent(event) {
+    if (this.turns.event(event)) return;
     switch (event.type) {
       case "state":
         this.onState(event.state);
-        break;
-      case "speech_started":
-        if (this.ui.state === "listening") this.ui.set("user_speaking");
-        break;
-      case "speech_discarded":
-        if (this.ui.state === "user_speaking") this.ui.set("listening");
-        break;
-      case "transcript":
-        this.userText.set(event.turn, event.text);
-        this.ui.setUserText(event.turn, event.text);
-        break;
-      case "reply_text":
-        this.spokenText.written(event.turn, event.sentence, event.text);
-        break;
-      case "sentence_start": {
-        const sounds = this.spokenText.sent(event.turn, event.sentence);
-        if (!this.cleared.has(event.turn)) this.whenNextChunkSounds(event.turn, sounds);
-        break;
-      }
-      case "reply_started":
-        this.speakingTurn = event.turn;
-        break;
-      case "reply_done":
-        this.doneTurns.add(event.turn);
-        this.ui.setLatency(event.turn, event.timings && event.timings.tts_first_audio_ms);
-        if (!this.player.playing) this.reportPlaybackDone();
-        break;
-      case "clear":
-        this.cleared.add(event.turn);
-        this.onNextChunk.delete(event.turn);
-        this.player.clear();
-        if (event.reason === "barge_in") this.ui.markCut(event.turn, true);
-        if (event.reason === "superseded") this.ui.dropTurn(event.turn);
-        break;
-      case "resume":
-        // The interruption was only a noise: the reply plays on from the cut sentence.
-        this.cleared.delete(event.turn);
-        this.whenNextChunkSounds(event.turn, () => this.spokenText.playAll(event.turn, true));
-        this.speakingTurn = event.turn;
-        this.ui.markCut(event.turn, false);
-        break;
-      case "ignored":
-        this.ui.dropTurn(event.turn);
         break;
       case "error":
         this.onServerError(event);
@@ -351,45 +272,18 @@ window.VoiceChat.App = class App {
   }
 
   onServerError(event) {
-    // A failed voice plays nothing more of the turn: its words are still shown.
-    if (event.turn !== undefined && event.turn !== null) this.spokenText.playAll(event.turn, false);
+    this.turns.failed(event.turn); // a failed voice plays nothing more of the turn
     if (this.settingsPending && SETTINGS_ERRORS.includes(event.code)) {
       // Refused settings change nothing; say why where the person is looking.
       this.settingsPending = false;
       this.ui.settingsStatus(`Not applied: ${event.message}`);
     }
-    const said = event.turn !== undefined ? this.userText.get(event.turn) : undefined;
+    const said = event.turn !== undefined ? this.turns.userText.get(event.turn) : undefined;
     if (event.code === "provider_failed" && said) {
       this.recover = () => this.sendText(said);
       this.ui.showProblem(event.message, "error", "Ask again");
     } else {
       this.ui.showProblem(event.message, event.retryable === false ? "error" : "warning");
-    }
-  }
-
-  onAudio(turn, rate, pcm, kind) {
-    if (this.cleared.has(turn)) return;
-    if (kind === 2) this.speakingTurn = turn; // the cue plays before the answer
-    const startsAt = this.player.enqueue(rate, pcm);
-    const waiting = kind === 2 ? undefined : this.onNextChunk.get(turn);
-    if (waiting) {
-      this.onNextChunk.delete(turn);
-      for (const fn of waiting) this.player.at(startsAt, fn);
-    }
-  }
-
-  // The announced audio follows its event: what it starts is timed by the chunk itself,
-  // once it is scheduled (a guess made at the event would run early if the chunk is late).
-  whenNextChunkSounds(turn, fn) {
-    if (!this.onNextChunk.has(turn)) this.onNextChunk.set(turn, []);
-    this.onNextChunk.get(turn).push(fn);
-  }
-
-  reportPlaybackDone() {
-    const turn = this.speakingTurn;
-    if (turn !== null && this.doneTurns.has(turn) && this.connection) {
-      this.connection.sendJson({ type: "playback_done", turn });
-      this.speakingTurn = null;
     }
   }
 
