@@ -26,6 +26,7 @@ import numpy as np
 
 from core.audio.segmenter import FRAME_BYTES as VAD_FRAME_BYTES
 from core.audio.segmenter import Segmenter, SegmenterConfig, Utterance
+from monitoring.bench.targets import missed_targets
 from monitoring.clients.voice_client import (
     FRAME_BYTES,
     VoiceClient,
@@ -270,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(json.dumps({**summary, "per_turn": turns, "barge_ins": barge_ins,
                                         "cut_offs": cut_offs}, indent=2))
-    return 0 if summary["failed_turns"] == 0 else 1
+    missed = missed_targets(summary)
+    print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
