@@ -94,6 +94,13 @@ def media_url(server: InProcessServer) -> str:
     return f"ws://127.0.0.1:{server.port}{MEDIA_PATH}"
 
 
+def webhook_call(server: InProcessServer) -> TwilioCall:
+    """A call that came through the webhook, as Twilio places it."""
+    call_sid = new_call_sid()
+    return TwilioCall(stream_instructions(incoming_call(server.http_url, call_sid).text), call_sid,
+                      url=media_url(server))
+
+
 def test_with_an_auth_token_only_signed_webhooks_are_answered(serve) -> None:
     server = serve(twilio_auth_token=DOCS_TOKEN, phone_public_url=PUBLIC)
     form = {"AccountSid": "AC" + "1" * 32, "CallSid": "CA" + "2" * 32, "From": "+14155550100",
@@ -172,9 +179,7 @@ def test_with_an_auth_token_the_media_handshake_must_be_signed(serve) -> None:
 
 def test_a_call_is_greeted_and_stop_releases_its_session(serve) -> None:
     server = serve()
-    call_sid = new_call_sid()
-    call = TwilioCall(stream_instructions(incoming_call(server.http_url, call_sid).text), call_sid,
-                      url=media_url(server))
+    call = webhook_call(server)
     try:
         call.begin()
         assert call.wait_for(lambda: any(n.endswith(":end") for n in call.log.marks_echoed), 10)
@@ -201,9 +206,7 @@ def test_a_bug_in_handling_one_media_message_is_reported_and_the_call_goes_on(se
 
     monkeypatch.setattr(InboundAudio, "convert", buggy_once)
     server = serve()
-    call_sid = new_call_sid()
-    call = TwilioCall(stream_instructions(incoming_call(server.http_url, call_sid).text), call_sid,
-                      url=media_url(server))
+    call = webhook_call(server)
     try:
         call.begin()
         call.stream([], until=call.reply_played(0), max_s=10)  # greeted, the bad frame among these
