@@ -61,8 +61,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         { display: usesServer ? "block" : "none" }];
     },
     onSend: function (_submits, _clicks, value) {
-      if (!value || !value.trim()) return window.dash_clientside.no_update;
-      window.VoiceChat.app.sendText(value);
+      // What the box holds now: on a busy machine Enter can come before the typed value
+      // has reached Dash's store, and the message must not be lost for it.
+      const box = document.getElementById("composer-input");
+      const text = (box && box.value) || value;
+      if (!text || !text.trim()) return window.dash_clientside.no_update;
+      window.VoiceChat.app.sendText(text);
       return "";
     },
   },

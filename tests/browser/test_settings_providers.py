@@ -78,7 +78,7 @@ def test_a_failing_server_is_replaced_by_the_embedded_model_and_taken_back(
                                            "What is two plus two?"], start=1):
             box.fill(question)
             box.press("Enter")  # each is answered all the same, by the embedded model
-            page.wait_for_function(f"{ANSWERS}.length >= {number}", timeout=30_000)
+            page.wait_for_function(f"{ANSWERS}.length >= {number}", timeout=90_000)
             wait_state(page, "listening")  # (typing over a reply would replace it)
         page.wait_for_function(f"({STATS}.problem || {{}}).message.includes('not answering')",
                                timeout=10_000)  # three failures in a row: the person is told
