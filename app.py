@@ -21,6 +21,8 @@ from core.runtime import VoiceRuntime
 from core.session.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
 from core.store.conversations import ConversationStore, StoreError
+from core.transport.hosts import HostPolicy
+from core.transport.http_guards import install_http_guards
 from core.transport.routes import install_voice_socket
 from monitoring.metrics.admin_api import install_admin_routes
 from monitoring.metrics.monitor import PerformanceMonitor
@@ -33,7 +35,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         __name__,
         title="Voice chat",
         update_title=None,
-        assets_ignore=r"worklets/.*",
+        assets_path_ignore=["worklets"],  # loaded by audioWorklet.addModule, not as a page script
         serve_locally=True,
         suppress_callback_exceptions=True,  # each path renders only its own page's components
     )
@@ -50,9 +52,12 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
 
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
-    install_voice_socket(server, runtime)
+    hosts = HostPolicy(settings)
+    install_http_guards(server, hosts, runtime.metrics)
+    install_voice_socket(server, runtime, hosts)
     install_admin_routes(server, runtime)
-    install_phone_routes(server, runtime)
+    if settings.phone_enabled:
+        install_phone_routes(server, runtime)
 
     @server.get("/healthz")
     def healthz() -> Any:

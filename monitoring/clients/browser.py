@@ -41,9 +41,14 @@ def chromium_args(mic_wav: Path, allow_microphone: bool = True) -> list[str]:
     ]
 
 
-def launch(playwright, profile_dir: Path, mic_wav: Path, allow_microphone: bool = True):  # type: ignore[no-untyped-def]
+def launch(playwright, profile_dir: Path, mic_wav: Path, allow_microphone: bool = True,  # type: ignore[no-untyped-def]
+           bypass_csp: bool = True):
+    """``bypass_csp``: Playwright's ``wait_for_function`` evaluates its predicate with
+    ``eval``, which the page's Content-Security-Policy forbids; one browser test runs
+    with the policy enforced and waits another way."""
     return playwright.chromium.launch_persistent_context(
         str(profile_dir),
+        bypass_csp=bypass_csp,
         executable_path=CHROMIUM,
         headless=True,
         ignore_default_args=["--mute-audio"],

@@ -12,6 +12,7 @@ def open_page(context, url: str):  # type: ignore[no-untyped-def]
     page = context.pages[0] if context.pages else context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
     page.goto(url + "/?mic=raw")
     page.wait_for_function("window.VoiceChat && window.VoiceChat.app && window.dash_clientside.voice")
     page.console_errors = errors  # type: ignore[attr-defined]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from core.session.pool import ConnectionPool, PoolEntry, Refused
-from core.transport.routes import origin_allowed
 from tests.support.clock import ManualClock
 
 
@@ -76,9 +75,3 @@ def test_parked_sessions_are_bounded_oldest_closed_first(make_harness) -> None:
         evicted = pool.park(sid, sid)
     assert evicted == [sessions[0]] and pool.stats().parked == 2
 
-
-def test_origin_must_be_the_same_host_or_allowed() -> None:
-    assert origin_allowed("http://127.0.0.1:8050", "127.0.0.1:8050", ())
-    assert not origin_allowed("http://evil.example", "127.0.0.1:8050", ())
-    assert origin_allowed("https://app.example/", "127.0.0.1:8050", ("https://app.example",))
-    assert origin_allowed(None, "127.0.0.1:8050", ())  # non-browser clients
