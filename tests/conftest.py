@@ -31,7 +31,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, shared_openai_stub: st
     """The real app with the embedded models, shared by the integration and browser tests."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     # No greeting: every test decides itself when the first words are said.
-    server = ServerProcess(env={"VOICECHAT_GREETING_AFTER_MS": "0",
+    server = ServerProcess(env={"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_PHONE_ENABLED": "1",
                                 "VOICECHAT_CLIENT_BASE_URLS": shared_openai_stub,
                                 "VOICECHAT_ADMIN_TOKEN": ADMIN_TOKEN}, log_path=log)
     server.start()

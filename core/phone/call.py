@@ -3,7 +3,8 @@ telephone audio on both sides.
 
 ``connected`` then ``start`` open the call: the start must carry the per-call token the
 webhook put in the TwiML (so only calls that came through our webhook get a session),
-then the call is admitted like any session (same limits) and greeted. ``media`` is the
+then the call is admitted like any session (same limits, counted against the caller the
+token names) and greeted. ``media`` is the
 caller's voice, converted and fed to the session; ``mark`` echoes tell the reply channel
 what has played; ``dtmf`` is counted; ``stop`` (the caller hung up) ends the session for
 good, as does anything that ends the socket: a call cannot be resumed. When the server
@@ -26,6 +27,7 @@ from simple_websocket import ConnectionClosed
 from core.bugs import BugLog
 from core.phone import twilio_messages
 from core.phone.audio import InboundAudio
+from core.phone.call_tokens import Redeemed
 from core.phone.playout import PhonePlayout
 from core.phone.reply import PhoneReplyChannel
 from core.phone.twilio_messages import Connected, Dtmf, Mark, Media, Start, Stop, TwilioMessageError
@@ -51,12 +53,12 @@ class CallEnded(Exception):
 
 
 class PhoneCall:
-    def __init__(self, ws: Any, runtime: VoiceRuntime, token_valid: Callable[[str, str], bool],
+    def __init__(self, ws: Any, runtime: VoiceRuntime, redeem: Callable[[str, object], Redeemed | None],
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._ws = ws
         self._runtime = runtime
         self._settings = runtime.settings
-        self._token_valid = token_valid  # (call_sid, token) -> bool
+        self._redeem = redeem  # (call_sid, token) -> who is calling, or None
         s = self._settings
         self._guard = FloodGuard(s.messages_per_second, s.inbox_max_messages, s.inbox_max_bytes,
                                  s.max_message_bytes, clock)
@@ -71,9 +73,9 @@ class PhoneCall:
     def serve(self) -> None:
         metrics = self._runtime.metrics
         try:
-            start = self._await_start()
-            if start is not None:
-                self._call(start)
+            started = self._await_start()
+            if started is not None:
+                self._call(*started)
         except CallEnded as ended:
             metrics.count(f"phone_ended_{ended.reason}")
             log.info("phone call ended by the server: %s", ended.reason)
@@ -109,34 +111,33 @@ class PhoneCall:
         if self.bad_messages <= 3 or self.bad_messages % 100 == 0:  # a stream of them logs a few lines
             log.warning("phone call: message skipped (%d so far): %s", self.bad_messages, why)
 
-    def _await_start(self) -> Start | None:
+    def _await_start(self) -> tuple[Start, Redeemed] | None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while (left := deadline - time.monotonic()) > 0:
             message = self._receive(left)
             if message is None:
                 break
             if isinstance(message, Start):
-                token = message.custom_parameters.get("call_token", "")
-                if not self._token_valid(message.call_sid, token):
+                redeemed = self._redeem(message.call_sid, message.custom_parameters.get("call_token"))
+                if redeemed is None:
                     self._runtime.metrics.count("refused_phone_token")
                     raise CallEnded(CLOSE_POLICY, "call_token")
-                return message
+                return message, redeemed
             if isinstance(message, Stop):
                 return None
             if not isinstance(message, Connected):
                 self._bad(f"{type(message).__name__.lower()} before start")
         raise CallEnded(CLOSE_POLICY, "no_start")
 
-    def _call(self, start: Start) -> None:
+    def _call(self, start: Start, caller: Redeemed) -> None:
         runtime = self._runtime
         playout = PhonePlayout(self._send, start.stream_sid, metrics=runtime.metrics)
         reply = PhoneReplyChannel(playout, self._progress, self._played)
         lease = Lease(runtime, owner=self)
         try:
-            # Every call comes from Twilio's addresses (or a tunnel's 127.0.0.1), and each
-            # was let in by its webhook token: the per-address limit, meant for browsers,
-            # counts calls one by one.
-            session = self._session = lease.admit(f"call:{start.call_sid}", lambda session_id: Session(
+            # Every call comes from Twilio's addresses (or a tunnel's 127.0.0.1): the
+            # per-address limit counts the caller the webhook's token names instead.
+            session = self._session = lease.admit(caller.caller, lambda session_id: Session(
                 session_id, self._settings, runtime.phone_services(), reply, on_broken=self._broken))
         except AdmissionRefused as refused:
             playout.close()

@@ -2,10 +2,11 @@
 
 ``POST /twilio/voice`` answers Twilio's incoming-call webhook with TwiML that connects
 the call to ``/twilio/media`` (a bidirectional ``<Connect><Stream>``), passing a per-call
-token as a stream parameter: an HMAC of the CallSid under a key only this process holds
-(derived from the Twilio auth token when one is set, so several processes agree). The
-media socket accepts a call only with that token, so a stream that did not come
-through the webhook gets no session. With ``VOICECHAT_TWILIO_AUTH_TOKEN`` set, both the
+token as a stream parameter (``core.phone.call_tokens``: single use, expiring, under a key
+derived from the Twilio auth token when one is set, so several processes agree). The
+media socket accepts a call only with an unspent token, so a stream that did not come
+through the webhook, or comes a second time, gets no session. The routes exist only
+with ``VOICECHAT_PHONE_ENABLED``. With ``VOICECHAT_TWILIO_AUTH_TOKEN`` set, both the
 webhook and the socket's handshake must also carry Twilio's ``X-Twilio-Signature``
 (checked with the twilio library's ``RequestValidator``: the URL, the sorted form
 fields, HMAC-SHA1, with and without the port). Setup: docs/phone.md.
@@ -14,7 +15,6 @@ fields, HMAC-SHA1, with and without the port). Setup: docs/phone.md.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import re
 import secrets
@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from core.phone.call import PhoneCall
+from core.phone.call_tokens import CallTokens, caller_key
 from core.runtime import VoiceRuntime
 from core.settings import Settings
 from core.transport.socket_io import CLOSE_POLICY, refuse
@@ -46,10 +47,6 @@ def call_key(settings: Settings) -> bytes:
     if settings.twilio_auth_token:
         return hashlib.sha256(b"voicechat call token\0" + settings.twilio_auth_token.encode()).digest()
     return secrets.token_bytes(32)
-
-
-def call_token(key: bytes, call_sid: str) -> str:
-    return hmac.new(key, call_sid.encode(), hashlib.sha256).hexdigest()
 
 
 def public_url(settings: Settings, request_url: str) -> str:
@@ -81,7 +78,7 @@ def twiml(stream: str, token: str, unavailable_text: str) -> str:
 
 def install_phone_routes(app: Flask, runtime: VoiceRuntime) -> None:
     settings = runtime.settings
-    key = call_key(settings)
+    tokens = CallTokens(call_key(settings))
     validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
     sock = SingleThreadSock(app)
 
@@ -89,9 +86,6 @@ def install_phone_routes(app: Flask, runtime: VoiceRuntime) -> None:
         if validator is None:
             return True
         return validator.validate(url, params, request.headers.get(SIGNATURE_HEADER, ""))
-
-    def token_valid(call_sid: str, token: str) -> bool:
-        return bool(CALL_SID.match(call_sid)) and hmac.compare_digest(token, call_token(key, call_sid))
 
     @app.post(WEBHOOK_PATH)
     def incoming_call() -> Response:
@@ -105,7 +99,9 @@ def install_phone_routes(app: Flask, runtime: VoiceRuntime) -> None:
         if not CALL_SID.match(call_sid):
             return Response("CallSid missing or malformed", status=400, mimetype="text/plain")
         runtime.metrics.count("phone_webhooks")
-        body = twiml(stream_url(settings, request.host), call_token(key, call_sid),
+        caller = caller_key(request.form.get("From", ""), request.remote_addr or "?",
+                            number_vouched=validator is not None)
+        body = twiml(stream_url(settings, request.host), tokens.issue(call_sid, caller),
                      settings.phone_unavailable_text)
         return Response(body, mimetype="text/xml")
 
@@ -120,4 +116,4 @@ def install_phone_routes(app: Flask, runtime: VoiceRuntime) -> None:
             runtime.metrics.count("refused_phone_signature")
             refuse(ws, CLOSE_POLICY, "invalid_signature", "No valid Twilio signature.")
             return
-        PhoneCall(ws, runtime, token_valid).serve()
+        PhoneCall(ws, runtime, tokens.redeem).serve()

@@ -14,6 +14,8 @@ import binascii
 import json
 from dataclasses import dataclass, field
 
+from core.transport import json_text
+
 MEDIA_ENCODING = "audio/x-mulaw"
 MEDIA_SAMPLE_RATE = 8000
 MAX_PAYLOAD_CHARS = 16_384  # base64 of ~1.5 s of audio; Twilio sends 20 ms (216 chars)
@@ -124,8 +126,8 @@ def _media(data: dict[str, object]) -> Media:
 def parse(text: str) -> TwilioMessage:
     """One text frame from Twilio; ``TwilioMessageError`` says what is wrong with it."""
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        data = json_text.loads(text)
+    except json_text.JsonTextError as exc:
         raise TwilioMessageError("not JSON") from exc
     if not isinstance(data, dict):
         raise TwilioMessageError("not a JSON object")

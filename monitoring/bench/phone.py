@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
     clips = playlist()
     (ROOT / "tmp").mkdir(exist_ok=True)
-    env = {"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_THINKING_CUE_MS": "0"}
+    env = {"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_THINKING_CUE_MS": "0",
+           "VOICECHAT_PHONE_ENABLED": "1"}
     server = ServerProcess(env=env, log_path=ROOT / "tmp" / "phone-bench-server.log").start()
     try:
         call_sid = new_call_sid()

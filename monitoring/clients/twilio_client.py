@@ -56,11 +56,11 @@ def new_call_sid() -> str:
 
 
 def incoming_call(http_url: str, call_sid: str, auth_token: str = "", signed_url: str | None = None,
-                  timeout_s: float = 10.0) -> requests.Response:
+                  timeout_s: float = 10.0, caller: str = "+14155550100") -> requests.Response:
     """Post the incoming-call webhook as Twilio does (form fields; signed if a token is given)."""
     url = http_url.rstrip("/") + WEBHOOK_PATH
     form = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": call_sid,
-            "CallStatus": "ringing", "Direction": "inbound", "From": "+14155550100", "To": "+14155550199"}
+            "CallStatus": "ringing", "Direction": "inbound", "From": caller, "To": "+14155550199"}
     headers = {}
     if auth_token:
         headers[SIGNATURE_HEADER] = RequestValidator(auth_token).compute_signature(signed_url or url, form)
@@ -139,6 +139,10 @@ class TwilioCall:
     # ----- what Twilio sends ---------------------------------------------------------------
     def _send(self, message: dict[str, object]) -> None:
         self._ws.send(json.dumps(message))
+
+    def send_raw(self, text: str) -> None:
+        """Any text frame, well-formed or not (for tests of what the server puts up with)."""
+        self._ws.send(text)
 
     def _next_sequence(self) -> str:
         self._sequence += 1

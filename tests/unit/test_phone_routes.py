@@ -3,22 +3,14 @@ signature check against Twilio's published examples, and who the media socket le
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import numpy as np
-import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
 from core.phone.audio import InboundAudio
 from core.phone.routes import MEDIA_PATH, WEBHOOK_PATH, twiml
-from core.providers.base import Providers
-from core.settings import Settings
 from monitoring.clients.twilio_client import (
     TwilioCall,
     incoming_call,
@@ -28,12 +20,12 @@ from monitoring.clients.twilio_client import (
     stream_instructions,
 )
 from monitoring.clients.voice_client import VoiceClient, read_wav_16k_mono
-from monitoring.servers.inprocess_server import InProcessServer
 from tests.conftest import FIXTURES
-from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
+from tests.support.phone_server import DOCS_TOKEN, PUBLIC, media_url, serve, signature, webhook_call
 from tests.support.wait import wait_until
 
-DOCS_TOKEN = "12345"
+__all__ = ["serve"]  # (the fixture)
+
 # twilio.com/docs/usage/security, "Explore the algorithm yourself"
 DOCS_URL = "https://example.com/myapp.php?foo=1&bar=2"
 DOCS_PARAMS = {"CallSid": "CA1234567890ABCDE", "Caller": "+14158675310", "Digits": "1234",
@@ -44,14 +36,6 @@ LIBRARY_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
 LIBRARY_PARAMS = {"CallSid": "CA1234567890ABCDE", "Digits": "1234", "From": "+14158675309",
                   "To": "+18005551212", "Caller": "+14158675309"}
 LIBRARY_SIGNATURE = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
-PUBLIC = "https://voice.example.com"
-
-
-def signature(token: str, url: str, params: dict[str, str]) -> str:
-    """The documented algorithm, written out: the URL, then each field's name and value
-    sorted by name, HMAC-SHA1 under the auth token, base64."""
-    signed = url + "".join(name + params[name] for name in sorted(params))
-    return base64.b64encode(hmac.new(token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
 
 
 def test_the_documented_signatures_are_reproduced_and_accepted() -> None:
@@ -72,33 +56,6 @@ def test_the_twiml_connects_a_bidirectional_stream_like_the_documented_example()
     assert stream is not None and stream.get("url") == "wss://mystream.ngrok.io/audiostream"
     assert [(p.get("name"), p.get("value")) for p in stream] == [("call_token", "abc")]
     assert root.find("./Say").text == "Sorry."
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., InProcessServer]]:
-    servers: list[InProcessServer] = []
-
-    def start(**changes: Any) -> InProcessServer:
-        changes = {"greeting_after_ms": 0, "thinking_cue_ms": 0, "db_path": "",
-                   "phone_greeting_after_ms": 100, **changes}
-        server = InProcessServer(Settings().replace(**changes), Providers(FakeSTT(), FakeLLM(), FakeTTS()))
-        servers.append(server.start())
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def media_url(server: InProcessServer) -> str:
-    return f"ws://127.0.0.1:{server.port}{MEDIA_PATH}"
-
-
-def webhook_call(server: InProcessServer) -> TwilioCall:
-    """A call that came through the webhook, as Twilio places it."""
-    call_sid = new_call_sid()
-    return TwilioCall(stream_instructions(incoming_call(server.http_url, call_sid).text), call_sid,
-                      url=media_url(server))
 
 
 def test_with_an_auth_token_only_signed_webhooks_are_answered(serve) -> None:
@@ -122,7 +79,7 @@ def test_without_an_auth_token_the_webhook_answers_but_wants_a_call_sid(serve) -
     answered = incoming_call(server.http_url, new_call_sid())
     instructions = stream_instructions(answered.text)
     assert instructions.url == f"wss://127.0.0.1:{server.port}{MEDIA_PATH}"
-    assert len(instructions.parameters["call_token"]) == 64
+    assert instructions.parameters["call_token"].startswith("v1.")
     assert "cannot take your call" in instructions.say_after
     missing = requests.post(server.http_url + WEBHOOK_PATH, data={"From": "+1555"}, timeout=5)
     assert missing.status_code == 400 and "CallSid" in missing.text
