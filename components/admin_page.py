@@ -10,16 +10,17 @@ is entered. With no token configured on the server the page only says how to ope
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime
 from typing import Any
 
 import feffery_antd_components as fac
 from dash import Input, Output, State, callback, dcc, html
-from flask import current_app
+from flask import current_app, request
 
 from components import admin_cards, admin_charts, admin_tables, admin_token
-from monitoring.metrics.admin_api import metrics, token_matches
+from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics
 
 ADMIN_PATH = "/admin"
 REFRESH_MS = 2000
@@ -71,8 +72,12 @@ def _uptime(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
-def refused_view(token: str | None) -> list[Any]:
-    if token:
+def refused_view(token: str | None, wait_s: float = 0.0) -> list[Any]:
+    if wait_s > 0:
+        message = fac.AntdAlert(type="error", showIcon=True, message="Too many wrong tokens.",
+                                description=f"Wait {math.ceil(wait_s)} s, then paste the token the "
+                                            "server was started with (VOICECHAT_ADMIN_TOKEN).")
+    elif token:
         message = fac.AntdAlert(type="error", showIcon=True, message=f"{NEED_TOKEN}.",
                                 description="The server did not accept that token. Paste the one the "
                                             "server was started with (VOICECHAT_ADMIN_TOKEN).")
@@ -95,12 +100,12 @@ def data_view(data: dict[str, Any], now: float) -> list[Any]:
             admin_tables.conversation_rows(data.get("conversations", []))]
 
 
-def view(runtime: Any, token: str | None, now: float | None = None) -> list[Any]:
+def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
+         now: float | None = None) -> list[Any]:
     """The refresh callback's outputs: the data only for an accepted token."""
-    if not token_matches(token, runtime.settings.admin_token):
-        if token:
-            runtime.metrics.count("refused_admin")
-        return refused_view(token)
+    admission, wait_s = gate.admit(token, address)
+    if admission is not Admission.OPEN:
+        return refused_view(token, wait_s)
     return data_view(metrics(runtime), time.time() if now is None else now)
 
 
@@ -121,4 +126,5 @@ def view(runtime: Any, token: str | None, now: float | None = None) -> list[Any]
     State("admin-token", "data"),
 )
 def refresh(_intervals: int | None, _stored_at: int | None, token: str | None) -> list[Any]:
-    return view(current_app.config["VOICE_RUNTIME"], token)
+    return view(current_app.config["VOICE_RUNTIME"], admin_gate(current_app), token,
+                request.remote_addr or "?")

@@ -20,6 +20,7 @@ from core.session.services import SessionServices
 from core.session.ticker import Ticker
 from core.settings import Settings
 from core.store.conversations import ConversationStore
+from core.store.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ class VoiceRuntime:
         self.workers = ModelWorkers(settings.turn_workers, settings.turn_backlog)
         self.pool = ConnectionPool(settings.max_sessions, settings.max_sessions_per_address,
                                    settings.resume_window_s)
-        self.store = ConversationStore(settings.db_path) if settings.db_path else None
+        retention = Retention(max_age_s=settings.store_retention_days * 86_400.0,
+                              max_bytes=settings.store_max_mb * 2**20)
+        self.store = ConversationStore(settings.db_path, retention=retention) if settings.db_path else None
         self.engine_config = engine_config(settings, None)
         self.ticker = Ticker(self.pool, self.metrics)
 

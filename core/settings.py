@@ -11,8 +11,11 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from urllib.parse import urlsplit
 
 PREFIX = "VOICECHAT_"
+MIN_ADMIN_TOKEN_CHARS = 16
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 class SettingsError(ValueError):
@@ -33,6 +36,14 @@ class Settings:
         metadata={
             "doc": "Comma-separated Origins allowed on the WebSocket, besides the "
             "server's own host (empty: same host only)."
+        },
+    )
+    allowed_hosts: str = field(
+        default="",
+        metadata={
+            "doc": "Comma-separated host names the server answers to, besides localhost names "
+            "and IP addresses (a guard against DNS rebinding). Behind a proxy or tunnel: its "
+            "public name."
         },
     )
     max_sessions: int = field(default=50, metadata={"doc": "Most WebSocket sessions at once."})
@@ -70,10 +81,19 @@ class Settings:
         default="~/.local/share/voicechat/conversations.db",
         metadata={"doc": "SQLite file where every finalized turn is stored (empty: not stored)."},
     )
+    store_retention_days: float = field(
+        default=30.0,
+        metadata={"doc": "Stored conversations older than this are deleted (0: kept for ever)."},
+    )
+    store_max_mb: int = field(
+        default=512,
+        metadata={"doc": "Most space the stored conversations may take; the oldest go first (0: no limit)."},
+    )
     admin_token: str = field(
         default="",
         repr=False,
-        metadata={"doc": "Token for /metrics and the admin page (empty: they are closed). "
+        metadata={"doc": f"Token for /metrics and the admin page, at least {MIN_ADMIN_TOKEN_CHARS} "
+                         "characters (empty: they are closed). "
                          "Send it as `Authorization: Bearer <token>`.", "secret": True},
     )
     # Providers
@@ -234,6 +254,12 @@ class Settings:
         default="Hi, I'm Sam. What can I do for you?", metadata={"doc": "The greeting."}
     )
     # Phone calls (Twilio Media Streams; docs/phone.md)
+    phone_enabled: bool = field(
+        default=False,
+        metadata={"doc": "Answer phone calls: installs /twilio/voice and /twilio/media (off: the "
+                         "routes do not exist). Reachable from outside this machine, it needs "
+                         "VOICECHAT_TWILIO_AUTH_TOKEN."},
+    )
     twilio_auth_token: str = field(
         default="",
         repr=False,
@@ -341,12 +367,19 @@ class Settings:
             raise SettingsError(f"{PREFIX}SIMULATED_* delays must be >= 0 and the token rate positive")
         if self.phone_public_url and not self.phone_public_url.startswith(("https://", "http://")):
             raise SettingsError(f"{PREFIX}PHONE_PUBLIC_URL must start with https:// (or http://)")
+        if self.phone_enabled and not self.twilio_auth_token and self.phone_reachable_from_outside:
+            raise SettingsError(f"{PREFIX}PHONE_ENABLED on a public address needs {PREFIX}TWILIO_AUTH_TOKEN: "
+                                "without it anyone could place calls on this server's providers")
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_CHARS:
+            raise SettingsError(f"{PREFIX}ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} characters")
         if self.phone_greeting_after_ms < 0:
             raise SettingsError(f"{PREFIX}PHONE_GREETING_AFTER_MS must be >= 0")
         if not 0 <= self.vad_aggressiveness <= 3:
             raise SettingsError(f"{PREFIX}VAD_AGGRESSIVENESS must be 0..3")
         if not 1 <= self.vad_start_frames <= self.vad_start_window:
             raise SettingsError(f"{PREFIX}VAD_START_FRAMES must be 1..VAD_START_WINDOW")
+        if self.store_retention_days < 0 or self.store_max_mb < 0:
+            raise SettingsError(f"{PREFIX}STORE_RETENTION_DAYS and STORE_MAX_MB must be >= 0")
         if self.max_sessions_per_address < 0 or self.resume_window_s < 0:
             raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_ADDRESS and RESUME_WINDOW_S must be >= 0")
         positive = (
@@ -364,6 +397,13 @@ class Settings:
     @property
     def origin_allow_list(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def phone_reachable_from_outside(self) -> bool:
+        """Bound to a public address, or announced to Twilio under a public URL."""
+        public_url_host = urlsplit(self.phone_public_url).hostname or ""
+        public_url_outside = bool(public_url_host) and public_url_host not in LOOPBACK_NAMES
+        return self.host not in LOOPBACK_NAMES or public_url_outside
 
     @property
     def model_path(self) -> str:

@@ -4,6 +4,9 @@ One writer thread owns the connection; sessions hand it records through a bounde
 queue and never wait on the disk (the audio path must not stall on an fsync). The
 database runs in WAL mode, so readers (the admin page, a resumed session) do not block
 the writer, and a record committed before a crash (even SIGKILL) is still there.
+Deleting a conversation goes through the same queue, so nothing queued before it is
+written after it; the writer also applies the retention (``core.store.retention``)
+once a minute. The files are private to the user running the server (0600).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.store.retention import PRIVATE_FOLDER, Retention, make_private, prune
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +40,14 @@ CREATE INDEX IF NOT EXISTS turns_at ON turns (at);
 """
 RECENT_ROWS_SCANNED = 2_000  # the conversations listed are among those of the latest rows
 DEFAULT_QUEUE_ITEMS = 10_000
+PRUNE_EVERY_S = 60.0
+KEEP_ALL = Retention()
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class _Delete:
+    session_id: str
 
 
 class StoreError(Exception):
@@ -68,13 +80,20 @@ class ConversationSummary:
 
 
 class ConversationStore:
-    def __init__(self, path: str | Path, queue_items: int = DEFAULT_QUEUE_ITEMS) -> None:
+    def __init__(self, path: str | Path, queue_items: int = DEFAULT_QUEUE_ITEMS,
+                 retention: Retention = KEEP_ALL) -> None:
         self.path = Path(path).expanduser()
+        self.retention = retention
+        self.pruned = 0  # rows deleted by the retention
+        self.deleted = 0  # rows deleted on request
+        self._pruned_at = 0.0
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+            make_private(self.path)
             with closing(self._connect()) as setup:
                 setup.execute("PRAGMA journal_mode=WAL")
                 setup.executescript(SCHEMA)
+            make_private(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot use {self.path} for conversations: {exc}") from exc
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_items)
@@ -107,6 +126,17 @@ class ConversationStore:
             self._accepted += 1
             return self._accepted
 
+    def delete_conversation(self, session_id: str) -> int:
+        """Queue the deletion of every stored turn of ``session_id`` (after what is queued
+        already); returns its ticket for ``wait_written``. Raises ``StoreFull``."""
+        with self._written:
+            try:
+                self._queue.put_nowait(_Delete(session_id))
+            except queue.Full as exc:
+                raise StoreFull(f"{self._queue.maxsize} records waiting for the disk") from exc
+            self._accepted += 1
+            return self._accepted
+
     # ----- the writer ----------------------------------------------------------------------
     def _write_loop(self) -> None:
         connection = self._connect()
@@ -129,18 +159,40 @@ class ConversationStore:
         finally:
             connection.close()
 
-    def _commit(self, connection: sqlite3.Connection, rows: list[object]) -> None:
+    def _commit(self, connection: sqlite3.Connection, items: list[object]) -> None:
         try:
             with connection:
-                connection.executemany(
-                    "INSERT INTO turns (session_id, turn, role, text, cut, channel, at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                for deletion, group in _runs(items):
+                    if deletion:
+                        for item in group:
+                            assert isinstance(item, _Delete)
+                            self.deleted += connection.execute(
+                                "DELETE FROM turns WHERE session_id = ?", (item.session_id,)).rowcount
+                    else:
+                        connection.executemany(
+                            "INSERT INTO turns (session_id, turn, role, text, cut, channel, at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", group)
         except sqlite3.Error as exc:
-            self.write_errors += len(rows)
-            log.error("could not store %d turn(s): %s", len(rows), type(exc).__name__)
+            self.write_errors += len(items)
+            log.error("could not store %d change(s): %s", len(items), type(exc).__name__)
         with self._written:
-            self._committed += len(rows)
+            self._committed += len(items)
             self._written.notify_all()
+        self._apply_retention(connection)
+
+    def _apply_retention(self, connection: sqlite3.Connection) -> None:
+        now = time.time()
+        if now - self._pruned_at < PRUNE_EVERY_S or self.retention == KEEP_ALL:
+            return
+        self._pruned_at = now
+        try:
+            removed = prune(connection, self.retention, now)
+        except sqlite3.Error as exc:
+            log.error("could not apply the retention: %s", type(exc).__name__)
+            return
+        if removed:
+            self.pruned += removed
+            log.info("retention: %d stored turn(s) deleted", removed)
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything queued so far is written; False on timeout."""
@@ -177,7 +229,26 @@ class ConversationStore:
             raise StoreError(f"cannot read conversations: {exc}") from exc
         return [ConversationSummary(*row) for row in rows]
 
+    def prune_now(self) -> int:
+        """Apply the retention at once, from the caller's thread (start-up, tests)."""
+        with closing(self._connect()) as connection:
+            removed = prune(connection, self.retention, time.time())
+        self.pruned += removed
+        return removed
+
     def close(self) -> None:
         """Write what is queued, then stop the writer."""
         self._queue.put(_STOP)
         self._writer.join(timeout=10)
+
+
+def _runs(items: list[object]) -> list[tuple[bool, list[object]]]:
+    """The batch cut into runs of deletions and runs of rows, in order."""
+    runs: list[tuple[bool, list[object]]] = []
+    for item in items:
+        deletion = isinstance(item, _Delete)
+        if runs and runs[-1][0] == deletion:
+            runs[-1][1].append(item)
+        else:
+            runs.append((deletion, [item]))
+    return runs

@@ -38,6 +38,7 @@ from core.conversation.events import (
 )
 from core.errors import ClientError
 from core.session.events import Pong, ProviderStatusChanged, Ready, SettingsApplied
+from core.transport import json_text
 
 PROTOCOL_VERSION = 1
 AUDIO_MAGIC = b"VC"
@@ -81,8 +82,8 @@ def decode_reply_audio(message: bytes) -> AudioMessage:
 
 def parse_control(text: str) -> ClientMessage:
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        data = json_text.loads(text)
+    except json_text.JsonTextError as exc:
         raise ClientError("invalid_json", "message is not valid JSON") from exc
     if not isinstance(data, dict):
         raise ClientError("invalid_message", "message must be a JSON object")

@@ -2,7 +2,8 @@
 text format) and ``/metrics.json`` (the same figures, with the time series and recent
 turns the admin page at ``/admin`` draws; the page calls ``metrics()`` directly).
 
-The token comes as ``Authorization: Bearer <token>`` and is compared in constant time.
+The token comes as ``Authorization: Bearer <token>`` and is compared in constant time;
+an address that keeps sending wrong ones is made to wait longer and longer (429).
 With no token configured the endpoints are closed (403), never open: a server started
 without thinking about it does not publish its sessions to the network.
 """
@@ -10,16 +11,21 @@ without thinking about it does not publish its sessions to the network.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hmac
 import logging
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from core.metrics import Metrics
 from core.providers.guards.recovery import statuses
 from core.runtime import VoiceRuntime
 from core.store.conversations import StoreError
+from core.transport.backoff import FailureBackoff
 from monitoring.metrics.monitor import monitor_of
 from monitoring.metrics.prometheus import exposition, registry_for
 
@@ -27,19 +33,55 @@ log = logging.getLogger(__name__)
 
 RECENT_TURNS = 50  # rows of the admin page's table
 RECENT_CONVERSATIONS = 20
+GATE_KEY = "VOICECHAT_ADMIN_GATE"
 
 
-def token_matches(given: str | None, token: str) -> bool:
+def token_matches(given: object, token: str) -> bool:
     """Constant-time comparison; nothing matches when no token is configured."""
-    if not token or not given:
+    if not token or not given or not isinstance(given, str):
         return False
     return hmac.compare_digest(given.encode(), token.encode())
 
 
-def token_accepted(header: str | None, token: str) -> bool:
-    if not header or not header.startswith("Bearer "):
-        return False
-    return token_matches(header.removeprefix("Bearer "), token)
+class Admission(enum.Enum):
+    OPEN = "open"
+    DISABLED = "disabled"  # no token configured
+    WRONG = "wrong"
+    LOCKED = "locked"  # too many wrong tokens from this address: wait
+
+
+@dataclass
+class AdminGate:
+    """The admin token check of the endpoints and the admin page, with a backoff per
+    address after wrong tokens (``core.transport.backoff``)."""
+
+    token: str
+    metrics: Metrics
+    backoff: FailureBackoff = field(default_factory=FailureBackoff)
+
+    def admit(self, given: object, address: str) -> tuple[Admission, float]:
+        """Whether ``given`` opens the metrics for ``address``, and seconds to wait if locked."""
+        if not self.token:
+            return Admission.DISABLED, 0.0
+        wait_s = self.backoff.retry_after(address)
+        if wait_s > 0:
+            self.metrics.count("refused_admin_locked")
+            return Admission.LOCKED, wait_s
+        if token_matches(given, self.token):
+            self.backoff.succeeded(address)
+            return Admission.OPEN, 0.0
+        if given:  # (an empty prompt on the page is not a refusal)
+            self.backoff.failed(address)
+            self.metrics.count("refused_admin")
+        return Admission.WRONG, 0.0
+
+
+def admin_gate(app: Flask) -> AdminGate:
+    return app.config[GATE_KEY]
+
+
+def bearer(header: str | None) -> str:
+    return header.removeprefix("Bearer ") if header and header.startswith("Bearer ") else ""
 
 
 def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
@@ -69,21 +111,29 @@ def _conversations(runtime: VoiceRuntime) -> list[dict[str, Any]]:
 
 def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
     monitor_of(runtime)  # (fails at start-up, not at the first scrape, without a monitor)
-    token = runtime.settings.admin_token
+    gate = app.config[GATE_KEY] = AdminGate(runtime.settings.admin_token, runtime.metrics)
     registry = registry_for(runtime)
 
     def refusal() -> tuple[Response, int] | None:
         """Why this request may not see the metrics, or None when it may."""
-        if not token:
+        given = bearer(request.headers.get("Authorization"))
+        admission, wait_s = gate.admit(given, request.remote_addr or "?")
+        if admission is Admission.OPEN:
+            return None
+        if admission is Admission.WRONG and not given:
+            runtime.metrics.count("refused_admin")
+        if admission is Admission.DISABLED:
             runtime.metrics.count("refused_admin")
             return jsonify(error="admin_disabled",
                            message="Set VOICECHAT_ADMIN_TOKEN to open the metrics."), 403
-        if not token_accepted(request.headers.get("Authorization"), token):
-            runtime.metrics.count("refused_admin")
-            response = jsonify(error="unauthorized", message="A valid admin token is needed.")
-            response.headers["WWW-Authenticate"] = 'Bearer realm="voicechat-admin"'
-            return response, 401
-        return None
+        if admission is Admission.LOCKED:
+            response = jsonify(error="too_many_attempts",
+                               message=f"Too many wrong tokens: try again in {math.ceil(wait_s)} s.")
+            response.headers["Retry-After"] = str(math.ceil(wait_s))
+            return response, 429
+        response = jsonify(error="unauthorized", message="A valid admin token is needed.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="voicechat-admin"'
+        return response, 401
 
     @app.get("/metrics")
     def prometheus_endpoint() -> Response | tuple[Response, int]:

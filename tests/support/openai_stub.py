@@ -16,6 +16,7 @@ class FakeOpenAIHandler(BaseHTTPRequestHandler):
     """Just enough of the OpenAI HTTP API: chat streaming, transcription, speech."""
 
     status = 200
+    redirect = False  # answer every request with a redirect to another path of this server
     seen: list[dict] = []
     keys: list[str] = []  # the bearer token of each request
 
@@ -25,6 +26,12 @@ class FakeOpenAIHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         FakeOpenAIHandler.keys.append(self.headers.get("Authorization", "").removeprefix("Bearer "))
+        if self.redirect and not self.path.startswith("/elsewhere"):
+            self.send_response(307)
+            self.send_header("Location", "/elsewhere" + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.status != 200:
             self._send(self.status, b'{"error": {"message": "nope"}}', "application/json")
             return
@@ -58,6 +65,7 @@ class FakeOpenAIHandler(BaseHTTPRequestHandler):
 def running_openai_stub() -> Iterator[str]:
     """Serve the stand-in; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
     FakeOpenAIHandler.status = 200
+    FakeOpenAIHandler.redirect = False
     FakeOpenAIHandler.seen = []
     FakeOpenAIHandler.keys = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAIHandler)
@@ -67,6 +75,7 @@ def running_openai_stub() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         FakeOpenAIHandler.status = 200  # the class is shared: leave it as found
+        FakeOpenAIHandler.redirect = False
         server.shutdown()
         server.server_close()
         thread.join(5)

@@ -17,7 +17,7 @@ from core.runtime import VoiceRuntime
 from core.session.pool import ConnectionPool
 from core.settings import Settings
 from core.store.conversations import ConversationStore
-from monitoring.metrics.admin_api import metrics
+from monitoring.metrics.admin_api import AdminGate, metrics
 from monitoring.metrics.monitor import PerformanceMonitor, ProcessReading
 from monitoring.metrics.series import BUCKET_S
 from tests.support.clock import ManualClock
@@ -26,6 +26,11 @@ from tests.unit.test_page import walk
 
 TOKEN = "admin-page-token"
 T0 = 1_700_000_000.0  # a bucket boundary
+ADDRESS = "192.0.2.1"
+
+
+def gate_of(fake: SimpleNamespace) -> AdminGate:
+    return AdminGate(fake.settings.admin_token, fake.monitor)
 
 
 class Probe:
@@ -178,7 +183,7 @@ def test_providers_show_their_circuit_and_what_stands_in() -> None:
 @pytest.mark.parametrize("token", [None, "", "wrong", TOKEN + "x"])
 def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
     fake, _ = busy_runtime()
-    outputs = admin_page.view(fake, token)
+    outputs = admin_page.view(fake, gate_of(fake), token, ADDRESS)
     message, dashboard, login, _forget, interval_off, updated, cards, *rest = outputs
     figures, table, providers, conversations = rest[:-3], rest[-3], rest[-2], rest[-1]
     assert "A valid admin token is needed" in message.message
@@ -191,7 +196,7 @@ def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
 
 def test_the_right_token_gets_the_figures() -> None:
     fake, clock = busy_runtime()
-    outputs = admin_page.view(fake, TOKEN, now=clock.now)
+    outputs = admin_page.view(fake, gate_of(fake), TOKEN, ADDRESS, now=clock.now)
     message, dashboard, login, forget, interval_off, updated, cards, *rest = outputs
     assert message is None and dashboard == forget == {} and login == {"display": "none"}
     assert not interval_off and updated.startswith("Updated")
@@ -203,7 +208,18 @@ def test_the_right_token_gets_the_figures() -> None:
 def test_a_server_without_a_token_refuses_even_an_empty_one() -> None:
     fake, _ = busy_runtime()
     fake.settings = Settings().replace(admin_token="")
-    assert admin_page.view(fake, "")[1] == {"display": "none"}
+    assert admin_page.view(fake, gate_of(fake), "", ADDRESS)[1] == {"display": "none"}
+
+
+def test_wrong_tokens_from_one_address_make_it_wait_and_the_right_one_then_too() -> None:
+    fake, _ = busy_runtime()
+    gate = gate_of(fake)
+    for _ in range(5):  # a few typing mistakes cost nothing
+        assert "A valid admin token" in admin_page.view(fake, gate, "wrong", ADDRESS)[0].message
+    assert "A valid admin token" in admin_page.view(fake, gate, "wrong", ADDRESS)[0].message
+    locked = admin_page.view(fake, gate, TOKEN, ADDRESS)  # even the right one must wait now
+    assert locked[0].message == "Too many wrong tokens." and locked[1] == {"display": "none"}
+    assert admin_page.view(fake, gate, TOKEN, "10.9.8.7")[0] is None  # others are not locked out
 
 
 def test_the_shell_holds_no_data_and_says_how_to_open_a_closed_page() -> None:

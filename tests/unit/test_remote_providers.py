@@ -53,6 +53,19 @@ def test_server_errors_become_typed_provider_errors(openai_server: str, status: 
     assert str(status) in str(error.value)
 
 
+def test_a_redirect_is_not_followed_with_the_key(openai_server: str) -> None:
+    FakeOpenAIHandler.redirect = True
+    try:
+        llm = OpenAILLM(openai_server, "sk-secret", "m", timeout_s=5)
+        with pytest.raises(ProviderError) as error:
+            list(llm.stream_reply([], "hi"))
+        llm.close()
+    finally:
+        FakeOpenAIHandler.redirect = False
+    assert "307" in str(error.value) and not error.value.retryable
+    assert FakeOpenAIHandler.keys == ["sk-secret"]  # asked once: the key went nowhere else
+
+
 def test_unreachable_server_is_a_retryable_error() -> None:
     stt = OpenAISTT("http://127.0.0.1:9/v1", "", "whisper-1", timeout_s=2)
     with pytest.raises(ProviderError) as error:

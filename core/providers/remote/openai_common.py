@@ -15,9 +15,11 @@ T = TypeVar("T")
 
 def make_client(base_url: str, api_key: str, timeout_s: float) -> openai.OpenAI:
     # Local servers (Ollama, llama.cpp) accept any key; the client insists on one.
-    # Retries belong to the error-recovery layer, not to the client.
+    # Retries belong to the error-recovery layer, not to the client. Redirects are not
+    # followed: an allowed address must not send the server (and its key) elsewhere.
     return openai.OpenAI(
-        base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0
+        base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0,
+        http_client=openai.DefaultHttpxClient(follow_redirects=False, timeout=timeout_s),
     )
 
 
