@@ -117,21 +117,17 @@ class ConversationStore:
         Returns the record's ticket for ``wait_written``. A second record of the same turn
         and role (a reply cut after it was reported whole) replaces the first.
         """
-        row = (session_id, turn, role, text, int(cut), channel, time.time())
-        with self._written:
-            try:
-                self._queue.put_nowait(row)
-            except queue.Full as exc:
-                raise StoreFull(f"{self._queue.maxsize} records waiting for the disk") from exc
-            self._accepted += 1
-            return self._accepted
+        return self._enqueue((session_id, turn, role, text, int(cut), channel, time.time()))
 
     def delete_conversation(self, session_id: str) -> int:
         """Queue the deletion of every stored turn of ``session_id`` (after what is queued
         already); returns its ticket for ``wait_written``. Raises ``StoreFull``."""
+        return self._enqueue(_Delete(session_id))
+
+    def _enqueue(self, item: object) -> int:
         with self._written:
             try:
-                self._queue.put_nowait(_Delete(session_id))
+                self._queue.put_nowait(item)
             except queue.Full as exc:
                 raise StoreFull(f"{self._queue.maxsize} records waiting for the disk") from exc
             self._accepted += 1
