@@ -6,8 +6,11 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from core.providers.base import LLMProvider, Message, ProviderError
+from core.providers.embedded.cpu_share import threads_for_now
 from core.providers.embedded.model_files import gemma_gguf
 from core.providers.prompt import STOP, build_prompt, prompt_prefix
+
+THREADS_CHECK_TOKENS = 8  # how often the thread count is fitted again during a reply
 
 
 class LlamaLLM(LLMProvider):
@@ -25,8 +28,22 @@ class LlamaLLM(LLMProvider):
             verbose=False,
         )
         self._max_tokens = max_tokens
+        self._wanted_threads = n_threads
+        self._threads = n_threads
         # llama.cpp contexts are not thread-safe; one generation at a time.
         self._lock = threading.Lock()
+
+    def _fit_threads(self) -> None:
+        """Use only the cores other processes leave free (``cpu_share``); under the lock."""
+        threads = threads_for_now(self._wanted_threads)
+        if threads == self._threads:
+            return
+        from llama_cpp import llama_set_n_threads
+
+        context = getattr(getattr(self._llm, "_ctx", None), "ctx", None)  # (no public handle)
+        if context is not None:
+            llama_set_n_threads(context, threads, threads)
+            self._threads = threads
 
     def stream_reply(self, history: Sequence[Message], user_text: str,
                      avoid: str | None = None) -> Iterator[str]:
@@ -35,6 +52,7 @@ class LlamaLLM(LLMProvider):
         # first token of the previous reply makes a word-for-word repeat impossible.
         bias = {self._first_token(avoid): -100.0} if avoid else None
         with self._lock:
+            self._fit_threads()
             try:
                 stream = self._llm.create_completion(
                     prompt,
@@ -45,7 +63,9 @@ class LlamaLLM(LLMProvider):
                     stream=True,
                     logit_bias=bias,
                 )
-                for part in stream:
+                for number, part in enumerate(stream, start=1):
+                    if number % THREADS_CHECK_TOKENS == 0:
+                        self._fit_threads()
                     text = part["choices"][0]["text"]
                     if text:
                         yield text
@@ -57,6 +77,7 @@ class LlamaLLM(LLMProvider):
         # common prefix. After the history is trimmed that prefix is short, and the next
         # reply would pay for evaluating the whole history; doing it now hides the cost.
         with self._lock:
+            self._fit_threads()
             try:
                 for _ in self._llm.create_completion(prompt_prefix(history), max_tokens=1,
                                                      temperature=0.0, stream=True):
