@@ -14,7 +14,7 @@ import dash
 from dash import Input, Output, dcc, html
 from flask import jsonify
 
-from components import admin_page, layout
+from components import admin_page, layout, transcript
 from core.phone.routes import install_phone_routes
 from core.providers.choice import allowed_base_urls
 from core.runtime import VoiceRuntime
@@ -40,7 +40,8 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         suppress_callback_exceptions=True,  # each path renders only its own page's components
     )
     settings = runtime.settings
-    voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings))
+    privacy = transcript.privacy_note(runtime.store is not None, settings.store_retention_days)
+    voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings), privacy)
     app.layout = html.Div([dcc.Location(id="page-location"), html.Div(id="page-root")])
 
     @app.callback(Output("page-root", "children"), Input("page-location", "pathname"))

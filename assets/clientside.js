@@ -10,6 +10,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (trigger === "controls-mute") app.toggleMute();
       return window.dash_clientside.no_update;
     },
+    onDelete: function () {
+      window.VoiceChat.app.deleteConversation();
+      return window.dash_clientside.no_update;
+    },
     onRecover: function () {
       window.VoiceChat.app.runRecovery();
       return window.dash_clientside.no_update;

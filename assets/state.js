@@ -140,6 +140,13 @@ window.VoiceChat.StateManager = class StateManager {
     }
   }
 
+  // The conversation was deleted: nothing of it stays on the page.
+  clearMessages() {
+    this.messages = [];
+    this.latencies.clear();
+    this.renderTranscript();
+  }
+
   dropTurn(turn) {
     // A turn replaced before it was answered (the person went on talking) or ignored.
     this.messages = this.messages.filter((m) => !(m.epoch === this.epoch && m.turn === turn));
@@ -163,6 +170,7 @@ window.VoiceChat.StateManager = class StateManager {
         div({ className: "message-text", children: m.text }),
       ],
     }));
-    this.setProps("transcript-list", { children });
+    const empty = div({ className: "transcript-empty", children: "Press Start and ask a question, or type one below." });
+    this.setProps("transcript-list", { children: children.length ? children : empty });
   }
 };

@@ -3,9 +3,6 @@
 // (assets/clientside.js) and keyboard shortcuts (assets/keyboard.js).
 window.VoiceChat = window.VoiceChat || {};
 
-// Errors a settings message may get back (nothing of it was applied then).
-const SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "provider_failed"];
-
 window.VoiceChat.App = class App {
   constructor() {
     const VC = window.VoiceChat;
@@ -60,7 +57,7 @@ window.VoiceChat.App = class App {
         this.lastStream = recorder.stream;
       }
     } catch (error) {
-      await this.fail(this.describe(error), "Try again", () => this.start());
+      await this.fail(window.VoiceChat.describeStartError(error), "Try again", () => this.start());
       return;
     }
     if (!this.running) return; // stopped while the microphone was being opened
@@ -114,6 +111,19 @@ window.VoiceChat.App = class App {
     return true;
   }
 
+  // Delete: the server forgets the conversation and deletes what it stored of it; the
+  // page clears it once the server confirms ("conversation_deleted").
+  async deleteConversation() {
+    try {
+      await this.ensureConnection();
+    } catch (error) {
+      this.ui.showProblem("The server could not be reached. Nothing was deleted.", "error", "Retry");
+      this.recover = () => this.deleteConversation();
+      return;
+    }
+    this.connection.sendJson({ type: "delete_conversation" });
+  }
+
   // From the settings drawer: keep the choice and apply it to the session now.
   updateSettings(values) {
     const Store = window.VoiceChat.SettingsStore;
@@ -149,16 +159,6 @@ window.VoiceChat.App = class App {
     this.recover = null;
     this.ui.clearProblem();
     if (action) action();
-  }
-
-  describe(error) {
-    if (error && error.name === "NotAllowedError") {
-      return "Microphone access was denied. Allow it for this page in the browser, then try again.";
-    }
-    if (error && error.name === "NotFoundError") {
-      return "No microphone was found. Connect one, then try again.";
-    }
-    return (error && error.message) || "Something went wrong starting the conversation.";
   }
 
   // ----- the connection -----------------------------------------------------------
@@ -245,6 +245,10 @@ window.VoiceChat.App = class App {
       case "provider_status":
         this.ui.showProblem(event.message, event.state === "closed" ? "success" : "warning");
         break;
+      case "conversation_deleted":
+        this.ui.clearMessages();
+        this.ui.showProblem("Conversation deleted, here and on the server.", "success");
+        break;
       case "settings_applied":
         this.settingsPending = false;
         this.appliedSettings = event.settings;
@@ -272,19 +276,7 @@ window.VoiceChat.App = class App {
   }
 
   onServerError(event) {
-    this.turns.failed(event.turn); // a failed voice plays nothing more of the turn
-    if (this.settingsPending && SETTINGS_ERRORS.includes(event.code)) {
-      // Refused settings change nothing; say why where the person is looking.
-      this.settingsPending = false;
-      this.ui.settingsStatus(`Not applied: ${event.message}`);
-    }
-    const said = event.turn !== undefined ? this.turns.userText.get(event.turn) : undefined;
-    if (event.code === "provider_failed" && said) {
-      this.recover = () => this.sendText(said);
-      this.ui.showProblem(event.message, "error", "Ask again");
-    } else {
-      this.ui.showProblem(event.message, event.retryable === false ? "error" : "warning");
-    }
+    window.VoiceChat.showServerError(this, event);
   }
 
   // ----- for tests and the performance figures --------------------------------------

@@ -9,8 +9,10 @@ from components import composer, controls, settings_panel, status, transcript, v
 from core.session.session_settings import SessionSettings
 
 
-def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = ()) -> html.Div:
-    """``base_urls``: the OpenAI-compatible servers a person may choose in the settings."""
+def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = (),
+           privacy: str = "") -> html.Div:
+    """``base_urls``: the OpenAI-compatible servers a person may choose in the settings;
+    ``privacy``: what the server keeps (``transcript.privacy_note``)."""
     return html.Div(
         className="page",
         children=[
@@ -30,7 +32,8 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
                 children=[
                     html.Div(className="side-column",
                              children=[controls.render(), status.render(), visualizer.render()]),
-                    html.Div(className="chat-column", children=[transcript.render(), composer.render()]),
+                    html.Div(className="chat-column",
+                             children=[transcript.render(privacy), composer.render()]),
                 ],
             ),
         ],

@@ -120,6 +120,13 @@ class TurnEngine:
         self._in_speech = False
         return actions + self._phase.enter(Phase.IDLE, None)
 
+    def forget(self, now: float) -> list[Action]:
+        """The person deleted the conversation: stop as ``stop`` does (a reply cut now is
+        still recorded, so its deletion covers it), then remember nothing of it."""
+        actions = self.stop(now)
+        self._memory.forget()
+        return actions
+
     def text(self, text: str, now: float) -> list[Action]:
         """A typed message: answered like an utterance whose transcript is known."""
         actions = self._end.drop()

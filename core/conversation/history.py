@@ -28,6 +28,9 @@ class ConversationHistory:
     def messages(self) -> tuple[Message, ...]:
         return tuple(self._messages)
 
+    def clear(self) -> None:
+        self._messages.clear()
+
     def __len__(self) -> int:
         return len(self._messages)
 
@@ -41,6 +44,12 @@ class ConversationMemory:
         self.history = ConversationHistory(max_messages)
         self._dedup_window_ms = dedup_window_ms
         self._last_user: tuple[str, float] | None = None
+        self.last_reply = ""
+
+    def forget(self) -> None:
+        """The person deleted the conversation: nothing of it may reach a prompt again."""
+        self.history.clear()
+        self._last_user = None
         self.last_reply = ""
 
     def is_repeat(self, text: str, now: float) -> bool:

@@ -43,3 +43,11 @@ class ProviderStatusChanged(OutputEvent):
 @dataclass(frozen=True)
 class Pong(OutputEvent):
     t: Any = None
+
+
+@dataclass(frozen=True)
+class ConversationDeleted(OutputEvent):
+    """The conversation is forgotten and its stored turns are deleted (committed before
+    the client hears of it); ``stored``: there was a store to delete from."""
+
+    stored: bool

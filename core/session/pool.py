@@ -148,6 +148,17 @@ class ConnectionPool:
             sessions = [self._parked.pop(sid).entry.session for sid in gone]
         return [s for s in sessions if s is not None]
 
+    def live(self, session_id: str) -> Session | None:
+        with self._lock:
+            entry = self._sessions.get(session_id)
+            return entry.session if entry is not None else None
+
+    def unpark(self, session_id: str) -> Session | None:
+        """A parked session taken out (no resume will find it); the caller closes it."""
+        with self._lock:
+            parked = self._parked.pop(session_id, None)
+            return parked.entry.session if parked is not None else None
+
     # ----- reading --------------------------------------------------------------------------
     def sessions(self) -> list[Session]:
         with self._lock:

@@ -1,9 +1,10 @@
 """A session's finalized turns, on their way to the conversation store.
 
-``record`` queues a row without waiting; ``gate`` gives the step the session's send
-thread runs before showing a finalized turn (a final ``Transcript``, a ``ReplyDone``),
-so the client never sees a turn the store does not have yet (a store slower than
-``STORE_WAIT_S`` is counted and not waited on).
+``record`` queues a row without waiting, ``forget`` the deletion of them all; ``gate``
+gives the step the session's send thread runs before showing a finalized turn (a final
+``Transcript``, a ``ReplyDone``) or a deletion (``ConversationDeleted``), so the client
+never sees what the store does not have yet (a store slower than ``STORE_WAIT_S`` is
+counted and not waited on).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import logging
 from collections.abc import Callable
 
 from core.conversation.commands import Record
-from core.conversation.events import OutputEvent, ReplyDone, Transcript
+from core.conversation.events import ErrorNotice, OutputEvent, ReplyDone, Transcript
 from core.metrics import Metrics
+from core.session.events import ConversationDeleted
 from core.store.conversations import ConversationStore, StoreFull
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,24 @@ class TurnRecorder:
             log.warning("session %s: conversation store full, turn %d not stored",
                         self._session_id[:8], record.turn)
 
+    def forget(self) -> OutputEvent:
+        """Queue the deletion of this session's stored turns (after the records queued
+        before it); the event to show when it is done, or why it cannot be done now."""
+        if self._store is None:
+            return ConversationDeleted(stored=False)
+        try:
+            self._ticket = self._store.delete_conversation(self._session_id)
+        except StoreFull:
+            self._metrics.count("store_full")
+            return ErrorNotice("store_busy", "The stored conversation could not be deleted right now; "
+                               "try again.", retryable=True)
+        return ConversationDeleted(stored=True)
+
     def gate(self, event: OutputEvent) -> Callable[[], None] | None:
         """For an event that shows a finalized turn: wait until it is stored."""
         store, ticket = self._store, self._ticket
-        finalized = isinstance(event, ReplyDone) or (isinstance(event, Transcript) and event.final)
+        finalized = (isinstance(event, (ReplyDone, ConversationDeleted))
+                     or (isinstance(event, Transcript) and event.final))
         if store is None or not ticket or not finalized:
             return None
 

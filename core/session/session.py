@@ -132,10 +132,6 @@ class Session:
         return not (self._closed or self._detached)
 
     @property
-    def phase(self) -> Phase:
-        return self._engine.phase
-
-    @property
     def fresh(self) -> bool:
         """Nothing has happened yet: a resume may still replace this session."""
         return not self._listening and not self._engine.history and self._engine.phase is Phase.IDLE
@@ -165,11 +161,6 @@ class Session:
     def _run(self, actions: list[Action]) -> None:
         self._interpreter.run(actions)
 
-    def hello(self, sample_rate: object) -> None:
-        if sample_rate != INPUT_SAMPLE_RATE:
-            self.report(ClientError("unsupported_sample_rate",
-                                    f"send PCM16 mono at {INPUT_SAMPLE_RATE} Hz, not {sample_rate!r}"))
-
     def start_listening(self) -> None:
         with self._input() as active:
             if active and not self._listening:
@@ -193,6 +184,17 @@ class Session:
         with self._input() as active:
             if active:
                 self._run(self._engine.text(text.strip(), self._now()))
+
+    def forget(self) -> None:
+        """The person deleted the conversation: what is said or played stops, the history
+        goes, and the client is told once the stored turns are deleted too."""
+        with self._input() as active:
+            if active:
+                self._run(self._engine.forget(self._now()))
+                self._front.reset()
+                if self._listening:  # (the microphone stays on: a fresh conversation goes on)
+                    self._run(self._engine.start(self._now()))
+                self._emit(self._recorder.forget())
 
     def playback_done(self, turn: int) -> None:
         """The client has played all of ``turn``'s reply."""

@@ -46,6 +46,12 @@ class BrowserPort:
         close(self._ws, CLOSE_INTERNAL, INTERNAL_ERROR)
 
 
+def _hello(session: Session, sample_rate: object) -> None:
+    if sample_rate != INPUT_SAMPLE_RATE:
+        session.report(ClientError("unsupported_sample_rate",
+                                   f"send PCM16 mono at {INPUT_SAMPLE_RATE} Hz, not {sample_rate!r}"))
+
+
 def _resume_too_late(session: Session) -> None:
     session.report(ClientError("out_of_order", "resume must be the first message on a new connection"))
 
@@ -53,13 +59,14 @@ def _resume_too_late(session: Session) -> None:
 # What each control message asks of the session (``resume`` reaches it only when it
 # came too late: a connection takes one as its first message itself).
 HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
-    "hello": lambda s, data: s.hello(data.get("sample_rate", INPUT_SAMPLE_RATE)),
+    "hello": lambda s, data: _hello(s, data.get("sample_rate", INPUT_SAMPLE_RATE)),
     "start": lambda s, _: s.start_listening(),
     "stop": lambda s, _: s.stop_listening(),
     "text": lambda s, data: s.text(data["text"]),
     "playback_done": lambda s, data: s.playback_done(data["turn"]),
     "ping": lambda s, data: s.ping(data.get("t")),
     "settings": lambda s, data: s.change_settings(data),
+    "delete_conversation": lambda s, _: s.forget(),
     "resume": lambda s, _: _resume_too_late(s),
 }
 

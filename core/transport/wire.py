@@ -37,7 +37,7 @@ from core.conversation.events import (
     plain,
 )
 from core.errors import ClientError
-from core.session.events import Pong, ProviderStatusChanged, Ready, SettingsApplied
+from core.session.events import ConversationDeleted, Pong, ProviderStatusChanged, Ready, SettingsApplied
 from core.transport import json_text
 
 PROTOCOL_VERSION = 1
@@ -48,7 +48,8 @@ AUDIO_KINDS = (AUDIO_KIND_REPLY, AUDIO_KIND_CUE)
 AUDIO_HEADER = struct.Struct("<2sBBII")  # magic, version, kind, turn, sample rate
 MAX_TEXT_CHARS = 2000
 
-CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings", "resume"})
+CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings", "resume",
+                          "delete_conversation"})
 MAX_ID_CHARS = 128
 
 
@@ -130,6 +131,7 @@ EVENT_TYPES: dict[type[OutputEvent], str] = {
     ErrorNotice: "error",
     Pong: "pong",
     ProviderStatusChanged: "provider_status",
+    ConversationDeleted: "conversation_deleted",
 }
 # Fields left out when they hold nothing (an error without a turn, a ready that is not
 # a resume's).

@@ -1,6 +1,7 @@
 """Endpoints for admins, behind ``VOICECHAT_ADMIN_TOKEN``: ``/metrics`` (the Prometheus
 text format) and ``/metrics.json`` (the same figures, with the time series and recent
-turns the admin page at ``/admin`` draws; the page calls ``metrics()`` directly).
+turns the admin page at ``/admin`` draws; the page calls ``metrics()`` directly), and
+``DELETE /api/conversations/<id>`` (a conversation deleted on request).
 
 The token comes as ``Authorization: Bearer <token>`` and is compared in constant time;
 an address that keeps sending wrong ones is made to wait longer and longer (429).
@@ -15,6 +16,7 @@ import enum
 import hmac
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from core.metrics import Metrics
 from core.providers.guards.recovery import statuses
 from core.runtime import VoiceRuntime
-from core.store.conversations import StoreError
+from core.store.conversations import StoreError, StoreFull
 from core.transport.backoff import FailureBackoff
 from monitoring.metrics.monitor import monitor_of
 from monitoring.metrics.prometheus import exposition, registry_for
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 RECENT_TURNS = 50  # rows of the admin page's table
 RECENT_CONVERSATIONS = 20
 GATE_KEY = "VOICECHAT_ADMIN_GATE"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+DELETE_WAIT_S = 5.0
 
 
 def token_matches(given: object, token: str) -> bool:
@@ -109,6 +113,27 @@ def _conversations(runtime: VoiceRuntime) -> list[dict[str, Any]]:
         return []
 
 
+def forget_conversation(runtime: VoiceRuntime, session_id: str) -> tuple[Response, int]:
+    store = runtime.store
+    live = runtime.pool.live(session_id)
+    if live is not None:
+        live.forget()  # (its own deletion goes through the store's queue, in order)
+    parked = runtime.pool.unpark(session_id)
+    if parked is not None:
+        parked.close()
+    if store is None:
+        return jsonify(deleted=session_id, stored=False), 200
+    try:
+        ticket = store.delete_conversation(session_id)
+    except StoreFull:
+        runtime.metrics.count("store_full")
+        return jsonify(error="store_busy", message="The store is too far behind; try again."), 503
+    if not store.wait_written(ticket, DELETE_WAIT_S):
+        return jsonify(error="store_slow", message="The deletion is queued but not written yet."), 504
+    log.info("admin: conversation %s deleted", session_id[:8])
+    return jsonify(deleted=session_id, stored=True), 200
+
+
 def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
     monitor_of(runtime)  # (fails at start-up, not at the first scrape, without a monitor)
     gate = app.config[GATE_KEY] = AdminGate(runtime.settings.admin_token, runtime.metrics)
@@ -143,6 +168,17 @@ def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
         response = Response(exposition(registry), content_type=CONTENT_TYPE_LATEST)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+    @app.delete("/api/conversations/<session_id>")
+    def delete_conversation(session_id: str) -> Response | tuple[Response, int]:
+        """An admin deletes a conversation: from the store, and from the server's memory
+        (a live session forgets it and tells its page; a parked one is closed)."""
+        refused = refusal()
+        if refused is not None:
+            return refused
+        if not SESSION_ID.fullmatch(session_id):
+            return jsonify(error="invalid_session_id", message="Not a conversation id."), 400
+        return forget_conversation(runtime, session_id)
 
     @app.get("/metrics.json")
     def json_endpoint() -> Response | tuple[Response, int]:

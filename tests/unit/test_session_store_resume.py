@@ -110,3 +110,62 @@ def test_a_typed_message_over_a_reply_cuts_it_and_keeps_what_was_heard(tmp_path:
     finally:
         h.close()
         store.close()
+
+
+def test_deleting_the_conversation_forgets_it_and_deletes_what_was_stored(tmp_path: Path) -> None:
+    h, store = stored_harness(tmp_path)
+    reader = ConversationStore(tmp_path / "turns.db")  # (another reader: the admin page)
+    try:
+        send(h, type="start")
+        send(h, type="text", text="my name is ada")
+        h.sent.wait_event("reply_done", turn=1)
+        assert reader.turns(h.session.id)
+        send(h, type="delete_conversation")
+        assert h.sent.wait_event("conversation_deleted")["stored"] is True
+        assert reader.turns(h.session.id) == []  # committed before the client was told
+        assert [e["state"] for e in h.sent.events("state")][-2:] == ["idle", "listening"]  # mic stays on
+        send(h, type="text", text="what is my name")
+        h.sent.wait_event("reply_done", turn=2)
+        assert store.flush()
+        assert [(t.turn, t.role) for t in store.turns(h.session.id)] == [(2, "user"), (2, "assistant")]
+        h.session.detach()
+        again = SentLog()
+        h.session.attach(again)
+        history = again.wait_event("ready")["history"]
+        assert history[0]["text"] == "what is my name"  # nothing from before
+    finally:
+        reader.close()
+        h.close()
+        store.close()
+
+
+def test_a_reply_cut_by_the_deletion_is_deleted_too(tmp_path: Path) -> None:
+    gate = threading.Event()
+    h, store = stored_harness(tmp_path, FakeTTS(chunks=3, gate=gate, free_chunks=2))
+    try:
+        send(h, type="start")
+        send(h, type="text", text="tell me about paris")
+        h.sent.wait_event("reply_started", turn=1)
+        h.clock.now += 0.15
+        send(h, type="delete_conversation")
+        gate.set()
+        h.sent.wait_event("conversation_deleted")
+        assert store.flush()
+        assert store.turns(h.session.id) == []
+        assert h.sent.wait_event("clear", turn=1)["reason"] == "stopped"
+    finally:
+        h.close()
+        store.close()
+
+
+def test_without_a_store_the_conversation_is_still_forgotten(make_harness) -> None:
+    h = make_harness()
+    send(h, type="start")
+    send(h, type="text", text="my name is ada")
+    h.sent.wait_event("reply_done", turn=1)
+    send(h, type="delete_conversation")
+    assert h.sent.wait_event("conversation_deleted")["stored"] is False
+    h.session.detach()
+    again = SentLog()
+    h.session.attach(again)
+    assert again.wait_event("ready")["history"] == []

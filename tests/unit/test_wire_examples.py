@@ -24,7 +24,7 @@ from core.conversation.events import (
     UserSpeechStarted,
     UserSpeechStopped,
 )
-from core.session.events import Pong, ProviderStatusChanged, Ready, SettingsApplied
+from core.session.events import ConversationDeleted, Pong, ProviderStatusChanged, Ready, SettingsApplied
 from core.transport.wire import EVENT_TYPES, decode_reply_audio, encode_event
 from tests.conftest import ROOT
 
@@ -53,6 +53,7 @@ EVENTS = [
                 retryable=True, turn=5, provider="llm"),
     ErrorNotice("not_listening", 'audio ignored: send {"type": "start"} first'),
     Pong(12345),
+    ConversationDeleted(stored=True),
     ProviderStatusChanged("llm", "gpt-4o-mini", "gemma3-270m", "fallback",
                           "The answering service (gpt-4o-mini) is not answering; using gemma3-270m for now."),
 ]
