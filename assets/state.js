@@ -170,7 +170,7 @@ window.VoiceChat.StateManager = class StateManager {
         div({ className: "message-text", children: m.text }),
       ],
     }));
-    const empty = div({ className: "transcript-empty", children: "Press Start and ask a question, or type one below." });
-    this.setProps("transcript-list", { children: children.length ? children : empty });
+    this.setProps("transcript-list", { children });
+    this.setProps("transcript-empty", { style: { display: children.length ? "none" : "block" } });
   }
 };

@@ -39,12 +39,12 @@ def render(note: str = "") -> fac.AntdCard:
             okText="Delete", cancelText="Keep", okButtonProps={"danger": True},
         ),
         children=[
+            html.Div(EMPTY_TEXT, id="transcript-empty", className="transcript-empty"),
             html.Div(
                 id="transcript-list",
                 className="transcript-list",
                 role="log",
                 **{"aria-live": "polite", "aria-label": "Conversation history"},
-                children=html.Div(EMPTY_TEXT, className="transcript-empty"),
             ),
             html.Div(note, id="transcript-privacy", className="privacy-note") if note else None,
             dcc.Store(id="transcript-sink"),

@@ -36,7 +36,8 @@ def test_delete_removes_the_conversation_from_the_page_and_the_store(live_server
     page.wait_for_function(f"{STATS}.messages.length === 0", timeout=30_000)
     assert stored_turns(db_path, session_id) == 0  # committed before the page was told
     assert page.evaluate(f"{STATS}.problem")["kind"] == "success"
-    assert "Press Start" in page.locator("#transcript-list").inner_text()
+    empty = page.locator("#transcript-empty")
+    assert empty.is_visible() and "Press Start" in empty.inner_text()
 
     page.reload()  # nothing of it comes back (an emptied session is not kept for a resume)
     page.wait_for_function("window.VoiceChat && window.VoiceChat.app")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core.providers.embedded import cpu_share
 from core.providers.embedded.cpu_share import (
+    runnable_in_other_processes,
     runnable_in_this_process,
     runnable_on_machine,
     threads_for_now,
@@ -38,6 +39,6 @@ def test_threads_shrink_to_the_free_cores_and_never_below_one(monkeypatch) -> No
     assert threads_for_now(3, cores=2, others=None) == 3  # unknown: as configured
     monkeypatch.setattr(cpu_share, "runnable_on_machine", lambda: 3)
     monkeypatch.setattr(cpu_share, "runnable_in_this_process", lambda: 2)
-    assert threads_for_now(2, cores=2) == 1  # one runnable thread elsewhere
+    assert threads_for_now(2, cores=2, others=runnable_in_other_processes()) == 1  # one elsewhere
     monkeypatch.setattr(cpu_share, "runnable_in_this_process", lambda: 3)
-    assert threads_for_now(2, cores=2) == 2  # all of them are ours
+    assert threads_for_now(2, cores=2, others=runnable_in_other_processes()) == 2  # all ours

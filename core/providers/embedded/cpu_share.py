@@ -51,8 +51,8 @@ def runnable_in_this_process(tasks: str = OWN_TASKS) -> int | None:
         except OSError:
             continue  # the thread ended while we looked
         # The state follows the command name, which is in parentheses and may hold spaces.
-        state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-        running += state == b"R"
+        after_name = stat.rfind(b")") + 2
+        running += stat[after_name:after_name + 1] == b"R"
     return running
 
 
@@ -63,10 +63,9 @@ def runnable_in_other_processes() -> int | None:
     return max(0, machine - max(1, own))
 
 
-def threads_for_now(wanted: int, cores: int | None = None, others: int | None = -1) -> int:
-    """``wanted`` threads, fewer when other processes hold cores (at least one)."""
-    if others == -1:
-        others = runnable_in_other_processes()
+def threads_for_now(wanted: int, others: int | None, cores: int | None = None) -> int:
+    """``wanted`` threads, fewer when ``others`` (runnable threads of other processes)
+    hold cores; at least one. ``others`` unknown (None): ``wanted``."""
     if others is None:
         return wanted
     free = (usable_cores() if cores is None else cores) - others

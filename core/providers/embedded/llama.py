@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from core.providers.base import LLMProvider, Message, ProviderError
-from core.providers.embedded.cpu_share import threads_for_now
+from core.providers.embedded.cpu_share import runnable_in_other_processes, threads_for_now
 from core.providers.embedded.model_files import gemma_gguf
 from core.providers.prompt import STOP, build_prompt, prompt_prefix
 
@@ -35,7 +35,7 @@ class LlamaLLM(LLMProvider):
 
     def _fit_threads(self) -> None:
         """Use only the cores other processes leave free (``cpu_share``); under the lock."""
-        threads = threads_for_now(self._wanted_threads)
+        threads = threads_for_now(self._wanted_threads, runnable_in_other_processes())
         if threads == self._threads:
             return
         from llama_cpp import llama_set_n_threads
