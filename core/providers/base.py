@@ -93,14 +93,17 @@ class Providers:
     llm: LLMProvider
     tts: TTSProvider
 
+    def __iter__(self) -> Iterator[STTProvider | LLMProvider | TTSProvider]:
+        return iter((self.stt, self.llm, self.tts))
+
     def warm_up(self) -> None:
-        for provider in (self.stt, self.llm, self.tts):
+        for provider in self:
             started = time.perf_counter()
             provider.warm_up()
             log.info("warmed up %s in %.0f ms", provider.name, (time.perf_counter() - started) * 1000)
 
     def close(self) -> None:
-        for provider in (self.stt, self.llm, self.tts):
+        for provider in self:
             provider.close()
 
     def names(self) -> dict[str, str]:

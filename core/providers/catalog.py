@@ -2,10 +2,13 @@
 
 The server's own providers serve every session that keeps the defaults. An embedded
 model another session asks for is loaded once for the process; remote providers (cheap
-HTTP clients) are kept in a small LRU keyed by their whole configuration, so sessions
-with the same choice share one connection pool. Every provider handed out is guarded
-(core/providers/guards/recovery.py); a remote one falls back to the embedded model of its role while it
-is out of use (loaded once, when first needed). Each TTS voice's thinking cue is
+HTTP clients) are keyed by their whole configuration, so sessions with the same choice
+share one connection pool. Each session holding a remote provider counts as one user
+(``providers_for`` takes, ``release`` gives back): a provider in use is never closed
+because others asked for new ones; only unused ones wait in a small LRU for a return.
+Every provider handed out is guarded (core/providers/guards/recovery.py); a remote one
+falls back to the embedded model of its role while it is out of use (loaded once, when
+first needed). Each TTS voice's thinking cue is
 synthesized once, when the voice is first chosen; that call doubles as a check that the
 voice works before a session switches to it.
 """
@@ -16,6 +19,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 from core.providers.base import LLMProvider, ProviderError, Providers, STTProvider, TTSProvider
 from core.providers.choice import LANGUAGES, ProviderChoice
@@ -27,10 +31,16 @@ from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_REMOTE_PROVIDERS = 32
+MAX_IDLE_REMOTE_PROVIDERS = 32
 CueAudio = tuple[bytes, int] | None
 
 Provider = STTProvider | LLMProvider | TTSProvider
+
+
+@dataclass
+class _Shared:
+    provider: Provider
+    users: int = 0
 
 
 class ProviderCatalog:
@@ -45,7 +55,9 @@ class ProviderCatalog:
         self._lock = threading.RLock()
         self._local: dict[str, Provider] = {}  # embedded models loaded besides the server's own
         self._guarded_local: dict[str, Provider] = {}
-        self._remote: OrderedDict[Hashable, Provider] = OrderedDict()
+        self._remote: dict[Hashable, _Shared] = {}
+        self._idle: OrderedDict[Hashable, None] = OrderedDict()  # remote, no user, oldest first
+        self._key_of: dict[int, Hashable] = {}  # id(remote provider) -> its key
         self._cues: dict[int, CueAudio] = {}
         self.defaults = Providers(
             guard_stt(base.stt, settings, self._default_fallback("stt"), self._is_local_default("stt")),
@@ -58,11 +70,50 @@ class ProviderCatalog:
 
     # ----- choosing -------------------------------------------------------------------------
     def providers_for(self, choice: ProviderChoice) -> Providers:
-        """The providers of ``choice``; may load an embedded model (seconds) the first time.
+        """The providers of ``choice``, taken for one user until ``release``; may load an
+        embedded model (seconds) the first time.
 
-        Raises ``ProviderError`` when one cannot be built.
+        Raises ``ProviderError`` when one cannot be built (then nothing is taken).
         """
-        return Providers(self._stt(choice), self._llm(choice), self._tts(choice))
+        taken: list[Provider] = []
+        try:
+            for build in (self._stt, self._llm, self._tts):
+                taken.append(build(choice))
+        except BaseException:
+            self.release(*taken)
+            raise
+        stt, llm, tts = taken
+        return Providers(stt, llm, tts)  # type: ignore[arg-type]
+
+    def release(self, *providers: Provider) -> None:
+        """One user fewer for each remote provider in ``providers`` (others are ignored);
+        one nobody uses waits among the idle ones, and the oldest idle ones are closed."""
+        closing: list[Provider] = []
+        with self._lock:
+            for provider in providers:
+                key = self._key_of.get(id(provider))
+                if key is None:
+                    continue
+                shared = self._remote[key]
+                shared.users -= 1
+                if shared.users == 0:
+                    self._idle[key] = None
+            while len(self._idle) > MAX_IDLE_REMOTE_PROVIDERS:
+                key, _ = self._idle.popitem(last=False)
+                closing.append(self._forget_remote(key))
+        for provider in closing:
+            provider.close()
+
+    def remote_in_use(self) -> int:
+        """Remote providers some session holds (for tests and the admin)."""
+        with self._lock:
+            return sum(1 for shared in self._remote.values() if shared.users)
+
+    def _forget_remote(self, key: Hashable) -> Provider:
+        provider = self._remote.pop(key).provider
+        self._key_of.pop(id(provider), None)
+        self._cues.pop(id(provider), None)
+        return provider
 
     def _same_as_default(self, choice: ProviderChoice, *fields: str) -> bool:
         default = self._default_choice
@@ -165,18 +216,16 @@ class ProviderCatalog:
                                                   serial=True)
             return self._guarded_local[role]
 
-    # ----- remote clients, kept in a small LRU ----------------------------------------------
+    # ----- remote clients, counted by their users -------------------------------------------
     def _shared_remote(self, key: Hashable, build: Callable[[], Provider]) -> Provider:
         with self._lock:
-            if key in self._remote:
-                self._remote.move_to_end(key)
-                return self._remote[key]
-            provider = self._remote[key] = build()
-            while len(self._remote) > MAX_REMOTE_PROVIDERS:
-                _, evicted = self._remote.popitem(last=False)
-                self._cues.pop(id(evicted), None)
-                evicted.close()  # a call still running on it fails and that turn says so
-            return provider
+            shared = self._remote.get(key)
+            if shared is None:
+                shared = self._remote[key] = _Shared(build())
+                self._key_of[id(shared.provider)] = key
+            shared.users += 1
+            self._idle.pop(key, None)
+            return shared.provider
 
     # ----- the thinking cue -----------------------------------------------------------------
     def cue_audio(self, tts: TTSProvider, text: str) -> CueAudio:
@@ -199,10 +248,13 @@ class ProviderCatalog:
         with self._lock:
             defaults = {id(p) for p in (self.defaults.stt, self.defaults.llm, self.defaults.tts)}
             guarded = [p for p in self._guarded_local.values() if id(p) not in defaults]
-            extra = [*self._remote.values(), *guarded, *self._local.values()]
+            extra = [*(shared.provider for shared in self._remote.values()), *guarded,
+                     *self._local.values()]
             self._local.clear()
             self._guarded_local.clear()
             self._remote.clear()
+            self._idle.clear()
+            self._key_of.clear()
             self._cues.clear()
         for provider in extra:
             provider.close()

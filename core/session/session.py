@@ -28,7 +28,6 @@ from core.conversation.engine import TurnEngine
 from core.conversation.events import ErrorNotice, OutputEvent, Phase, StateChanged
 from core.conversation.results import JobResult
 from core.errors import ClientError
-from core.providers.base import ProviderError
 from core.session.audio_front import VOICED, AudioFront
 from core.session.events import Pong, Ready
 from core.session.interpreter import ActionInterpreter
@@ -59,10 +58,10 @@ class Session:
         self._bugs = BugLog(services.metrics, f"session {session_id[:8]}")
         self._engine = TurnEngine(services.engine_config, self._now())
         self._front = AudioFront(settings)
-        self._options = SessionOptions(settings, services.catalog, services.engine_config)
+        self._options = SessionOptions(settings, services.catalog, services.engine_config, clock)
         self._observer = SessionMetrics(services.metrics, session_id, services.channel, self._front)
         self._recorder = TurnRecorder(services.store, session_id, services.metrics, services.channel)
-        self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active)
+        self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id)
         self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder,
                                               lambda: self._options.providers, self._emit, self._now)
         self._listening = False
@@ -125,6 +124,7 @@ class Session:
                 self._stop_listening()
             self._closed = True
             self._jobs.clear()
+            self._options.close()
         self._outbox.close()
 
     @property
@@ -243,17 +243,13 @@ class Session:
         """
         with self._lock:
             cue = self._engine.config.cue_audio
-        try:
-            change = self._options.prepare(data, cue)
-        except ClientError as exc:
-            self.report(exc)
-            return
-        except ProviderError as exc:
-            self._error(ErrorNotice("provider_failed", f"{exc}. Settings not changed.",
-                                    retryable=exc.retryable, provider=exc.provider))
+        change = self._options.try_prepare(data, cue)
+        if isinstance(change, ErrorNotice):
+            self._error(change)
             return
         with self._input() as active:
             if not active:
+                self._options.discard(change)
                 return
             config, applied = self._options.apply(change)
             self._engine.configure(config)

@@ -7,9 +7,10 @@ import json
 import pytest
 
 from core.errors import ClientError
-from core.providers.base import Providers
-from core.providers.catalog import MAX_REMOTE_PROVIDERS, ProviderCatalog
+from core.providers.base import ProviderError, Providers
+from core.providers.catalog import MAX_IDLE_REMOTE_PROVIDERS, ProviderCatalog
 from core.providers.choice import ProviderChoice, updated_choice
+from core.session.options import PROVIDER_SWITCHES_PER_MINUTE
 from core.settings import Settings
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.openai_stub import FakeOpenAIHandler
@@ -86,14 +87,45 @@ def test_the_defaults_use_the_servers_providers_and_equal_choices_share_one_clie
     shop.close()
 
 
-def test_the_remote_clients_kept_are_bounded() -> None:
+def remote_llm(number: int) -> ProviderChoice:
+    return updated_choice(LOCAL, {"llm_provider": "openai", "openai_api_key": f"sk-{number}"}, SETTINGS)
+
+
+def test_a_provider_in_use_is_never_closed_for_others() -> None:
+    """One session asking for many setups (once an LRU of 32 that closed the oldest,
+    in use or not) cannot close the client another session is talking through."""
     shop = catalog()
-    built = []
-    for number in range(MAX_REMOTE_PROVIDERS + 5):
-        choice = updated_choice(LOCAL, {"llm_provider": "openai", "openai_llm_model": f"m{number}"}, SETTINGS)
-        built.append(shop.providers_for(choice).llm)
-    assert len(shop._remote) == MAX_REMOTE_PROVIDERS
-    assert shop.providers_for(choice).llm is built[-1]  # the newest is still shared
+    held = shop.providers_for(remote_llm(0)).llm
+    closed: list[object] = []
+    held.close = lambda: closed.append(held)  # type: ignore[method-assign]
+    for number in range(1, MAX_IDLE_REMOTE_PROVIDERS + 10):
+        shop.release(*shop.providers_for(remote_llm(number)))
+    assert closed == [] and shop.providers_for(remote_llm(0)).llm is held
+    assert shop.remote_in_use() == 1
+    shop.close()
+
+
+def test_unused_remote_clients_are_kept_in_a_bounded_set_and_closed_oldest_first() -> None:
+    shop = catalog()
+    built = [shop.providers_for(remote_llm(n)) for n in range(MAX_IDLE_REMOTE_PROVIDERS + 5)]
+    closed: list[int] = []
+    for number, providers in enumerate(built):
+        providers.llm.close = lambda n=number: closed.append(n)  # type: ignore[method-assign]
+    assert len(shop._remote) == MAX_IDLE_REMOTE_PROVIDERS + 5  # all in use: none closed
+    for providers in built:
+        shop.release(*providers)
+    assert closed == [0, 1, 2, 3, 4] and len(shop._remote) == MAX_IDLE_REMOTE_PROVIDERS
+    assert shop.providers_for(remote_llm(MAX_IDLE_REMOTE_PROVIDERS + 4)).llm is built[-1].llm  # taken again
+    shop.release(shop.defaults.llm)  # the server's own providers are not counted
+    shop.close()
+
+
+def test_a_failed_build_takes_nothing() -> None:
+    shop = catalog(SETTINGS.replace(fallback_to_embedded=False))
+    edge = updated_choice(LOCAL, {"llm_provider": "openai", "tts_provider": "edge"}, SETTINGS)
+    with pytest.raises(ProviderError):  # no async runner: edge-tts cannot be built
+        shop.providers_for(edge)
+    assert shop.remote_in_use() == 0
     shop.close()
 
 
@@ -123,3 +155,52 @@ def test_a_voice_that_does_not_work_is_refused_and_nothing_changes(make_harness,
     assert h.session._engine.config.max_sentences == 3
     h.handle_text(json.dumps({"type": "text", "text": "Are you still there?"}))
     assert h.sent.wait_event("reply_done")["text"]  # the fake voice still answers
+
+
+def test_a_session_may_switch_providers_only_a_few_times_a_minute_and_gives_them_back(make_harness) -> None:
+    h = make_harness(openai_base_url=SERVER_URL)
+    for number in range(PROVIDER_SWITCHES_PER_MINUTE):
+        h.send(type="settings", llm_provider="openai", openai_api_key=f"sk-{number}")
+        h.sent.wait_for(lambda n=number: len(h.sent.events("settings_applied")) == n + 1)
+    assert h.catalog.remote_in_use() == 1  # each switch gave the previous client back
+    h.send(type="settings", openai_api_key="sk-one-more")
+    assert "a minute" in h.sent.wait_event("error", code="rate_limited")["message"]
+    h.clock.advance(61.0)
+    h.send(type="settings", openai_api_key="sk-later")
+    h.sent.wait_for(lambda: len(h.sent.events("settings_applied")) == PROVIDER_SWITCHES_PER_MINUTE + 1)
+    h.close()
+    assert h.catalog.remote_in_use() == 0
+
+
+EXPOSED = SETTINGS.replace(host="0.0.0.0", client_llm_models="small-model")
+
+
+def test_an_exposed_server_lends_its_key_to_pages_only_when_its_admin_says_so() -> None:
+    switch = {"llm_provider": "openai", "openai_llm_model": "gpt-4o-mini"}
+    with pytest.raises(ClientError) as refused:
+        updated_choice(LOCAL, switch, EXPOSED)
+    assert refused.value.code == "forbidden_endpoint" and "own key" in str(refused.value)
+    assert updated_choice(LOCAL, {**switch, "openai_api_key": "sk-own"}, EXPOSED).llm_provider == "openai"
+    lending = EXPOSED.replace(server_key_for_pages=True)
+    assert updated_choice(LOCAL, switch, lending).api_key(lending) == "server-secret"
+    assert updated_choice(LOCAL, switch, SETTINGS).llm_provider == "openai"  # localhost: always
+
+
+def test_with_the_servers_key_only_the_models_its_admin_names() -> None:
+    with pytest.raises(ClientError) as refused:
+        updated_choice(LOCAL, {"llm_provider": "openai", "openai_llm_model": "o1-pro"}, SETTINGS)
+    assert refused.value.code == "forbidden_model" and "gpt-4o-mini" in str(refused.value)
+    listed = SETTINGS.replace(client_llm_models="small-model, other")
+    assert updated_choice(LOCAL, {"llm_provider": "openai", "openai_llm_model": "small-model"},
+                          listed).openai_llm_model == "small-model"
+    # With the page's own key, or on another allowed address, the model is the page's to pick.
+    own = {"llm_provider": "openai", "openai_llm_model": "o1-pro", "openai_api_key": "sk-own"}
+    assert updated_choice(LOCAL, own, SETTINGS).openai_llm_model == "o1-pro"
+
+
+def test_a_server_configured_for_openai_keeps_its_own_setup_for_every_page() -> None:
+    remote = EXPOSED.replace(llm_provider="openai")
+    own_setup = ProviderChoice.defaults(remote)
+    assert updated_choice(own_setup, {"voice": ""}, remote).llm_provider == "openai"
+    with pytest.raises(ClientError):
+        updated_choice(own_setup, {"openai_llm_model": "small-model"}, remote)  # not lent
