@@ -3,25 +3,31 @@
 Three pools: transcription jobs, reply generation (one task per turn, streaming text
 pieces) and speech (one task per turn, synthesizing its sentences in order). Results go
 to callbacks; every loop checks ``cancelled()`` between steps, so a cancelled turn
-stops within one token or one sentence and its task is released.
+stops within one token or one sentence and its task is released. Each call names its
+owner (the session): the pools serve owners in turn and bound each one's share
+(core/session/workers.py), so one session cannot keep the others waiting.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 
 from core.audio.pcm import split_chunks
 from core.providers.base import LLMProvider, Message, ProviderError, STTProvider, TTSProvider
-from core.session.workers import BoundedExecutor, Overloaded
+from core.session.workers import FairExecutor, Overloaded
 
 log = logging.getLogger(__name__)
 
 AUDIO_CHUNK_MS = 200
 _SENTENCES_PER_TURN = 8
 _END = object()
+# Jobs one session may have waiting or running in each pool: transcriptions (a
+# speculative one and the final one, and one finishing after a cancel), replies and
+# speech (the turn's own, and a cancelled one still reaching its next check).
+PER_SESSION = {"stt": 3, "llm": 2, "tts": 2}
 
 ErrorCallback = Callable[[ProviderError], None]
 
@@ -61,9 +67,9 @@ class ModelWorkers:
     """The pools; each call names the provider to use (sessions may choose their own)."""
 
     def __init__(self, workers: int, backlog: int) -> None:
-        self._stt = BoundedExecutor(workers, backlog, "stt")
-        self._llm = BoundedExecutor(workers, backlog, "llm")
-        self._tts = BoundedExecutor(workers, backlog, "tts")
+        self._stt = FairExecutor(workers, backlog, "stt", PER_SESSION["stt"])
+        self._llm = FairExecutor(workers, backlog, "llm", PER_SESSION["llm"])
+        self._tts = FairExecutor(workers, backlog, "tts", PER_SESSION["tts"])
 
     def shutdown(self) -> None:
         for pool in (self._stt, self._llm, self._tts):
@@ -71,7 +77,7 @@ class ModelWorkers:
 
     # ----- transcription --------------------------------------------------------------
     def transcribe(self, stt: STTProvider, audio: bytes, on_text: Callable[[str], None],
-                   on_error: ErrorCallback) -> Future[None]:
+                   on_error: ErrorCallback, *, owner: Hashable) -> Future[None]:
         """Raises ``Overloaded`` when the pool is full."""
 
         def run() -> None:
@@ -82,12 +88,13 @@ class ModelWorkers:
                 return
             on_text(text)
 
-        return self._stt.submit(run)
+        return self._stt.submit(owner, run)
 
     # ----- reply text ---------------------------------------------------------------------
     def generate(self, llm: LLMProvider, history: Sequence[Message], text: str, avoid: str | None,
                  on_piece: Callable[[str], None], on_done: Callable[[], None],
-                 on_error: ErrorCallback, cancelled: Callable[[], bool]) -> None:
+                 on_error: ErrorCallback, cancelled: Callable[[], bool], *, owner: Hashable) -> Future[None]:
+        """Raises ``Overloaded`` when the pool is full or ``owner`` has its share in flight."""
 
         def run() -> None:
             pieces = llm.stream_reply(history, text, avoid=avoid)
@@ -103,9 +110,9 @@ class ModelWorkers:
                 pieces.close()  # type: ignore[attr-defined]
             on_done()
 
-        self._llm.submit(run)
+        return self._llm.submit(owner, run)
 
-    def prepare(self, llm: LLMProvider, history: Sequence[Message]) -> None:
+    def prepare(self, llm: LLMProvider, history: Sequence[Message], *, owner: Hashable) -> None:
         """Let the LLM evaluate the coming prompt's prefix; skipped when the pool is busy
         (it only saves time) and a failure is logged, not fatal."""
 
@@ -117,14 +124,14 @@ class ModelWorkers:
                             as_provider_error(llm.name, exc))
 
         try:
-            self._llm.submit(run)
+            self._llm.submit(owner, run)
         except Overloaded:
             log.debug("llm pool busy; next prompt not prepared")
 
     # ----- speech ---------------------------------------------------------------------------
     def speak(self, tts: TTSProvider, feed: SpeechFeed, on_audio: Callable[[int, bytes, int], None],
               on_done: Callable[[], None], on_error: ErrorCallback,
-              cancelled: Callable[[], bool]) -> None:
+              cancelled: Callable[[], bool], *, owner: Hashable) -> Future[None]:
         chunk_bytes = tts.sample_rate * AUDIO_CHUNK_MS // 1000 * 2
 
         def run() -> None:
@@ -143,7 +150,7 @@ class ModelWorkers:
             if not cancelled():
                 on_done()
 
-        self._tts.submit(run)
+        return self._tts.submit(owner, run)
 
 
 __all__ = ["ModelWorkers", "Overloaded", "SpeechFeed"]

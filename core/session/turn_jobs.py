@@ -38,28 +38,35 @@ def _busy(turn: int | None, job: int | None, role: str) -> JobFailed:
 
 
 class TurnJobs:
-    def __init__(self, workers: ModelWorkers, deliver: Deliver, closed: Callable[[], bool]) -> None:
+    def __init__(self, workers: ModelWorkers, deliver: Deliver, closed: Callable[[], bool],
+                 owner: str) -> None:
         self._workers = workers
+        self._owner = owner
         self._deliver = deliver
         self._closed = closed
         self._jobs: dict[int, Future[None]] = {}  # transcriptions in flight, by job
         self._feeds: dict[int, SpeechFeed] = {}  # sentences to synthesize, by turn
+        self._replies: dict[int, Future[None]] = {}  # reply generation, by turn
         self._cancelled: set[int] = set()
 
     def clear(self) -> None:
         """Stop everything (the session is closing or detaching)."""
         for future in self._jobs.values():
             future.cancel()
-        for turn in list(self._feeds):
+        for turn in {*self._feeds, *self._replies}:
             self.cancel(turn)
         self._jobs.clear()
         self._feeds.clear()
 
     def settled(self, result: JobResult) -> None:
-        """``result`` is being handed to the engine: its transcription is no longer in flight."""
+        """``result`` is being handed to the engine: its transcription, or its turn's reply
+        generation once ended, is no longer in flight."""
         job = result.job if isinstance(result, Transcribed | JobFailed) else None
         if job is not None:
             self._jobs.pop(job, None)
+        turn = result.turn if isinstance(result, ReplyEnded | JobFailed) else None
+        if turn is not None:
+            self._replies.pop(turn, None)
 
     def is_cancelled(self, turn: int) -> bool:
         return self._closed() or turn in self._cancelled
@@ -69,6 +76,9 @@ class TurnJobs:
         if len(self._cancelled) > MAX_CANCELLED_REMEMBERED:
             self._cancelled.discard(min(self._cancelled))
         self._feeds.pop(turn, None)
+        reply = self._replies.pop(turn, None)
+        if reply is not None:
+            reply.cancel()  # still waiting for a worker: it never starts
 
     def _on_error(self, turn: int | None, job: int | None) -> Callable[[ProviderError], None]:
         def failed(error: ProviderError) -> None:
@@ -80,7 +90,8 @@ class TurnJobs:
     def transcribe(self, stt: STTProvider, job: int, audio: bytes) -> JobFailed | None:
         try:
             self._jobs[job] = self._workers.transcribe(
-                stt, audio, lambda text: self._deliver(Transcribed(job, text)), self._on_error(None, job))
+                stt, audio, lambda text: self._deliver(Transcribed(job, text)), self._on_error(None, job),
+                owner=self._owner)
         except Overloaded:
             return _busy(None, job, "stt")
         return None
@@ -94,19 +105,20 @@ class TurnJobs:
     def generate(self, llm: LLMProvider, action: Generate) -> JobFailed | None:
         turn, deliver = action.turn, self._deliver
         try:
-            self._workers.generate(
+            self._replies[turn] = self._workers.generate(
                 llm, action.history, action.text, action.avoid,
                 on_piece=lambda piece: deliver(ReplyPiece(turn, piece)),
                 on_done=lambda: deliver(ReplyEnded(turn)),
                 on_error=self._on_error(turn, None),
                 cancelled=lambda: self.is_cancelled(turn),
+                owner=self._owner,
             )
         except Overloaded:
             return _busy(turn, None, "llm")
         return None
 
     def prepare(self, llm: LLMProvider, history: tuple[Message, ...]) -> None:
-        self._workers.prepare(llm, history)
+        self._workers.prepare(llm, history, owner=self._owner)
 
     # ----- speech -----------------------------------------------------------------------
     def speak(self, tts: TTSProvider, turn: int, text: str) -> JobFailed | None:
@@ -121,6 +133,7 @@ class TurnJobs:
                     on_done=lambda: deliver(SpeechEnded(turn)),
                     on_error=self._on_error(turn, None),
                     cancelled=lambda: self.is_cancelled(turn),
+                    owner=self._owner,
                 )
             except Overloaded:
                 self._feeds.pop(turn, None)

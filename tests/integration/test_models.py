@@ -39,19 +39,20 @@ def test_a_spoken_question_gets_a_text_reply_and_reply_audio(real_providers) -> 
         return kind, args  # type: ignore[return-value]
 
     audio = read_wav_16k_mono(FIXTURES / "question_1.wav")
-    workers.transcribe(real_providers.stt, audio, put("text"), put("error"))
+    workers.transcribe(real_providers.stt, audio, put("text"), put("error"), owner="s1")
     _, (heard,) = next_result()
     assert "capital" in heard.lower()
 
     workers.generate(real_providers.llm, (), heard, None, put("piece"), put("done"), put("error"),
-                     lambda: False)
+                     lambda: False, owner="s1")
     reply = ""
     while (item := next_result())[0] == "piece":
         reply += item[1][0]
     assert reply.strip()
 
     feed = SpeechFeed()
-    workers.speak(real_providers.tts, feed, put("audio"), put("spoken"), put("error"), lambda: False)
+    workers.speak(real_providers.tts, feed, put("audio"), put("spoken"), put("error"), lambda: False,
+                  owner="s1")
     feed.put(reply.strip())
     feed.close()
     pcm = bytearray()

@@ -51,14 +51,14 @@ def workers() -> Iterator[ModelWorkers]:
 
 def test_a_transcription_comes_back_with_its_job(workers) -> None:
     results = Results()
-    jobs = TurnJobs(workers, results, closed=lambda: False)
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
     assert jobs.transcribe(FakeSTT("hello there"), 7, b"\0\0" * 1600) is None
     assert results.wait_for(Transcribed) == [Transcribed(7, "hello there")]
 
 
 def test_a_reply_comes_back_in_pieces_then_its_end(workers) -> None:
     results = Results()
-    jobs = TurnJobs(workers, results, closed=lambda: False)
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
     jobs.generate(FakeLLM("Two words."), Generate(3, (), "say two words", None))
     results.wait_for(ReplyEnded)
     assert "".join(r.text for r in results.items if isinstance(r, ReplyPiece)).strip() == "Two words."
@@ -67,7 +67,7 @@ def test_a_reply_comes_back_in_pieces_then_its_end(workers) -> None:
 
 def test_speech_comes_back_sentence_by_sentence_then_its_end(workers) -> None:
     results = Results()
-    jobs = TurnJobs(workers, results, closed=lambda: False)
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
     tts = FakeTTS(chunks=2)
     jobs.speak(tts, 4, "First.")
     jobs.speak(tts, 4, "Second.")
@@ -80,7 +80,7 @@ def test_speech_comes_back_sentence_by_sentence_then_its_end(workers) -> None:
 
 def test_a_provider_failure_comes_back_typed(workers) -> None:
     results = Results()
-    jobs = TurnJobs(workers, results, closed=lambda: False)
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
     jobs.transcribe(FakeSTT(fail=True), 9, b"\0\0")
     (failed,) = results.wait_for(JobFailed)
     assert (failed.job, failed.turn, failed.retryable, failed.provider) == (9, None, True, "fake-stt")
@@ -90,7 +90,7 @@ def test_a_call_that_finds_every_worker_busy_fails_at_once() -> None:
     pools = ModelWorkers(1, 0)
     gate = threading.Event()
     results = Results()
-    jobs = TurnJobs(pools, results, closed=lambda: False)
+    jobs = TurnJobs(pools, results, closed=lambda: False, owner="s1")
     try:
         jobs.speak(FakeTTS(chunks=2, gate=gate), 1, "Holds the only speech worker.")
         refused = jobs.speak(FakeTTS(), 2, "Finds none.")
@@ -105,7 +105,7 @@ def test_a_call_that_finds_every_worker_busy_fails_at_once() -> None:
 def test_a_cancelled_turn_stops_delivering_and_its_transcription_can_be_dropped(workers) -> None:
     results = Results()
     gate = threading.Event()
-    jobs = TurnJobs(workers, results, closed=lambda: False)
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
     tts = FakeTTS(chunks=5, gate=gate, free_chunks=1)
     jobs.speak(tts, 5, "A long sentence.")
     results.wait_for(SpeechChunk)
