@@ -21,6 +21,7 @@ from core.runtime import VoiceRuntime
 from core.session.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
 from core.store.conversations import ConversationStore, StoreError
+from core.transport.client_address import ClientAddresses, trusted_networks
 from core.transport.hosts import HostPolicy
 from core.transport.http_guards import install_http_guards
 from core.transport.routes import install_voice_socket
@@ -54,7 +55,8 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
     hosts = HostPolicy(settings)
-    install_http_guards(server, hosts, runtime.metrics)
+    addresses = ClientAddresses(trusted_networks(settings.trusted_proxies))
+    install_http_guards(server, hosts, runtime.metrics, addresses)
     install_voice_socket(server, runtime, hosts)
     install_admin_routes(server, runtime)
     if settings.phone_enabled:

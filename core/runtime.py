@@ -18,6 +18,7 @@ from core.session.model_workers import ModelWorkers
 from core.session.pool import ConnectionPool
 from core.session.services import SessionServices
 from core.session.ticker import Ticker
+from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
 from core.store.conversations import ConversationStore
 from core.store.retention import Retention
@@ -65,6 +66,7 @@ class VoiceRuntime:
                               max_bytes=settings.store_max_mb * 2**20)
         self.store = ConversationStore(settings.db_path, retention=retention) if settings.db_path else None
         self.engine_config = engine_config(settings, None)
+        self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
         self.ticker = Ticker(self.pool, self.metrics)
 
     def services(self) -> SessionServices:

@@ -8,6 +8,7 @@ environment.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -46,9 +47,25 @@ class Settings:
             "public name."
         },
     )
+    trusted_proxies: str = field(
+        default="",
+        metadata={"doc": "Comma-separated addresses or networks of reverse proxies whose "
+                         "X-Forwarded-For is believed (empty: none; every client is the peer "
+                         "address). IPv6 clients are counted by their /64."},
+    )
     max_sessions: int = field(default=50, metadata={"doc": "Most WebSocket sessions at once."})
     max_sessions_per_address: int = field(
         default=8, metadata={"doc": "Most sessions at once from one client address (0: no limit)."}
+    )
+    turns_per_minute: int = field(
+        default=20,
+        metadata={"doc": "Typed messages one session may send a minute (bursts of up to 5); "
+                         "more are refused with rate_limited (0: no limit)."},
+    )
+    address_turns_per_minute: int = field(
+        default=60,
+        metadata={"doc": "Typed messages all sessions of one client address may send a minute "
+                         "(bursts of up to 15; 0: no limit)."},
     )
     session_idle_timeout_s: float = field(
         default=600.0, metadata={"doc": "A session with no message for this long is closed."}
@@ -129,6 +146,26 @@ class Settings:
         default="",
         metadata={"doc": "Comma-separated OpenAI-compatible base URLs a page may choose, besides "
                          "VOICECHAT_OPENAI_BASE_URL (no others: the server would fetch them)."},
+    )
+    client_stt_models: str = field(
+        default="",
+        metadata={"doc": "Comma-separated speech-to-text models a page may choose on the server's "
+                         "own address without a key of its own, besides VOICECHAT_OPENAI_STT_MODEL."},
+    )
+    client_llm_models: str = field(
+        default="",
+        metadata={"doc": "The same for reply models, besides VOICECHAT_OPENAI_LLM_MODEL."},
+    )
+    client_tts_models: str = field(
+        default="",
+        metadata={"doc": "The same for speech models, besides VOICECHAT_OPENAI_TTS_MODEL."},
+    )
+    server_key_for_pages: bool = field(
+        default=False,
+        metadata={"doc": "On a server reachable from outside (not bound to localhost, or with "
+                         "VOICECHAT_ALLOWED_HOSTS or VOICECHAT_TRUSTED_PROXIES set), pages may switch "
+                         "a role to the server's own address and spend VOICECHAT_OPENAI_API_KEY "
+                         "(off: they bring their own key; on localhost they always may)."},
     )
     provider_timeout_s: float = field(
         default=20.0, metadata={"doc": "Timeout of one remote provider call, seconds."}
@@ -372,6 +409,12 @@ class Settings:
                                 "without it anyone could place calls on this server's providers")
         if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_CHARS:
             raise SettingsError(f"{PREFIX}ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_CHARS} characters")
+        for proxy in (p.strip() for p in self.trusted_proxies.split(",") if p.strip()):
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {proxy!r} is not an address "
+                                    "or network") from exc
         if self.phone_greeting_after_ms < 0:
             raise SettingsError(f"{PREFIX}PHONE_GREETING_AFTER_MS must be >= 0")
         if not 0 <= self.vad_aggressiveness <= 3:
@@ -380,6 +423,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}VAD_START_FRAMES must be 1..VAD_START_WINDOW")
         if self.store_retention_days < 0 or self.store_max_mb < 0:
             raise SettingsError(f"{PREFIX}STORE_RETENTION_DAYS and STORE_MAX_MB must be >= 0")
+        if self.turns_per_minute < 0 or self.address_turns_per_minute < 0:
+            raise SettingsError(f"{PREFIX}TURNS_PER_MINUTE and ADDRESS_TURNS_PER_MINUTE must be >= 0")
         if self.max_sessions_per_address < 0 or self.resume_window_s < 0:
             raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_ADDRESS and RESUME_WINDOW_S must be >= 0")
         positive = (
@@ -397,6 +442,12 @@ class Settings:
     @property
     def origin_allow_list(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def exposed(self) -> bool:
+        """Reachable by others: bound beyond localhost, or named for a proxy or tunnel."""
+        return self.host not in LOOPBACK_NAMES or bool(self.allowed_hosts.strip()) or bool(
+            self.trusted_proxies.strip())
 
     @property
     def phone_reachable_from_outside(self) -> bool:

@@ -33,7 +33,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, shared_openai_stub: st
     # No greeting: every test decides itself when the first words are said.
     server = ServerProcess(env={"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_PHONE_ENABLED": "1",
                                 "VOICECHAT_CLIENT_BASE_URLS": shared_openai_stub,
-                                "VOICECHAT_ADMIN_TOKEN": ADMIN_TOKEN}, log_path=log)
+                                "VOICECHAT_ADMIN_TOKEN": ADMIN_TOKEN,
+                                # every test reaches it from 127.0.0.1: one address's budget
+                                "VOICECHAT_ADDRESS_TURNS_PER_MINUTE": "0"}, log_path=log)
     server.start()
     yield server
     server.stop()

@@ -28,6 +28,7 @@ from core.phone.call import PhoneCall
 from core.phone.call_tokens import CallTokens, caller_key
 from core.runtime import VoiceRuntime
 from core.settings import Settings
+from core.transport.client_address import client_address
 from core.transport.socket_io import CLOSE_POLICY, refuse
 from core.transport.websocket import SingleThreadServer
 from core.transport.websocket_route import SingleThreadSock
@@ -99,7 +100,7 @@ def install_phone_routes(app: Flask, runtime: VoiceRuntime) -> None:
         if not CALL_SID.match(call_sid):
             return Response("CallSid missing or malformed", status=400, mimetype="text/plain")
         runtime.metrics.count("phone_webhooks")
-        caller = caller_key(request.form.get("From", ""), request.remote_addr or "?",
+        caller = caller_key(request.form.get("From", ""), client_address(request.environ),
                             number_vouched=validator is not None)
         body = twiml(stream_url(settings, request.host), tokens.issue(call_sid, caller),
                      settings.phone_unavailable_text)

@@ -168,6 +168,33 @@ def _check_voice(c: ProviderChoice) -> None:
         raise ClientError("invalid_message", "with OpenAI-compatible speech, set openai_tts_voice")
 
 
+def _names(spec: str) -> set[str]:
+    return {name.strip() for name in spec.split(",") if name.strip()}
+
+
+def _check_server_key(c: ProviderChoice, s: Settings) -> None:
+    """A role switched to the server's own address with no key of the page's spends the
+    server's key: on an exposed server only when the admin allows it, and only on the
+    models the admin named (an expensive one is not the page's to pick)."""
+    if c.openai_api_key or c.openai_base_url != normalized_url(s.openai_base_url):
+        return
+    for role, fields in (("stt", ("openai_stt_model",)), ("llm", ("openai_llm_model",)),
+                         ("tts", ("openai_tts_model", "openai_tts_voice"))):
+        if getattr(c, f"{role}_provider") != "openai":
+            continue
+        if getattr(s, f"{role}_provider") == "openai" and all(
+                getattr(c, f) == getattr(s, f) for f in fields):
+            continue  # the server's own setup for this role, as its admin configured it
+        if s.openai_api_key and s.exposed and not s.server_key_for_pages:
+            raise ClientError("forbidden_endpoint", "this server does not lend its API key to pages; "
+                                                    "enter your own key to use this server")
+        model = getattr(c, f"openai_{role}_model")
+        allowed = {getattr(s, f"openai_{role}_model"), *_names(getattr(s, f"client_{role}_models"))}
+        if model not in allowed:
+            raise ClientError("forbidden_model", f"with the server's key, openai_{role}_model must be "
+                                                 f"one of {', '.join(sorted(allowed))}")
+
+
 def _check_openai(c: ProviderChoice, s: Settings) -> None:
     url = c.openai_base_url
     if len(url) > MAX_URL_CHARS or not re.match(r"^https?://[^\s/]+", url):
@@ -187,3 +214,4 @@ def _check_openai(c: ProviderChoice, s: Settings) -> None:
         for name in names:
             if not _NAME.match(getattr(c, name)):
                 raise ClientError("invalid_message", f"{name} is missing or has odd characters")
+    _check_server_key(c, s)

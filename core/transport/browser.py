@@ -11,6 +11,7 @@ it is logged once, counted, the client is told ``internal_error``, and the loop 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,7 @@ from core.conversation.events import OutputEvent
 from core.errors import ClientError
 from core.runtime import VoiceRuntime
 from core.session.session import Session
+from core.session.turn_budget import SESSION_BURST, TokenBucket
 from core.transport.flood_guard import FloodGuard, Verdict
 from core.transport.lease import AdmissionRefused, Lease
 from core.transport.socket_io import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TRY_AGAIN, close, refuse, send
@@ -105,6 +107,7 @@ class VoiceConnection:
                                  s.max_message_bytes, clock)
         self._port = BrowserPort(ws)
         self._lease = Lease(runtime, owner=self)
+        self._turns = TokenBucket(s.turns_per_minute, SESSION_BURST, clock)
         self._bugs = BugLog(runtime.metrics, "voice connection")
 
     def _send_error(self, code: str, message: str, retryable: bool | None = None) -> None:
@@ -173,6 +176,11 @@ class VoiceConnection:
                 return
             if parsed.type == "resume":
                 self._resume(parsed.data["session_id"], parsed.data["token"])
+            elif parsed.type == "text" and (wait := self._runtime.turn_budgets.turn_allowed(
+                    self._address, self._turns)):
+                self._runtime.metrics.count("error:rate_limited")
+                session.report(ClientError("rate_limited", f"Too many messages in a short time; "
+                                           f"try again in {math.ceil(wait)} s."))
             else:
                 HANDLERS[parsed.type](session, parsed.data)
         except (ConnectionClosed, ConnectionError):

@@ -1,5 +1,6 @@
 """What every HTTP request and response of the server goes through: the Host check
-(DNS rebinding, see ``core.transport.hosts``), a body size limit, and the headers that
+(DNS rebinding, see ``core.transport.hosts``), who the client is (behind trusted proxies,
+``core.transport.client_address``), a body size limit, and the headers that
 keep the page from being framed, sniffed or made to run injected script.
 
 The Content-Security-Policy allows scripts from this server only, plus the few inline
@@ -18,6 +19,7 @@ from functools import lru_cache
 from flask import Flask, Response, request
 
 from core.metrics import Metrics
+from core.transport.client_address import ENVIRON_KEY, ClientAddresses
 from core.transport.hosts import HostPolicy
 
 MAX_REQUEST_BYTES = 1024 * 1024  # Dash's callbacks send a few kB; nothing here needs more
@@ -62,11 +64,13 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hashes))
 
 
-def install_http_guards(app: Flask, hosts: HostPolicy, metrics: Metrics) -> None:
+def install_http_guards(app: Flask, hosts: HostPolicy, metrics: Metrics,
+                        addresses: ClientAddresses) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     @app.before_request
     def known_host_only() -> Response | None:
+        request.environ[ENVIRON_KEY] = addresses.client(request.environ)
         if hosts.host_allowed(request.headers.get("Host")):
             return None
         metrics.count("refused_host")

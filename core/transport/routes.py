@@ -9,6 +9,7 @@ from flask import Flask, request
 
 from core.runtime import VoiceRuntime
 from core.transport.browser import VoiceConnection
+from core.transport.client_address import client_address
 from core.transport.hosts import HostPolicy
 from core.transport.socket_io import CLOSE_POLICY, refuse
 from core.transport.websocket import SingleThreadServer
@@ -35,4 +36,4 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy) -
             runtime.metrics.count("refused_origin")
             refuse(ws, CLOSE_POLICY, "origin_not_allowed", "This page may not use the voice service.")
             return
-        VoiceConnection(ws, runtime, request.remote_addr or "?").serve()
+        VoiceConnection(ws, runtime, client_address(request.environ)).serve()

@@ -28,6 +28,7 @@ from core.providers.guards.recovery import statuses
 from core.runtime import VoiceRuntime
 from core.store.conversations import StoreError, StoreFull
 from core.transport.backoff import FailureBackoff
+from core.transport.client_address import client_address
 from monitoring.metrics.monitor import monitor_of
 from monitoring.metrics.prometheus import exposition, registry_for
 
@@ -142,7 +143,7 @@ def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
     def refusal() -> tuple[Response, int] | None:
         """Why this request may not see the metrics, or None when it may."""
         given = bearer(request.headers.get("Authorization"))
-        admission, wait_s = gate.admit(given, request.remote_addr or "?")
+        admission, wait_s = gate.admit(given, client_address(request.environ))
         if admission is Admission.OPEN:
             return None
         if admission is Admission.WRONG and not given:

@@ -103,7 +103,9 @@ def healthy(url: str, turns: int) -> dict[str, Any]:
 def run_malformed(messages_per_attacker: int = 1500, attackers: int = 3, healthy_sessions: int = 3,
                   turns: int = 30) -> dict[str, Any]:
     settings = Settings().replace(greeting_after_ms=0, thinking_cue_ms=0, db_path="",
-                                  max_sessions_per_address=0, max_message_bytes=65536)
+                                  max_sessions_per_address=0, max_message_bytes=65536,
+                                  # the healthy sessions type a turn a second, all from 127.0.0.1
+                                  turns_per_minute=0, address_turns_per_minute=0)
     with InProcessServer(settings, simulated_providers(SimulatedTimings.instant())) as server, \
             ThreadPoolExecutor(attackers + healthy_sessions) as executor:
         bad = [executor.submit(attacker, server.ws_url, messages_per_attacker, seed)
