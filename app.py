@@ -21,6 +21,7 @@ from core.runtime import VoiceRuntime
 from core.session.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
 from core.store.conversations import ConversationStore, StoreError
+from core.transport.access import AccessPolicy, install_ticket_route
 from core.transport.client_address import ClientAddresses, trusted_networks
 from core.transport.hosts import HostPolicy
 from core.transport.http_guards import install_http_guards
@@ -42,7 +43,9 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     )
     settings = runtime.settings
     privacy = transcript.privacy_note(runtime.store is not None, settings.store_retention_days)
-    voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings), privacy)
+    access = ("passcode" if settings.access_passcode else "link") if settings.access_required else None
+    voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings), privacy,
+                               access)
     app.layout = html.Div([dcc.Location(id="page-location"), html.Div(id="page-root")])
 
     @app.callback(Output("page-root", "children"), Input("page-location", "pathname"))
@@ -57,7 +60,10 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     hosts = HostPolicy(settings)
     addresses = ClientAddresses(trusted_networks(settings.trusted_proxies))
     install_http_guards(server, hosts, runtime.metrics, addresses)
-    install_voice_socket(server, runtime, hosts)
+    policy = AccessPolicy(settings)
+    install_voice_socket(server, runtime, hosts, policy)
+    if settings.access_passcode:
+        install_ticket_route(server, policy, runtime.metrics)
     install_admin_routes(server, runtime)
     if settings.phone_enabled:
         install_phone_routes(server, runtime)
@@ -107,6 +113,8 @@ def serve(settings: Settings) -> None:
 def main() -> None:
     try:
         settings = Settings.from_env()
+        if problem := settings.exposure_problem():
+            raise SettingsError(problem)
         if settings.db_path:  # fail here, with a clear message, not in the worker
             ConversationStore(settings.db_path).close()
     except (SettingsError, StoreError) as exc:

@@ -2,20 +2,23 @@
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.Connection = class Connection {
-  constructor(handlers) {
+  constructor(handlers, access) {
     this.handlers = handlers; // onEvent(event), onAudio(turn, rate, pcm16), onClose(info)
+    this.access = access; // keeps the renewed session ticket the server sends
     this.socket = null;
     this.framesSent = 0;
   }
 
-  // ``first``: a message sent before anything else (a resume request), or null.
-  open(first = null) {
+  // ``ticket``: the session ticket (sent first, where the server asks for one);
+  // ``first``: a message sent before the rest (a resume request), or null.
+  open(first = null, ticket = null) {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${window.location.host}/ws/voice`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
     return new Promise((resolve, reject) => {
       socket.onopen = () => {
+        if (ticket) this.sendJson({ type: "auth", ticket });
         if (first) this.sendJson(first);
         this.sendJson({ type: "hello", protocol: 1, sample_rate: 16000 });
         resolve();
@@ -38,7 +41,8 @@ window.VoiceChat.Connection = class Connection {
         console.error("server sent a message that is not JSON", error);
         return;
       }
-      this.handlers.onEvent(parsed);
+      if (parsed.type === "ticket") this.access.remember(parsed.ticket, parsed.expires_at);
+      else this.handlers.onEvent(parsed);
       return;
     }
     if (data.byteLength < 12) return;

@@ -2,7 +2,8 @@
 window.VoiceChat = window.VoiceChat || {};
 
 // Errors a settings message may get back (nothing of it was applied then).
-window.VoiceChat.SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "provider_failed"];
+window.VoiceChat.SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "forbidden_model", "not_permitted",
+  "rate_limited", "provider_failed"];
 
 window.VoiceChat.describeStartError = function describeStartError(error) {
   if (error && error.name === "NotAllowedError") {

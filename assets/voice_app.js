@@ -11,6 +11,7 @@ window.VoiceChat.App = class App {
     this.visualizer = new VC.Visualizer("visualizer-canvas");
     this.reconnector = new VC.Reconnector(this);
     this.resumeTicket = new VC.ResumeTicket();
+    this.access = new VC.Access();
     // The resume window runs from the moment the page goes (a reload comes back into it).
     window.addEventListener("pagehide", () => this.resumeTicket.touch());
     this.recorder = null;
@@ -169,8 +170,9 @@ window.VoiceChat.App = class App {
       onEvent: (event) => this.onEvent(event),
       onAudio: (turn, rate, pcm, kind) => this.turns.audio(turn, rate, pcm, kind),
       onClose: (info) => this.onClose(connection, info),
-    });
-    this.connecting = connection.open(this.resumeTicket.current()).then(
+    }, this.access);
+    const opened = this.access.ticket().then((ticket) => connection.open(this.resumeTicket.current(), ticket));
+    this.connecting = opened.then(
       () => {
         this.connecting = null;
         this.connection = connection;
@@ -221,9 +223,10 @@ window.VoiceChat.App = class App {
       return;
     }
     if (info.code === 1008) {
-      // Refused for good (origin not allowed): reconnecting would be refused again.
-      this.fail(`The server refused the connection${info.reason ? ` (${info.reason})` : ""}.`, "Try again",
-        () => this.start());
+      // Refused for good (origin, ticket): reconnecting would be refused again.
+      const why = this.access.refusal(info.reason)
+        || `The server refused the connection${info.reason ? ` (${info.reason})` : ""}.`;
+      this.fail(why, "Try again", () => this.start());
       return;
     }
     this.reconnector.schedule();

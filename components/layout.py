@@ -5,14 +5,15 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import html
 
-from components import composer, controls, settings_panel, status, transcript, visualizer
+from components import access_gate, composer, controls, settings_panel, status, transcript, visualizer
 from core.session.session_settings import SessionSettings
 
 
 def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = (),
-           privacy: str = "") -> html.Div:
+           privacy: str = "", access: str | None = None) -> html.Div:
     """``base_urls``: the OpenAI-compatible servers a person may choose in the settings;
-    ``privacy``: what the server keeps (``transcript.privacy_note``)."""
+    ``privacy``: what the server keeps (``transcript.privacy_note``); ``access``: how a
+    session ticket is had, when one is needed (``access_gate.render``)."""
     return html.Div(
         className="page",
         children=[
@@ -27,6 +28,7 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
                 ],
             ),
             settings_panel.render(defaults, base_urls),
+            access_gate.render(access),
             html.Main(
                 className="page-main",
                 children=[

@@ -113,6 +113,34 @@ class Settings:
                          "characters (empty: they are closed). "
                          "Send it as `Authorization: Bearer <token>`.", "secret": True},
     )
+    access_passcode: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "Passcode the page asks for before a voice session; it is exchanged for a "
+                         "short-lived session ticket (empty: no passcode).", "secret": True},
+    )
+    ticket_secret: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "Secret (at least 32 characters) with which an operator's backend mints "
+                         "session tickets (`python -m core.transport.tickets`); set, every voice "
+                         "socket needs a ticket (empty: a random one per start, for passcode "
+                         "tickets only).", "secret": True},
+    )
+    ticket_ttl_s: float = field(
+        default=3600.0, metadata={"doc": "How long a session ticket opens new sessions, seconds."}
+    )
+    passcode_scope: str = field(
+        default="talk",
+        metadata={"doc": "What a passcode's ticket allows: `talk`, or `talk,providers` (also "
+                         "change the session's providers)."},
+    )
+    public_access: bool = field(
+        default=False,
+        metadata={"doc": "Let anyone who reaches a server exposed beyond localhost talk without a "
+                         "passcode or ticket (off: such a server does not start without "
+                         "VOICECHAT_ACCESS_PASSCODE or VOICECHAT_TICKET_SECRET)."},
+    )
     # Providers
     stt_provider: str = field(
         default="local",
@@ -415,6 +443,11 @@ class Settings:
             except ValueError as exc:
                 raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {proxy!r} is not an address "
                                     "or network") from exc
+        if self.ticket_secret and len(self.ticket_secret) < 32:
+            raise SettingsError(f"{PREFIX}TICKET_SECRET must be at least 32 characters")
+        scopes = {p.strip() for p in self.passcode_scope.split(",")}
+        if "talk" not in scopes or not scopes <= {"talk", "providers"}:
+            raise SettingsError(f"{PREFIX}PASSCODE_SCOPE must be talk or talk,providers")
         if self.phone_greeting_after_ms < 0:
             raise SettingsError(f"{PREFIX}PHONE_GREETING_AFTER_MS must be >= 0")
         if not 0 <= self.vad_aggressiveness <= 3:
@@ -433,7 +466,7 @@ class Settings:
             "input_buffer_ms", "output_queue_items", "turn_workers", "turn_backlog",
             "heartbeat_s", "inbox_max_messages", "inbox_max_bytes", "messages_per_second",
             "provider_attempt_timeout_s", "provider_queue_timeout_s", "provider_attempts",
-            "circuit_failures", "circuit_probe_s", "input_buffer_chunks",
+            "circuit_failures", "circuit_probe_s", "input_buffer_chunks", "ticket_ttl_s",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -448,6 +481,19 @@ class Settings:
         """Reachable by others: bound beyond localhost, or named for a proxy or tunnel."""
         return self.host not in LOOPBACK_NAMES or bool(self.allowed_hosts.strip()) or bool(
             self.trusted_proxies.strip())
+
+    @property
+    def access_required(self) -> bool:
+        """Every voice socket must show a session ticket."""
+        return bool(self.access_passcode or self.ticket_secret)
+
+    def exposure_problem(self) -> str | None:
+        """Why this server must not start as configured (checked when it is served)."""
+        if self.exposed and not self.access_required and not self.public_access:
+            return (f"this server is reachable from other machines but anyone could talk on its "
+                    f"providers: set {PREFIX}ACCESS_PASSCODE (or {PREFIX}TICKET_SECRET), or "
+                    f"{PREFIX}PUBLIC_ACCESS=1 to allow it")
+        return None
 
     @property
     def phone_reachable_from_outside(self) -> bool:

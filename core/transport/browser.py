@@ -22,13 +22,15 @@ from core.audio.pcm import INPUT_SAMPLE_RATE
 from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
 from core.conversation.events import OutputEvent
 from core.errors import ClientError
+from core.providers.choice import FIELDS as PROVIDER_FIELDS
 from core.runtime import VoiceRuntime
 from core.session.session import Session
 from core.session.turn_budget import SESSION_BURST, TokenBucket
+from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
 from core.transport.flood_guard import FloodGuard, Verdict
 from core.transport.lease import AdmissionRefused, Lease
 from core.transport.socket_io import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TRY_AGAIN, close, refuse, send
-from core.transport.wire import encode_event, error_message, parse_control
+from core.transport.wire import encode_event, error_message, parse_control, ticket_message
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,9 @@ HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "settings": lambda s, data: s.change_settings(data),
     "delete_conversation": lambda s, _: s.forget(),
     "resume": lambda s, _: _resume_too_late(s),
+    "auth": lambda s, _: None,  # (a connection's first message; harmless later or where not asked)
 }
+AUTH_TIMEOUT_S = 10.0
 
 
 def handle_control(session: Session, text: str) -> None:
@@ -95,9 +99,11 @@ class _Ended(Exception):
 
 
 class VoiceConnection:
-    def __init__(self, ws: Any, runtime: VoiceRuntime, address: str,
+    def __init__(self, ws: Any, runtime: VoiceRuntime, address: str, access: AccessPolicy,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._ws = ws
+        self._access = access
+        self._scope = OPEN_SCOPE
         self._runtime = runtime
         self._settings = runtime.settings
         self._address = address
@@ -118,6 +124,12 @@ class VoiceConnection:
     def serve(self) -> None:
         runtime = self._runtime
         try:
+            self._scope = self._authenticate()
+        except TicketError as refused:
+            runtime.metrics.count(f"refused_{refused.code}")
+            refuse(self._ws, CLOSE_POLICY, refused.code, str(refused))
+            return
+        try:
             session = self._lease.admit(self._address, self._new_session)
         except AdmissionRefused as refused:
             refuse(self._ws, CLOSE_TRY_AGAIN, refused.code, refused.message)
@@ -135,6 +147,26 @@ class VoiceConnection:
             log.info("session %s: socket closed", self._lease.session.id[:8])
         finally:
             self._lease.release(keep)
+
+    def _authenticate(self) -> frozenset[str]:
+        """Where tickets are asked for, the first message must be ``auth`` with a good one;
+        the client is sent a renewed ticket. Raises ``TicketError``."""
+        if not self._access.required:
+            return OPEN_SCOPE
+        message = self._ws.receive(timeout=AUTH_TIMEOUT_S)
+        ticket = None
+        if isinstance(message, str):
+            try:
+                parsed = parse_control(message)
+            except ClientError:
+                parsed = None
+            if parsed is not None and parsed.type == "auth":
+                ticket = parsed.data["ticket"]
+        grant = self._access.check(ticket)
+        assert grant is not None  # (a ticket is required here)
+        renewed, renewed_grant = self._access.renewed(grant)
+        send(self._ws, ticket_message(renewed, renewed_grant.expires_at))
+        return scope_of(grant)
 
     def _new_session(self, session_id: str) -> Session:
         return Session(session_id, self._settings, self._runtime.services(), self._port,
@@ -174,7 +206,11 @@ class VoiceConnection:
             except ClientError as exc:
                 session.report(exc)
                 return
-            if parsed.type == "resume":
+            if parsed.type == "settings" and "providers" not in self._scope and (
+                    PROVIDER_FIELDS & parsed.data.keys()):
+                session.report(ClientError("not_permitted", "This session's ticket does not allow "
+                                           "changing providers; nothing was applied."))
+            elif parsed.type == "resume":
                 self._resume(parsed.data["session_id"], parsed.data["token"])
             elif parsed.type == "text" and (wait := self._runtime.turn_budgets.turn_allowed(
                     self._address, self._turns)):

@@ -8,6 +8,7 @@ import logging
 from flask import Flask, request
 
 from core.runtime import VoiceRuntime
+from core.transport.access import AccessPolicy
 from core.transport.browser import VoiceConnection
 from core.transport.client_address import client_address
 from core.transport.hosts import HostPolicy
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 VOICE_PATH = "/ws/voice"
 
 
-def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy) -> None:
+def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy, access: AccessPolicy) -> None:
     settings = runtime.settings
     app.config["SOCK_SERVER_OPTIONS"] = {
         "ping_interval": settings.heartbeat_s,
@@ -36,4 +37,4 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy) -
             runtime.metrics.count("refused_origin")
             refuse(ws, CLOSE_POLICY, "origin_not_allowed", "This page may not use the voice service.")
             return
-        VoiceConnection(ws, runtime, client_address(request.environ)).serve()
+        VoiceConnection(ws, runtime, client_address(request.environ), access).serve()

@@ -49,7 +49,7 @@ AUDIO_HEADER = struct.Struct("<2sBBII")  # magic, version, kind, turn, sample ra
 MAX_TEXT_CHARS = 2000
 
 CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings", "resume",
-                          "delete_conversation"})
+                          "delete_conversation", "auth"})
 MAX_ID_CHARS = 128
 
 
@@ -104,6 +104,8 @@ def parse_control(text: str) -> ClientMessage:
             value = data.get(name)
             if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
                 raise ClientError("invalid_message", f"resume needs a string '{name}'")
+    if kind == "auth" and not isinstance(data.get("ticket"), str):
+        raise ClientError("invalid_message", "auth needs a string 'ticket'")
     if kind == "hello":
         version = data.get("protocol", PROTOCOL_VERSION)
         if version != PROTOCOL_VERSION:
@@ -158,6 +160,11 @@ def encode_event(event: OutputEvent) -> str | bytes:
     if isinstance(event, ReplyAudio):
         return encode_reply_audio(event.turn, event.sample_rate, event.pcm, int(event.kind))
     return json.dumps(event_fields(event), separators=(",", ":"))
+
+
+def ticket_message(ticket: str, expires_at: float) -> str:
+    """A renewed session ticket, sent once a socket's own ticket was accepted."""
+    return json.dumps({"type": "ticket", "ticket": ticket, "expires_at": expires_at}, separators=(",", ":"))
 
 
 def error_message(code: str, message: str, retryable: bool | None = None) -> str:
