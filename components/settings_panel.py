@@ -12,7 +12,7 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES
+from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES, SERVER_URL
 from core.session.session_settings import SessionSettings
 
 VAD_OPTIONS = [
@@ -131,7 +131,8 @@ def provider_fields(defaults: SessionSettings) -> list[html.Div]:
 
 def openai_fields(defaults: SessionSettings, base_urls: tuple[str, ...]) -> html.Div:
     choice = defaults.providers
-    url_options = [{"label": url, "value": url} for url in base_urls]
+    url_options = [{"label": "This app's own server" if url == SERVER_URL else url, "value": url}
+                   for url in base_urls]
     return html.Div(id="settings-openai", className="settings-group", children=[
         html.Div("OpenAI-compatible server", className="settings-label"),
         field("Address", "Only the servers this app's admin allows.",

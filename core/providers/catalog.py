@@ -128,9 +128,9 @@ class ProviderCatalog:
         from core.providers.remote.openai_stt import OpenAISTT
 
         api_key = c.api_key(self._settings)
-        key = ("stt", c.openai_base_url, api_key, c.openai_stt_model, c.language)
+        key = ("stt", c.base_url(self._settings), api_key, c.openai_stt_model, c.language)
         return self._shared_remote(key, lambda: guard_stt(OpenAISTT(
-            c.openai_base_url, api_key, c.openai_stt_model,
+            c.base_url(self._settings), api_key, c.openai_stt_model,
             self._settings.provider_timeout_s, language=c.language),
             self._settings, self._fallback("stt", c.language)))
 
@@ -142,9 +142,9 @@ class ProviderCatalog:
         from core.providers.remote.openai_llm import OpenAILLM
 
         api_key = c.api_key(self._settings)
-        key = ("llm", c.openai_base_url, api_key, c.openai_llm_model, c.language)
+        key = ("llm", c.base_url(self._settings), api_key, c.openai_llm_model, c.language)
         return self._shared_remote(key, lambda: guard_llm(OpenAILLM(
-            c.openai_base_url, api_key, c.openai_llm_model,
+            c.base_url(self._settings), api_key, c.openai_llm_model,
             self._settings.provider_timeout_s, language=LANGUAGES[c.language]),
             self._settings, self._fallback("llm", c.language)))
 
@@ -167,9 +167,9 @@ class ProviderCatalog:
         from core.providers.remote.openai_tts import OpenAITTS
 
         api_key = c.api_key(self._settings)
-        key = ("tts", c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice, c.language)
+        key = ("tts", c.base_url(self._settings), api_key, c.openai_tts_model, c.openai_tts_voice, c.language)
         return self._shared_remote(key, lambda: guard_tts(OpenAITTS(
-            c.openai_base_url, api_key, c.openai_tts_model, c.openai_tts_voice,
+            c.base_url(self._settings), api_key, c.openai_tts_model, c.openai_tts_voice,
             self._settings.provider_timeout_s), self._settings, self._fallback("tts", c.language)))
 
     # ----- embedded models, loaded once -----------------------------------------------------

@@ -5,7 +5,8 @@ role. Every field is checked before anything changes. A client-supplied server a
 is an invitation to make this server fetch URLs for strangers (SSRF), so a session may
 only use the address the server was configured with or one on the admin's allow-list
 (``VOICECHAT_CLIENT_BASE_URLS``). An API key sent by the page stays in the session's
-memory: it is never logged and never sent back.
+memory: it is never logged and never sent back. The server's own address is not shown
+to pages either (it may be an internal one): they name it ``server``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ OPENAI_VOICES = ("alloy", "ash", "coral", "echo", "fable", "nova", "onyx", "sage
 
 _EDGE_VOICE = re.compile(r"^[a-z]{2,3}-[A-Z]{2}-[A-Za-z]+Neural$")
 _NAME = re.compile(r"^[\w.:/@+-]{1,100}$")
+SERVER_URL = "server"  # what pages call the server's own OpenAI-compatible address
 MAX_KEY_CHARS = 300
 MAX_URL_CHARS = 300
 
@@ -69,7 +71,7 @@ class ProviderChoice:
         return cls(
             stt_provider=s.stt_provider, llm_provider=s.llm_provider, tts_provider=s.tts_provider,
             voice=s.edge_tts_voice if s.tts_provider == "edge" else "",
-            openai_base_url=normalized_url(s.openai_base_url), openai_stt_model=s.openai_stt_model,
+            openai_base_url=SERVER_URL, openai_stt_model=s.openai_stt_model,
             openai_llm_model=s.openai_llm_model, openai_tts_model=s.openai_tts_model,
             openai_tts_voice=s.openai_tts_voice,
         )
@@ -88,11 +90,16 @@ class ProviderChoice:
             return self.openai_tts_voice
         return LOCAL_VOICES[0]
 
+    def base_url(self, s: Settings) -> str:
+        """The address the clients connect to (``server``: the server's own)."""
+        own = self.openai_base_url == SERVER_URL
+        return normalized_url(s.openai_base_url) if own else self.openai_base_url
+
     def api_key(self, s: Settings) -> str:
-        """The key for the chosen server: the page's, or the server's for its own URL."""
+        """The key for the chosen server: the page's, or the server's for its own address."""
         if self.openai_api_key:
             return self.openai_api_key
-        if self.openai_base_url == normalized_url(s.openai_base_url):
+        if self.openai_base_url == SERVER_URL:
             return s.openai_api_key
         return ""
 
@@ -112,8 +119,10 @@ def normalized_url(url: str) -> str:
 
 
 def allowed_base_urls(s: Settings) -> tuple[str, ...]:
-    extra = tuple(normalized_url(u) for u in s.client_base_urls.split(",") if u.strip())
-    return (normalized_url(s.openai_base_url), *extra)
+    """What a page may choose: ``server`` and the admin's list (VOICECHAT_CLIENT_BASE_URLS)."""
+    own = normalized_url(s.openai_base_url)
+    extra = tuple(u for u in (normalized_url(u) for u in s.client_base_urls.split(",")) if u and u != own)
+    return (SERVER_URL, *extra)
 
 
 def updated_choice(current: ProviderChoice, changes: dict[str, Any], s: Settings) -> ProviderChoice:
@@ -126,7 +135,8 @@ def updated_choice(current: ProviderChoice, changes: dict[str, Any], s: Settings
             raise ClientError("invalid_message", f"{key} must be a string")
     values = {key: value.strip() for key, value in changes.items()}
     if "openai_base_url" in values:
-        values["openai_base_url"] = normalized_url(values["openai_base_url"])
+        url = normalized_url(values["openai_base_url"])
+        values["openai_base_url"] = SERVER_URL if url == normalized_url(s.openai_base_url) else url
     choice = dataclasses.replace(current, **values)
     _check(choice, s)
     return choice
@@ -176,7 +186,7 @@ def _check_server_key(c: ProviderChoice, s: Settings) -> None:
     """A role switched to the server's own address with no key of the page's spends the
     server's key: on an exposed server only when the admin allows it, and only on the
     models the admin named (an expensive one is not the page's to pick)."""
-    if c.openai_api_key or c.openai_base_url != normalized_url(s.openai_base_url):
+    if c.openai_api_key or c.openai_base_url != SERVER_URL:
         return
     for role, fields in (("stt", ("openai_stt_model",)), ("llm", ("openai_llm_model",)),
                          ("tts", ("openai_tts_model", "openai_tts_voice"))):
@@ -197,7 +207,7 @@ def _check_server_key(c: ProviderChoice, s: Settings) -> None:
 
 def _check_openai(c: ProviderChoice, s: Settings) -> None:
     url = c.openai_base_url
-    if len(url) > MAX_URL_CHARS or not re.match(r"^https?://[^\s/]+", url):
+    if url != SERVER_URL and (len(url) > MAX_URL_CHARS or not re.match(r"^https?://[^\s/]+", url)):
         raise ClientError("invalid_message", "openai_base_url must be an http:// or https:// address")
     if url not in allowed_base_urls(s):
         raise ClientError(

@@ -204,3 +204,25 @@ def test_a_server_configured_for_openai_keeps_its_own_setup_for_every_page() -> 
     assert updated_choice(own_setup, {"voice": ""}, remote).llm_provider == "openai"
     with pytest.raises(ClientError):
         updated_choice(own_setup, {"openai_llm_model": "small-model"}, remote)  # not lent
+
+
+def test_pages_never_see_the_servers_own_address() -> None:
+    from plotly.utils import PlotlyJSONEncoder
+
+    from components import layout
+    from core.providers.choice import allowed_base_urls
+    from core.session.session_settings import SessionSettings
+
+    internal = SETTINGS.replace(openai_base_url="http://10.1.2.3:8000/v1/")
+    defaults = SessionSettings.defaults(internal)
+    page = json.dumps(layout.render(defaults, allowed_base_urls(internal)).to_plotly_json(),
+                      cls=PlotlyJSONEncoder)
+    assert "10.1.2.3" not in page and "own server" in page
+    assert "10.1.2.3" not in json.dumps(defaults.as_event())
+    chosen = updated_choice(defaults.providers, {"llm_provider": "openai", "openai_base_url": "server"},
+                            internal)
+    assert chosen.base_url(internal) == "http://10.1.2.3:8000/v1"
+    assert chosen.api_key(internal) == "server-secret"
+    # A page that names the address itself gets the same, shown as "server" too.
+    named = updated_choice(defaults.providers, {"openai_base_url": "http://10.1.2.3:8000/v1"}, internal)
+    assert named.as_event()["openai_base_url"] == "server"
