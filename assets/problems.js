@@ -5,6 +5,14 @@ window.VoiceChat = window.VoiceChat || {};
 window.VoiceChat.SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "forbidden_model", "not_permitted",
   "rate_limited", "provider_failed"];
 
+// Browsers give the microphone only to secure pages: https, or this machine (localhost).
+window.VoiceChat.microphoneUnavailable = function microphoneUnavailable() {
+  if (window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) return null;
+  return "Browsers allow the microphone only on secure pages. Open this app over HTTPS (its admin "
+    + "can put it behind a TLS proxy, see docs/deploy.md) or as http://localhost on the machine that "
+    + "runs it. Typing works here.";
+};
+
 window.VoiceChat.describeStartError = function describeStartError(error) {
   if (error && error.name === "NotAllowedError") {
     return "Microphone access was denied. Allow it for this page in the browser, then try again.";

@@ -43,6 +43,8 @@ window.VoiceChat.App = class App {
   // ----- controls -----------------------------------------------------------------
   async start() {
     if (this.running) return;
+    const unavailable = window.VoiceChat.microphoneUnavailable();
+    if (unavailable) return this.fail(unavailable, null, null);
     this.running = true;
     this.marks = { startPressed: performance.now(), firstFrameSent: null };
     this.ui.clearProblem();

@@ -42,15 +42,19 @@ def chromium_args(mic_wav: Path, allow_microphone: bool = True) -> list[str]:
 
 
 def launch(playwright, profile_dir: Path, mic_wav: Path, allow_microphone: bool = True,  # type: ignore[no-untyped-def]
-           bypass_csp: bool = True):
+           bypass_csp: bool = True, resolve: dict[str, str] | None = None, self_signed_ok: bool = False):
     """``bypass_csp``: Playwright's ``wait_for_function`` evaluates its predicate with
     ``eval``, which the page's Content-Security-Policy forbids; one browser test runs
-    with the policy enforced and waits another way."""
+    with the policy enforced and waits another way. ``resolve``: host names the browser
+    maps to addresses (a public-looking name on this machine); ``self_signed_ok``: a
+    test certificate is accepted."""
+    rules = ",".join(f"MAP {name} {address}" for name, address in (resolve or {}).items())
     return playwright.chromium.launch_persistent_context(
         str(profile_dir),
         bypass_csp=bypass_csp,
         executable_path=CHROMIUM,
         headless=True,
         ignore_default_args=["--mute-audio"],
-        args=chromium_args(mic_wav, allow_microphone),
+        ignore_https_errors=self_signed_ok,
+        args=chromium_args(mic_wav, allow_microphone) + ([f"--host-resolver-rules={rules}"] if rules else []),
     )

@@ -17,13 +17,15 @@ def browser_with_mic(tmp_path: Path) -> Iterator[Callable]:
     contexts = []
     with sync_playwright() as playwright:
 
-        def launch(speech_wav: Path | None = None, allow_microphone: bool = True, enforce_csp: bool = False):
+        def launch(speech_wav: Path | None = None, allow_microphone: bool = True, enforce_csp: bool = False,
+                   **options: object):
             """Chromium whose microphone plays ``speech_wav`` (room noise if None);
-            with ``allow_microphone=False`` the page is refused the microphone."""
+            with ``allow_microphone=False`` the page is refused the microphone;
+            ``options``: more of ``monitoring.clients.browser.launch``'s."""
             speech = read_wav_16k_mono(speech_wav) if speech_wav else b""
             mic = write_mic_wav(tmp_path / f"mic-{len(contexts)}.wav", speech)
             context = launch_chromium(playwright, tmp_path / f"profile-{len(contexts)}", mic,
-                                      allow_microphone, bypass_csp=not enforce_csp)
+                                      allow_microphone, bypass_csp=not enforce_csp, **options)
             contexts.append(context)
             return context
 
