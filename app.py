@@ -7,14 +7,16 @@ http://127.0.0.1:8050 (gunicorn, one process, a thread per open socket).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from typing import Any
 
 import dash
 from dash import Input, Output, dcc, html
-from flask import jsonify
 
 from components import admin_page, layout, transcript
+from core import log_format
 from core.phone.routes import install_phone_routes
 from core.providers.choice import allowed_base_urls
 from core.runtime import VoiceRuntime
@@ -23,6 +25,7 @@ from core.settings import Settings, SettingsError
 from core.store.conversations import ConversationStore, StoreError
 from core.transport.access import AccessPolicy, install_ticket_route
 from core.transport.client_address import ClientAddresses, trusted_networks
+from core.transport.health import install_health_routes
 from core.transport.hosts import HostPolicy
 from core.transport.http_guards import install_http_guards
 from core.transport.routes import install_voice_socket
@@ -67,12 +70,23 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     install_admin_routes(server, runtime)
     if settings.phone_enabled:
         install_phone_routes(server, runtime)
-
-    @server.get("/healthz")
-    def healthz() -> Any:
-        return jsonify(status="ok")  # (session counts are for admins: /metrics)
+    install_health_routes(server, runtime)
 
     return app
+
+
+def tell_clients_on_sigterm(runtime: VoiceRuntime) -> None:
+    """Before gunicorn's own SIGTERM handling (stop taking requests, let them end), every
+    connected client is told to reconnect and its socket closed, on a thread of its own
+    (a signal handler must not wait on sockets)."""
+    gunicorns = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        threading.Thread(target=runtime.drain, name="drain", daemon=True).start()
+        if callable(gunicorns):
+            gunicorns(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def serve(settings: Settings) -> None:
@@ -98,8 +112,9 @@ def serve(settings: Settings) -> None:
 
         def load(self) -> Any:
             # Runs in the worker process: models are loaded after the fork.
-            self.runtime = VoiceRuntime(settings, metrics=PerformanceMonitor())
-            self.runtime.warm_up()
+            runtime = self.runtime = VoiceRuntime(settings, metrics=PerformanceMonitor())
+            runtime.warm_up()
+            tell_clients_on_sigterm(runtime)
             log.info("ready on http://%s:%d", settings.host, settings.port)
             return create_app(self.runtime).server
 
@@ -120,10 +135,7 @@ def main() -> None:
     except (SettingsError, StoreError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         sys.exit(2)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    log_format.configure(settings.log_level, settings.log_format)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     serve(settings)
 

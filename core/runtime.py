@@ -68,6 +68,8 @@ class VoiceRuntime:
         self.engine_config = engine_config(settings, None)
         self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
         self.ticker = Ticker(self.pool, self.metrics)
+        self.warmed = False  # the models have answered once (``warm_up``)
+        self.draining = False  # shutting down: no new sessions
 
     def services(self) -> SessionServices:
         return SessionServices(self.workers, self.catalog, self.metrics, self.engine_config, self.store)
@@ -82,7 +84,21 @@ class VoiceRuntime:
         started = time.perf_counter()
         self.providers.warm_up()
         self.engine_config = engine_config(self.settings, self._cue_audio())
+        self.warmed = True
         log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def drain(self) -> int:
+        """The process is about to stop: take no new sessions and tell every connected
+        client to reconnect (each connection that can: ``shutdown_notice()``); how many."""
+        self.draining = True
+        told = 0
+        for entry in self.pool.entries():
+            notice = getattr(entry.owner, "shutdown_notice", None)
+            if callable(notice):
+                notice()
+                told += 1
+        log.info("draining: %d client(s) told to reconnect", told)
+        return told
 
     def _cue_audio(self) -> tuple[bytes, int] | None:
         """The thinking cue, synthesized once so it can play the instant it is needed."""

@@ -390,6 +390,9 @@ class Settings:
         default=6, metadata={"doc": "Past exchanges put in the LLM prompt."}
     )
     log_level: str = field(default="INFO", metadata={"doc": "Python logging level."})
+    log_format: str = field(
+        default="text", metadata={"doc": "`text`, or `json`: one JSON object per line, for log collectors."}
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -425,6 +428,8 @@ class Settings:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be one of {allowed}")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"{PREFIX}LOG_FORMAT must be text or json")
         if not 0 <= self.simulated_jitter < 1:
             raise SettingsError(f"{PREFIX}SIMULATED_JITTER must be 0..1 (exclusive)")
         if min(self.simulated_stt_ms, self.simulated_llm_first_token_ms,

@@ -101,6 +101,7 @@ class ConversationStore:
         self._accepted = 0
         self._committed = 0
         self.write_errors = 0
+        self.last_error_at: float | None = None  # time.time() of the last failed write
         self._writer = threading.Thread(target=self._write_loop, name="conversation-store", daemon=True)
         self._writer.start()
 
@@ -170,6 +171,7 @@ class ConversationStore:
                             "VALUES (?, ?, ?, ?, ?, ?, ?)", group)
         except sqlite3.Error as exc:
             self.write_errors += len(items)
+            self.last_error_at = time.time()
             log.error("could not store %d change(s): %s", len(items), type(exc).__name__)
         with self._written:
             self._committed += len(items)
@@ -189,6 +191,11 @@ class ConversationStore:
         if removed:
             self.pruned += removed
             log.info("retention: %d stored turn(s) deleted", removed)
+
+    def healthy(self, since: float) -> bool:
+        """The writer runs and no write failed after ``since`` (a ``time.time()``)."""
+        failed = self.last_error_at
+        return self._writer.is_alive() and (failed is None or failed < since)
 
     def flush(self, timeout_s: float = 5.0) -> bool:
         """Wait until everything queued so far is written; False on timeout."""

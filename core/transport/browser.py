@@ -29,7 +29,15 @@ from core.session.turn_budget import SESSION_BURST, TokenBucket
 from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
 from core.transport.flood_guard import FloodGuard, Verdict
 from core.transport.lease import AdmissionRefused, Lease
-from core.transport.socket_io import CLOSE_INTERNAL, CLOSE_POLICY, CLOSE_TRY_AGAIN, close, refuse, send
+from core.transport.socket_io import (
+    CLOSE_INTERNAL,
+    CLOSE_POLICY,
+    CLOSE_RESTART,
+    CLOSE_TRY_AGAIN,
+    close,
+    refuse,
+    send,
+)
 from core.transport.wire import encode_event, error_message, parse_control, ticket_message
 
 log = logging.getLogger(__name__)
@@ -75,6 +83,7 @@ HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "auth": lambda s, _: None,  # (a connection's first message; harmless later or where not asked)
 }
 AUTH_TIMEOUT_S = 10.0
+RESTARTING = "server_restarting"
 
 
 def handle_control(session: Session, text: str) -> None:
@@ -121,8 +130,21 @@ class VoiceConnection:
         # orders the writes (core/transport/websocket.py).
         send(self._ws, error_message(code, message, retryable))
 
+    def shutdown_notice(self) -> None:
+        """The server is stopping (SIGTERM): the client is told before its socket closes,
+        and reconnects (to this server once it is back, or to another)."""
+        try:
+            self._send_error(RESTARTING, "The server is restarting; the conversation reconnects in a moment.",
+                             True)
+        except ConnectionError:
+            return
+        close(self._ws, CLOSE_RESTART, RESTARTING)
+
     def serve(self) -> None:
         runtime = self._runtime
+        if runtime.draining:
+            refuse(self._ws, CLOSE_TRY_AGAIN, RESTARTING, "The server is restarting; try again in a moment.")
+            return
         try:
             self._scope = self._authenticate()
         except TicketError as refused:

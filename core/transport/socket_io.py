@@ -10,6 +10,7 @@ from core.transport.wire import error_message
 
 CLOSE_POLICY = 1008  # origin refused, flooding
 CLOSE_INTERNAL = 1011  # the server cannot go on with this connection (a bug)
+CLOSE_RESTART = 1012  # the server is restarting: reconnect
 CLOSE_TRY_AGAIN = 1013  # server full, too many from one address
 
 

@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 
 # Lowest first. A module may import from its own layer's packages and from lower ones.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("core.settings", "core.errors", "core.metrics", "core.bugs"),
+    ("core.settings", "core.errors", "core.metrics", "core.bugs", "core.log_format"),
     ("core.audio", "core.store"),
     ("core.providers",),
     ("core.conversation",),
