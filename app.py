@@ -6,10 +6,12 @@ http://127.0.0.1:8050 (gunicorn, one process, a thread per open socket).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import dash
@@ -35,9 +37,21 @@ from monitoring.metrics.monitor import PerformanceMonitor
 log = logging.getLogger("voicechat")
 
 
+def assets_folder() -> str:
+    """assets/ beside this file in a checkout; the installed copy (voicechat_assets) otherwise."""
+    beside = Path(__file__).resolve().parent / "assets"
+    if beside.is_dir():
+        return str(beside)
+    spec = importlib.util.find_spec("voicechat_assets")  # a folder of files, not a module
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the page's assets are missing (assets/, or voicechat_assets installed)")
+    return str(next(iter(spec.submodule_search_locations)))
+
+
 def create_app(runtime: VoiceRuntime) -> dash.Dash:
     app = dash.Dash(
         __name__,
+        assets_folder=assets_folder(),
         title="Voice chat",
         update_title=None,
         assets_path_ignore=["worklets"],  # loaded by audioWorklet.addModule, not as a page script
@@ -138,6 +152,25 @@ def main() -> None:
     log_format.configure(settings.log_level, settings.log_format)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     serve(settings)
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """The ``voicechat`` command (``pip install .``): ``serve`` (settings from
+    ``VOICECHAT_*`` variables, as README lists them) or ``ticket`` (mint a session ticket)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="voicechat", description="Real-time voice chat in the browser.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the page and the voice socket (VOICECHAT_HOST:VOICECHAT_PORT)")
+    commands.add_parser("ticket", help="mint a session ticket with VOICECHAT_TICKET_SECRET", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "ticket":
+        from core.transport.tickets import main as mint
+
+        sys.exit(mint(rest))
+    if rest:
+        parser.error(f"unknown arguments: {' '.join(rest)}")
+    main()
 
 
 if __name__ == "__main__":

@@ -152,6 +152,11 @@ def write_outputs(report: Report, config: LoadConfig) -> None:
         write_plot(report, config.plot)
 
 
+def console() -> None:
+    """The ``voicechat-loadtest`` command."""
+    sys.exit(main())
+
+
 def main(argv: list[str] | None = None) -> int:
     config, show_progress = parse_config(argv)
     try:

@@ -1,0 +1,73 @@
+"""The admin page's figures at a glance (ids: ``admin-card-*``), from ``/metrics.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import feffery_antd_components as fac
+from dash import html
+
+LAST_MINUTE_S = 60.0
+ERROR_WINDOW_S = 300.0
+
+
+@dataclass(frozen=True)
+class Stat:
+    key: str  # the card's id is admin-card-<key>
+    title: str
+    value: float | int | None
+    suffix: str
+    note: str
+    warn: bool = False
+
+
+def _recent(series: list[dict[str, Any]], now: float, seconds: float, field: str) -> int:
+    """Sum of ``field`` over the buckets that started in the last ``seconds``."""
+    return sum(b[field] for b in series if b["t"] > now - seconds)
+
+
+def _window(n: int, noun: str) -> str:
+    return f"no {noun}s yet" if n == 0 else f"last {noun}" if n == 1 else f"last {n} {noun}s"
+
+
+def stats(data: dict[str, Any], now: float) -> list[Stat]:
+    series = data.get("series", [])
+    v2v, barge_in = data["voice_to_voice"], data["barge_in"]
+    process = data["process"]
+    errors = _recent(series, now, ERROR_WINDOW_S, "errors")
+    memory = process.get("rss_bytes")
+    return [
+        Stat("sessions", "Active sessions", data["pool"]["active"], "",
+             f"{data['pool']['parked']} waiting for a resume"),
+        Stat("turns", "Turns per minute", _recent(series, now, LAST_MINUTE_S, "turns"), "",
+             "in the last minute"),
+        Stat("v2v-p50", "Voice-to-voice p50", v2v["p50"], "ms", _window(v2v["n"], "turn")),
+        Stat("v2v-p95", "Voice-to-voice p95", v2v["p95"], "ms", _window(v2v["n"], "turn")),
+        Stat("errors", "Errors", errors, "", "in the last 5 minutes", warn=errors > 0),
+        Stat("cpu", "CPU", process.get("cpu_percent"), "%", "100% = one core"),
+        Stat("memory", "Memory", None if memory is None else round(memory / 2**20), "MB", "resident"),
+        Stat("barge-in", "Barge-in p95", barge_in["p95"], "ms", _window(barge_in["n"], "interruption")),
+    ]
+
+
+def _card(stat: Stat) -> html.Div:
+    shown = "—" if stat.value is None else round(stat.value) if isinstance(stat.value, float) else stat.value
+    return html.Div(
+        id=f"admin-card-{stat.key}",
+        className="admin-stat admin-stat-warn" if stat.warn else "admin-stat",
+        children=[
+            fac.AntdStatistic(title=stat.title, value=shown,
+                              suffix=stat.suffix if stat.value is not None else "",
+                              valueStyle={"color": "#cf1322"} if stat.warn else {}),
+            html.Div(stat.note, className="admin-stat-note"),
+        ],
+    )
+
+
+def cards(data: dict[str, Any], now: float) -> list[html.Div]:
+    return [_card(stat) for stat in stats(data, now)]
+
+
+def render() -> html.Div:
+    return html.Div(id="admin-cards", className="admin-cards", role="status", **{"aria-live": "off"})

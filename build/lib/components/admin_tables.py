@@ -1,0 +1,114 @@
+"""The admin page's tables: recent turns, providers and stored conversations (ids:
+``admin-turns``, ``admin-providers``, ``admin-conversations``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import feffery_antd_components as fac
+from dash import html
+
+from monitoring.metrics.monitor import SESSION_ID_CHARS
+
+# (data key, column title); timings are ms after the end of the person's speech.
+TURN_COLUMNS = [
+    ("time", "Time"),
+    ("session", "Session"),
+    ("channel", "Channel"),
+    ("endpoint_ms", "End of turn"),
+    ("transcript_ms", "Recognized"),
+    ("llm_first_token_ms", "LLM 1st token"),
+    ("llm_first_sentence_ms", "LLM 1st sentence"),
+    ("tts_first_audio_ms", "Voice-to-voice"),
+    ("total_ms", "All audio"),
+]
+NO_TURNS_TEXT = "No turns yet"
+CHANNEL_LABELS = {"browser": "browser", "phone": "phone call"}
+NO_CONVERSATIONS_TEXT = "No stored conversations yet"
+CIRCUIT = {"closed": ("in use", "green"), "open": ("not answering", "red")}
+
+
+def _ms(value: Any) -> int | str:
+    return "—" if value is None else round(float(value))
+
+
+def turn_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows, newest first, as the monitor gives them."""
+    rows = []
+    for i, turn in enumerate(recent):
+        timings = turn["timings"]
+        row: dict[str, Any] = {
+            "key": f"{turn['t']}-{i}",
+            "time": datetime.fromtimestamp(turn["t"]).strftime("%H:%M:%S"),
+            "session": turn["session"] or "—",
+            "channel": CHANNEL_LABELS.get(turn.get("channel", "browser"), turn.get("channel")),
+        }
+        row.update({key: _ms(timings.get(key)) for key, _ in TURN_COLUMNS[3:]})
+        if timings.get("speculative"):
+            row["endpoint_ms"] = f"{row['endpoint_ms']} (early reply)"
+        rows.append(row)
+    return rows
+
+
+def provider_items(providers: list[dict[str, Any]]) -> list[html.Div]:
+    items = []
+    for p in providers:
+        label, color = CIRCUIT.get(p["circuit"], (p["circuit"], "default"))
+        if p["using_fallback"]:
+            label, color = f"{p['active']} answers meanwhile", "orange"
+        items.append(html.Div(className="admin-provider", children=[
+            html.Span(p["role"].upper(), className="admin-provider-role"),
+            html.Span(p["primary"], className="admin-provider-name"),
+            fac.AntdTag(content=label, color=color),
+        ]))
+    return items or [html.Div("No guarded providers.", className="admin-muted")]
+
+
+CONVERSATION_COLUMNS = [
+    ("last", "Last turn"),
+    ("session", "Session"),
+    ("channel", "Channel"),
+    ("turns", "Turns stored"),
+    ("last_text", "Last words"),
+]
+LAST_WORDS_CHARS = 80
+
+
+def conversation_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored conversations, newest first; phone calls marked as such."""
+    rows = []
+    for c in conversations:
+        text = c["last_text"]
+        rows.append({
+            "key": c["session_id"],
+            "last": datetime.fromtimestamp(c["last_at"]).strftime("%H:%M:%S"),
+            "session": c["session_id"][:SESSION_ID_CHARS],  # as the recent turns show it
+            "channel": CHANNEL_LABELS.get(c["channel"], c["channel"]),
+            "turns": c["turns"],
+            "last_text": text if len(text) <= LAST_WORDS_CHARS else text[: LAST_WORDS_CHARS - 1] + "…",
+        })
+    return rows
+
+
+def _table(table_id: str, columns: list[tuple[str, str]], empty: str) -> fac.AntdTable:
+    return fac.AntdTable(
+        id=table_id, data=[], size="small", bordered=False, locale="en-us",
+        columns=[{"dataIndex": key, "title": title,
+                  "align": "right" if key.endswith("_ms") or key == "turns" else "left"}
+                 for key, title in columns],
+        pagination={"pageSize": 10, "hideOnSinglePage": True, "showSizeChanger": False},
+        emptyContent=empty)
+
+
+def render() -> html.Div:
+    return html.Div(className="admin-tables", children=[
+        fac.AntdCard(title="Recent turns (ms after the end of speech)", size="small",
+                     className="admin-turns-card",
+                     children=_table("admin-turns", TURN_COLUMNS, NO_TURNS_TEXT)),
+        fac.AntdCard(title="Providers", size="small", className="admin-providers-card",
+                     children=html.Div(id="admin-providers", className="admin-providers")),
+        fac.AntdCard(title="Stored conversations", size="small", className="admin-conversations-card",
+                     children=_table("admin-conversations", CONVERSATION_COLUMNS, NO_CONVERSATIONS_TEXT)),
+    ])
+

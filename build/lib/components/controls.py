@@ -1,0 +1,64 @@
+"""Start / Stop / Mute and the conversation state indicator (ids: ``controls-*``)."""
+
+from __future__ import annotations
+
+import feffery_antd_components as fac
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+
+
+def render() -> html.Section:
+    return html.Section(
+        className="panel controls-panel",
+        **{"aria-label": "Conversation controls"},
+        children=[
+            html.Div(
+                className="controls-row",
+                children=[
+                    fac.AntdButton(
+                        "Start", id="controls-start", type="primary", size="large",
+                        icon=fac.AntdIcon(icon="antd-sound"),
+                        title="Start talking (S)",
+                        **{"aria-label": "Start the conversation", "aria-keyshortcuts": "S"},
+                    ),
+                    fac.AntdButton(
+                        "Stop", id="controls-stop", size="large", disabled=True, danger=True,
+                        icon=fac.AntdIcon(icon="antd-stop"),
+                        title="Stop and release the microphone (S or Esc)",
+                        **{"aria-label": "Stop the conversation", "aria-keyshortcuts": "S Escape"},
+                    ),
+                    fac.AntdButton(
+                        "Mute", id="controls-mute", size="large", disabled=True,
+                        icon=fac.AntdIcon(icon="antd-pause"),
+                        title="Mute the microphone (M)",
+                        **{"aria-label": "Mute the microphone", "aria-pressed": "false",
+                           "aria-keyshortcuts": "M"},
+                    ),
+                ],
+            ),
+            html.Div(
+                className="state-row",
+                children=[
+                    html.Span(id="controls-dot", className="state-dot state-idle", **{"aria-hidden": "true"}),
+                    html.Span(id="controls-state", className="state-label", children="Idle",
+                              role="status", **{"aria-live": "polite"}),
+                    fac.AntdTag(id="controls-muted", content="Microphone muted", color="orange",
+                                style={"display": "none"}),
+                ],
+            ),
+            html.Div(
+                className="shortcut-hint",
+                children="Keys: S start or stop · M mute · / type a message · Esc stop",
+            ),
+            dcc.Store(id="controls-sink"),
+        ],
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="voice", function_name="onControl"),
+    Output("controls-sink", "data"),
+    Input("controls-start", "nClicks"),
+    Input("controls-stop", "nClicks"),
+    Input("controls-mute", "nClicks"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,60 @@
+"""The conversation as it happens: who said what, when, and how fast (ids: ``transcript-*``).
+
+The list is filled by ``assets/state.js``: the person's words as soon as they are
+recognized, the reply sentence by sentence as it is spoken, a cut reply marked, and
+each reply's latency in its header. Delete (behind a confirmation) forgets the
+conversation on the server and deletes its stored turns; the note under the list says
+what the server keeps.
+"""
+
+from __future__ import annotations
+
+import feffery_antd_components as fac
+from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+
+EMPTY_TEXT = "Press Start and ask a question, or type one below."
+
+
+def privacy_note(stored: bool, retention_days: float) -> str:
+    """What the person is told about what the server keeps of the conversation."""
+    if not stored:
+        return "This server does not store conversations."
+    kept = (f"for {retention_days:g} day{'s' if retention_days != 1 else ''}" if retention_days
+            else "until deleted")
+    return (f"This server stores what is said here {kept}, under a random conversation id; "
+            "Delete removes it from this page and from the server.")
+
+
+def render(note: str = "") -> fac.AntdCard:
+    return fac.AntdCard(
+        title="Conversation",
+        className="transcript-panel",
+        extra=fac.AntdPopconfirm(
+            fac.AntdButton("Delete", id="transcript-delete", size="small", danger=True,
+                           icon=fac.AntdIcon(icon="antd-delete"),
+                           **{"aria-label": "Delete this conversation"}),
+            id="transcript-delete-confirm",
+            title="Delete this conversation?",
+            description="It is removed from this page and from the server's store.",
+            okText="Delete", cancelText="Keep", okButtonProps={"danger": True},
+        ),
+        children=[
+            html.Div(EMPTY_TEXT, id="transcript-empty", className="transcript-empty"),
+            html.Div(
+                id="transcript-list",
+                className="transcript-list",
+                role="log",
+                **{"aria-live": "polite", "aria-label": "Conversation history"},
+            ),
+            html.Div(note, id="transcript-privacy", className="privacy-note") if note else None,
+            dcc.Store(id="transcript-sink"),
+        ],
+    )
+
+
+clientside_callback(
+    ClientsideFunction(namespace="voice", function_name="onDelete"),
+    Output("transcript-sink", "data"),
+    Input("transcript-delete-confirm", "confirmCounts"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,1 @@
+"""Server-side voice pipeline: sessions, segmentation, turn processing, providers."""

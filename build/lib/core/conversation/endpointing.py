@@ -1,0 +1,47 @@
+"""Does a transcript sound finished? The words decide how long to wait for more.
+
+A person who stops after "and", "so", "because" or "um" is usually about to go on;
+one who ends a question or a full sentence is usually done. The end-of-turn wait is
+stretched for the first and shortened for the second.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+# Words that leave a sentence hanging when they are the last thing said.
+_TRAILING = frozenset("""
+and or but so because since although though while if when unless until whereas
+um uh er erm hmm like mean well
+the a an my your his her their our its this that these those some any
+to of in on at for with from by about into than as
+is are was were be been am do does did have has had will would can could should
+i we you he she they it
+""".split())
+_WORD = re.compile(r"[a-z']+")
+
+
+class Finish(Enum):
+    DONE = "done"  # a question or a full sentence: answer soon
+    UNFINISHED = "unfinished"  # trailing conjunction, article, filler: wait longer
+    UNKNOWN = "unknown"
+
+
+def judge(text: str) -> Finish:
+    stripped = text.strip()
+    words = _WORD.findall(stripped.lower())
+    if not words:
+        return Finish.UNKNOWN
+    if stripped.endswith("?"):
+        return Finish.DONE  # "... does a spider have?" ends on a helper verb, and is done
+    if stripped.endswith(("...", "…", ",", "-", "—")) or words[-1] in _TRAILING:
+        return Finish.UNFINISHED
+    if stripped.endswith((".", "!")) and len(words) >= 2:
+        return Finish.DONE
+    return Finish.UNKNOWN
+
+
+def normalized(text: str) -> str:
+    """Lower-case words only: how two utterances or replies are compared."""
+    return " ".join(_WORD.findall(text.lower()))

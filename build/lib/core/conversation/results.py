@@ -1,0 +1,54 @@
+"""What comes back from the provider calls a turn asked for (``core.session.turn_jobs``
+runs them): typed inputs the session hands to the engine like any other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    job: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyPiece:
+    turn: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyEnded:
+    """The reply's text is complete."""
+
+    turn: int
+
+
+@dataclass(frozen=True)
+class SpeechChunk:
+    turn: int
+    sentence: int
+    pcm: bytes = field(repr=False)
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    """Every sentence of the turn has been synthesized."""
+
+    turn: int
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """A provider failed for this turn (or this transcription job)."""
+
+    turn: int | None
+    job: int | None
+    message: str
+    retryable: bool
+    provider: str
+
+
+JobResult = Transcribed | ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | JobFailed

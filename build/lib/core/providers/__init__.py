@@ -1,0 +1,1 @@
+"""Speech-to-text, reply generation and text-to-speech behind small interfaces."""

@@ -1,0 +1,36 @@
+"""Embedded text-to-speech: Piper with the packaged "joe" US English voice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from core.providers.base import ProviderError, TTSProvider
+from core.providers.embedded.model_files import piper_voice_files
+
+
+class PiperTTS(TTSProvider):
+    name = "piper-joe"
+
+    def __init__(self) -> None:
+        from piper import PiperVoice
+
+        model, config = piper_voice_files()
+        self._voice = PiperVoice.load(model, config_path=config)
+        self.sample_rate = int(self._voice.config.sample_rate)
+        self._lock = threading.Lock()
+
+    def synthesize(self, text: str) -> Iterator[bytes]:
+        text = text.strip()
+        if not text:
+            return
+        try:
+            with self._lock:
+                chunks = [c.audio_int16_bytes for c in self._voice.synthesize(text)]
+        except (RuntimeError, ValueError) as exc:
+            raise ProviderError(self.name, f"synthesis failed: {exc}", retryable=False) from exc
+        yield from chunks
+
+    def warm_up(self) -> None:
+        for _ in self.synthesize("Ready."):
+            pass

@@ -1,0 +1,121 @@
+"""Everything a server process shares between sessions, created once at start-up:
+the providers (guarded), the model workers, the sessions (live and parked) with their
+ticker, the conversation store and the metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+from core.conversation.config import EngineConfig
+from core.metrics import Metrics, NoMetrics
+from core.providers.base import ProviderError, Providers
+from core.providers.catalog import ProviderCatalog
+from core.providers.registry import build_providers
+from core.providers.remote.async_runner import AsyncRunner
+from core.session.model_workers import ModelWorkers
+from core.session.pool import ConnectionPool
+from core.session.services import SessionServices
+from core.session.ticker import Ticker
+from core.session.turn_budget import AddressBudgets
+from core.settings import Settings
+from core.store.conversations import ConversationStore
+from core.store.retention import Retention
+
+log = logging.getLogger(__name__)
+
+
+def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineConfig:
+    return EngineConfig(
+        speculate_after_ms=s.vad_speculate_after_ms,
+        commit_after_ms=s.turn_commit_ms,
+        commit_done_ms=s.turn_commit_done_ms,
+        commit_unfinished_ms=s.vad_end_silence_ms,
+        min_reply_gap_ms=s.turn_min_reply_gap_ms,
+        speculative_reply=s.turn_speculative_reply,
+        refractory_ms=s.refractory_ms,
+        false_interruption_ms=s.false_interruption_ms,
+        dedup_window_ms=s.dedup_window_ms,
+        thinking_cue_ms=s.thinking_cue_ms,
+        cue_audio=cue_audio,
+        greeting_after_ms=s.greeting_after_ms,
+        greeting_text=s.greeting_text,
+        max_sentences=s.max_reply_sentences,
+        first_clause_words=s.first_clause_words,
+        history_messages=2 * s.history_turns,
+    )
+
+
+class VoiceRuntime:
+    def __init__(self, settings: Settings, providers: Providers | None = None,
+                 runner: AsyncRunner | None = None, metrics: Metrics | None = None) -> None:
+        """``metrics``: where the figures go (``monitoring.metrics.monitor`` in a server)."""
+        self.settings = settings
+        self.metrics: Metrics = metrics or NoMetrics()
+        self.runner = runner or AsyncRunner()
+        started = time.perf_counter()
+        base = providers or build_providers(settings, self.runner)
+        self.catalog = ProviderCatalog(settings, self.runner, base)
+        self.providers = self.catalog.defaults  # guarded: deadlines, retries, circuit, fallback
+        log.info("providers loaded in %.0f ms", (time.perf_counter() - started) * 1000)
+        self.workers = ModelWorkers(settings.turn_workers, settings.turn_backlog)
+        self.pool = ConnectionPool(settings.max_sessions, settings.max_sessions_per_address,
+                                   settings.resume_window_s)
+        retention = Retention(max_age_s=settings.store_retention_days * 86_400.0,
+                              max_bytes=settings.store_max_mb * 2**20)
+        self.store = ConversationStore(settings.db_path, retention=retention) if settings.db_path else None
+        self.engine_config = engine_config(settings, None)
+        self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
+        self.ticker = Ticker(self.pool, self.metrics)
+        self.warmed = False  # the models have answered once (``warm_up``)
+        self.draining = False  # shutting down: no new sessions
+
+    def services(self) -> SessionServices:
+        return SessionServices(self.workers, self.catalog, self.metrics, self.engine_config, self.store)
+
+    def phone_services(self) -> SessionServices:
+        """For a phone call: stored as one, and greeted as soon as the line is quiet."""
+        config = dataclasses.replace(self.engine_config,
+                                     greeting_after_ms=self.settings.phone_greeting_after_ms)
+        return dataclasses.replace(self.services(), engine_config=config, channel="phone")
+
+    def warm_up(self) -> None:
+        started = time.perf_counter()
+        self.providers.warm_up()
+        self.engine_config = engine_config(self.settings, self._cue_audio())
+        self.warmed = True
+        log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def drain(self) -> int:
+        """The process is about to stop: take no new sessions and tell every connected
+        client to reconnect (each connection that can: ``shutdown_notice()``); how many."""
+        self.draining = True
+        told = 0
+        for entry in self.pool.entries():
+            notice = getattr(entry.owner, "shutdown_notice", None)
+            if callable(notice):
+                notice()
+                told += 1
+        log.info("draining: %d client(s) told to reconnect", told)
+        return told
+
+    def _cue_audio(self) -> tuple[bytes, int] | None:
+        """The thinking cue, synthesized once so it can play the instant it is needed."""
+        if not self.settings.thinking_cue_ms:
+            return None
+        try:
+            return self.catalog.cue_audio(self.providers.tts, self.settings.thinking_cue_text)
+        except ProviderError as exc:
+            log.warning("no thinking cue: %s", exc)
+            return None
+
+    def close(self) -> None:
+        self.ticker.stop()
+        self.pool.close_all()
+        self.workers.shutdown()
+        if self.store is not None:
+            self.store.close()
+        self.catalog.close()
+        self.providers.close()
+        self.runner.stop()

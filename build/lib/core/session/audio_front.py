@@ -1,0 +1,79 @@
+"""The microphone's way into a session: a bounded buffer that re-frames 20 ms client
+frames into the segmenter's 30 ms ones, the segmenter, and what it heard, in order.
+
+It also remembers when the current stretch of voice began, for the barge-in figure:
+how much audio had been heard when a reply was cleared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.audio.pcm import ms_to_bytes
+from core.audio.segmenter import (
+    FRAME_BYTES,
+    Segmenter,
+    SegmentEvent,
+    SpeechDiscarded,
+    SpeechResumed,
+    SpeechStarted,
+    Utterance,
+)
+from core.audio.stream_buffer import StreamBuffer
+from core.session.session_settings import segmenter_config
+from core.settings import Settings
+
+
+@dataclass(frozen=True)
+class VoicedFrame:
+    """A frame that sounded like a voice: maybe the start of more words."""
+
+
+VOICED = VoicedFrame()
+
+
+class AudioFront:
+    def __init__(self, settings: Settings) -> None:
+        self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES,
+                                    max_chunks=settings.input_buffer_chunks)
+        self._segmenter = Segmenter(segmenter_config(settings))
+        self._voice_since_ms: int | None = None  # stream time of the latest speech onset
+
+    def hear(self, pcm: bytes) -> Iterator[SegmentEvent | VoicedFrame]:
+        """Take a client frame; yield what the segmenter makes of the whole frames waiting.
+
+        A generator on purpose: the caller acts on each event (a committed turn resets
+        the segmenter) before the next frame is segmented.
+        """
+        self._buffer.push(pcm)
+        for frame in self._buffer.pop_frames():
+            for event in self._segmenter.process(frame):
+                if isinstance(event, SpeechStarted):
+                    self._voice_since_ms = event.start_ms
+                elif isinstance(event, SpeechResumed):
+                    self._voice_since_ms = event.at_ms
+                elif isinstance(event, Utterance | SpeechDiscarded):
+                    self._voice_since_ms = None  # the speech is over
+                yield event
+            if self._segmenter.last_frame_voiced:
+                yield VOICED
+
+    def reset(self) -> None:
+        """Forget the audio waiting and any speech in progress (listening starts anew)."""
+        self._buffer.clear()
+        self._segmenter.reset()
+
+    def end_segment(self) -> None:
+        """The turn is committed: speech from now on is a new segment."""
+        self._segmenter.reset()
+
+    def configure(self, vad_aggressiveness: int, end_silence_ms: int) -> None:
+        self._segmenter.set_aggressiveness(vad_aggressiveness)
+        self._segmenter.set_end_silence_ms(end_silence_ms)
+
+    def take_voice_age_ms(self) -> float | None:
+        """Audio heard since the current stretch of voice began (once; None when there is
+        none): how long a barge-in took, from the first voiced frame to the clear."""
+        since, self._voice_since_ms = self._voice_since_ms, None
+        return None if since is None else float(self._segmenter.now_ms - since)

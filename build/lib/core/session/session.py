@@ -1,0 +1,295 @@
+"""One voice session: its lifecycle, its lock, and the inputs a transport gives it.
+
+The transport calls the input methods from its socket's thread (``audio``,
+``start_listening``, ``text``...), the runtime's ticker calls ``tick`` and the model
+workers ``deliver``. Each takes the session lock, tells the ``TurnEngine`` what
+happened and has the ``ActionInterpreter`` carry out what it decided, still under the
+lock, so events and audio leave in exactly the order the engine decided. Nothing done
+under the lock waits: not on a model, not on the client (the outbox never blocks).
+
+A bug met while handling one input is logged once, counted and told to the client
+(``internal_error``); the session goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from core.audio.pcm import INPUT_SAMPLE_RATE, check_pcm16
+from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
+from core.conversation.commands import Action
+from core.conversation.engine import TurnEngine
+from core.conversation.events import ErrorNotice, OutputEvent, Phase, StateChanged
+from core.conversation.results import JobResult
+from core.errors import ClientError
+from core.session.audio_front import VOICED, AudioFront
+from core.session.events import Pong, Ready
+from core.session.interpreter import ActionInterpreter
+from core.session.observers import SessionMetrics
+from core.session.options import SessionOptions
+from core.session.outbox import Outbox
+from core.session.port import OutputPort
+from core.session.recorder import TurnRecorder
+from core.session.services import SessionServices
+from core.session.turn_jobs import TurnJobs
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    def __init__(self, session_id: str, settings: Settings, services: SessionServices, port: OutputPort,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_broken: Callable[[], None] | None = None) -> None:
+        self.id = session_id
+        self.resume_token = secrets.token_urlsafe(24)
+        self.channel = services.channel
+        self.epoch = 0  # how many times the session was resumed on a new socket
+        self._settings = settings
+        self._metrics = services.metrics
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._bugs = BugLog(services.metrics, f"session {session_id[:8]}")
+        self._engine = TurnEngine(services.engine_config, self._now())
+        self._front = AudioFront(settings)
+        self._options = SessionOptions(settings, services.catalog, services.engine_config, clock)
+        self._observer = SessionMetrics(services.metrics, session_id, services.channel, self._front)
+        self._recorder = TurnRecorder(services.store, session_id, services.metrics, services.channel)
+        self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id)
+        self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder,
+                                              lambda: self._options.providers, self._emit, self._now)
+        self._listening = False
+        self._warned_not_listening = False
+        self._closed = False
+        self._detached = False
+        self._outbox = self._new_outbox(port, on_broken)
+
+    def _new_outbox(self, port: OutputPort, on_broken: Callable[[], None] | None) -> Outbox:
+        return Outbox(port, self._settings.output_queue_items, self._engine.audio_allowed, self.id,
+                      self._metrics, on_broken)
+
+    def _now(self) -> float:
+        return self._clock() * 1000.0
+
+    # ----- lifecycle ---------------------------------------------------------------------
+    def open(self, resumed: bool = False) -> None:
+        with self._lock:
+            providers = self._options.providers
+            history = [{"role": m.role, "text": m.text} for m in self._engine.history] if resumed else None
+            self._emit(Ready(
+                session_id=self.id, resume_token=self.resume_token,
+                resume_window_s=self._settings.resume_window_s, input_sample_rate=INPUT_SAMPLE_RATE,
+                output_sample_rate=providers.tts.sample_rate, settings=self._options.own.as_event(),
+                providers=providers.names(), resumed=resumed, history=history))
+            self._emit(StateChanged(Phase.IDLE, None))
+
+    def detach(self, epoch: int | None = None) -> None:
+        """The socket is gone: stop the turn in progress and release the send thread and
+        the buffers, but keep the conversation (history, settings) for a resume.
+
+        ``epoch``: the attachment the caller served; a session resumed since is left alone.
+        """
+        with self._lock:
+            if self._closed or self._detached or (epoch is not None and epoch != self.epoch):
+                return
+            self._detached = True
+            self._stop_listening()
+            self._jobs.clear()
+        self._outbox.close()
+
+    def attach(self, port: OutputPort, on_broken: Callable[[], None] | None = None) -> None:
+        """A client resumed the session on a new socket; it gets a new resume token."""
+        self.detach()  # (its old socket may not have been noticed dead yet)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("a closed session cannot be resumed")
+            self.epoch += 1
+            self._detached = False
+            self.resume_token = secrets.token_urlsafe(24)
+            self._outbox = self._new_outbox(port, on_broken)
+        self.open(resumed=True)
+
+    def close(self) -> None:
+        """Release everything the session holds; safe to call more than once."""
+        with self._lock:
+            if self._closed:
+                return
+            if not self._detached:
+                self._stop_listening()
+            self._closed = True
+            self._jobs.clear()
+            self._options.close()
+        self._outbox.close()
+
+    @property
+    def active(self) -> bool:
+        return not (self._closed or self._detached)
+
+    @property
+    def fresh(self) -> bool:
+        """Nothing has happened yet: a resume may still replace this session."""
+        return not self._listening and not self._engine.history and self._engine.phase is Phase.IDLE
+
+    @property
+    def worth_resuming(self) -> bool:
+        return bool(self._engine.history) or self._options.changed
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    # ----- inputs --------------------------------------------------------------------------
+    @contextmanager
+    def _input(self) -> Iterator[bool]:
+        """Under the lock: yields whether the session takes inputs. A bug in handling one
+        is reported (once in the log, counted, told to the client) and the session goes on."""
+        with self._lock:
+            try:
+                yield self.active
+            except (ConnectionError, OSError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one input must not end the conversation
+                self._bugs.report(exc)
+                self._emit(ErrorNotice(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, retryable=True))
+
+    def _run(self, actions: list[Action]) -> None:
+        self._interpreter.run(actions)
+
+    def start_listening(self) -> None:
+        with self._input() as active:
+            if active and not self._listening:
+                self._listening = True
+                self._warned_not_listening = False
+                self._front.reset()
+                self._run(self._engine.start(self._now()))
+
+    def stop_listening(self) -> None:
+        with self._input() as active:
+            if active:
+                self._stop_listening()
+
+    def _stop_listening(self) -> None:
+        self._listening = False
+        self._run(self._engine.stop(self._now()))
+        self._front.reset()
+
+    def text(self, text: str) -> None:
+        """A typed message, answered like words said."""
+        with self._input() as active:
+            if active:
+                self._run(self._engine.text(text.strip(), self._now()))
+
+    def forget(self) -> None:
+        """The person deleted the conversation: what is said or played stops, the history
+        goes, and the client is told once the stored turns are deleted too."""
+        with self._input() as active:
+            if active:
+                self._run(self._engine.forget(self._now()))
+                self._front.reset()
+                if self._listening:  # (the microphone stays on: a fresh conversation goes on)
+                    self._run(self._engine.start(self._now()))
+                self._emit(self._recorder.forget())
+
+    def playback_done(self, turn: int) -> None:
+        """The client has played all of ``turn``'s reply."""
+        with self._input() as active:
+            if active:
+                self._run(self._engine.playback_done(turn, self._now()))
+
+    def playback_progress(self, turn: int, played_ms: float) -> None:
+        """How much of ``turn``'s reply the client has played (transports that know it:
+        a phone call's marks)."""
+        with self._input() as active:
+            if active:
+                self._engine.playback_progress(turn, played_ms)
+
+    def ping(self, t: Any) -> None:
+        with self._input() as active:
+            if active:
+                self._emit(Pong(t))
+
+    def audio(self, pcm: bytes) -> None:
+        """Microphone audio: PCM16 mono at 16 kHz, any whole number of samples."""
+        try:
+            check_pcm16(pcm, self._settings.max_message_bytes)
+        except ClientError as exc:
+            self.report(exc)
+            return
+        with self._input() as active:
+            if not active:
+                return
+            if not self._listening:
+                if not self._warned_not_listening:
+                    self._warned_not_listening = True
+                    self.report(ClientError("not_listening", 'audio ignored: send {"type": "start"} first'))
+                return
+            engine = self._engine
+            for heard in self._front.hear(pcm):
+                now = self._now()
+                self._run(engine.voice_activity(now) if heard is VOICED else engine.segment(heard, now))
+            self._run(engine.tick(self._now()))
+
+    def change_settings(self, data: dict[str, Any]) -> None:
+        """The person's own settings for this session; all of them or, on a problem, none.
+
+        New providers are built (an embedded model may load, a voice is tried) outside
+        the session's lock, so the conversation and the ticker go on meanwhile.
+        """
+        with self._lock:
+            cue = self._engine.config.cue_audio
+        change = self._options.try_prepare(data, cue)
+        if isinstance(change, ErrorNotice):
+            self._error(change)
+            return
+        with self._input() as active:
+            if not active:
+                self._options.discard(change)
+                return
+            config, applied = self._options.apply(change)
+            self._engine.configure(config)
+            self._front.configure(change.own.vad_aggressiveness, config.commit_unfinished_ms)
+            self._emit(applied)
+
+    def tick(self) -> None:
+        """Called every few tens of milliseconds by the runtime, audio or not."""
+        with self._input() as active:
+            if active:
+                self._run(self._engine.tick(self._now()))
+                for change in self._options.provider_changes():
+                    self._emit(change)
+
+    def try_tick(self) -> bool:
+        """``tick`` unless another thread holds the session right now (the ticker never
+        waits on a busy session: it comes back in a few tens of milliseconds)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self.tick()
+        finally:
+            self._lock.release()
+        return True
+
+    def deliver(self, result: JobResult) -> None:
+        """A provider call's result (from a worker thread)."""
+        with self._input() as active:
+            if active:
+                self._interpreter.result(result)
+
+    def report(self, error: ClientError) -> None:
+        """Tell the client what was wrong with its message."""
+        self._error(ErrorNotice(error.code, str(error)))
+
+    # ----- output --------------------------------------------------------------------------
+    def _error(self, notice: ErrorNotice) -> None:
+        with self._lock:
+            self._emit(notice)
+
+    def _emit(self, event: OutputEvent) -> None:
+        self._observer.observe(event)
+        self._outbox.put(event, before=self._recorder.gate(event))

@@ -1,0 +1,264 @@
+"""One browser WebSocket's life: admission, the receive loop with its limits, the
+client's messages handed to its session, resume, release.
+
+Whichever side ends the connection, ``serve`` releases the session: a socket that
+dropped parks the conversation for a resume (its turn in progress is stopped, its send
+thread and buffers released); an idle or flooding client, or a refused resume's fresh
+session, is closed for good. The receive loop survives a bug in handling one message:
+it is logged once, counted, the client is told ``internal_error``, and the loop goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from simple_websocket import ConnectionClosed
+
+from core.audio.pcm import INPUT_SAMPLE_RATE
+from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
+from core.conversation.events import OutputEvent
+from core.errors import ClientError
+from core.providers.choice import FIELDS as PROVIDER_FIELDS
+from core.runtime import VoiceRuntime
+from core.session.session import Session
+from core.session.turn_budget import SESSION_BURST, TokenBucket
+from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
+from core.transport.flood_guard import FloodGuard, Verdict
+from core.transport.lease import AdmissionRefused, Lease
+from core.transport.socket_io import (
+    CLOSE_INTERNAL,
+    CLOSE_POLICY,
+    CLOSE_RESTART,
+    CLOSE_TRY_AGAIN,
+    close,
+    refuse,
+    send,
+)
+from core.transport.wire import encode_event, error_message, parse_control, ticket_message
+
+log = logging.getLogger(__name__)
+
+
+class BrowserPort:
+    """The session's output in the browser protocol (docs/protocol.md)."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+
+    def deliver(self, event: OutputEvent) -> None:
+        send(self._ws, encode_event(event))
+
+    def broken(self) -> None:
+        """The session cannot send to this client any more: end the connection (the
+        receive loop then parks the session for a resume)."""
+        close(self._ws, CLOSE_INTERNAL, INTERNAL_ERROR)
+
+
+def _hello(session: Session, sample_rate: object) -> None:
+    if sample_rate != INPUT_SAMPLE_RATE:
+        session.report(ClientError("unsupported_sample_rate",
+                                   f"send PCM16 mono at {INPUT_SAMPLE_RATE} Hz, not {sample_rate!r}"))
+
+
+def _resume_too_late(session: Session) -> None:
+    session.report(ClientError("out_of_order", "resume must be the first message on a new connection"))
+
+
+# What each control message asks of the session (``resume`` reaches it only when it
+# came too late: a connection takes one as its first message itself).
+HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
+    "hello": lambda s, data: _hello(s, data.get("sample_rate", INPUT_SAMPLE_RATE)),
+    "start": lambda s, _: s.start_listening(),
+    "stop": lambda s, _: s.stop_listening(),
+    "text": lambda s, data: s.text(data["text"]),
+    "playback_done": lambda s, data: s.playback_done(data["turn"]),
+    "ping": lambda s, data: s.ping(data.get("t")),
+    "settings": lambda s, data: s.change_settings(data),
+    "delete_conversation": lambda s, _: s.forget(),
+    "resume": lambda s, _: _resume_too_late(s),
+    "auth": lambda s, _: None,  # (a connection's first message; harmless later or where not asked)
+}
+AUTH_TIMEOUT_S = 10.0
+RESTARTING = "server_restarting"
+
+
+def handle_control(session: Session, text: str) -> None:
+    """A control message (JSON text) handed to ``session``; a malformed one is reported."""
+    try:
+        message = parse_control(text)
+    except ClientError as exc:
+        session.report(exc)
+        return
+    HANDLERS[message.type](session, message.data)
+
+
+class _Ended(Exception):
+    """The connection ends on the server's decision (idle, flooding, taken over)."""
+
+    def __init__(self, code: int | None, error: str, message: str, keep: bool = False) -> None:
+        super().__init__(error)
+        self.code = code
+        self.error = error
+        self.message = message
+        self.keep = keep  # park the session for a resume rather than close it
+
+
+class VoiceConnection:
+    def __init__(self, ws: Any, runtime: VoiceRuntime, address: str, access: AccessPolicy,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ws = ws
+        self._access = access
+        self._scope = OPEN_SCOPE
+        self._runtime = runtime
+        self._settings = runtime.settings
+        self._address = address
+        self._clock = clock
+        s = self._settings
+        self._guard = FloodGuard(s.messages_per_second, s.inbox_max_messages, s.inbox_max_bytes,
+                                 s.max_message_bytes, clock)
+        self._port = BrowserPort(ws)
+        self._lease = Lease(runtime, owner=self)
+        self._turns = TokenBucket(s.turns_per_minute, SESSION_BURST, clock)
+        self._bugs = BugLog(runtime.metrics, "voice connection")
+
+    def _send_error(self, code: str, message: str, retryable: bool | None = None) -> None:
+        # Sent from this socket's thread beside the session's outbox thread: the socket
+        # orders the writes (core/transport/websocket.py).
+        send(self._ws, error_message(code, message, retryable))
+
+    def shutdown_notice(self) -> None:
+        """The server is stopping (SIGTERM): the client is told before its socket closes,
+        and reconnects (to this server once it is back, or to another)."""
+        try:
+            self._send_error(RESTARTING, "The server is restarting; the conversation reconnects in a moment.",
+                             True)
+        except ConnectionError:
+            return
+        close(self._ws, CLOSE_RESTART, RESTARTING)
+
+    def serve(self) -> None:
+        runtime = self._runtime
+        if runtime.draining:
+            refuse(self._ws, CLOSE_TRY_AGAIN, RESTARTING, "The server is restarting; try again in a moment.")
+            return
+        try:
+            self._scope = self._authenticate()
+        except TicketError as refused:
+            runtime.metrics.count(f"refused_{refused.code}")
+            refuse(self._ws, CLOSE_POLICY, refused.code, str(refused))
+            return
+        try:
+            session = self._lease.admit(self._address, self._new_session)
+        except AdmissionRefused as refused:
+            refuse(self._ws, CLOSE_TRY_AGAIN, refused.code, refused.message)
+            return
+        keep = True  # a dropped socket: the conversation may be resumed
+        try:
+            session.open()
+            self._receive_loop()
+        except _Ended as ended:
+            keep = ended.keep
+            if ended.code is not None:
+                runtime.metrics.count(f"closed_{ended.error}")
+                refuse(self._ws, ended.code, ended.error, ended.message)
+        except (ConnectionClosed, ConnectionError):
+            log.info("session %s: socket closed", self._lease.session.id[:8])
+        finally:
+            self._lease.release(keep)
+
+    def _authenticate(self) -> frozenset[str]:
+        """Where tickets are asked for, the first message must be ``auth`` with a good one;
+        the client is sent a renewed ticket. Raises ``TicketError``."""
+        if not self._access.required:
+            return OPEN_SCOPE
+        message = self._ws.receive(timeout=AUTH_TIMEOUT_S)
+        ticket = None
+        if isinstance(message, str):
+            try:
+                parsed = parse_control(message)
+            except ClientError:
+                parsed = None
+            if parsed is not None and parsed.type == "auth":
+                ticket = parsed.data["ticket"]
+        grant = self._access.check(ticket)
+        assert grant is not None  # (a ticket is required here)
+        renewed, renewed_grant = self._access.renewed(grant)
+        send(self._ws, ticket_message(renewed, renewed_grant.expires_at))
+        return scope_of(grant)
+
+    def _new_session(self, session_id: str) -> Session:
+        return Session(session_id, self._settings, self._runtime.services(), self._port,
+                       on_broken=self._port.broken)
+
+    def _receive_loop(self) -> None:
+        ws, guard, lease = self._ws, self._guard, self._lease
+        while True:
+            message = ws.receive(timeout=self._settings.session_idle_timeout_s)
+            if message is None:
+                self._send_error("idle_timeout", "Closed after a long time without activity.", True)
+                raise _Ended(None, "idle_timeout", "", keep=False)
+            if not lease.held:
+                raise _Ended(CLOSE_POLICY, "resumed_elsewhere",
+                             "This conversation was resumed on another connection.", keep=True)
+            if guard.backlog_too_big(getattr(ws, "input_buffer", ())):
+                raise _Ended(CLOSE_POLICY, "flooding", "Too many messages waiting; connection closed.")
+            verdict = guard.admit()
+            if verdict is Verdict.CLOSE:
+                raise _Ended(CLOSE_POLICY, "flooding", "Messages kept coming faster than allowed.")
+            if verdict is Verdict.DROP_AND_WARN:
+                self._runtime.metrics.count("error:rate_limited")
+                self._send_error("rate_limited", "Too many messages; some were dropped.", True)
+            if verdict is not Verdict.ACCEPT:
+                continue
+            lease.entry.touch(len(message), self._clock())
+            self._handle(message)
+
+    def _handle(self, message: str | bytes) -> None:
+        session = self._lease.session
+        try:
+            if isinstance(message, bytes):
+                session.audio(message)
+                return
+            try:
+                parsed = parse_control(message)
+            except ClientError as exc:
+                session.report(exc)
+                return
+            if parsed.type == "settings" and "providers" not in self._scope and (
+                    PROVIDER_FIELDS & parsed.data.keys()):
+                session.report(ClientError("not_permitted", "This session's ticket does not allow "
+                                           "changing providers; nothing was applied."))
+            elif parsed.type == "resume":
+                self._resume(parsed.data["session_id"], parsed.data["token"])
+            elif parsed.type == "text" and (wait := self._runtime.turn_budgets.turn_allowed(
+                    self._address, self._turns)):
+                self._runtime.metrics.count("error:rate_limited")
+                session.report(ClientError("rate_limited", f"Too many messages in a short time; "
+                                           f"try again in {math.ceil(wait)} s."))
+            else:
+                HANDLERS[parsed.type](session, parsed.data)
+        except (ConnectionClosed, ConnectionError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation: say so, keep it
+            self._bugs.report(exc)
+            self._send_error(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, True)
+
+    def _resume(self, session_id: str, token: str) -> None:
+        fresh, metrics = self._lease.session, self._runtime.metrics
+        if not fresh.fresh:
+            fresh.report(ClientError("out_of_order", "resume must come before anything else"))
+            return
+        resumed = self._lease.take_over(session_id, token)
+        if resumed is None:
+            metrics.count("resume_refused")
+            fresh.report(ClientError("resume_refused", "That conversation cannot be resumed (unknown, "
+                                     "expired or wrong token); this is a new one."))
+            return
+        resumed.attach(self._port, on_broken=self._port.broken)
+        self._lease.epoch = resumed.epoch
+        metrics.count("resumed")
+        log.info("session %s resumed", session_id[:8])

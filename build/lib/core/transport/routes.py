@@ -1,0 +1,40 @@
+"""The ``/ws/voice`` WebSocket route: the origin check, then one ``VoiceConnection``.
+(The Host was checked before any route, by ``core.transport.http_guards``.)"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request
+
+from core.runtime import VoiceRuntime
+from core.transport.access import AccessPolicy
+from core.transport.browser import VoiceConnection
+from core.transport.client_address import client_address
+from core.transport.hosts import HostPolicy
+from core.transport.socket_io import CLOSE_POLICY, refuse
+from core.transport.websocket import SingleThreadServer
+from core.transport.websocket_route import SingleThreadSock
+
+log = logging.getLogger(__name__)
+
+VOICE_PATH = "/ws/voice"
+
+
+def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy, access: AccessPolicy) -> None:
+    settings = runtime.settings
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "ping_interval": settings.heartbeat_s,
+        "max_message_size": settings.max_message_bytes,
+    }
+
+    # One thread per socket: the socket's own thread reads it (see core/transport/websocket.py).
+    sock = SingleThreadSock(app)
+
+    @sock.route(VOICE_PATH)
+    def voice_socket(ws: SingleThreadServer) -> None:
+        if not hosts.origin_allowed(request.headers.get("Origin"), request.host):
+            runtime.metrics.count("refused_origin")
+            refuse(ws, CLOSE_POLICY, "origin_not_allowed", "This page may not use the voice service.")
+            return
+        VoiceConnection(ws, runtime, client_address(request.environ), access).serve()

@@ -1,0 +1,1 @@
+"""Performance monitor, benchmark and (later) load tester."""

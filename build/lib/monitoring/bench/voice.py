@@ -1,0 +1,280 @@
+"""Conversation benchmark: real speech over the WebSocket at real-time pace.
+
+    python -m monitoring.bench [--url ws://...] [--rounds N] [--barge-ins N] [--out FILE]
+
+Without ``--url`` it starts the app (embedded models) on a free port and stops it at
+the end. Three measurements, printed as one JSON line:
+
+- voice-to-voice: from the last voiced frame sent to the first reply audio received;
+- barge-in: from the first voiced frame sent over a playing reply to the ``clear``;
+- false cut-offs: sentences with a 400-600 ms pause in the middle; the share that got
+  reply audio before the person had finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.audio.segmenter import FRAME_BYTES as VAD_FRAME_BYTES
+from core.audio.segmenter import Segmenter, SegmenterConfig, Utterance
+from monitoring.bench.targets import missed_targets
+from monitoring.clients.voice_client import (
+    FRAME_BYTES,
+    VoiceClient,
+    frames_of,
+    is_voiced,
+    quiet_frame,
+    read_wav_16k_mono,
+)
+from monitoring.metrics.monitor import TURN_STAGES, percentile
+from monitoring.servers.server_process import ROOT, ServerProcess
+
+FIXTURES = ROOT / "tests" / "fixtures"
+LEAD_FRAMES = 15  # 300 ms of room noise before each clip
+MID_SENTENCE_PAUSES_MS = (400, 500, 600)
+
+
+def phrases(pcm: bytes) -> list[bytes]:
+    """Cut a recording into its spoken phrases (as a person pausing between them)."""
+    segmenter = Segmenter(SegmenterConfig(end_silence_ms=300, pre_roll_ms=150, hangover_ms=150))
+    clips = []
+    padded = pcm + b"\x00" * (VAD_FRAME_BYTES * 20)
+    for i in range(0, len(padded) - VAD_FRAME_BYTES + 1, VAD_FRAME_BYTES):
+        for event in segmenter.process(padded[i : i + VAD_FRAME_BYTES]):
+            if isinstance(event, Utterance):
+                clips.append(event.audio)
+    return clips
+
+
+def playlist() -> list[tuple[str, bytes]]:
+    clips = [(p.stem, read_wav_16k_mono(p)) for p in sorted(FIXTURES.glob("question_*.wav"))]
+    for n, clip in enumerate(phrases(read_wav_16k_mono(FIXTURES / "beckett.wav")), 1):
+        clips.append((f"beckett_{n}", clip))
+    return clips
+
+
+def trimmed(pcm: bytes) -> bytes:
+    """The clip without its leading and trailing silence, so a pause is exactly as set."""
+    frames = frames_of(pcm)
+    voiced = [i for i, f in enumerate(frames) if is_voiced(f)]
+    return b"".join(frames[voiced[0] : voiced[-1] + 1]) if voiced else b""
+
+
+def paused_sentences() -> list[tuple[str, bytes, bytes]]:
+    pairs = []
+    for first in sorted(FIXTURES.glob("paused_*_a.wav")):
+        second = first.with_name(first.name.replace("_a.wav", "_b.wav"))
+        pairs.append((first.stem[:-2], trimmed(read_wav_16k_mono(first)),
+                      trimmed(read_wav_16k_mono(second))))
+    return pairs
+
+
+class Bench:
+    def __init__(self, client: VoiceClient, timeout_s: float, verbose: bool) -> None:
+        self.client = client
+        self.timeout_s = timeout_s
+        self.verbose = verbose
+        self.rng = np.random.default_rng(1)
+
+    def lead(self) -> list[bytes]:
+        return [quiet_frame(self.rng) for _ in range(LEAD_FRAMES)]
+
+    def reply_done_after(self, before: int) -> Callable[[], bool]:
+        def done() -> bool:
+            turn = self.client.latest_turn()
+            return turn > before and self.client.turns[turn].done_at is not None
+        return done
+
+    def finish_turn(self) -> None:
+        """Tell the server the reply has been played, and wait until it listens again."""
+        turn = self.client.latest_turn()
+        if turn:
+            self.client.send_json({"type": "playback_done", "turn": turn})
+        self.client.wait_for(lambda: self.client.last_state() == "listening", timeout=10)
+
+    def settle(self) -> None:
+        """Let every turn in flight finish (room noise meanwhile), as a listener would."""
+        def quiet() -> bool:
+            turn = self.client.latest_turn()
+            done = turn == 0 or self.client.turns[turn].done_at is not None
+            if done and turn:
+                self.client.send_json({"type": "playback_done", "turn": turn})
+            return done and self.client.last_state() == "listening"
+
+        self.client.stream([], until=quiet, max_s=self.timeout_s, rng=self.rng)
+
+    def log(self, result: dict[str, Any]) -> None:
+        if self.verbose:
+            print(json.dumps(result), file=sys.stderr)
+
+    def voice_to_voice(self, clips: list[tuple[str, bytes]], rounds: int) -> list[dict[str, Any]]:
+        results = []
+        for round_index in range(rounds):
+            for name, pcm in clips:
+                before = self.client.latest_turn()
+                self.client.stream(self.lead() + frames_of(pcm), until=self.reply_done_after(before),
+                                   max_s=self.timeout_s, rng=self.rng)
+                turn = self.client.latest_turn()
+                record = self.client.turns.get(turn) if turn > before else None
+                ok = record is not None and record.v2v_ms is not None
+                result = {
+                    "clip": name, "round": round_index, "ok": ok,
+                    "turn": turn if record else None,
+                    "v2v_ms": round(record.v2v_ms, 1) if ok else None,  # type: ignore[union-attr]
+                    "transcript": record.transcript if record else None,
+                    "reply": record.reply_text if record else None,
+                    "timings": record.timings if record else {},
+                }
+                results.append(result)
+                self.log(result)
+                self.finish_turn()
+        return results
+
+    def barge_ins(self, clips: list[tuple[str, bytes]], count: int) -> list[dict[str, Any]]:
+        """Ask, and as soon as the answer is heard, talk over it with the next question."""
+        results = []
+        for index in range(count):
+            question = clips[(2 * index) % len(clips)][1]
+            interruption = clips[(2 * index + 1) % len(clips)][1]
+            before = self.client.latest_turn()
+
+            def answering(before: int = before) -> bool:
+                turn = self.client.latest_turn()
+                return turn > before and self.client.turns[turn].first_audio_at is not None
+
+            self.client.stream(self.lead() + frames_of(question), until=answering,
+                               max_s=self.timeout_s, rng=self.rng)
+            target = self.client.latest_turn()
+            if target <= before or self.client.turns[target].first_audio_at is None:
+                results.append({"ok": False, "reason": "no answer to interrupt"})
+                self.finish_turn()
+                continue
+            self.client.stream(frames_of(interruption), until=self.reply_done_after(target),
+                               max_s=self.timeout_s, rng=self.rng)
+            spoke_at = self.client.stream_first_voiced_at
+            cleared_at = self.client.event_time("clear", turn=target, reason="barge_in")
+            ok = spoke_at is not None and cleared_at is not None
+            result = {"ok": ok, "turn": target,
+                      "barge_in_ms": round((cleared_at - spoke_at) * 1000, 1) if ok else None}  # type: ignore[operator]
+            results.append(result)
+            self.log(result)
+            self.finish_turn()
+        return results
+
+    def false_cut_offs(self) -> list[dict[str, Any]]:
+        results = []
+        for name, first, second in paused_sentences():
+            for pause_ms in MID_SENTENCE_PAUSES_MS:
+                before = self.client.latest_turn()
+                pause = [quiet_frame(self.rng) for _ in range(pause_ms * 2 * 16 // FRAME_BYTES)]
+                frames = self.lead() + frames_of(first) + pause + frames_of(second)
+                started = time.monotonic()
+                self.client.stream(frames, until=self.reply_done_after(before),
+                                   max_s=self.timeout_s, rng=self.rng)
+                finished_at = self.client.stream_last_voiced_at or time.monotonic()
+                early = self.client.first_audio_since(started)
+                cut = early is not None and early < finished_at
+                self.finish_turn()
+                self.settle()
+                result = {"sentence": name, "pause_ms": pause_ms, "cut_off": cut,
+                          "transcript": self.client.turns[self.client.latest_turn()].transcript}
+                results.append(result)
+                self.log(result)
+        return results
+
+
+def summarize(turns: list[dict[str, Any]], barge_ins: list[dict[str, Any]],
+              cut_offs: list[dict[str, Any]]) -> dict[str, Any]:
+    v2v = [r["v2v_ms"] for r in turns if r["ok"]]
+    stages: dict[str, dict[str, float | None]] = {}
+    for stage in TURN_STAGES:
+        values = [r["timings"][stage] for r in turns if r["ok"] and stage in r["timings"]]
+        stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
+    reactions = [r["barge_in_ms"] for r in barge_ins if r["ok"]]
+    return {
+        "turns": len(turns),
+        "failed_turns": sum(not r["ok"] for r in turns),
+        "v2v_ms": {
+            "p50": percentile(v2v, 50), "p95": percentile(v2v, 95),
+            "min": min(v2v, default=None), "max": max(v2v, default=None),
+            "mean": round(statistics.fmean(v2v), 1) if v2v else None,
+        },
+        "stages_after_end_of_speech_ms": stages,
+        "speculative_replies": sum(1 for r in turns if r["ok"] and r["timings"].get("speculative")),
+        "barge_in_ms": {"n": len(reactions), "failed": len(barge_ins) - len(reactions),
+                        "p50": percentile(reactions, 50), "p95": percentile(reactions, 95),
+                        "max": max(reactions, default=None)},
+        "false_cut_offs": {"n": len(cut_offs), "cut": sum(r["cut_off"] for r in cut_offs),
+                           "share": round(sum(r["cut_off"] for r in cut_offs) / len(cut_offs), 3)
+                           if cut_offs else None},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--url", help="WebSocket URL of a running server (default: start one)")
+    parser.add_argument("--rounds", type=int, default=2, help="times to play the clip list")
+    parser.add_argument("--barge-ins", type=int, default=20, help="interruptions to measure")
+    parser.add_argument("--no-cut-offs", action="store_true", help="skip the paused sentences")
+    parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a reply")
+    parser.add_argument("--out", type=Path, help="also write the JSON (with every turn) here")
+    parser.add_argument("--verbose", action="store_true", help="print each turn to stderr")
+    args = parser.parse_args(argv)
+
+    clips = playlist()
+    env = {"VOICECHAT_GREETING_AFTER_MS": "0"}  # the benchmark speaks first anyway
+    server = None if args.url else ServerProcess(env=env, log_path=ROOT / "tmp" / "bench-server.log")
+    if server is not None:
+        (ROOT / "tmp").mkdir(exist_ok=True)
+        server.start()
+    try:
+        url = args.url or server.ws_url  # type: ignore[union-attr]
+        rss_idle = server.worker_rss_bytes() if server else None
+        client = VoiceClient(url)
+        try:
+            client.start()
+            started = time.monotonic()
+            bench = Bench(client, args.timeout, args.verbose)
+            turns = bench.voice_to_voice(clips, args.rounds)
+            barge_ins = bench.barge_ins(clips, args.barge_ins)
+            cut_offs = [] if args.no_cut_offs else bench.false_cut_offs()
+            elapsed = time.monotonic() - started
+            audio_after_clear = client.audio_after_clear
+        finally:
+            client.close()
+        rss_after = server.worker_rss_bytes() if server else None
+    finally:
+        if server is not None:
+            server.stop()
+    summary = {
+        "bench": "conversation",
+        "stack": "embedded" if server else "external",
+        "clips": len(clips),
+        **summarize(turns, barge_ins, cut_offs),
+        "audio_after_clear": audio_after_clear,
+        "server_rss_mb": {
+            "after_warm_up": round(rss_idle / 2**20, 1) if rss_idle else None,
+            "after_run": round(rss_after / 2**20, 1) if rss_after else None,
+        },
+        "wall_s": round(elapsed, 1),
+    }
+    print(json.dumps(summary))
+    if args.out:
+        args.out.write_text(json.dumps({**summary, "per_turn": turns, "barge_ins": barge_ins,
+                                        "cut_offs": cut_offs}, indent=2))
+    missed = missed_targets(summary)
+    print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The load tester's parameters: the command line, its defaults and its checks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from monitoring.servers.server_process import ROOT
+
+DEFAULT_URL = "ws://127.0.0.1:8050/ws/voice"
+TOKEN_ENV = "VOICECHAT_ADMIN_TOKEN"
+MAX_SESSIONS = 5000  # far past what one process can drive; a typo guard, not a capacity
+USAGE_EXAMPLE = ("example: python -m monitoring.loadtest --url ws://127.0.0.1:8050/ws/voice "
+                 "--sessions 50 --turns 3 --ramp-up 10 --out results.json --plot results.png")
+
+
+def default_audio() -> list[Path]:
+    """The real-sounding questions the tests use (16 kHz mono PCM16)."""
+    return sorted((ROOT / "tests" / "fixtures").glob("question_*.wav"))
+
+
+class ConfigError(ValueError):
+    """A parameter that cannot work; the command line exits with 2."""
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    url: str = DEFAULT_URL
+    sessions: int = 10
+    turns: int = 3
+    ramp_up_s: float = 5.0
+    audio: tuple[Path, ...] = field(default_factory=lambda: tuple(default_audio()))
+    admin_token: str = ""
+    out: Path | None = None
+    plot: Path | None = None
+    barge_in_every: int = 0  # every K-th turn is talked over as soon as its reply is heard (0: never)
+    turn_timeout_s: float = 15.0
+    think_ms: int = 1000
+    seed: int = 0
+    fail_on_errors: bool = False
+    connect_timeout_s: float = 10.0
+
+    @property
+    def planned_turns(self) -> int:
+        return self.sessions * self.turns
+
+
+def check_config(config: LoadConfig) -> None:
+    """Raise ConfigError naming the first parameter that cannot work."""
+    parts = urlsplit(config.url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ConfigError(f"--url must be ws://HOST:PORT/PATH or wss://..., not {config.url!r}")
+    try:
+        parts.port  # noqa: B018 - a bad port raises here
+    except ValueError as exc:
+        raise ConfigError(f"--url has a bad port: {config.url!r}") from exc
+    if not 1 <= config.sessions <= MAX_SESSIONS:
+        raise ConfigError(f"--sessions must be 1..{MAX_SESSIONS}, not {config.sessions}")
+    if config.turns < 1:
+        raise ConfigError(f"--turns must be at least 1, not {config.turns}")
+    if config.ramp_up_s < 0:
+        raise ConfigError(f"--ramp-up must be >= 0 seconds, not {config.ramp_up_s}")
+    if config.turn_timeout_s <= 0:
+        raise ConfigError(f"--turn-timeout must be > 0 seconds, not {config.turn_timeout_s}")
+    if config.think_ms < 0:
+        raise ConfigError(f"--think-ms must be >= 0, not {config.think_ms}")
+    if config.barge_in_every < 0:
+        raise ConfigError(f"--barge-in-every must be >= 0 (0: never), not {config.barge_in_every}")
+    if not config.audio:
+        raise ConfigError("no audio: give --audio FILE... (16 kHz mono PCM16 WAV)")
+    for option, path in (("--out", config.out), ("--plot", config.plot)):
+        if path is not None and not path.parent.resolve().is_dir():
+            raise ConfigError(f"{option}: folder {path.parent} does not exist")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m monitoring.loadtest",
+        description="Open many concurrent voice sessions against a running server, speak real "
+                    "questions at real-time pace, and report voice-to-voice latency, failures, "
+                    "barge-in reaction and the server's CPU and memory.",
+        epilog=USAGE_EXAMPLE)
+    defaults = LoadConfig(audio=())
+    parser.add_argument("--url", default=defaults.url, help=f"WebSocket URL (default {defaults.url})")
+    parser.add_argument("--sessions", type=int, default=defaults.sessions,
+                        help="concurrent sessions (default %(default)s)")
+    parser.add_argument("--turns", type=int, default=defaults.turns,
+                        help="questions each session asks (default %(default)s)")
+    parser.add_argument("--ramp-up", type=float, default=defaults.ramp_up_s, metavar="SECONDS",
+                        help="sessions start evenly over this time (default %(default)s)")
+    parser.add_argument("--audio", type=Path, nargs="+", metavar="WAV",
+                        help="16 kHz mono PCM16 WAV files, one per question in turn "
+                             "(default tests/fixtures/question_*.wav)")
+    parser.add_argument("--admin-token", default=None,
+                        help=f"admin token for the server's /metrics.json (default ${TOKEN_ENV})")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here (with every turn)")
+    parser.add_argument("--plot", type=Path, help="draw the results into this PNG")
+    parser.add_argument("--barge-in-every", type=int, default=defaults.barge_in_every, metavar="K",
+                        help="talk over every K-th reply as soon as it is heard (default 0: never)")
+    parser.add_argument("--turn-timeout", type=float, default=defaults.turn_timeout_s, metavar="SECONDS",
+                        help="a reply not finished this long after the question fails (default %(default)s)")
+    parser.add_argument("--think-ms", type=int, default=defaults.think_ms,
+                        help="room noise between a reply and the next question (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the room noise")
+    parser.add_argument("--fail-on-errors", action="store_true",
+                        help="exit 1 if any turn or session failed (for CI)")
+    parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> tuple[LoadConfig, bool]:
+    """The config and whether to show progress; exits with 2 (argparse) on bad arguments."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    token = args.admin_token if args.admin_token is not None else os.environ.get(TOKEN_ENV, "")
+    config = LoadConfig(
+        url=args.url, sessions=args.sessions, turns=args.turns, ramp_up_s=args.ramp_up,
+        audio=tuple(args.audio) if args.audio else tuple(default_audio()), admin_token=token,
+        out=args.out, plot=args.plot, barge_in_every=args.barge_in_every,
+        turn_timeout_s=args.turn_timeout, think_ms=args.think_ms, seed=args.seed,
+        fail_on_errors=args.fail_on_errors)
+    try:
+        check_config(config)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    return config, not args.quiet

@@ -1,0 +1,41 @@
+// What the page says when something goes wrong: a start that failed, an error event.
+window.VoiceChat = window.VoiceChat || {};
+
+// Errors a settings message may get back (nothing of it was applied then).
+window.VoiceChat.SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "forbidden_model", "not_permitted",
+  "rate_limited", "provider_failed"];
+
+// Browsers give the microphone only to secure pages: https, or this machine (localhost).
+window.VoiceChat.microphoneUnavailable = function microphoneUnavailable() {
+  if (window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) return null;
+  return "Browsers allow the microphone only on secure pages. Open this app over HTTPS (its admin "
+    + "can put it behind a TLS proxy, see docs/deploy.md) or as http://localhost on the machine that "
+    + "runs it. Typing works here.";
+};
+
+window.VoiceChat.describeStartError = function describeStartError(error) {
+  if (error && error.name === "NotAllowedError") {
+    return "Microphone access was denied. Allow it for this page in the browser, then try again.";
+  }
+  if (error && error.name === "NotFoundError") {
+    return "No microphone was found. Connect one, then try again.";
+  }
+  return (error && error.message) || "Something went wrong starting the conversation.";
+};
+
+// An "error" event from the server, shown where the person looks, with a way out.
+window.VoiceChat.showServerError = function showServerError(app, event) {
+  app.turns.failed(event.turn); // a failed voice plays nothing more of the turn
+  if (app.settingsPending && window.VoiceChat.SETTINGS_ERRORS.includes(event.code)) {
+    // Refused settings change nothing; say why where the person is looking.
+    app.settingsPending = false;
+    app.ui.settingsStatus(`Not applied: ${event.message}`);
+  }
+  const said = event.turn !== undefined ? app.turns.userText.get(event.turn) : undefined;
+  if (event.code === "provider_failed" && said) {
+    app.recover = () => app.sendText(said);
+    app.ui.showProblem(event.message, "error", "Ask again");
+  } else {
+    app.ui.showProblem(event.message, event.retryable === false ? "error" : "warning");
+  }
+};

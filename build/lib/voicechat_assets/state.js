@@ -1,0 +1,176 @@
+// State manager: the one place that knows what the page shows: the conversation state,
+// the controls, the problem panel and the conversation history. It updates Dash
+// components with dash_clientside.set_props; audio never goes through Dash.
+window.VoiceChat = window.VoiceChat || {};
+
+window.VoiceChat.STATES = {
+  idle: { label: "Idle", color: "idle" },
+  connecting: { label: "Connecting…", color: "busy" },
+  listening: { label: "Listening", color: "listening" },
+  user_speaking: { label: "Hearing you", color: "hearing" },
+  thinking: { label: "Thinking…", color: "thinking" },
+  speaking: { label: "Speaking", color: "speaking" },
+  reconnecting: { label: "Reconnecting…", color: "busy" },
+  error: { label: "Error", color: "error" },
+};
+
+window.VoiceChat.StateManager = class StateManager {
+  constructor() {
+    this.state = "idle";
+    this.history = []; // the state names in order, for tests and debugging
+    this.messages = []; // {epoch, turn, role, text, time, cut, latencyMs}
+    this.latencies = new Map(); // "epoch:turn" -> ms, for a reply whose words are not shown yet
+    this.epoch = 0; // one per server session: turn numbers start again in a new one
+    this.problem = null; // {message, kind, actionLabel}
+  }
+
+  setProps(id, props) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props(id, props);
+    }
+  }
+
+  set(state) {
+    if (!window.VoiceChat.STATES[state] || state === this.state) return;
+    this.state = state;
+    this.history.push(state);
+    const view = window.VoiceChat.STATES[state];
+    this.setProps("controls-state", { children: view.label });
+    this.setProps("controls-dot", { className: `state-dot state-${view.color}` });
+  }
+
+  // running: a conversation is on (or being set up); muted: the microphone is off.
+  controls({ running, muted }) {
+    this.setProps("controls-start", { disabled: running });
+    this.setProps("controls-stop", { disabled: !running });
+    this.setProps("controls-mute", {
+      disabled: !running,
+      children: muted ? "Unmute" : "Mute",
+      "aria-pressed": muted ? "true" : "false",
+      "aria-label": muted ? "Unmute the microphone" : "Mute the microphone",
+    });
+    this.setProps("controls-muted", { style: { display: running && muted ? "inline-block" : "none" } });
+  }
+
+  // kind: error | warning | info | success; actionLabel: the recovery button, if any.
+  showProblem(message, kind = "error", actionLabel = null) {
+    this.problem = message ? { message, kind, actionLabel } : null;
+    this.setProps("status-panel", { style: { display: message ? "flex" : "none" } });
+    this.setProps("status-alert", { message: message || "", type: kind });
+    this.setProps("status-action", {
+      children: actionLabel || "",
+      "aria-label": actionLabel || "",
+      style: { display: actionLabel ? "inline-block" : "none" },
+    });
+  }
+
+  clearProblem() {
+    this.showProblem("");
+  }
+
+  showProviders(providers) {
+    if (!providers) return;
+    const text = `Speech recognition: ${providers.stt} · replies: ${providers.llm} · voice: ${providers.tts}`;
+    this.setProps("settings-providers", { children: text });
+  }
+
+  settingsStatus(text) {
+    this.settingsText = text;
+    this.setProps("settings-saved", { children: text });
+  }
+
+  newSession() {
+    this.epoch += 1;
+  }
+
+  message(turn, role) {
+    let entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === role);
+    if (!entry) {
+      const key = `${this.epoch}:${turn}`;
+      const latencyMs = role === "assistant" && this.latencies.has(key) ? this.latencies.get(key) : null;
+      this.latencies.delete(key);
+      entry = { epoch: this.epoch, turn, role, text: "", time: new Date(), cut: false, latencyMs };
+      this.messages.push(entry);
+      this.messages.sort((a, b) => a.epoch - b.epoch || a.turn - b.turn || (a.role === "user" ? -1 : 1));
+    }
+    return entry;
+  }
+
+  // A resumed conversation on a page that lost its transcript (a reload): the server's
+  // history, as exchanges numbered before the turns to come.
+  restoreHistory(history) {
+    const exchanges = Math.ceil(history.length / 2);
+    history.forEach((item, index) => {
+      const entry = this.message(Math.floor(index / 2) - exchanges, item.role);
+      entry.cut = item.role === "assistant" && item.text.endsWith(" …");
+      entry.text = item.text;
+    });
+    this.renderTranscript();
+  }
+
+  setUserText(turn, text) {
+    this.message(turn, "user").text = text || "(nothing heard)";
+    this.renderTranscript();
+  }
+
+  appendReply(turn, sentence) {
+    const entry = this.message(turn, "assistant");
+    entry.text = entry.text ? `${entry.text} ${sentence}` : sentence;
+    this.renderTranscript();
+  }
+
+  setLatency(turn, ms) {
+    if (typeof ms !== "number") return;
+    const entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === "assistant");
+    if (!entry) {
+      // The whole reply arrived before its first words are shown (a short one): keep it.
+      if (this.latencies.size > 32) this.latencies.clear();
+      this.latencies.set(`${this.epoch}:${turn}`, ms);
+      return;
+    }
+    entry.latencyMs = ms;
+    this.renderTranscript();
+  }
+
+  markCut(turn, cut) {
+    const entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === "assistant");
+    if (entry) {
+      entry.cut = cut;
+      this.renderTranscript();
+    }
+  }
+
+  // The conversation was deleted: nothing of it stays on the page.
+  clearMessages() {
+    this.messages = [];
+    this.latencies.clear();
+    this.renderTranscript();
+  }
+
+  dropTurn(turn) {
+    // A turn replaced before it was answered (the person went on talking) or ignored.
+    this.messages = this.messages.filter((m) => !(m.epoch === this.epoch && m.turn === turn));
+    this.renderTranscript();
+  }
+
+  meta(m) {
+    const parts = [m.role === "user" ? "You" : "Assistant", m.time.toLocaleTimeString()];
+    if (m.latencyMs !== null) parts.push(`${(m.latencyMs / 1000).toFixed(2)} s`);
+    if (m.cut) parts.push("cut off");
+    return parts.join(" · ");
+  }
+
+  renderTranscript() {
+    const div = (props) => ({ namespace: "dash_html_components", type: "Div", props });
+    const children = this.messages.map((m) => div({
+      className: `message message-${m.role}${m.cut ? " message-cut" : ""}`,
+      title: m.latencyMs !== null ? "Time from the end of your words to the first sound of the reply" : undefined,
+      children: [
+        div({ className: "message-meta", children: this.meta(m) }),
+        div({ className: "message-text", children: m.text }),
+      ],
+    }));
+    this.setProps("transcript-list", { children });
+    this.setProps("transcript-empty", { style: { display: children.length ? "none" : "block" } });
+  }
+};
