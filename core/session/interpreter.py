@@ -94,7 +94,9 @@ class ActionInterpreter:
         elif isinstance(item, EndSegment):
             self._front.end_segment()
         elif isinstance(item, Record):
-            self._recorder.record(item)
+            notice = self._recorder.record(item)
+            if notice is not None:
+                self._emit(notice)
 
     def _later(self, result: JobResult | None) -> None:
         if result is not None:

@@ -118,8 +118,9 @@ class Outbox:
                     self._tell_client()
 
     def _send(self, item: object) -> None:
+        after = None
         if isinstance(item, _Gated):
-            item.before()
+            after = item.before()  # (the store's commit; may return a notice to send after)
             event = item.event
         else:
             assert isinstance(item, OutputEvent)
@@ -129,6 +130,9 @@ class Outbox:
             return
         self._port.deliver(event)
         self.sent_messages += 1
+        if isinstance(after, OutputEvent):
+            self._port.deliver(after)
+            self.sent_messages += 1
 
     def _tell_client(self) -> None:
         try:

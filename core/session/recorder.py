@@ -3,8 +3,10 @@
 ``record`` queues a row without waiting, ``forget`` the deletion of them all; ``gate``
 gives the step the session's send thread runs before showing a finalized turn (a final
 ``Transcript``, a ``ReplyDone``) or a deletion (``ConversationDeleted``), so the client
-never sees what the store does not have yet (a store slower than ``STORE_WAIT_S`` is
-counted and not waited on).
+never sees what the store does not have yet. Nothing goes wrong in silence: a record the
+store cannot take (``store_full``), a write that failed (``store_failed``) or one still
+not done after ``STORE_WAIT_S`` (``store_slow``: the turn is shown, not held back longer,
+since the session's audio waits behind it) is counted, logged and told to the client.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from core.conversation.commands import Record
 from core.conversation.events import ErrorNotice, OutputEvent, ReplyDone, Transcript
 from core.metrics import Metrics
 from core.session.events import ConversationDeleted
-from core.store.conversations import ConversationStore, StoreFull
+from core.store.conversations import ConversationStore, StoreFull, Written
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +34,10 @@ class TurnRecorder:
         self._metrics = metrics
         self._ticket = 0  # the store's ticket of this session's last record
 
-    def record(self, record: Record) -> None:
+    def record(self, record: Record) -> ErrorNotice | None:
+        """Queue ``record``; what to tell the client when the store cannot take it."""
         if self._store is None:
-            return
+            return None
         try:
             self._ticket = self._store.record(self._session_id, record.turn, record.role, record.text,
                                               cut=record.cut, channel=self._channel)
@@ -42,6 +45,9 @@ class TurnRecorder:
             self._metrics.count("store_full")
             log.warning("session %s: conversation store full, turn %d not stored",
                         self._session_id[:8], record.turn)
+            return ErrorNotice("store_full", "The server is too busy to save this turn; the "
+                               "conversation goes on.", retryable=True, turn=record.turn)
+        return None
 
     def forget(self) -> OutputEvent:
         """Queue the deletion of this session's stored turns (after the records queued
@@ -56,16 +62,26 @@ class TurnRecorder:
                                "try again.", retryable=True)
         return ConversationDeleted(stored=True)
 
-    def gate(self, event: OutputEvent) -> Callable[[], None] | None:
-        """For an event that shows a finalized turn: wait until it is stored."""
+    def gate(self, event: OutputEvent) -> Callable[[], OutputEvent | None] | None:
+        """For an event that shows a finalized turn: wait until it is stored; the step
+        returns what to tell the client after the event when it was not."""
         store, ticket = self._store, self._ticket
         finalized = (isinstance(event, (ReplyDone, ConversationDeleted))
                      or (isinstance(event, Transcript) and event.final))
         if store is None or not ticket or not finalized:
             return None
+        deleting = isinstance(event, ConversationDeleted)
 
-        def stored() -> None:
-            if not store.wait_written(ticket, STORE_WAIT_S):
-                self._metrics.count("store_slow")
+        def stored() -> OutputEvent | None:
+            outcome = store.outcome(ticket, STORE_WAIT_S)
+            if outcome is Written.COMMITTED:
+                return None
+            self._metrics.count(f"store_{'slow' if outcome is Written.PENDING else 'failed'}")
+            log.warning("session %s: store write %s", self._session_id[:8], outcome.value)
+            if outcome is Written.PENDING:
+                return ErrorNotice("store_slow", "The server has not saved this yet (its store is "
+                                   "behind); it will.", retryable=True)
+            what = "delete the stored conversation; try again" if deleting else "save this turn"
+            return ErrorNotice("store_failed", f"The server could not {what}.", retryable=deleting)
 
         return stored

@@ -11,11 +11,13 @@ once a minute. The files are private to the user running the server (0600).
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +43,7 @@ CREATE INDEX IF NOT EXISTS turns_at ON turns (at);
 RECENT_ROWS_SCANNED = 2_000  # the conversations listed are among those of the latest rows
 DEFAULT_QUEUE_ITEMS = 10_000
 PRUNE_EVERY_S = 60.0
+FAILED_RANGES_KEPT = 256  # failed batches remembered for ``outcome`` (older ones: long settled)
 KEEP_ALL = Retention()
 _STOP = object()
 
@@ -56,6 +59,14 @@ class StoreError(Exception):
 
 class StoreFull(Exception):
     """The writer is too far behind: the record was not taken (the caller counts it)."""
+
+
+class Written(enum.Enum):
+    """What became of a record (``outcome``)."""
+
+    COMMITTED = "committed"
+    FAILED = "failed"  # the write was tried and did not land: nothing of it is stored
+    PENDING = "pending"  # not written yet (the wait ran out)
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ class ConversationStore:
         self._committed = 0
         self.write_errors = 0
         self.last_error_at: float | None = None  # time.time() of the last failed write
+        self._failed: deque[tuple[int, int]] = deque(maxlen=FAILED_RANGES_KEPT)  # tickets, first..last
         self._writer = threading.Thread(target=self._write_loop, name="conversation-store", daemon=True)
         self._writer.start()
 
@@ -172,9 +184,11 @@ class ConversationStore:
         except sqlite3.Error as exc:
             self.write_errors += len(items)
             self.last_error_at = time.time()
+            with self._written:
+                self._failed.append((self._committed + 1, self._committed + len(items)))
             log.error("could not store %d change(s): %s", len(items), type(exc).__name__)
         with self._written:
-            self._committed += len(items)
+            self._committed += len(items)  # (done with: written, or failed and remembered as such)
             self._written.notify_all()
         self._apply_retention(connection)
 
@@ -198,15 +212,25 @@ class ConversationStore:
         return self._writer.is_alive() and (failed is None or failed < since)
 
     def flush(self, timeout_s: float = 5.0) -> bool:
-        """Wait until everything queued so far is written; False on timeout."""
+        """Wait until everything queued so far is written; False on timeout or when its
+        last record failed."""
         with self._written:
             target = self._accepted
         return self.wait_written(target, timeout_s)
 
     def wait_written(self, ticket: int, timeout_s: float) -> bool:
-        """Wait until the record with this ticket (and all before it) is committed."""
+        """Wait until the record with this ticket (and all before it) is committed; False
+        when it failed or the wait ran out (``outcome`` says which)."""
+        return self.outcome(ticket, timeout_s) is Written.COMMITTED
+
+    def outcome(self, ticket: int, timeout_s: float) -> Written:
+        """Wait (at most ``timeout_s``) for the record with this ticket to be written."""
         with self._written:
-            return self._written.wait_for(lambda: self._committed >= ticket, timeout_s)
+            if not self._written.wait_for(lambda: self._committed >= ticket, timeout_s):
+                return Written.PENDING
+            if any(first <= ticket <= last for first, last in self._failed):
+                return Written.FAILED
+            return Written.COMMITTED
 
     # ----- reading ------------------------------------------------------------------------
     def turns(self, session_id: str, limit: int = 1000) -> list[StoredTurn]:
