@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -31,9 +32,13 @@ def test_every_package_is_in_the_wheel_list() -> None:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # From a copy of the source: setuptools builds in the source folder (build/).
+    source = tmp_path_factory.mktemp("source") / "voicechat"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "tmp", "tests", "docs", "build", "*.egg-info", "__pycache__"))
     target = tmp_path_factory.mktemp("site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "--target", str(target), str(ROOT)],
+                    "--disable-pip-version-check", "--target", str(target), str(source)],
                    check=True, capture_output=True, timeout=600)
     return target
 

@@ -1,1 +1,0 @@
-"""Server-side voice pipeline: sessions, segmentation, turn processing, providers."""

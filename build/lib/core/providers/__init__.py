@@ -1,1 +1,0 @@
-"""Speech-to-text, reply generation and text-to-speech behind small interfaces."""

@@ -1,1 +1,0 @@
-"""Performance monitor, benchmark and (later) load tester."""
