@@ -5,6 +5,7 @@
 #   make bench-page  measure the page in headless Chromium
 #   make bench-phone  voice-to-voice over a phone call (scripted Twilio) and the µ-law cost
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
+#   make attack  the exposed server attacked, attack by attack (docs/reliability.md, Attacks)
 #   make serve-simulated  the server with simulated providers, for load tests (QA)
 #   make capacity  load-test figures for docs/performance.md (simulated and embedded)
 
@@ -34,7 +35,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 
-.PHONY: run test bench bench-page bench-phone soak serve-simulated capacity lint setup setup-dev clean
+.PHONY: run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -89,6 +90,9 @@ bench-phone: setup
 
 soak: setup
 	$(PY) -m monitoring.soak
+
+attack: setup
+	$(PY) -m monitoring.soak.attacks
 
 # Simulated cloud providers and load-test limits (monitoring/servers/simulated.py): the
 # server's own capacity apart from model cost. Any VOICECHAT_ variable set wins.

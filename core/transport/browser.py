@@ -236,7 +236,6 @@ class VoiceConnection:
                 self._resume(parsed.data["session_id"], parsed.data["token"])
             elif parsed.type == "text" and (wait := self._runtime.turn_budgets.turn_allowed(
                     self._address, self._turns)):
-                self._runtime.metrics.count("error:rate_limited")
                 session.report(ClientError("rate_limited", f"Too many messages in a short time; "
                                            f"try again in {math.ceil(wait)} s."))
             else:

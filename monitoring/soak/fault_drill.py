@@ -32,6 +32,7 @@ class DrillResult:
     failed_turns: int  # turns the person saw fail before the answer
     told: bool  # a failed turn came with an error event in words
     recovery_s: float | None
+    fired: bool = True  # the injected fault was taken by a provider call (else the drill proves nothing)
 
 
 def _settled(client: VoiceClient, before: int) -> bool:
@@ -76,15 +77,17 @@ def drill(client: VoiceClient, faulty: FaultySTT | FaultyLLM | FaultyTTS, role: 
     stuck the next ones wait in line; one stuck for good is in "What is not covered".)"""
     faulty.inject(mode)
     failed, told, waited_s = 0, False, 0.0
+    fired = True
     try:
         for _ in range(attempts):
             asked = ask(client, role, question, audio)
+            fired = fired and faulty.disarm() == 0
             waited_s += asked.waited_s
             if asked.answered:
-                return DrillResult(role, mode, True, failed, told, waited_s)
+                return DrillResult(role, mode, True, failed, told, waited_s, fired)
             failed += 1
             told = told or asked.told
             faulty.release()
-        return DrillResult(role, mode, False, failed, told, None)
+        return DrillResult(role, mode, False, failed, told, None, fired)
     finally:
         faulty.release()

@@ -82,6 +82,13 @@ class _Faults:
             release, self._release = self._release, threading.Event()
         release.set()
 
+    def disarm(self) -> int:
+        """Drops the faults no call has taken; how many there were."""
+        with self._lock:
+            left = len(self._queue)
+            self._queue.clear()
+            return left
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -107,6 +114,10 @@ class _FaultyBase:
 
     def release(self) -> None:
         self._faults.release()
+
+    def disarm(self) -> int:
+        """Faults injected that no call took (a drill whose fault never fired), dropped."""
+        return self._faults.disarm()
 
     @property
     def calls(self) -> int:

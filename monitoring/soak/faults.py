@@ -49,13 +49,15 @@ def run_faults(repeats: int = 3) -> dict[str, Any]:
             mine = [r for r in results if r.role == role and r.mode == mode]
             kind_times = [r.recovery_s for r in mine if r.recovery_s is not None]
             by_kind[f"{role}/{mode}"] = {
-                "injected": len(mine), "recovered": sum(r.recovered for r in mine),
+                "injected": len(mine), "fired": sum(r.fired for r in mine),
+                "recovered": sum(r.recovered for r in mine),
                 "turns_failed": sum(r.failed_turns for r in mine),
                 "told_when_failed": all(r.told for r in mine if r.failed_turns),
                 "recovery_p95_s": _round(percentile(kind_times, 95)),
             }
     return {
         "injected": len(results),
+        "fired": sum(r.fired for r in results),
         "recovered": sum(r.recovered for r in results),
         "recovery_p50_s": _round(percentile(times, 50)),
         "recovery_p95_s": _round(percentile(times, 95)),

@@ -1,7 +1,10 @@
-"""Leak check: many connect / stream / disconnect cycles, a third cut mid-reply.
+"""Leak check: many connect / speak / disconnect cycles, a third cut mid-reply.
 
-Runs against an in-process server with model-free providers, so the figures are about
-the server's own bookkeeping: threads, open files and memory before and after.
+Each cycle speaks a real recorded question at a microphone's pace, so every part a
+conversation uses runs: the energy gate, webrtcvad and Silero, speculative
+transcription and replies, the end of turn. The providers are model-free (instant), so
+the figures are about the server's own bookkeeping: threads, open files and memory
+before and after, and whether every session was released.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import psutil
 
 from core.providers.simulated import SimulatedTimings, simulated_providers
 from core.settings import Settings
-from monitoring.clients.voice_client import VoiceClient, quiet_frame
+from monitoring.clients.voice_client import VoiceClient, frames_of, read_wav_16k_mono
+from monitoring.loadtest.config import default_audio
 from monitoring.servers.inprocess_server import InProcessServer
 
-WARM_UP_CYCLES = 200  # enough for every bounded pool to reach its full size first
+WARM_UP_CYCLES = 100  # enough for every bounded pool to reach its full size first
+CLIP_FRAMES = 80  # the first 1.6 s of each question: enough voice for a turn
 RESUME_WINDOW_S = 2.0  # short, so parked sessions are closed before the figures are read
 
 
@@ -32,22 +37,27 @@ def leak_settings() -> Settings:
                               address_turns_per_minute=0)  # (every client here is 127.0.0.1)
 
 
-def one_cycle(url: str, index: int, frames: list[bytes]) -> str:
-    """One conversation; returns "answered", "cut" or what went wrong."""
+def one_cycle(url: str, index: int, clips: list[list[bytes]]) -> str:
+    """One spoken conversation; returns "answered" (with "+speculative" when its reply
+    was prepared before the end of turn was confirmed), "cut", or what went wrong."""
     client = VoiceClient(url, timeout_s=10)
+    rng = np.random.default_rng(index)
     try:
         if not client.wait_for(lambda: client.event_seen("ready"), 10):
             return "no_ready"
-        client.send_json({"type": "start"})
-        for frame in frames:
-            client.send_raw(frame)
-        client.send_json({"type": "text", "text": f"question {index}"})
-        if index % 3 == 0:  # cut mid-reply: the socket goes while the answer is playing
-            ok = client.wait_for(lambda: client.turns.get(1) is not None
-                                 and client.turns[1].first_audio_at is not None, 10)
-            return "cut" if ok else "no_audio"
-        ok = client.wait_for(lambda: client.event_seen("reply_done", turn=1), 10)
-        return "answered" if ok else "no_reply"
+        client.start()
+        cut = index % 3 == 0  # the socket goes while the answer is playing
+        record = lambda: client.turns.get(client.latest_turn())  # noqa: E731 - read after each frame
+        if cut:
+            client.stream(clips[index % len(clips)], max_s=10, rng=rng,
+                          until=lambda: (r := record()) is not None and r.first_audio_at is not None)
+            return "cut" if (r := record()) is not None and r.first_audio_at is not None else "no_audio"
+        client.stream(clips[index % len(clips)], max_s=10, rng=rng,
+                      until=lambda: (r := record()) is not None and r.done_at is not None)
+        done = record()
+        if done is None or done.done_at is None:
+            return "no_reply"
+        return "answered+speculative" if done.timings.get("speculative") else "answered"
     finally:
         client.close()
 
@@ -74,9 +84,8 @@ def wait_until(predicate: Any, timeout_s: float) -> bool:
     return True
 
 
-def run_leak_check(cycles: int = 1000, concurrency: int = 4) -> dict[str, Any]:
-    rng = np.random.default_rng(7)
-    frames = [quiet_frame(rng) for _ in range(25)]  # half a second of an open microphone
+def run_leak_check(cycles: int = 600, concurrency: int = 8) -> dict[str, Any]:
+    clips = [frames_of(read_wav_16k_mono(path))[:CLIP_FRAMES] for path in default_audio()]
     with InProcessServer(leak_settings(), simulated_providers(SimulatedTimings.instant())) as server:
         pool = server.runtime.pool
 
@@ -86,7 +95,7 @@ def run_leak_check(cycles: int = 1000, concurrency: int = 4) -> dict[str, Any]:
 
         def run(n: int, offset: int) -> Counter[str]:
             with ThreadPoolExecutor(concurrency) as executor:
-                return Counter(executor.map(lambda i: one_cycle(server.ws_url, i, frames),
+                return Counter(executor.map(lambda i: one_cycle(server.ws_url, i, clips),
                                             range(offset, offset + n)))
 
         run(WARM_UP_CYCLES, 0)
@@ -104,9 +113,11 @@ def run_leak_check(cycles: int = 1000, concurrency: int = 4) -> dict[str, Any]:
         counters = server.monitor.snapshot()["counters"]
     return {
         "cycles": cycles,
+        "spoken": True,
         "cut_mid_reply": outcomes.get("cut", 0),
-        "answered": outcomes.get("answered", 0),
-        "failed": sum(n for k, n in outcomes.items() if k not in ("cut", "answered")),
+        "answered": outcomes.get("answered", 0) + outcomes.get("answered+speculative", 0),
+        "speculative_replies": outcomes.get("answered+speculative", 0),
+        "failed": sum(n for k, n in outcomes.items() if k not in ("cut", "answered", "answered+speculative")),
         "outcomes": dict(outcomes),
         "seconds": round(elapsed, 1),
         "sessions_released": released,
