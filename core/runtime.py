@@ -67,6 +67,8 @@ class VoiceRuntime:
         self.store = ConversationStore(settings.db_path, retention=retention) if settings.db_path else None
         self.engine_config = engine_config(settings, None)
         self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
+        self.reply_budgets = AddressBudgets(settings.address_reply_tokens_per_minute,
+                                            burst=settings.address_reply_tokens_per_minute)
         self.ticker = Ticker(self.pool, self.metrics)
         self.warmed = False  # the models have answered once (``warm_up``)
         self.draining = False  # shutting down: no new sessions

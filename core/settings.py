@@ -67,6 +67,16 @@ class Settings:
         metadata={"doc": "Typed messages all sessions of one client address may send a minute "
                          "(bursts of up to 15; 0: no limit)."},
     )
+    reply_tokens_per_minute: int = field(
+        default=3000,
+        metadata={"doc": "Reply tokens one session may have generated a minute; past it a new reply "
+                         "waits (rate_limited, with the wait; 0: no limit)."},
+    )
+    address_reply_tokens_per_minute: int = field(
+        default=10000,
+        metadata={"doc": "Reply tokens all sessions of one client address may have generated a "
+                         "minute (0: no limit)."},
+    )
     session_idle_timeout_s: float = field(
         default=600.0, metadata={"doc": "A session with no message for this long is closed."}
     )
@@ -461,8 +471,9 @@ class Settings:
             raise SettingsError(f"{PREFIX}VAD_START_FRAMES must be 1..VAD_START_WINDOW")
         if self.store_retention_days < 0 or self.store_max_mb < 0:
             raise SettingsError(f"{PREFIX}STORE_RETENTION_DAYS and STORE_MAX_MB must be >= 0")
-        if self.turns_per_minute < 0 or self.address_turns_per_minute < 0:
-            raise SettingsError(f"{PREFIX}TURNS_PER_MINUTE and ADDRESS_TURNS_PER_MINUTE must be >= 0")
+        if min(self.turns_per_minute, self.address_turns_per_minute, self.reply_tokens_per_minute,
+               self.address_reply_tokens_per_minute) < 0:
+            raise SettingsError(f"{PREFIX}*TURNS_PER_MINUTE and *REPLY_TOKENS_PER_MINUTE must be >= 0")
         if self.max_sessions_per_address < 0 or self.resume_window_s < 0:
             raise SettingsError(f"{PREFIX}MAX_SESSIONS_PER_ADDRESS and RESUME_WINDOW_S must be >= 0")
         positive = (

@@ -35,7 +35,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, shared_openai_stub: st
                                 "VOICECHAT_CLIENT_BASE_URLS": shared_openai_stub,
                                 "VOICECHAT_ADMIN_TOKEN": ADMIN_TOKEN,
                                 # every test reaches it from 127.0.0.1: one address's budget
-                                "VOICECHAT_ADDRESS_TURNS_PER_MINUTE": "0"}, log_path=log)
+                                "VOICECHAT_ADDRESS_TURNS_PER_MINUTE": "0",
+                                "VOICECHAT_ADDRESS_REPLY_TOKENS_PER_MINUTE": "0"}, log_path=log)
     server.start()
     yield server
     server.stop()

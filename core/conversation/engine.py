@@ -39,6 +39,7 @@ from core.conversation.phase import PhaseTracker
 from core.conversation.playback import Playback
 from core.conversation.reply_turn import ReplyTurn
 from core.conversation.results import (
+    REPLY_BUDGET,
     JobFailed,
     JobResult,
     Transcribed,
@@ -221,9 +222,11 @@ class TurnEngine:
                 job is not None and current.job != job):
             return []
         self._memory.not_answered(current.user_text)
+        budget = provider == REPLY_BUDGET
         actions: list[Action] = [Cancel(current.number), ErrorNotice(
-            "provider_failed", "The assistant could not answer that; please try again.",
-            retryable=retryable, turn=current.number, provider=provider)]
+            "rate_limited" if budget else "provider_failed",
+            message if budget else "The assistant could not answer that; please try again.",
+            retryable=retryable, turn=current.number, provider=None if budget else provider)]
         self._playback.current = None
         return actions + self._phase.enter(Phase.LISTENING, None)
 

@@ -51,4 +51,8 @@ class JobFailed:
     provider: str
 
 
+# ``JobFailed.provider`` of a reply not started because its budget is spent: the person is
+# told that, in the failure's own words (rate_limited), not that a provider failed.
+REPLY_BUDGET = "reply_budget"
+
 JobResult = Transcribed | ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | JobFailed

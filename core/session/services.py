@@ -8,6 +8,7 @@ from core.conversation.config import EngineConfig
 from core.metrics import Metrics
 from core.providers.catalog import ProviderCatalog
 from core.session.model_workers import ModelWorkers
+from core.session.turn_budget import ReplyBudget
 from core.store.conversations import ConversationStore
 
 
@@ -21,3 +22,4 @@ class SessionServices:
     engine_config: EngineConfig
     store: ConversationStore | None = None
     channel: str = "browser"  # how the person reaches the assistant: "browser" or "phone"
+    reply_budget: ReplyBudget | None = None  # this session's reply tokens (None: no limit)

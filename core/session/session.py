@@ -61,7 +61,8 @@ class Session:
         self._options = SessionOptions(settings, services.catalog, services.engine_config, clock)
         self._observer = SessionMetrics(services.metrics, session_id, services.channel, self._front)
         self._recorder = TurnRecorder(services.store, session_id, services.metrics, services.channel)
-        self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id)
+        self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id,
+                              services.reply_budget)
         self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder,
                                               lambda: self._options.providers, self._emit, self._now)
         self._listening = False

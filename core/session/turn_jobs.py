@@ -9,11 +9,13 @@ next piece. Nothing here knows the engine.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from concurrent.futures import Future
 
 from core.conversation.commands import Generate
 from core.conversation.results import (
+    REPLY_BUDGET,
     JobFailed,
     JobResult,
     ReplyEnded,
@@ -24,6 +26,7 @@ from core.conversation.results import (
 )
 from core.providers.base import LLMProvider, Message, ProviderError, STTProvider, TTSProvider
 from core.session.model_workers import ModelWorkers, SpeechFeed
+from core.session.turn_budget import ReplyBudget
 from core.session.workers import Overloaded
 
 # Cancelled turns whose workers may still be running; the oldest is forgotten first (its
@@ -39,9 +42,10 @@ def _busy(turn: int | None, job: int | None, role: str) -> JobFailed:
 
 class TurnJobs:
     def __init__(self, workers: ModelWorkers, deliver: Deliver, closed: Callable[[], bool],
-                 owner: str) -> None:
+                 owner: str, budget: ReplyBudget | None = None) -> None:
         self._workers = workers
         self._owner = owner
+        self._budget = budget
         self._deliver = deliver
         self._closed = closed
         self._jobs: dict[int, Future[None]] = {}  # transcriptions in flight, by job
@@ -103,11 +107,20 @@ class TurnJobs:
 
     # ----- reply text -------------------------------------------------------------------
     def generate(self, llm: LLMProvider, action: Generate) -> JobFailed | None:
-        turn, deliver = action.turn, self._deliver
+        turn, deliver, budget = action.turn, self._deliver, self._budget
+        if budget is not None and (wait_s := budget.wait_s()) > 0:
+            return JobFailed(turn, None, "Too many replies in a short time; try again in "
+                             f"{math.ceil(wait_s)} s.", True, REPLY_BUDGET)
+
+        def piece_out(piece: str) -> None:
+            if budget is not None:
+                budget.spend(1)  # a streamed piece is about one token, locally and remotely
+            deliver(ReplyPiece(turn, piece))
+
         try:
             self._replies[turn] = self._workers.generate(
                 llm, action.history, action.text, action.avoid,
-                on_piece=lambda piece: deliver(ReplyPiece(turn, piece)),
+                on_piece=piece_out,
                 on_done=lambda: deliver(ReplyEnded(turn)),
                 on_error=self._on_error(turn, None),
                 cancelled=lambda: self.is_cancelled(turn),

@@ -10,6 +10,7 @@ it is logged once, counted, the client is told ``internal_error``, and the loop 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -25,7 +26,7 @@ from core.errors import ClientError
 from core.providers.choice import FIELDS as PROVIDER_FIELDS
 from core.runtime import VoiceRuntime
 from core.session.session import Session
-from core.session.turn_budget import SESSION_BURST, TokenBucket
+from core.session.turn_budget import SESSION_BURST, ReplyBudget, TokenBucket
 from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
 from core.transport.flood_guard import FloodGuard, Verdict
 from core.transport.lease import AdmissionRefused, Lease
@@ -191,8 +192,11 @@ class VoiceConnection:
         return scope_of(grant)
 
     def _new_session(self, session_id: str) -> Session:
-        return Session(session_id, self._settings, self._runtime.services(), self._port,
-                       on_broken=self._port.broken)
+        runtime, s = self._runtime, self._settings
+        address_budget = runtime.reply_budgets.bucket(self._address)
+        budget = ReplyBudget.for_session(s.reply_tokens_per_minute, address_budget)
+        services = dataclasses.replace(runtime.services(), reply_budget=budget)
+        return Session(session_id, s, services, self._port, on_broken=self._port.broken)
 
     def _receive_loop(self) -> None:
         ws, guard, lease = self._ws, self._guard, self._lease

@@ -90,7 +90,8 @@ def simulated_sweep(steps: list[int], turns: int, margin_ms: float, results: Pat
 def embedded_sweep(steps: list[int], turns: int, logs: Path) -> dict[str, Any]:
     token = secrets.token_hex(8)
     rows: list[dict[str, Any]] = []
-    env = {"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_MAX_SESSIONS_PER_ADDRESS": "0"}
+    env = {"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_MAX_SESSIONS_PER_ADDRESS": "0",
+           "VOICECHAT_ADDRESS_REPLY_TOKENS_PER_MINUTE": "0"}  # (the load tester is one address)
     with _server(env, token, logs, "embedded") as server:
         for n in steps:
             config = LoadConfig(url=server.ws_url, sessions=n, turns=turns, ramp_up_s=1.0, admin_token=token)

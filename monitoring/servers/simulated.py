@@ -20,6 +20,7 @@ SIMULATED_ENV: dict[str, str] = {
     "VOICECHAT_MAX_SESSIONS": "1000",
     "VOICECHAT_MAX_SESSIONS_PER_ADDRESS": "0",  # the load tester is one address
     "VOICECHAT_ADDRESS_TURNS_PER_MINUTE": "0",
+    "VOICECHAT_ADDRESS_REPLY_TOKENS_PER_MINUTE": "0",
     "VOICECHAT_THREADS": "1100",  # a server thread per open socket
     "VOICECHAT_TURN_WORKERS": "128",  # remote-like providers answer many calls at once
     "VOICECHAT_TURN_BACKLOG": "512",

@@ -34,7 +34,8 @@ RESUME_WINDOW_S = 2.0  # short, so parked sessions are closed before the figures
 def leak_settings() -> Settings:
     return Settings().replace(greeting_after_ms=0, thinking_cue_ms=0, db_path="",
                               resume_window_s=RESUME_WINDOW_S, max_sessions_per_address=0,
-                              address_turns_per_minute=0)  # (every client here is 127.0.0.1)
+                              # (every client here is 127.0.0.1)
+                              address_turns_per_minute=0, address_reply_tokens_per_minute=0)
 
 
 def one_cycle(url: str, index: int, clips: list[list[bytes]]) -> str:

@@ -127,7 +127,8 @@ def malformed_settings() -> Settings:
     return Settings().replace(greeting_after_ms=0, thinking_cue_ms=0, db_path="",
                               max_sessions_per_address=0, max_message_bytes=65536,
                               # every client here is 127.0.0.1
-                              turns_per_minute=0, address_turns_per_minute=0)
+                              turns_per_minute=0, address_turns_per_minute=0,
+                              address_reply_tokens_per_minute=0)
 
 
 def harmed(result: dict[str, Any], slow_ms: float) -> bool:

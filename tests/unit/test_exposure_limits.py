@@ -12,7 +12,7 @@ import pytest
 import websocket
 
 from core.providers.base import Message, Providers
-from core.session.turn_budget import AddressBudgets, TokenBucket
+from core.session.turn_budget import AddressBudgets, ReplyBudget, TokenBucket
 from core.settings import Settings, SettingsError
 from core.transport.client_address import ClientAddresses, client_address, trusted_networks
 from monitoring.servers.inprocess_server import InProcessServer
@@ -169,4 +169,34 @@ def test_one_client_typing_as_fast_as_it_can_leaves_the_others_answered() -> Non
     finally:
         flooder.close()
         person.close()
+        server.stop()
+
+
+def test_reply_tokens_are_budgeted_per_session_and_per_address() -> None:
+    clock = ManualClock()
+    address = TokenBucket(per_minute=100, burst=100, clock=clock)
+    first = ReplyBudget.for_session(60, address, clock)
+    first.spend(60)
+    assert first.wait_s() == pytest.approx(1.0)  # its own minute's worth is spent
+    second = ReplyBudget.for_session(60, address, clock)
+    second.spend(40)
+    assert second.wait_s() > 0  # the address's 100 are spent by the two
+    clock.advance(60)
+    assert first.wait_s() == 0 and second.wait_s() == 0
+
+
+def test_a_session_past_its_reply_budget_is_told_to_wait() -> None:
+    server = serve(reply_tokens_per_minute=10)  # the fake's reply is 6 pieces
+    ws = open_socket(server)
+    try:
+        first_event(ws)
+        answers = []
+        for topic in ("rivers", "mountains", "lanterns"):
+            ws.send(json.dumps({"type": "text", "text": f"tell me about {topic}"}))
+            answers.append(events_until(ws, "reply_done" if len(answers) < 2 else "error")[-1])
+        refused = answers[-1]
+        assert refused["code"] == "rate_limited" and "replies" in refused["message"]
+        assert "try again in" in refused["message"] and "provider" not in refused
+    finally:
+        ws.close()
         server.stop()
