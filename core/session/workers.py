@@ -77,10 +77,7 @@ class FairExecutor:
             line.remove(waiting[0])
             if not line:
                 del self._lines[owner]
-            self._in_flight[owner] -= 1
-            if not self._in_flight[owner]:
-                del self._in_flight[owner]
-                self._served.pop(owner, None)
+            self._one_less(owner)
 
     def _start_worker(self) -> None:
         thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}")
@@ -111,10 +108,14 @@ class FairExecutor:
             self._running[owner] -= 1
             if not self._running[owner]:
                 del self._running[owner]
-            self._in_flight[owner] -= 1
-            if not self._in_flight[owner]:
-                del self._in_flight[owner]
-                self._served.pop(owner, None)
+            self._one_less(owner)
+
+    def _one_less(self, owner: Hashable) -> None:
+        """One job of ``owner`` is over (under the lock); an owner with none is forgotten."""
+        self._in_flight[owner] -= 1
+        if not self._in_flight[owner]:
+            del self._in_flight[owner]
+            self._served.pop(owner, None)
 
     def _work(self) -> None:
         while (taken := self._next()) is not None:

@@ -11,7 +11,7 @@ import pytest
 
 from monitoring.servers.server_process import ServerProcess
 from monitoring.servers.tls_proxy import TlsProxy
-from tests.browser.page import STATS, screenshots, wait_state
+from tests.browser.page import STATS, open_page, screenshots, wait_state
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -33,20 +33,10 @@ def behind_proxy() -> Iterator[tuple[ServerProcess, TlsProxy]]:
     server.stop()
 
 
-def open_at(context, url: str):  # type: ignore[no-untyped-def]
-    page = context.pages[0] if context.pages else context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.goto(url + "/?mic=raw")
-    page.wait_for_function("window.VoiceChat && window.VoiceChat.app && window.dash_clientside.voice")
-    return page, errors
-
-
 def test_a_spoken_conversation_over_https_through_nginx(behind_proxy, browser_with_mic) -> None:
     _, proxy = behind_proxy
     context = browser_with_mic(FIXTURES / "question_1.wav", resolve={NAME: "127.0.0.1"}, self_signed_ok=True)
-    page, errors = open_at(context, proxy.url)
+    page = open_page(context, proxy.url)
     assert page.evaluate("window.isSecureContext && location.protocol === 'https:'")
     page.get_by_role("button", name="Start the conversation").click()
     page.locator("#access-passcode").fill(PASSCODE)
@@ -56,14 +46,14 @@ def test_a_spoken_conversation_over_https_through_nginx(behind_proxy, browser_wi
     user = page.locator(".message-user .message-text")
     assert "capital" in user.first.inner_text().lower()
     page.wait_for_function(f"{STATS}.player.scheduledSeconds >= 1.0", timeout=30_000)
-    assert not errors, errors
+    assert not page.console_errors, page.console_errors  # type: ignore[attr-defined]
 
 
 def test_plain_http_from_another_device_says_the_microphone_needs_https(behind_proxy,
                                                                        browser_with_mic) -> None:
     server, _ = behind_proxy
     context = browser_with_mic(resolve={PLAIN: "127.0.0.1"})
-    page, errors = open_at(context, f"http://{PLAIN}:{server.port}")
+    page = open_page(context, f"http://{PLAIN}:{server.port}")
     assert not page.evaluate("window.isSecureContext")
     page.get_by_role("button", name="Start the conversation").click()
     wait_state(page, "error")
@@ -71,4 +61,4 @@ def test_plain_http_from_another_device_says_the_microphone_needs_https(behind_p
     assert "HTTPS" in problem["message"] and "localhost" in problem["message"]
     assert problem["actionLabel"] is None  # trying again cannot help
     screenshots(page, "insecure")
-    assert not errors, errors
+    assert not page.console_errors, page.console_errors  # type: ignore[attr-defined]
