@@ -26,7 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from core.metrics import Metrics
 from core.providers.guards.recovery import statuses
 from core.runtime import VoiceRuntime
-from core.store.conversations import StoreError, StoreFull
+from core.store.conversations import StoreError, StoreFull, Written
 from core.transport.backoff import FailureBackoff
 from core.transport.client_address import client_address
 from monitoring.metrics.monitor import monitor_of
@@ -129,7 +129,10 @@ def forget_conversation(runtime: VoiceRuntime, session_id: str) -> tuple[Respons
     except StoreFull:
         runtime.metrics.count("store_full")
         return jsonify(error="store_busy", message="The store is too far behind; try again."), 503
-    if not store.wait_written(ticket, DELETE_WAIT_S):
+    outcome = store.outcome(ticket, DELETE_WAIT_S)
+    if outcome is Written.FAILED:
+        return jsonify(error="store_failed", message="The store could not write the deletion."), 500
+    if outcome is Written.PENDING:
         return jsonify(error="store_slow", message="The deletion is queued but not written yet."), 504
     log.info("admin: conversation %s deleted", session_id[:8])
     return jsonify(deleted=session_id, stored=True), 200
