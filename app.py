@@ -144,8 +144,8 @@ def main() -> None:
         settings = Settings.from_env()
         if problem := settings.exposure_problem():
             raise SettingsError(problem)
-        if settings.db_path:  # fail here, with a clear message, not in the worker
-            ConversationStore(settings.db_path).close()
+        if settings.store_location:  # fail here, with a clear message, not in the worker
+            ConversationStore(settings.store_location).close()
     except (SettingsError, StoreError) as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -64,7 +64,8 @@ class VoiceRuntime:
                                    settings.resume_window_s)
         retention = Retention(max_age_s=settings.store_retention_days * 86_400.0,
                               max_bytes=settings.store_max_mb * 2**20)
-        self.store = ConversationStore(settings.db_path, retention=retention) if settings.db_path else None
+        location = settings.store_location
+        self.store = ConversationStore(location, retention=retention) if location else None
         self.engine_config = engine_config(settings, None)
         self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
         self.reply_budgets = AddressBudgets(settings.address_reply_tokens_per_minute,

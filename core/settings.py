@@ -108,6 +108,13 @@ class Settings:
         default="~/.local/share/voicechat/conversations.db",
         metadata={"doc": "SQLite file where every finalized turn is stored (empty: not stored)."},
     )
+    database_url: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "PostgreSQL for the conversations instead of the SQLite file "
+                         "(`postgresql://user:password@host:5432/db`; several processes or machines "
+                         "share it; the password is never logged).", "secret": True},
+    )
     store_retention_days: float = field(
         default=30.0,
         metadata={"doc": "Stored conversations older than this are deleted (0: kept for ever)."},
@@ -458,6 +465,8 @@ class Settings:
             except ValueError as exc:
                 raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {proxy!r} is not an address "
                                     "or network") from exc
+        if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(f"{PREFIX}DATABASE_URL must be a postgresql:// URL")
         if self.ticket_secret and len(self.ticket_secret) < 32:
             raise SettingsError(f"{PREFIX}TICKET_SECRET must be at least 32 characters")
         scopes = {p.strip() for p in self.passcode_scope.split(",")}
@@ -497,6 +506,11 @@ class Settings:
         """Reachable by others: bound beyond localhost, or named for a proxy or tunnel."""
         return self.host not in LOOPBACK_NAMES or bool(self.allowed_hosts.strip()) or bool(
             self.trusted_proxies.strip())
+
+    @property
+    def store_location(self) -> str:
+        """Where conversations are stored: the PostgreSQL URL, else the SQLite file ("": none)."""
+        return self.database_url or (os.path.expanduser(self.db_path) if self.db_path else "")
 
     @property
     def access_required(self) -> bool:

@@ -1,12 +1,14 @@
-"""Every finalized utterance and reply, committed to SQLite as it happens.
+"""Every finalized utterance and reply, committed as it happens: to one SQLite file by
+default, or to PostgreSQL (``VOICECHAT_DATABASE_URL``) when several processes share it.
 
 One writer thread owns the connection; sessions hand it records through a bounded
-queue and never wait on the disk (the audio path must not stall on an fsync). The
-database runs in WAL mode, so readers (the admin page, a resumed session) do not block
-the writer, and a record committed before a crash (even SIGKILL) is still there.
-Deleting a conversation goes through the same queue, so nothing queued before it is
-written after it; the writer also applies the retention (``core.store.retention``)
-once a minute. The files are private to the user running the server (0600).
+queue and never wait on the database (the audio path must not stall on an fsync or a
+network). Deleting a conversation goes through the same queue, so nothing queued before
+it is written after it; the writer also applies the retention (``core.store.retention``)
+once a minute. A batch that fails is remembered as failed (``outcome``), never counted
+as written; the writer then opens a new connection for the next batch, so a database
+that comes back is used again without a restart. The database itself is a backend
+(``core.store.backend``): ``sqlite_backend`` or ``postgres_backend``.
 """
 
 from __future__ import annotations
@@ -14,47 +16,32 @@ from __future__ import annotations
 import enum
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections import deque
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from core.store.retention import PRIVATE_FOLDER, Retention, make_private, prune
+from core.store.backend import ConversationSummary, StoreBackend, StoredTurn, StoreError
+from core.store.retention import Retention
+from core.store.sqlite_backend import SQLiteBackend
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY,
-    session_id TEXT NOT NULL,
-    turn INTEGER NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
-    text TEXT NOT NULL,
-    cut INTEGER NOT NULL DEFAULT 0,
-    channel TEXT NOT NULL DEFAULT 'browser',
-    at REAL NOT NULL,
-    UNIQUE (session_id, turn, role) ON CONFLICT REPLACE
-);
-CREATE INDEX IF NOT EXISTS turns_at ON turns (at);
-"""
-RECENT_ROWS_SCANNED = 2_000  # the conversations listed are among those of the latest rows
 DEFAULT_QUEUE_ITEMS = 10_000
 PRUNE_EVERY_S = 60.0
 FAILED_RANGES_KEPT = 256  # failed batches remembered for ``outcome`` (older ones: long settled)
 KEEP_ALL = Retention()
 _STOP = object()
 
+__all__ = ["ConversationStore", "ConversationSummary", "StoreError", "StoreFull", "StoredTurn", "Written",
+           "open_backend"]
+
 
 @dataclass(frozen=True)
 class _Delete:
     session_id: str
-
-
-class StoreError(Exception):
-    """The database file cannot be opened or created (path, permissions, not SQLite)."""
 
 
 class StoreFull(Exception):
@@ -69,44 +56,28 @@ class Written(enum.Enum):
     PENDING = "pending"  # not written yet (the wait ran out)
 
 
-@dataclass(frozen=True)
-class StoredTurn:
-    session_id: str
-    turn: int
-    role: str
-    text: str
-    cut: bool
-    channel: str
-    at: float
+def open_backend(location: str | Path | StoreBackend) -> StoreBackend:
+    """A backend for a SQLite path or a ``postgresql://`` URL (raises ``StoreError``)."""
+    if isinstance(location, StoreBackend):
+        return location
+    if isinstance(location, str) and location.startswith(("postgresql://", "postgres://")):
+        from core.store.postgres_backend import PostgresBackend  # (psycopg only when asked for)
 
-
-@dataclass(frozen=True)
-class ConversationSummary:
-    session_id: str
-    channel: str
-    turns: int  # stored utterances and replies
-    started_at: float
-    last_at: float
-    last_text: str
+        return PostgresBackend(location)
+    return SQLiteBackend(location)
 
 
 class ConversationStore:
-    def __init__(self, path: str | Path, queue_items: int = DEFAULT_QUEUE_ITEMS,
+    def __init__(self, location: str | Path | StoreBackend, queue_items: int = DEFAULT_QUEUE_ITEMS,
                  retention: Retention = KEEP_ALL) -> None:
-        self.path = Path(path).expanduser()
+        """``location``: a SQLite file's path, a ``postgresql://`` URL, or a backend."""
+        self._backend = open_backend(location)
+        self.path = getattr(self._backend, "path", None)  # (a SQLite store's file)
+        self.location = self._backend.location
         self.retention = retention
         self.pruned = 0  # rows deleted by the retention
         self.deleted = 0  # rows deleted on request
         self._pruned_at = 0.0
-        try:
-            self.path.parent.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
-            make_private(self.path)
-            with closing(self._connect()) as setup:
-                setup.execute("PRAGMA journal_mode=WAL")
-                setup.executescript(SCHEMA)
-            make_private(self.path)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot use {self.path} for conversations: {exc}") from exc
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_items)
         self._written = threading.Condition()
         self._accepted = 0
@@ -116,11 +87,6 @@ class ConversationStore:
         self._failed: deque[tuple[int, int]] = deque(maxlen=FAILED_RANGES_KEPT)  # tickets, first..last
         self._writer = threading.Thread(target=self._write_loop, name="conversation-store", daemon=True)
         self._writer.start()
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
-        connection.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across a process kill
-        return connection
 
     # ----- from the sessions (never blocks) ---------------------------------------------
     def record(self, session_id: str, turn: int, role: str, text: str, *, cut: bool = False,
@@ -148,58 +114,61 @@ class ConversationStore:
 
     # ----- the writer ----------------------------------------------------------------------
     def _write_loop(self) -> None:
-        connection = self._connect()
+        connection: Any = None
         try:
             while True:
                 item = self._queue.get()
                 if item is _STOP:
                     return
                 batch = [item]
+                stop = False
                 while len(batch) < 256:  # one transaction for what has piled up
                     try:
                         more = self._queue.get_nowait()
                     except queue.Empty:
                         break
                     if more is _STOP:
-                        self._commit(connection, batch)
-                        return
+                        stop = True
+                        break
                     batch.append(more)
-                self._commit(connection, batch)
+                connection = self._commit(connection, batch)
+                if stop:
+                    return
         finally:
-            connection.close()
+            self._close(connection)
 
-    def _commit(self, connection: sqlite3.Connection, items: list[object]) -> None:
+    def _commit(self, connection: Any, items: list[object]) -> Any:
+        """Write ``items`` as one transaction; the connection for the next batch (None
+        after a failure: a new one is opened then)."""
+        backend = self._backend
         try:
-            with connection:
-                for deletion, group in _runs(items):
-                    if deletion:
-                        for item in group:
-                            assert isinstance(item, _Delete)
-                            self.deleted += connection.execute(
-                                "DELETE FROM turns WHERE session_id = ?", (item.session_id,)).rowcount
-                    else:
-                        connection.executemany(
-                            "INSERT INTO turns (session_id, turn, role, text, cut, channel, at) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)", group)
-        except sqlite3.Error as exc:
+            if connection is None:
+                connection = backend.connect()
+            self.deleted += backend.write(connection, _runs(items))
+        except backend.errors as exc:
             self.write_errors += len(items)
             self.last_error_at = time.time()
             with self._written:
                 self._failed.append((self._committed + 1, self._committed + len(items)))
-            log.error("could not store %d change(s): %s", len(items), type(exc).__name__)
+            log.error("could not store %d change(s) in %s: %s", len(items), backend.location,
+                      type(exc).__name__)
+            self._close(connection)
+            connection = None
         with self._written:
             self._committed += len(items)  # (done with: written, or failed and remembered as such)
             self._written.notify_all()
-        self._apply_retention(connection)
+        if connection is not None:
+            self._apply_retention(connection)
+        return connection
 
-    def _apply_retention(self, connection: sqlite3.Connection) -> None:
+    def _apply_retention(self, connection: Any) -> None:
         now = time.time()
         if now - self._pruned_at < PRUNE_EVERY_S or self.retention == KEEP_ALL:
             return
         self._pruned_at = now
         try:
-            removed = prune(connection, self.retention, now)
-        except sqlite3.Error as exc:
+            removed = self._backend.prune(connection, self.retention, now)
+        except self._backend.errors as exc:
             log.error("could not apply the retention: %s", type(exc).__name__)
             return
         if removed:
@@ -234,34 +203,30 @@ class ConversationStore:
 
     # ----- reading ------------------------------------------------------------------------
     def turns(self, session_id: str, limit: int = 1000) -> list[StoredTurn]:
-        with closing(self._connect()) as connection:
-            rows = connection.execute(
-                "SELECT session_id, turn, role, text, cut, channel, at FROM turns "
-                "WHERE session_id = ? ORDER BY turn, role = 'assistant' LIMIT ?",
-                (session_id, limit)).fetchall()
-        return [StoredTurn(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+        """A conversation's stored turns in order (raises ``StoreError``)."""
+        return self._backend.turns(session_id, limit)
 
     def recent_conversations(self, limit: int = 20) -> list[ConversationSummary]:
         """The conversations with the latest turns, newest first (for the admin page)."""
-        try:
-            with closing(self._connect()) as connection:
-                rows = connection.execute(
-                    "SELECT t.session_id, t.channel, COUNT(*), MIN(t.at), MAX(t.at), "
-                    "(SELECT text FROM turns l WHERE l.session_id = t.session_id ORDER BY l.at DESC LIMIT 1) "
-                    "FROM turns t WHERE t.session_id IN "
-                    "(SELECT session_id FROM turns ORDER BY at DESC LIMIT ?) "
-                    "GROUP BY t.session_id ORDER BY MAX(t.at) DESC LIMIT ?",
-                    (RECENT_ROWS_SCANNED, limit)).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot read conversations: {exc}") from exc
-        return [ConversationSummary(*row) for row in rows]
+        return self._backend.recent(limit)
 
     def prune_now(self) -> int:
         """Apply the retention at once, from the caller's thread (start-up, tests)."""
-        with closing(self._connect()) as connection:
-            removed = prune(connection, self.retention, time.time())
+        connection = self._backend.connect()
+        try:
+            removed = self._backend.prune(connection, self.retention, time.time())
+        finally:
+            self._close(connection)
         self.pruned += removed
         return removed
+
+    def _close(self, connection: Any) -> None:
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except self._backend.errors as exc:  # a connection that broke: nothing left to save
+            log.debug("closing a broken connection: %s", type(exc).__name__)
 
     def close(self) -> None:
         """Write what is queued, then stop the writer."""
@@ -269,13 +234,15 @@ class ConversationStore:
         self._writer.join(timeout=10)
 
 
-def _runs(items: list[object]) -> list[tuple[bool, list[object]]]:
-    """The batch cut into runs of deletions and runs of rows, in order."""
-    runs: list[tuple[bool, list[object]]] = []
+def _runs(items: list[object]) -> list[tuple[bool, list[Any]]]:
+    """The batch cut into runs of rows and runs of deletions (their session ids), in order."""
+    runs: list[tuple[bool, list[Any]]] = []
     for item in items:
         deletion = isinstance(item, _Delete)
+        value = item.session_id if isinstance(item, _Delete) else item
         if runs and runs[-1][0] == deletion:
-            runs[-1][1].append(item)
+            runs[-1][1].append(value)
         else:
-            runs.append((deletion, [item]))
+            runs.append((deletion, [value]))
     return runs
+
