@@ -49,6 +49,11 @@ class StoreBackend(ABC):
     errors: tuple[type[Exception], ...] = ()
     location: str = ""  # for messages and logs: a path, or a server without its password
 
+    def unreachable(self, error: Exception) -> bool:
+        """``error`` says the database cannot be reached now (try again later), not that
+        the write itself is wrong."""
+        return False
+
     @abstractmethod
     def connect(self) -> Any:
         """A new connection for one thread."""

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 DEFAULT_QUEUE_ITEMS = 10_000
 PRUNE_EVERY_S = 60.0
 FAILED_RANGES_KEPT = 256  # failed batches remembered for ``outcome`` (older ones: long settled)
+RETRY_FIRST_S = 0.5  # a database out of reach is tried again after this, then twice as long...
+RETRY_MAX_S = 5.0  # ...up to this
 KEEP_ALL = Retention()
 _STOP = object()
 
@@ -85,6 +87,7 @@ class ConversationStore:
         self.write_errors = 0
         self.last_error_at: float | None = None  # time.time() of the last failed write
         self._failed: deque[tuple[int, int]] = deque(maxlen=FAILED_RANGES_KEPT)  # tickets, first..last
+        self._stopping = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="conversation-store", daemon=True)
         self._writer.start()
 
@@ -139,21 +142,33 @@ class ConversationStore:
 
     def _commit(self, connection: Any, items: list[object]) -> Any:
         """Write ``items`` as one transaction; the connection for the next batch (None
-        after a failure: a new one is opened then)."""
+        after a failure: a new one is opened then). While the database cannot be reached
+        the batch is tried again, with a growing pause, and what comes meanwhile waits in
+        the bounded queue (``StoreFull`` past it); any other failure fails the batch."""
         backend = self._backend
-        try:
-            if connection is None:
-                connection = backend.connect()
-            self.deleted += backend.write(connection, _runs(items))
-        except backend.errors as exc:
-            self.write_errors += len(items)
-            self.last_error_at = time.time()
-            with self._written:
-                self._failed.append((self._committed + 1, self._committed + len(items)))
-            log.error("could not store %d change(s) in %s: %s", len(items), backend.location,
-                      type(exc).__name__)
-            self._close(connection)
-            connection = None
+        pause_s = RETRY_FIRST_S
+        while True:
+            try:
+                if connection is None:
+                    connection = backend.connect()
+                self.deleted += backend.write(connection, _runs(items))
+                break
+            except backend.errors as exc:
+                self.last_error_at = time.time()
+                self._close(connection)
+                connection = None
+                if backend.unreachable(exc) and not self._stopping.is_set():
+                    log.warning("%s unreachable (%s): %d change(s) wait, retry in %.1f s", backend.location,
+                                type(exc).__name__, len(items), pause_s)
+                    self._stopping.wait(pause_s)
+                    pause_s = min(pause_s * 2, RETRY_MAX_S)
+                    continue
+                self.write_errors += len(items)
+                with self._written:
+                    self._failed.append((self._committed + 1, self._committed + len(items)))
+                log.error("could not store %d change(s) in %s: %s", len(items), backend.location,
+                          type(exc).__name__)
+                break
         with self._written:
             self._committed += len(items)  # (done with: written, or failed and remembered as such)
             self._written.notify_all()
@@ -229,7 +244,9 @@ class ConversationStore:
             log.debug("closing a broken connection: %s", type(exc).__name__)
 
     def close(self) -> None:
-        """Write what is queued, then stop the writer."""
+        """Write what is queued, then stop the writer (a database out of reach is given up
+        on: what waits for it fails)."""
+        self._stopping.set()
         self._queue.put(_STOP)
         self._writer.join(timeout=10)
 

@@ -51,6 +51,10 @@ class PostgresBackend(StoreBackend):
             raise StoreError(f"cannot use {self.location} for conversations: {type(exc).__name__}: "
                              f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
 
+    def unreachable(self, error: Exception) -> bool:
+        # A connection that cannot be made or was lost; not a failed statement.
+        return isinstance(error, self._psycopg.OperationalError)
+
     def connect(self) -> Any:
         return self._psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
 

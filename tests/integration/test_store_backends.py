@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store.conversations import ConversationStore, Written
+from core.store.conversations import ConversationStore, StoreFull, Written
 from core.store.retention import Retention
 from monitoring.servers.postgres import PostgresServer
 
@@ -130,19 +130,26 @@ def test_a_sqlite_file_from_before_versions_keeps_its_turns(tmp_path: Path) -> N
         store.close()
 
 
-def test_postgres_going_away_fails_writes_loudly_and_they_work_again_when_it_is_back() -> None:
+def test_writes_wait_while_postgres_is_away_and_land_when_it_is_back() -> None:
     with PostgresServer() as server:
-        store = ConversationStore(server.url)
+        store = ConversationStore(server.url, queue_items=3)
         try:
             assert store.outcome(store.record("s", 1, "user", "before"), 10) is Written.COMMITTED
             server.kill()
-            lost = store.record("s", 2, "user", "while it is down")
-            assert store.outcome(lost, 20) is Written.FAILED and store.write_errors == 1
-            assert not store.healthy(since=0.0)
+            waiting = store.record("s", 2, "user", "while it is down")
+            assert store.outcome(waiting, 3) is Written.PENDING  # (the client is told store_slow)
+            assert not store.healthy(since=0.0)  # /readyz says so
+            for n in range(3, 20):  # the queue is bounded: past it, records are refused
+                try:
+                    store.record("s", n, "user", "more")
+                except StoreFull:
+                    break
+            else:
+                raise AssertionError("the queue took everything")
             server.start()
-            back = store.record("s", 3, "user", "after")
-            assert store.outcome(back, 20) is Written.COMMITTED  # a new connection, no restart
-            assert [t.text for t in store.turns("s")] == ["before", "after"]
+            assert store.outcome(waiting, 30) is Written.COMMITTED  # a new connection, no restart
+            assert store.flush(30) and store.write_errors == 0
+            assert [t.text for t in store.turns("s")][:2] == ["before", "while it is down"]
         finally:
             store.close()
 
