@@ -21,6 +21,7 @@ from core.session.ticker import Ticker
 from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
 from core.store.conversations import ConversationStore
+from core.store.parking import RedisParking
 from core.store.retention import Retention
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ class VoiceRuntime:
         location = settings.store_location
         self.store = ConversationStore(location, retention=retention) if location else None
         self.engine_config = engine_config(settings, None)
+        self.parking = (RedisParking(settings.redis_url, settings.resume_window_s)
+                        if settings.redis_url else None)  # dropped conversations, for any process
         self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
         self.reply_budgets = AddressBudgets(settings.address_reply_tokens_per_minute,
                                             burst=settings.address_reply_tokens_per_minute)
@@ -119,6 +122,8 @@ class VoiceRuntime:
         self.workers.shutdown()
         if self.store is not None:
             self.store.close()
+        if self.parking is not None:
+            self.parking.close()
         self.catalog.close()
         self.providers.close()
         self.runner.stop()

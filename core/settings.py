@@ -115,6 +115,13 @@ class Settings:
                          "(`postgresql://user:password@host:5432/db`; several processes or machines "
                          "share it; the password is never logged).", "secret": True},
     )
+    redis_url: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "Redis for state shared by several processes (`redis://host:6379/0`): a "
+                         "dropped conversation is parked there too, so its resume may land on any "
+                         "process (empty: in this process's memory only).", "secret": True},
+    )
     store_retention_days: float = field(
         default=30.0,
         metadata={"doc": "Stored conversations older than this are deleted (0: kept for ever)."},
@@ -465,6 +472,8 @@ class Settings:
             except ValueError as exc:
                 raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {proxy!r} is not an address "
                                     "or network") from exc
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError(f"{PREFIX}REDIS_URL must be a redis:// URL")
         if self.database_url and not self.database_url.startswith(("postgresql://", "postgres://")):
             raise SettingsError(f"{PREFIX}DATABASE_URL must be a postgresql:// URL")
         if self.ticket_secret and len(self.ticket_secret) < 32:

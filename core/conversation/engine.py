@@ -34,7 +34,7 @@ from core.conversation.events import (
     UserSpeechStarted,
     UserSpeechStopped,
 )
-from core.conversation.history import ConversationMemory
+from core.conversation.history import CarriedConversation, ConversationMemory
 from core.conversation.phase import PhaseTracker
 from core.conversation.playback import Playback
 from core.conversation.reply_turn import ReplyTurn
@@ -120,6 +120,15 @@ class TurnEngine:
         playback.current = playback.held = None
         self._in_speech = False
         return actions + self._phase.enter(Phase.IDLE, None)
+
+    def carried(self) -> CarriedConversation:
+        memory = self._memory
+        return CarriedConversation(memory.history.messages(), self._answers.last_turn, memory.last_reply)
+
+    def carry_over(self, carried: CarriedConversation) -> None:
+        """A conversation parked by another process goes on here."""
+        self._memory.history.add(*carried.messages)
+        self._memory.last_reply, self._answers.last_turn = carried.last_reply, carried.last_turn
 
     def forget(self, now: float) -> list[Action]:
         """The person deleted the conversation: stop as ``stop`` does (a reply cut now is

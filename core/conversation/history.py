@@ -8,6 +8,8 @@ for many turns in a row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.conversation.endpointing import normalized
 from core.providers.base import Message
 
@@ -72,3 +74,26 @@ class ConversationMemory:
     def replied(self, user_text: str, reply: str) -> None:
         self.exchange(user_text, reply)
         self.last_reply = reply
+
+
+@dataclass(frozen=True)
+class CarriedConversation:
+    """What a conversation needs to go on in another process: the prompt's history, the
+    number of its latest turn (the next one follows it), its last reply."""
+
+    messages: tuple[Message, ...]
+    last_turn: int
+    last_reply: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"messages": [[m.role, m.text] for m in self.messages], "last_turn": self.last_turn,
+                "last_reply": self.last_reply}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> CarriedConversation:
+        """Raises ``ValueError`` for anything but what ``as_json`` writes."""
+        try:
+            messages = tuple(Message(str(role), str(text)) for role, text in data["messages"])  # type: ignore[attr-defined]
+            return cls(messages, int(data["last_turn"]), str(data["last_reply"]))  # type: ignore[call-overload]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a parked conversation: {exc}") from exc

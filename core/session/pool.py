@@ -135,6 +135,17 @@ class ConnectionPool:
             self._sessions[session_id] = entry
             return entry
 
+    def adopt(self, session: Session, replacing: str, owner: object) -> PoolEntry:
+        """A conversation parked by another process, now served here by ``owner`` in place
+        of its fresh session ``replacing`` (its place in the limits is the fresh one's)."""
+        with self._lock:
+            fresh = self._sessions.pop(replacing, None)
+            address = fresh.client_address if fresh else "?"
+            entry = PoolEntry(session.id, address, session=session, owner=owner)
+            self._parked.pop(session.id, None)  # (a stale copy of it here, from before it moved)
+            self._sessions[session.id] = entry
+            return entry
+
     def owned_by(self, session_id: str, owner: object) -> bool:
         with self._lock:
             entry = self._sessions.get(session_id)

@@ -1,14 +1,12 @@
 """One voice session: its lifecycle, its lock, and the inputs a transport gives it.
 
-The transport calls the input methods from its socket's thread (``audio``,
-``start_listening``, ``text``...), the runtime's ticker calls ``tick`` and the model
-workers ``deliver``. Each takes the session lock, tells the ``TurnEngine`` what
-happened and has the ``ActionInterpreter`` carry out what it decided, still under the
-lock, so events and audio leave in exactly the order the engine decided. Nothing done
-under the lock waits: not on a model, not on the client (the outbox never blocks).
-
-A bug met while handling one input is logged once, counted and told to the client
-(``internal_error``); the session goes on.
+The transport calls the input methods from its socket's thread (``audio``, ``text``...),
+the runtime's ticker calls ``tick`` and the model workers ``deliver``. Each takes the
+session lock, tells the ``TurnEngine`` what happened and has the ``ActionInterpreter``
+carry out what it decided, still under the lock, so events and audio leave in exactly
+the order the engine decided. Nothing done under the lock waits: not on a model, not on
+the client (the outbox never blocks). A bug met while handling one input is logged
+once, counted and told to the client (``internal_error``); the session goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +24,7 @@ from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
 from core.conversation.commands import Action
 from core.conversation.engine import TurnEngine
 from core.conversation.events import ErrorNotice, OutputEvent, Phase, StateChanged
+from core.conversation.history import CarriedConversation
 from core.conversation.results import JobResult
 from core.errors import ClientError
 from core.session.audio_front import VOICED, AudioFront
@@ -141,6 +140,15 @@ class Session:
     def worth_resuming(self) -> bool:
         return bool(self._engine.history) or self._options.changed
 
+    def carried(self) -> CarriedConversation:
+        with self._lock:
+            return self._engine.carried()
+
+    def carry_over(self, carried: CarriedConversation) -> None:
+        """Go on with a conversation another process parked (before ``attach``)."""
+        with self._lock:
+            self._engine.carry_over(carried)
+
     @property
     def outbox(self) -> Outbox:
         return self._outbox
@@ -187,8 +195,8 @@ class Session:
                 self._run(self._engine.text(text.strip(), self._now()))
 
     def forget(self) -> None:
-        """The person deleted the conversation: what is said or played stops, the history
-        goes, and the client is told once the stored turns are deleted too."""
+        """The conversation is deleted: what is said stops, the history goes, the client
+        is told once the stored turns are deleted too."""
         with self._input() as active:
             if active:
                 self._run(self._engine.forget(self._now()))
@@ -204,8 +212,7 @@ class Session:
                 self._run(self._engine.playback_done(turn, self._now()))
 
     def playback_progress(self, turn: int, played_ms: float) -> None:
-        """How much of ``turn``'s reply the client has played (transports that know it:
-        a phone call's marks)."""
+        """How much of ``turn``'s reply the client has played (a phone call's marks)."""
         with self._input() as active:
             if active:
                 self._engine.playback_progress(turn, played_ms)
@@ -238,9 +245,7 @@ class Session:
 
     def change_settings(self, data: dict[str, Any]) -> None:
         """The person's own settings for this session; all of them or, on a problem, none.
-
-        New providers are built (an embedded model may load, a voice is tried) outside
-        the session's lock, so the conversation and the ticker go on meanwhile.
+        New providers are built outside the lock (a model may load, a voice is tried).
         """
         with self._lock:
             cue = self._engine.config.cue_audio
@@ -266,8 +271,7 @@ class Session:
                     self._emit(change)
 
     def try_tick(self) -> bool:
-        """``tick`` unless another thread holds the session right now (the ticker never
-        waits on a busy session: it comes back in a few tens of milliseconds)."""
+        """``tick`` unless another thread holds the session now (the ticker never waits)."""
         if not self._lock.acquire(blocking=False):
             return False
         try:

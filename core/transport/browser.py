@@ -27,6 +27,7 @@ from core.providers.choice import FIELDS as PROVIDER_FIELDS
 from core.runtime import VoiceRuntime
 from core.session.session import Session
 from core.session.turn_budget import SESSION_BURST, ReplyBudget, TokenBucket
+from core.store.parking import ParkingUnavailable
 from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
 from core.transport.flood_guard import FloodGuard, Verdict
 from core.transport.lease import AdmissionRefused, Lease
@@ -255,7 +256,13 @@ class VoiceConnection:
         if not fresh.fresh:
             fresh.report(ClientError("out_of_order", "resume must come before anything else"))
             return
-        resumed = self._lease.take_over(session_id, token)
+        try:
+            resumed = self._lease.take_over(session_id, token)
+        except ParkingUnavailable:
+            metrics.count("resume_refused")
+            fresh.report(ClientError("resume_refused", "That conversation cannot be resumed right now (the "
+                                     "shared session store is unreachable); this is a new one."))
+            return
         if resumed is None:
             metrics.count("resume_refused")
             fresh.report(ClientError("resume_refused", "That conversation cannot be resumed (unknown, "

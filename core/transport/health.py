@@ -21,8 +21,11 @@ def readiness(runtime: VoiceRuntime) -> dict[str, bool]:
     store_ok = store is None or store.healthy(time.time() - STORE_ERROR_GRACE_S)
     # A provider out of use is fine while its fallback answers for it.
     providers_ok = all(s.circuit != "open" or s.using_fallback for s in statuses(runtime.providers))
-    return {"models_loaded": runtime.warmed, "store_writable": store_ok,
-            "providers_answering": providers_ok, "accepting_sessions": not runtime.draining}
+    checks = {"models_loaded": runtime.warmed, "store_writable": store_ok,
+              "providers_answering": providers_ok, "accepting_sessions": not runtime.draining}
+    if runtime.parking is not None:
+        checks["shared_state_reachable"] = runtime.parking.reachable()
+    return checks
 
 
 def install_health_routes(app: Flask, runtime: VoiceRuntime) -> None:

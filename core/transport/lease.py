@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from core.conversation.history import CarriedConversation
 from core.runtime import VoiceRuntime
 from core.session.pool import PoolEntry, Refused
 from core.session.session import Session
+from core.store.parking import ParkingUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class Lease:
         self._owner = owner  # the connection serving the session (the pool's owner)
         self._entry: PoolEntry | None = None
         self._session: Session | None = None
+        self._make: Callable[[str], Session] | None = None  # builds a session with a given id
         self.epoch = 0  # the session's attachment this lease serves
 
     @property
@@ -54,6 +58,7 @@ class Lease:
 
     def admit(self, address: str, make: Callable[[str], Session]) -> Session:
         runtime = self._runtime
+        self._make = make
         admitted = runtime.pool.admit(uuid.uuid4().hex, address, owner=self._owner)
         if isinstance(admitted, Refused):
             runtime.metrics.count(f"refused_{admitted.code}")
@@ -71,14 +76,69 @@ class Lease:
 
     def take_over(self, session_id: str, token: str) -> Session | None:
         """Serve the session ``session_id`` instead of the fresh one, if ``token`` is its
-        resume token; the fresh session is closed. None (nothing changes) otherwise."""
-        fresh = self.session
-        entry = self._runtime.pool.claim(session_id, token, replacing=fresh.id, owner=self._owner)
-        if entry is None or entry.session is None:
+        resume token: parked here, or (with Redis) parked by another process. The fresh
+        session is closed. None (nothing changes) otherwise; raises ``ParkingUnavailable``
+        when only Redis could have it and cannot be reached."""
+        fresh, runtime = self.session, self._runtime
+        shared, reachable = self._shared_copy(session_id, token)
+        if shared == "moved":
+            stale = runtime.pool.unpark(session_id)  # another process serves it now
+            if stale is not None:
+                stale.close()
             return None
+        entry = runtime.pool.claim(session_id, token, replacing=fresh.id, owner=self._owner)
+        if entry is None or entry.session is None:
+            if isinstance(shared, dict):
+                entry = self._adopt(session_id, shared)
+            elif not reachable:
+                raise ParkingUnavailable("the shared session store is unreachable")
+            if entry is None:
+                return None
         fresh.close()
         self._entry, self._session = entry, entry.session
         return entry.session
+
+    def _shared_copy(self, session_id: str, token: str) -> tuple[dict[str, Any] | str | None, bool]:
+        """The conversation's copy in Redis, taken ("moved": another process has it), and
+        whether Redis answered."""
+        parking = self._runtime.parking
+        if parking is None:
+            return None, True
+        try:
+            state = parking.take(session_id, token)
+            if state is None and parking.moved(session_id):
+                return "moved", True
+            return state, True
+        except ParkingUnavailable as exc:
+            log.warning("session %s: Redis unreachable on resume (%s)", session_id[:8], exc)
+            return None, False
+
+    def _adopt(self, session_id: str, state: dict[str, Any]) -> PoolEntry | None:
+        runtime = self._runtime
+        if runtime.parking is None or self._make is None:
+            return None
+        try:
+            carried = CarriedConversation.from_json(state)
+        except ValueError:
+            log.warning("session %s: a parked conversation that cannot be read", session_id[:8])
+            return None
+        session = self._make(session_id)
+        session.carry_over(carried)
+        try:
+            runtime.parking.mark_moved(session_id)
+        except ParkingUnavailable as exc:
+            log.warning("session %s moved, not marked (%s)", session_id[:8], exc)
+        runtime.metrics.count("resumed_from_elsewhere")
+        return runtime.pool.adopt(session, replacing=self.session.id, owner=self._owner)
+
+    def _park_shared(self, session: Session) -> None:
+        """Also park the conversation in Redis, for a resume on any process."""
+        try:
+            self._runtime.parking.park(session.id, session.resume_token,  # type: ignore[union-attr]
+                                       session.carried().as_json())
+        except ParkingUnavailable as exc:
+            self._runtime.metrics.count("parking_unavailable")
+            log.warning("session %s parked here only: Redis unreachable (%s)", session.id[:8], exc)
 
     def release(self, keep: bool) -> None:
         """The connection is over: park the session (``keep``, and worth resuming) or close it."""
@@ -87,8 +147,11 @@ class Lease:
         runtime, session = self._runtime, self._session
         if keep and session.worth_resuming:
             session.detach(self.epoch)  # (a no-op if a resume took it over meanwhile)
+            parked_here = runtime.pool.owned_by(session.id, self._owner)
             for gone in runtime.pool.park(session.id, self._owner):
                 gone.close()
+            if parked_here and runtime.parking is not None:
+                self._park_shared(session)
         else:
             if runtime.pool.remove(session.id, self._owner):
                 session.close()

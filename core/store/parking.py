@@ -1,0 +1,87 @@
+"""Dropped conversations parked in Redis (``VOICECHAT_REDIS_URL``), so a client that comes
+back within the resume window may land on any process and take its conversation over.
+
+One key per parked conversation, named by the session id and a hash of its one-time
+resume token, with the resume window as its TTL: taking it (GETDEL) needs the right
+token, works once, and a wrong token cannot delete someone else's. The value is the
+conversation's state as JSON (its history, turn number, last reply; never an API key).
+Redis out of reach is reported (``ParkingUnavailable``), never waited on for long: the
+calls time out after a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PREFIX = "voicechat:parked:"
+MOVED = "voicechat:moved:"  # a conversation another process took over: stale copies are dropped
+TIMEOUT_S = 1.0
+
+
+class ParkingUnavailable(Exception):
+    """Redis cannot be reached now."""
+
+
+def _key(session_id: str, token: str) -> str:
+    return f"{PREFIX}{session_id}:{hashlib.sha256(token.encode()).hexdigest()}"
+
+
+class RedisParking:
+    def __init__(self, url: str, window_s: float) -> None:
+        import redis
+
+        self._redis_errors = (redis.RedisError,)
+        self._client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S,
+                                            health_check_interval=30)
+        self._window_ms = max(1, int(window_s * 1000))
+
+    def park(self, session_id: str, token: str, state: dict[str, Any]) -> None:
+        """Raises ``ParkingUnavailable``."""
+        try:
+            self._client.set(_key(session_id, token), json.dumps(state), px=self._window_ms)
+        except self._redis_errors as exc:
+            raise ParkingUnavailable(type(exc).__name__) from exc
+
+    def take(self, session_id: str, token: str) -> dict[str, Any] | None:
+        """The state parked under this id and token, removed (None: none, or taken).
+        Raises ``ParkingUnavailable``."""
+        try:
+            raw = self._client.getdel(_key(session_id, token))
+        except self._redis_errors as exc:
+            raise ParkingUnavailable(type(exc).__name__) from exc
+        return None if raw is None else dict(json.loads(raw))
+
+    def mark_moved(self, session_id: str) -> None:
+        """This process took the conversation over: other processes' copies are stale."""
+        try:
+            self._client.set(f"{MOVED}{session_id}", "1", px=self._window_ms)
+        except self._redis_errors as exc:
+            raise ParkingUnavailable(type(exc).__name__) from exc
+
+    def moved(self, session_id: str) -> bool:
+        """Another process took this conversation over (raises ``ParkingUnavailable``)."""
+        try:
+            return bool(self._client.exists(f"{MOVED}{session_id}"))
+        except self._redis_errors as exc:
+            raise ParkingUnavailable(type(exc).__name__) from exc
+
+    def discard(self, session_id: str, token: str) -> None:
+        """The conversation resumed where it was parked: its shared copy goes."""
+        try:
+            self._client.delete(_key(session_id, token))
+        except self._redis_errors as exc:  # it expires with the window anyway
+            log.warning("could not discard a parked conversation: %s", type(exc).__name__)
+
+    def reachable(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except self._redis_errors:
+            return False
+
+    def close(self) -> None:
+        self._client.close()
