@@ -59,10 +59,11 @@ $(RUNTIME_STAMP): requirements.txt $(WHEEL_DIR)/.built | $(VENV)/bin/python
 	touch $@
 
 # Debian packages for the browser tests, synthetic speech, the TLS proxy test (nginx,
-# openssl) and the shared-state tests (postgresql, redis-server; started by the tests
-# themselves, never as system services); installed only if missing.
+# openssl) and the several-process tests (postgresql, redis-server, haproxy; started by the
+# tests themselves, never as system services); installed only if missing.
 $(SYSTEM_STAMP): | $(VENV)/bin/python
-	@missing=""; for p in chromium chromium-driver espeak-ng sox nginx openssl postgresql redis-server; do \
+	@missing=""; for p in chromium chromium-driver espeak-ng sox nginx openssl postgresql redis-server \
+			haproxy; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -35,6 +35,7 @@ from monitoring.metrics.admin_api import install_admin_routes
 from monitoring.metrics.monitor import PerformanceMonitor
 
 log = logging.getLogger("voicechat")
+DRAIN_WAIT_S = 3.0  # how long a SIGTERM waits for the clients to be told and parked
 
 
 def assets_folder() -> str:
@@ -91,12 +92,14 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
 
 def tell_clients_on_sigterm(runtime: VoiceRuntime) -> None:
     """Before gunicorn's own SIGTERM handling (stop taking requests, let them end), every
-    connected client is told to reconnect and its socket closed, on a thread of its own
-    (a signal handler must not wait on sockets)."""
+    connected client's conversation is parked (in Redis, when shared) and the client told
+    to reconnect, on a thread of its own, waited for at most ``DRAIN_WAIT_S``."""
     gunicorns = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: Any) -> None:
-        threading.Thread(target=runtime.drain, name="drain", daemon=True).start()
+        draining = threading.Thread(target=runtime.drain, name="drain", daemon=True)
+        draining.start()
+        draining.join(DRAIN_WAIT_S)  # (parked in Redis before the process may exit)
         if callable(gunicorns):
             gunicorns(signum, frame)
 

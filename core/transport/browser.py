@@ -133,8 +133,10 @@ class VoiceConnection:
         send(self._ws, error_message(code, message, retryable))
 
     def shutdown_notice(self) -> None:
-        """The server is stopping (SIGTERM): the client is told before its socket closes,
-        and reconnects (to this server once it is back, or to another)."""
+        """The server is stopping (SIGTERM): the conversation is parked in Redis (when
+        shared) and the client told before its socket closes, so it reconnects and
+        resumes (here once the server is back, or on another process)."""
+        self._lease.park_shared_now()
         try:
             self._send_error(RESTARTING, "The server is restarting; the conversation reconnects in a moment.",
                              True)

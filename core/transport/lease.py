@@ -131,6 +131,13 @@ class Lease:
         runtime.metrics.count("resumed_from_elsewhere")
         return runtime.pool.adopt(session, replacing=self.session.id, owner=self._owner)
 
+    def park_shared_now(self) -> None:
+        """Park the conversation in Redis while it is still served (the process is about
+        to stop: the socket's own release may not run before it exits)."""
+        session = self._session
+        if session is not None and self._runtime.parking is not None and session.worth_resuming:
+            self._park_shared(session)
+
     def _park_shared(self, session: Session) -> None:
         """Also park the conversation in Redis, for a resume on any process."""
         try:

@@ -15,6 +15,7 @@ import websocket
 from monitoring.servers.redis_server import RedisServer
 from monitoring.servers.server_process import ServerProcess
 from monitoring.servers.simulated import SIMULATED_ENV
+from tests.support.socket_talk import ask, events
 
 
 @pytest.fixture(scope="module")
@@ -32,18 +33,6 @@ def two_processes(redis_server: RedisServer) -> Iterator[tuple[ServerProcess, Se
     second.stop()
 
 
-def events(ws: websocket.WebSocket, until: str, timeout_s: float = 20.0) -> list[dict]:
-    seen: list[dict] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        message = ws.recv()
-        if isinstance(message, str):
-            seen.append(json.loads(message))
-            if seen[-1]["type"] == until:
-                return seen
-    raise AssertionError(f"no {until}: {[e['type'] for e in seen]}")
-
-
 def talk(server: ServerProcess, resume: dict | None = None) -> tuple[websocket.WebSocket, dict, list[dict]]:
     ws = websocket.create_connection(server.ws_url, timeout=20)
     if resume is not None:
@@ -54,11 +43,6 @@ def talk(server: ServerProcess, resume: dict | None = None) -> tuple[websocket.W
         seen += events(ws, "pong")
     readies = [e for e in seen if e["type"] == "ready"]  # (a fresh session's, then the resumed one's)
     return ws, readies[-1], seen
-
-
-def ask(ws: websocket.WebSocket, text: str) -> dict:
-    ws.send(json.dumps({"type": "text", "text": text}))
-    return events(ws, "reply_done")[-1]
 
 
 def wait_parked_in_redis(redis_server: RedisServer, session_id: str) -> None:

@@ -1,0 +1,91 @@
+"""Two server processes behind Debian's HAProxy (the shipped deploy/haproxy/voicechat.cfg)
+sharing Debian's Redis: a conversation whose process is stopped (SIGTERM, as a deploy
+does) is told, reconnects through the balancer, and goes on in the other process with its
+history and turn numbers."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import websocket
+
+from monitoring.servers.haproxy import Haproxy
+from monitoring.servers.redis_server import RedisServer
+from monitoring.servers.server_process import ServerProcess, free_port
+from monitoring.servers.simulated import SIMULATED_ENV
+from tests.support.socket_talk import ask, events
+
+TOKEN = "cluster-test-admin-token"
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[Haproxy, list[ServerProcess]]]:
+    with RedisServer() as redis_server:
+        env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url, "VOICECHAT_PUBLIC_ACCESS": "1",
+               "VOICECHAT_TRUSTED_PROXIES": "127.0.0.1", "VOICECHAT_ADMIN_TOKEN": TOKEN}
+        workers = [ServerProcess(env=env, port=free_port()).start() for _ in range(2)]
+        balancer = Haproxy([w.port for w in workers]).start()
+        try:
+            yield balancer, workers
+        finally:
+            balancer.stop()
+            for worker in workers:
+                worker.stop()
+
+
+def active_sessions(worker: ServerProcess) -> int:
+    request = urllib.request.Request(worker.http_url + "/metrics.json",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return int(json.load(answer)["pool"]["active"])
+
+
+def connect(balancer: Haproxy, first: dict | None = None) -> tuple[websocket.WebSocket, list[dict]]:
+    """Through the balancer, once it has a worker up (its health checks run every second)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            ws = websocket.create_connection(balancer.ws_url, timeout=20)
+            break
+        except (websocket.WebSocketBadStatusException, ConnectionError):
+            assert time.monotonic() < deadline, "the balancer never had a worker up"
+            time.sleep(0.2)  # polling the balancer's view of its workers
+    if first is not None:
+        ws.send(json.dumps(first))
+    seen = events(ws, "ready")
+    if first is not None:
+        ws.send(json.dumps({"type": "ping", "t": 1}))
+        seen += events(ws, "pong")
+    return ws, seen
+
+
+def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
+    balancer, workers = cluster
+    ws, seen = connect(balancer)
+    ready = seen[-1]
+    ask(ws, "Tell me about rivers.")
+    done = ask(ws, "And about mountains?")
+    serving = next(w for w in workers if active_sessions(w) == 1)
+    other = next(w for w in workers if w is not serving)
+    serving.stop()  # SIGTERM: the deploy's restart of this process
+    told, close_code = [], None
+    while close_code is None:
+        opcode, data = ws.recv_data(control_frame=True)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            close_code = struct.unpack("!H", data[:2])[0]
+        elif opcode == websocket.ABNF.OPCODE_TEXT:
+            told.append(json.loads(data))
+    assert close_code == 1012 and any(e.get("code") == "server_restarting" for e in told)
+    again, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
+                                     "token": ready["resume_token"]})
+    resumed = [e for e in seen if e["type"] == "ready"][-1]
+    assert resumed["resumed"] is True, seen
+    assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
+    assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
+    assert active_sessions(other) == 1
+    again.close()
