@@ -7,6 +7,7 @@
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
 #   make attack  the exposed server attacked, attack by attack (docs/reliability.md, Attacks)
 #   make serve-simulated  the server with simulated providers, for load tests (QA)
+#   make run-cluster  Redis, PostgreSQL, one app process per core and HAProxy on :8050
 #   make capacity  load-test figures for docs/performance.md (simulated and embedded)
 
 SHELL := /bin/bash
@@ -34,8 +35,9 @@ WHEEL_DIR := $(HOME)/.cache/voicechat/wheels/llama-$(LLAMA_KEY)
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
+CLUSTER_STAMP := $(VENV)/.cluster-installed
 
-.PHONY: run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: run-cluster run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -58,17 +60,26 @@ $(RUNTIME_STAMP): requirements.txt $(WHEEL_DIR)/.built | $(VENV)/bin/python
 	$(PY) -m core.providers.embedded.model_files
 	touch $@
 
-# Debian packages for the browser tests, synthetic speech, the TLS proxy test (nginx,
-# openssl) and the several-process tests (postgresql, redis-server, haproxy; started by the
-# tests themselves, never as system services); installed only if missing.
-$(SYSTEM_STAMP): | $(VENV)/bin/python
-	@missing=""; for p in chromium chromium-driver espeak-ng sox nginx openssl postgresql redis-server \
-			haproxy; do \
-		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Debian packages, installed only if missing: $(1) is the list.
+define apt_install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+endef
+# The services of the scaled setup (make run-cluster and its tests); started by the
+# tests or the cluster runner themselves, never as system services.
+CLUSTER_PACKAGES := postgresql redis-server haproxy
+# For the tests: the browser, synthetic speech, the TLS proxy (nginx, openssl) and those.
+SYSTEM_PACKAGES := chromium chromium-driver espeak-ng sox nginx openssl $(CLUSTER_PACKAGES)
+
+$(SYSTEM_STAMP): | $(VENV)/bin/python
+	$(call apt_install_missing,$(SYSTEM_PACKAGES))
+	touch $@
+
+$(CLUSTER_STAMP): | $(VENV)/bin/python
+	$(call apt_install_missing,$(CLUSTER_PACKAGES))
 	touch $@
 
 $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
@@ -89,6 +100,9 @@ bench: setup
 
 bench-phone: setup
 	$(PY) -m monitoring.bench.phone --out docs/results/phone-bench.json
+
+run-cluster: setup $(CLUSTER_STAMP)
+	$(PY) -m monitoring.servers.cluster
 
 soak: setup
 	$(PY) -m monitoring.soak

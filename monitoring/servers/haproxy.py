@@ -38,8 +38,8 @@ def cluster_config(port: int, worker_ports: list[int]) -> str:
 
 
 class Haproxy:
-    def __init__(self, worker_ports: list[int]) -> None:
-        self.port = free_port()
+    def __init__(self, worker_ports: list[int], port: int | None = None) -> None:
+        self.port = port or free_port()
         self.worker_ports = worker_ports
         self.folder = Path(tempfile.mkdtemp(prefix="voicechat-haproxy-"))
         self.process: subprocess.Popen[bytes] | None = None

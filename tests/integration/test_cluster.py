@@ -89,3 +89,34 @@ def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
     assert active_sessions(other) == 1
     again.close()
+
+
+def test_run_cluster_starts_everything_and_ctrl_c_stops_everything() -> None:
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from monitoring.servers.postgres import port_open
+    from tests.conftest import ROOT
+
+    port = free_port()
+    command = [sys.executable, "-m", "monitoring.servers.cluster", "--workers", "2", "--simulated",
+               "--port", str(port)]
+    runner = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert runner.stdout is not None
+        ready = runner.stdout.readline()  # (blocks until the cluster says it is ready)
+        assert "cluster ready" in ready, ready
+        worker_ports = [int(p) for p in re.search(r"ports ([\d, ]+);", ready).group(1).split(", ")]
+        ws = websocket.create_connection(f"ws://127.0.0.1:{port}/ws/voice", timeout=20)
+        events(ws, "ready")
+        assert ask(ws, "Tell me about harbors.")["type"] == "reply_done"  # through the balancer
+        ws.close()
+        runner.send_signal(signal.SIGINT)
+        assert runner.wait(60) == 0
+        assert not any(port_open(p) for p in (port, *worker_ports))
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait(10)
