@@ -23,6 +23,7 @@ from core.settings import Settings
 from core.store.conversations import ConversationStore
 from core.store.parking import RedisParking
 from core.store.retention import Retention
+from core.store.shared_limits import SharedLimits
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class VoiceRuntime:
         self.engine_config = engine_config(settings, None)
         self.parking = (RedisParking(settings.redis_url, settings.resume_window_s)
                         if settings.redis_url else None)  # dropped conversations, for any process
+        self.shared_limits = (SharedLimits(settings.redis_url, settings.cluster_max_sessions,
+                                           settings.max_sessions_per_address)
+                              if settings.redis_url else None)  # admission across processes
         self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
         self.reply_budgets = AddressBudgets(settings.address_reply_tokens_per_minute,
                                             burst=settings.address_reply_tokens_per_minute)
@@ -124,6 +128,8 @@ class VoiceRuntime:
             self.store.close()
         if self.parking is not None:
             self.parking.close()
+        if self.shared_limits is not None:
+            self.shared_limits.close()
         self.catalog.close()
         self.providers.close()
         self.runner.stop()

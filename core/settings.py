@@ -55,7 +55,12 @@ class Settings:
     )
     max_sessions: int = field(default=50, metadata={"doc": "Most WebSocket sessions at once."})
     max_sessions_per_address: int = field(
-        default=8, metadata={"doc": "Most sessions at once from one client address (0: no limit)."}
+        default=8, metadata={"doc": "Most sessions at once from one client address (0: no limit); with "
+                                    "VOICECHAT_REDIS_URL, across every process."}
+    )
+    cluster_max_sessions: int = field(
+        default=0, metadata={"doc": "With VOICECHAT_REDIS_URL: most sessions at once across every process "
+                                    "(0: only each process's VOICECHAT_MAX_SESSIONS)."}
     )
     turns_per_minute: int = field(
         default=20,
@@ -489,6 +494,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}VAD_START_FRAMES must be 1..VAD_START_WINDOW")
         if self.store_retention_days < 0 or self.store_max_mb < 0:
             raise SettingsError(f"{PREFIX}STORE_RETENTION_DAYS and STORE_MAX_MB must be >= 0")
+        if self.cluster_max_sessions < 0:
+            raise SettingsError(f"{PREFIX}CLUSTER_MAX_SESSIONS must be >= 0")
         if min(self.turns_per_minute, self.address_turns_per_minute, self.reply_tokens_per_minute,
                self.address_reply_tokens_per_minute) < 0:
             raise SettingsError(f"{PREFIX}*TURNS_PER_MINUTE and *REPLY_TOKENS_PER_MINUTE must be >= 0")

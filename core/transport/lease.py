@@ -19,6 +19,7 @@ from core.runtime import VoiceRuntime
 from core.session.pool import PoolEntry, Refused
 from core.session.session import Session
 from core.store.parking import ParkingUnavailable
+from core.store.shared_limits import SharedLimitsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Lease:
         self._entry: PoolEntry | None = None
         self._session: Session | None = None
         self._make: Callable[[str], Session] | None = None  # builds a session with a given id
+        self._member: str | None = None  # this connection's place in the limits across processes
         self.epoch = 0  # the session's attachment this lease serves
 
     @property
@@ -63,6 +65,11 @@ class Lease:
         if isinstance(admitted, Refused):
             runtime.metrics.count(f"refused_{admitted.code}")
             raise AdmissionRefused(admitted)
+        refused = self._admit_shared(admitted.session_id, address)
+        if refused is not None:
+            runtime.pool.remove(admitted.session_id, self._owner)
+            runtime.metrics.count(f"refused_{refused.code}")
+            raise AdmissionRefused(refused)
         try:
             session = make(admitted.session_id)
         except BaseException:
@@ -73,6 +80,25 @@ class Lease:
         runtime.metrics.session_opened()
         log.info("session %s opened (%s)", session.id[:8], session.channel)
         return session
+
+    def _admit_shared(self, member: str, address: str) -> Refused | None:
+        """The limits across processes (with Redis); Redis out of reach falls back to this
+        process's own limits, counted."""
+        shared = self._runtime.shared_limits
+        if shared is None:
+            return None
+        try:
+            code = shared.admit(member, address)
+        except SharedLimitsUnavailable as exc:
+            self._runtime.metrics.count("shared_limits_unavailable")
+            log.warning("admission across processes unavailable (%s): this process's limits only", exc)
+            return None
+        if code is None:
+            self._member = member
+            return None
+        if code == "address_limit":
+            return Refused(code, "Too many conversations at once from one address; close another one first.")
+        return Refused(code, "The service has no room for another conversation right now.")
 
     def take_over(self, session_id: str, token: str) -> Session | None:
         """Serve the session ``session_id`` instead of the fresh one, if ``token`` is its
@@ -149,6 +175,9 @@ class Lease:
 
     def release(self, keep: bool) -> None:
         """The connection is over: park the session (``keep``, and worth resuming) or close it."""
+        if self._member is not None and self._runtime.shared_limits is not None:
+            self._runtime.shared_limits.release(self._member)
+            self._member = None
         if self._session is None:
             return
         runtime, session = self._runtime, self._session

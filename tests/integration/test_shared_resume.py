@@ -93,3 +93,38 @@ def test_redis_gone_refuses_a_move_in_words_but_not_a_resume_at_home(two_process
         home.close()
     finally:
         redis_server.start()
+
+
+def test_the_per_address_limit_holds_across_processes(redis_server) -> None:
+    """Two processes, two sessions each allowed per address: the third from the same
+    address is refused wherever it lands (each process alone would have room)."""
+    env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url,
+           "VOICECHAT_MAX_SESSIONS_PER_ADDRESS": "2"}
+    first, second = ServerProcess(env=env).start(), ServerProcess(env=env).start()
+    sockets = []
+    try:
+        for server in (first, second):
+            sockets.append(websocket.create_connection(server.ws_url, timeout=20))
+            assert events(sockets[-1], "ready")[-1]["type"] == "ready"
+        for server in (first, second):
+            third = websocket.create_connection(server.ws_url, timeout=20)
+            refused = json.loads(third.recv())
+            assert (refused["type"], refused["code"]) == ("error", "address_limit"), refused
+            third.close()
+        sockets.pop().close()  # one leaves: its place is free again, on either process
+        deadline = time.monotonic() + 10
+        while True:
+            again = websocket.create_connection(first.ws_url, timeout=20)
+            answer = json.loads(again.recv())
+            sockets.append(again)
+            if answer["type"] == "ready":
+                break
+            again.close()
+            sockets.pop()
+            assert time.monotonic() < deadline, answer  # (the other process sees the close shortly)
+            time.sleep(0.05)  # polling: the leaving socket is released by its process
+    finally:
+        for ws in sockets:
+            ws.close()
+        first.stop()
+        second.stop()
