@@ -21,7 +21,7 @@ from core.session.ticker import Ticker
 from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
 from core.store.conversations import ConversationStore
-from core.store.parking import RedisParking
+from core.store.parking import ParkingWriter, RedisParking
 from core.store.retention import Retention
 from core.store.shared_limits import SharedLimits
 
@@ -71,6 +71,7 @@ class VoiceRuntime:
         self.engine_config = engine_config(settings, None)
         self.parking = (RedisParking(settings.redis_url, settings.resume_window_s)
                         if settings.redis_url else None)  # dropped conversations, for any process
+        self.parking_writer = ParkingWriter(self.parking) if self.parking is not None else None
         self.shared_limits = (SharedLimits(settings.redis_url, settings.cluster_max_sessions,
                                            settings.max_sessions_per_address)
                               if settings.redis_url else None)  # admission across processes
@@ -126,6 +127,8 @@ class VoiceRuntime:
         self.workers.shutdown()
         if self.store is not None:
             self.store.close()
+        if self.parking_writer is not None:
+            self.parking_writer.close()
         if self.parking is not None:
             self.parking.close()
         if self.shared_limits is not None:

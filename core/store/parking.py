@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
+import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -85,3 +87,41 @@ class RedisParking:
 
     def close(self) -> None:
         self._client.close()
+
+
+class ParkingWriter:
+    """Copies of live conversations written to Redis off the sessions' threads (after each
+    reply), so that a process killed outright (SIGKILL, a lost machine) leaves its
+    conversations resumable elsewhere. Bounded: when Redis lags, the newest copies are
+    dropped (the next reply writes one again), counted in ``dropped``."""
+
+    def __init__(self, parking: RedisParking, capacity: int = 1000) -> None:
+        self._parking = parking
+        self._queue: queue.Queue[tuple[str, str, dict[str, Any]] | None] = queue.Queue(maxsize=capacity)
+        self.dropped = 0
+        self.failed = 0
+        self._thread = threading.Thread(target=self._run, name="parking-writer", daemon=True)
+        self._thread.start()
+
+    def offer(self, session_id: str, token: str, state: dict[str, Any]) -> None:
+        """Never waits."""
+        try:
+            self._queue.put_nowait((session_id, token, state))
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            try:
+                self._parking.park(*item)
+            except ParkingUnavailable as exc:
+                self.failed += 1
+                log.warning("could not copy a conversation to Redis: %s", exc)
+
+    def close(self) -> None:
+        try:
+            self._queue.put(None, timeout=2)
+        except queue.Full:
+            log.warning("parking writer closed with %d copies unwritten", self._queue.qsize())
+            return
+        self._thread.join(timeout=5)

@@ -21,7 +21,7 @@ from simple_websocket import ConnectionClosed
 
 from core.audio.pcm import INPUT_SAMPLE_RATE
 from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
-from core.conversation.events import OutputEvent
+from core.conversation.events import OutputEvent, ReplyDone
 from core.errors import ClientError
 from core.providers.choice import FIELDS as PROVIDER_FIELDS
 from core.runtime import VoiceRuntime
@@ -46,13 +46,17 @@ log = logging.getLogger(__name__)
 
 
 class BrowserPort:
-    """The session's output in the browser protocol (docs/protocol.md)."""
+    """The session's output in the browser protocol (docs/protocol.md). ``after_reply``
+    runs (on the send thread) once a reply's end has been sent."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, after_reply: Callable[[], None] | None = None) -> None:
         self._ws = ws
+        self._after_reply = after_reply
 
     def deliver(self, event: OutputEvent) -> None:
         send(self._ws, encode_event(event))
+        if self._after_reply is not None and isinstance(event, ReplyDone):
+            self._after_reply()
 
     def broken(self) -> None:
         """The session cannot send to this client any more: end the connection (the
@@ -122,7 +126,7 @@ class VoiceConnection:
         s = self._settings
         self._guard = FloodGuard(s.messages_per_second, s.inbox_max_messages, s.inbox_max_bytes,
                                  s.max_message_bytes, clock)
-        self._port = BrowserPort(ws)
+        self._port = BrowserPort(ws, after_reply=self._copy_to_redis if runtime.parking_writer else None)
         self._lease = Lease(runtime, owner=self)
         self._turns = TokenBucket(s.turns_per_minute, SESSION_BURST, clock)
         self._bugs = BugLog(runtime.metrics, "voice connection")
@@ -131,6 +135,13 @@ class VoiceConnection:
         # Sent from this socket's thread beside the session's outbox thread: the socket
         # orders the writes (core/transport/websocket.py).
         send(self._ws, error_message(code, message, retryable))
+
+    def _copy_to_redis(self) -> None:
+        """The conversation as it stands after a reply, copied to Redis (without waiting),
+        so it can be resumed elsewhere even if this process is killed outright."""
+        writer, session = self._runtime.parking_writer, self._lease.session
+        if writer is not None:
+            writer.offer(session.id, session.resume_token, session.carried().as_json())
 
     def shutdown_notice(self) -> None:
         """The server is stopping (SIGTERM): the conversation is parked in Redis (when

@@ -91,6 +91,47 @@ def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
     again.close()
 
 
+def copied_to_redis(url: str, session_id: str, messages: int) -> None:
+    """Until the copy the last reply left in Redis is there (it is written off the
+    session's threads, a moment after the reply)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        copies = [client.get(key) for key in client.keys(f"voicechat:parked:{session_id}:*")]
+        if any(c and len(json.loads(c)["messages"]) == messages for c in copies):
+            break
+        assert time.monotonic() < deadline, "the conversation was never copied to Redis"
+        time.sleep(0.02)  # polling Redis, which tells nobody
+    client.close()
+
+
+def test_a_conversation_survives_its_process_being_killed(cluster) -> None:
+    """SIGKILL: nothing runs in the dying process, so the conversation goes on from the
+    copy each reply left in Redis."""
+    balancer, workers = cluster
+    ws, seen = connect(balancer)
+    ready = seen[-1]
+    ask(ws, "Tell me about comets.")
+    done = ask(ws, "And about harbors?")
+    serving = next(w for w in workers if active_sessions(w) == 1)
+    other = next(w for w in workers if w is not serving)
+    copied_to_redis(workers[0].env["VOICECHAT_REDIS_URL"], ready["session_id"], messages=4)
+    serving.kill()
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
+        while True:
+            ws.recv()
+    again, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
+                                     "token": ready["resume_token"]})
+    resumed = [e for e in seen if e["type"] == "ready"][-1]
+    assert resumed["resumed"] is True, seen
+    assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
+    assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
+    assert active_sessions(other) == 1
+    again.close()
+
+
 def test_run_cluster_starts_everything_and_ctrl_c_stops_everything() -> None:
     import re
     import signal
