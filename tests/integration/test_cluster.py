@@ -8,42 +8,16 @@ from __future__ import annotations
 import json
 import struct
 import time
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
 import websocket
 
 from monitoring.servers.haproxy import Haproxy
-from monitoring.servers.redis_server import RedisServer
-from monitoring.servers.server_process import ServerProcess, free_port
-from monitoring.servers.simulated import SIMULATED_ENV
+from monitoring.servers.server_process import free_port
+from tests.support.cluster import active_sessions, cluster
 from tests.support.socket_talk import ask, events
 
-TOKEN = "cluster-test-admin-token"
-
-
-@pytest.fixture
-def cluster() -> Iterator[tuple[Haproxy, list[ServerProcess]]]:
-    with RedisServer() as redis_server:
-        env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url, "VOICECHAT_PUBLIC_ACCESS": "1",
-               "VOICECHAT_TRUSTED_PROXIES": "127.0.0.1", "VOICECHAT_ADMIN_TOKEN": TOKEN}
-        workers = [ServerProcess(env=env, port=free_port()).start() for _ in range(2)]
-        balancer = Haproxy([w.port for w in workers]).start()
-        try:
-            yield balancer, workers
-        finally:
-            balancer.stop()
-            for worker in workers:
-                worker.stop()
-
-
-def active_sessions(worker: ServerProcess) -> int:
-    request = urllib.request.Request(worker.http_url + "/metrics.json",
-                                     headers={"Authorization": f"Bearer {TOKEN}"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return int(json.load(answer)["pool"]["active"])
-
+__all__ = ["cluster"]  # (the fixture)
 
 def connect(balancer: Haproxy, first: dict | None = None) -> tuple[websocket.WebSocket, list[dict]]:
     """Through the balancer, once it has a worker up (its health checks run every second)."""

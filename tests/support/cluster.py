@@ -1,0 +1,41 @@
+"""Two server processes behind Debian's HAProxy sharing Debian's Redis (simulated
+providers), for the cluster tests at socket level and in the browser."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from monitoring.servers.haproxy import Haproxy
+from monitoring.servers.redis_server import RedisServer
+from monitoring.servers.server_process import ServerProcess, free_port
+from monitoring.servers.simulated import SIMULATED_ENV
+
+TOKEN = "cluster-test-admin-token"
+
+
+@pytest.fixture
+def cluster() -> Iterator[tuple[Haproxy, list[ServerProcess]]]:
+    with RedisServer() as redis_server:
+        env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url, "VOICECHAT_PUBLIC_ACCESS": "1",
+               "VOICECHAT_TRUSTED_PROXIES": "127.0.0.1", "VOICECHAT_ADMIN_TOKEN": TOKEN}
+        workers = [ServerProcess(env=env, port=free_port()).start() for _ in range(2)]
+        balancer = Haproxy([w.port for w in workers]).start()
+        try:
+            yield balancer, workers
+        finally:
+            balancer.stop()
+            for worker in workers:
+                worker.stop()
+
+
+def active_sessions(worker: ServerProcess) -> int:
+    request = urllib.request.Request(worker.http_url + "/metrics.json",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return int(json.load(answer)["pool"]["active"])
+
+
