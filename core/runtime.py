@@ -22,6 +22,7 @@ from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
 from core.store.conversations import ConversationStore
 from core.store.parking import ParkingWriter, RedisParking
+from core.store.process_registry import ProcessRegistry
 from core.store.retention import Retention
 from core.store.shared_limits import SharedLimits
 
@@ -72,6 +73,8 @@ class VoiceRuntime:
         self.parking = (RedisParking(settings.redis_url, settings.resume_window_s)
                         if settings.redis_url else None)  # dropped conversations, for any process
         self.parking_writer = ParkingWriter(self.parking) if self.parking is not None else None
+        self.registry = (ProcessRegistry(settings.redis_url, settings.own_url)
+                         if settings.redis_url else None)  # the cluster's processes, for admins
         self.shared_limits = (SharedLimits(settings.redis_url, settings.cluster_max_sessions,
                                            settings.max_sessions_per_address)
                               if settings.redis_url else None)  # admission across processes
@@ -129,6 +132,8 @@ class VoiceRuntime:
             self.store.close()
         if self.parking_writer is not None:
             self.parking_writer.close()
+        if self.registry is not None:
+            self.registry.close()
         if self.parking is not None:
             self.parking.close()
         if self.shared_limits is not None:

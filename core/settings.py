@@ -120,6 +120,11 @@ class Settings:
                          "(`postgresql://user:password@host:5432/db`; several processes or machines "
                          "share it; the password is never logged).", "secret": True},
     )
+    advertised_url: str = field(
+        default="",
+        metadata={"doc": "With VOICECHAT_REDIS_URL: where the other processes reach this one's admin "
+                         "endpoints (empty: http://127.0.0.1:VOICECHAT_PORT, right on one machine)."},
+    )
     redis_url: str = field(
         default="",
         repr=False,
@@ -522,6 +527,10 @@ class Settings:
         """Reachable by others: bound beyond localhost, or named for a proxy or tunnel."""
         return self.host not in LOOPBACK_NAMES or bool(self.allowed_hosts.strip()) or bool(
             self.trusted_proxies.strip())
+
+    @property
+    def own_url(self) -> str:
+        return self.advertised_url.rstrip("/") or f"http://127.0.0.1:{self.port}"
 
     @property
     def store_location(self) -> str:

@@ -29,6 +29,7 @@ from core.runtime import VoiceRuntime
 from core.store.conversations import StoreError, StoreFull, Written
 from core.transport.backoff import FailureBackoff
 from core.transport.client_address import client_address
+from monitoring.metrics.cluster_view import cluster
 from monitoring.metrics.monitor import monitor_of
 from monitoring.metrics.prometheus import exposition, registry_for
 
@@ -183,6 +184,15 @@ def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
         if not SESSION_ID.fullmatch(session_id):
             return jsonify(error="invalid_session_id", message="Not a conversation id."), 400
         return forget_conversation(runtime, session_id)
+
+    @app.get("/api/cluster")
+    def cluster_endpoint() -> Response | tuple[Response, int]:
+        refused = refusal()
+        if refused is not None:
+            return refused
+        response = jsonify(cluster(runtime, metrics(runtime)))
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.get("/metrics.json")
     def json_endpoint() -> Response | tuple[Response, int]:

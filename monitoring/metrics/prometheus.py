@@ -4,8 +4,9 @@ Nothing is recorded twice: a collector turns the performance monitor's counters 
 bounded windows, the pool and the providers' states into metric families when
 Prometheus (or an admin) asks, so the audio path pays nothing for it. One registry per
 runtime (not the library's global one), so tests may run several servers in a process.
-The server runs one worker process; with several, each would be scraped on its own
-(or prometheus_client's multiprocess mode used), see docs/performance.md.
+With several processes, each is scraped as its own target and Prometheus sums them
+(deploy/prometheus/scrape.yml, docs/scaling.md); the admin page's cluster view asks
+each process itself (monitoring/metrics/cluster_view.py).
 """
 
 from __future__ import annotations

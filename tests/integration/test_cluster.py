@@ -135,3 +135,28 @@ def test_run_cluster_starts_everything_and_ctrl_c_stops_everything() -> None:
         if runner.poll() is None:
             runner.kill()
             runner.wait(10)
+
+
+def test_any_process_shows_the_whole_cluster_to_an_admin(cluster) -> None:
+    import urllib.request
+
+    from tests.support.cluster import TOKEN
+
+    balancer, workers = cluster
+    ws, _ = connect(balancer)
+    ask(ws, "Tell me about gardens.")
+    for worker in workers:  # the same view from each process
+        request = urllib.request.Request(worker.http_url + "/api/cluster",
+                                         headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            view = json.load(answer)
+        assert view["totals"]["processes"] == 2 and view["totals"]["answering"] == 2
+        assert view["totals"]["active_sessions"] == 1 and view["totals"]["turns"] == 1
+        assert sorted(p["url"] for p in view["processes"]) == sorted(w.http_url for w in workers)
+        assert sum(p["this_process"] for p in view["processes"]) == 1
+        assert all(p["rss_mb"] > 0 for p in view["processes"])
+    ws.close()
+    unauthorized = urllib.request.Request(workers[0].http_url + "/api/cluster")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(unauthorized, timeout=10)
+    assert refused.value.code == 401

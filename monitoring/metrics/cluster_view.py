@@ -1,0 +1,54 @@
+"""The whole cluster's figures for admins (``GET /api/cluster``): every process in the
+registry (core/store/process_registry.py) asked for its ``/metrics.json`` with the same
+admin token (a process that does not answer within 2 s is listed as unreachable), and
+totals. Prometheus scrapes each process as its own target instead (docs/scaling.md)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from core.runtime import VoiceRuntime
+
+ASK_TIMEOUT_S = 2.0
+
+
+def summary(figures: dict[str, Any]) -> dict[str, Any]:
+    v2v, process, pool = figures["voice_to_voice"], figures["process"], figures.get("pool") or {}
+    return {"active_sessions": figures["active_sessions"], "parked_sessions": pool.get("parked", 0),
+            "turns": figures["counters"].get("turns", 0), "voice_to_voice_p50_ms": v2v["p50"],
+            "voice_to_voice_p95_ms": v2v["p95"], "cpu_percent": process["cpu_percent"],
+            "rss_mb": round(process["rss_bytes"] / 2**20, 1), "uptime_s": figures["uptime_s"]}
+
+
+def _ask(url: str, token: str) -> dict[str, Any] | None:
+    request = urllib.request.Request(url.rstrip("/") + "/metrics.json",
+                                     headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=ASK_TIMEOUT_S) as answer:
+            return dict(json.load(answer))
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def cluster(runtime: VoiceRuntime, own: dict[str, Any]) -> dict[str, Any]:
+    """``own``: this process's ``/metrics.json`` (it is not asked over HTTP)."""
+    registry = runtime.registry
+    members = registry.members() if registry is not None else []
+    processes = []
+    for member in members or [{"id": "this", "url": "", "pid": None}]:
+        mine = registry is None or member["id"] == registry.own_id
+        figures = own if mine else _ask(member["url"], runtime.settings.admin_token)
+        entry = {"id": member["id"], "url": member["url"], "pid": member["pid"], "this_process": mine,
+                 "reachable": figures is not None}
+        if figures is not None:
+            entry.update(summary(figures))
+        processes.append(entry)
+    answering = [p for p in processes if p["reachable"]]
+    totals = {"processes": len(processes), "answering": len(answering),
+              "active_sessions": sum(p["active_sessions"] for p in answering),
+              "turns": sum(p["turns"] for p in answering),
+              "rss_mb": round(sum(p["rss_mb"] for p in answering), 1)}
+    return {"totals": totals, "processes": processes}
