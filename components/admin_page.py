@@ -21,6 +21,7 @@ from flask import current_app, request
 
 from components import admin_cards, admin_charts, admin_tables, admin_token
 from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics
+from monitoring.metrics.cluster_view import cluster
 
 ADMIN_PATH = "/admin"
 REFRESH_MS = 2000
@@ -87,17 +88,18 @@ def refused_view(token: str | None, wait_s: float = 0.0) -> list[Any]:
                                             "(VOICECHAT_ADMIN_TOKEN).")
     empty = admin_charts.empty_figure("")
     return [message, HIDDEN, SHOWN, HIDDEN, True, "", [],
-            *[empty for _ in admin_charts.CHARTS], [], [], []]
+            *[empty for _ in admin_charts.CHARTS], [], [], [], []]
 
 
-def data_view(data: dict[str, Any], now: float) -> list[Any]:
+def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None = None) -> list[Any]:
     series = data["series"]
     updated = (f"Updated {datetime.fromtimestamp(now):%H:%M:%S} · every {REFRESH_MS // 1000} s · "
                f"server up {_uptime(data['uptime_s'])} · charts: 10 s steps over the last hour")
     return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now),
             *admin_charts.figures(series), admin_tables.turn_rows(data["recent_turns"]),
             admin_tables.provider_items(data["providers"]),
-            admin_tables.conversation_rows(data.get("conversations", []))]
+            admin_tables.conversation_rows(data.get("conversations", [])),
+            admin_tables.process_rows(processes) if processes else []]
 
 
 def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
@@ -106,7 +108,8 @@ def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
     admission, wait_s = gate.admit(token, address)
     if admission is not Admission.OPEN:
         return refused_view(token, wait_s)
-    return data_view(metrics(runtime), time.time() if now is None else now)
+    data = metrics(runtime)
+    return data_view(data, time.time() if now is None else now, cluster(runtime, data))
 
 
 @callback(
@@ -121,6 +124,7 @@ def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
     Output("admin-turns", "data"),
     Output("admin-providers", "children"),
     Output("admin-conversations", "data"),
+    Output("admin-processes", "data"),
     Input("admin-refresh", "n_intervals"),
     Input("admin-token", "modified_timestamp"),
     State("admin-token", "data"),

@@ -1,5 +1,6 @@
-"""The admin page's tables: recent turns, providers and stored conversations (ids:
-``admin-turns``, ``admin-providers``, ``admin-conversations``)."""
+"""The admin page's tables: recent turns, providers, stored conversations and the
+cluster's processes (ids: ``admin-turns``, ``admin-providers``, ``admin-conversations``,
+``admin-processes``)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ CONVERSATION_COLUMNS = [
     ("last_text", "Last words"),
 ]
 LAST_WORDS_CHARS = 80
+NUMBER_COLUMNS = ("turns", "active_sessions", "cpu", "rss_mb")
 
 
 def conversation_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -91,11 +93,40 @@ def conversation_rows(conversations: list[dict[str, Any]]) -> list[dict[str, Any
     return rows
 
 
+PROCESS_COLUMNS = [
+    ("process", "Process"),
+    ("active_sessions", "Sessions"),
+    ("turns", "Turns"),
+    ("v2v_p95_ms", "Voice-to-voice p95 ms"),
+    ("cpu", "CPU %"),
+    ("rss_mb", "Memory MB"),
+]
+
+
+def process_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every process of the cluster (this one alone without Redis), then the totals."""
+    rows = []
+    for p in view["processes"]:
+        name = f"{p['url'] or 'this server'}{' (this one)' if p['this_process'] and p['url'] else ''}"
+        if not p["reachable"]:
+            rows.append({"key": p["id"], "process": f"{name}: not answering"})
+            continue
+        rows.append({"key": p["id"], "process": name, "active_sessions": p["active_sessions"],
+                     "turns": p["turns"], "v2v_p95_ms": _ms(p["voice_to_voice_p95_ms"]),
+                     "cpu": round(p["cpu_percent"]), "rss_mb": round(p["rss_mb"])})
+    totals = view["totals"]
+    if totals["processes"] > 1:
+        rows.append({"key": "total", "process": f"all {totals['answering']} answering",
+                     "active_sessions": totals["active_sessions"], "turns": totals["turns"],
+                     "rss_mb": round(totals["rss_mb"])})
+    return rows
+
+
 def _table(table_id: str, columns: list[tuple[str, str]], empty: str) -> fac.AntdTable:
     return fac.AntdTable(
         id=table_id, data=[], size="small", bordered=False, locale="en-us",
         columns=[{"dataIndex": key, "title": title,
-                  "align": "right" if key.endswith("_ms") or key == "turns" else "left"}
+                  "align": "right" if key.endswith("_ms") or key in NUMBER_COLUMNS else "left"}
                  for key, title in columns],
         pagination={"pageSize": 10, "hideOnSinglePage": True, "showSizeChanger": False},
         emptyContent=empty)
@@ -110,5 +141,8 @@ def render() -> html.Div:
                      children=html.Div(id="admin-providers", className="admin-providers")),
         fac.AntdCard(title="Stored conversations", size="small", className="admin-conversations-card",
                      children=_table("admin-conversations", CONVERSATION_COLUMNS, NO_CONVERSATIONS_TEXT)),
+        fac.AntdCard(title="Processes (with VOICECHAT_REDIS_URL: the whole cluster)", size="small",
+                     className="admin-processes-card",
+                     children=_table("admin-processes", PROCESS_COLUMNS, "No process answered")),
     ])
 

@@ -47,7 +47,7 @@ def runtime(admin_token: str = TOKEN) -> tuple[SimpleNamespace, ManualClock]:
     clock = ManualClock(T0)
     monitor = PerformanceMonitor(clock=clock, probe=Probe())
     fake = SimpleNamespace(metrics=monitor, monitor=monitor, pool=ConnectionPool(5), store=None,
-                           providers=Providers(FakeSTT(), FakeLLM(), FakeTTS()),
+                           providers=Providers(FakeSTT(), FakeLLM(), FakeTTS()), registry=None,
                            settings=Settings().replace(admin_token=admin_token))
     return fake, clock
 
@@ -185,10 +185,11 @@ def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
     fake, _ = busy_runtime()
     outputs = admin_page.view(fake, gate_of(fake), token, ADDRESS)
     message, dashboard, login, _forget, interval_off, updated, cards, *rest = outputs
-    figures, table, providers, conversations = rest[:-3], rest[-3], rest[-2], rest[-1]
+    figures, table, providers, conversations, processes = rest[:-4], rest[-4], rest[-3], rest[-2], rest[-1]
     assert "A valid admin token is needed" in message.message
     assert dashboard == {"display": "none"} and login == {} and interval_off
     assert not updated and not cards and not table and not providers and not conversations
+    assert not processes
     assert all(not f["data"] for f in figures)
     refused = fake.monitor.snapshot()["counters"].get("refused_admin", 0)
     assert refused == (1 if token else 0)  # an empty prompt is not a refusal
@@ -200,8 +201,10 @@ def test_the_right_token_gets_the_figures() -> None:
     message, dashboard, login, forget, interval_off, updated, cards, *rest = outputs
     assert message is None and dashboard == forget == {} and login == {"display": "none"}
     assert not interval_off and updated.startswith("Updated")
-    assert len(cards) == 8 and len(rest) == len(admin_charts.CHARTS) + 3
-    assert len(rest[-3]) == 4 and rest[-2] and rest[-1] == []  # (no store: no conversations)
+    assert len(cards) == 8 and len(rest) == len(admin_charts.CHARTS) + 4
+    assert len(rest[-4]) == 4 and rest[-3] and rest[-2] == []  # (no store: no conversations)
+    (this_server,) = rest[-1]  # (no Redis: the cluster is this process alone, no totals row)
+    assert this_server["process"] == "this server" and this_server["active_sessions"] == 0
     json.loads(to_json_plotly(outputs))
 
 
