@@ -8,10 +8,10 @@ import pytest
 
 from tests.browser.page import STATS, open_page
 from tests.browser.test_resume import ask
-from tests.support.cluster import active_sessions, cluster
+from tests.support.cluster import active_sessions, cluster, cluster_services
 
 pytestmark = pytest.mark.browser
-__all__ = ["cluster"]  # (the fixture)
+__all__ = ["cluster", "cluster_services"]  # (the fixtures)
 
 
 def test_a_stopped_process_moves_the_page_to_another(cluster, browser_with_mic) -> None:

@@ -14,10 +14,10 @@ import websocket
 
 from monitoring.servers.haproxy import Haproxy
 from monitoring.servers.server_process import free_port
-from tests.support.cluster import active_sessions, cluster
+from tests.support.cluster import active_sessions, cluster, cluster_services
 from tests.support.socket_talk import ask, events
 
-__all__ = ["cluster"]  # (the fixture)
+__all__ = ["cluster", "cluster_services"]  # (the fixtures)
 
 def connect(balancer: Haproxy, first: dict | None = None) -> tuple[websocket.WebSocket, list[dict]]:
     """Through the balancer, once it has a worker up (its health checks run every second)."""
@@ -103,6 +103,31 @@ def test_a_conversation_survives_its_process_being_killed(cluster) -> None:
     assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
     assert active_sessions(other) == 1
+    again.close()
+
+
+def test_redis_going_away_and_coming_back_under_a_conversation(cluster_services) -> None:
+    """Redis killed (it comes back empty: no persistence): the conversation goes on,
+    and once Redis is back the next reply's copy makes a move possible again."""
+    balancer, workers, redis_server = cluster_services
+    ws, seen = connect(balancer)
+    ready = seen[-1]
+    ask(ws, "Tell me about violins.")
+    redis_server.kill()
+    assert ask(ws, "And about trains?")["type"] == "reply_done"  # nothing waits on Redis
+    redis_server.start()
+    done = ask(ws, "And about clocks?")  # its copy goes to the Redis that is back
+    copied_to_redis(redis_server.url, ready["session_id"], messages=6)
+    serving = next(w for w in workers if active_sessions(w) == 1)
+    serving.stop()
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
+        while True:
+            ws.recv()
+    again, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
+                                     "token": ready["resume_token"]})
+    resumed = [e for e in seen if e["type"] == "ready"][-1]
+    assert resumed["resumed"] is True and len(resumed["history"]) == 6
+    assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
     again.close()
 
 

@@ -18,14 +18,22 @@ TOKEN = "cluster-test-admin-token"
 
 
 @pytest.fixture
-def cluster() -> Iterator[tuple[Haproxy, list[ServerProcess]]]:
+def cluster(cluster_services: tuple[Haproxy, list[ServerProcess], RedisServer]) -> tuple[
+        Haproxy, list[ServerProcess]]:
+    balancer, workers, _ = cluster_services
+    return balancer, workers
+
+
+@pytest.fixture
+def cluster_services() -> Iterator[tuple[Haproxy, list[ServerProcess], RedisServer]]:
+    """The balancer, the two processes, and the Redis they share."""
     with RedisServer() as redis_server:
         env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url, "VOICECHAT_PUBLIC_ACCESS": "1",
                "VOICECHAT_TRUSTED_PROXIES": "127.0.0.1", "VOICECHAT_ADMIN_TOKEN": TOKEN}
         workers = [ServerProcess(env=env, port=free_port()).start() for _ in range(2)]
         balancer = Haproxy([w.port for w in workers]).start()
         try:
-            yield balancer, workers
+            yield balancer, workers, redis_server
         finally:
             balancer.stop()
             for worker in workers:
