@@ -9,7 +9,6 @@ non-zero if any broke.
 from __future__ import annotations
 
 import json
-import struct
 import sys
 import time
 import urllib.error
@@ -23,6 +22,7 @@ import websocket
 from core.providers.simulated import SimulatedTimings, simulated_providers
 from core.settings import Settings
 from core.transport.tickets import TicketSigner
+from monitoring.clients.raw_socket import events_until, until_closed
 from monitoring.servers.inprocess_server import InProcessServer
 from monitoring.soak.markdown import write_attacks
 
@@ -65,33 +65,6 @@ def socket(server: InProcessServer, auth: str | None = None, **options: Any) -> 
     return ws
 
 
-def until_closed(ws: websocket.WebSocket) -> tuple[list[dict[str, Any]], int | None]:
-    events: list[dict[str, Any]] = []
-    while True:
-        try:
-            opcode, data = ws.recv_data(control_frame=True)
-        except (websocket.WebSocketException, OSError):
-            return events, None
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return events, struct.unpack("!H", data[:2])[0] if len(data) >= 2 else None
-        if opcode == websocket.ABNF.OPCODE_TEXT:
-            events.append(json.loads(data))
-
-
-def events_until(ws: websocket.WebSocket, done: Callable[[dict[str, Any]], bool],
-                 timeout_s: float = 20.0) -> list[dict[str, Any]]:
-    seen: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        message = ws.recv()
-        if isinstance(message, bytes):
-            continue
-        seen.append(json.loads(message))
-        if done(seen[-1]):
-            break
-    return seen
-
-
 def opened(server: InProcessServer) -> websocket.WebSocket:
     ws = socket(server, ticket())
     events_until(ws, lambda e: e["type"] == "ready")
@@ -110,7 +83,7 @@ def rebinding(server: InProcessServer) -> tuple[bool, str]:
 
 
 def cross_site_socket(server: InProcessServer) -> tuple[bool, str]:
-    events, code = until_closed(socket(server, ticket(), origin="https://evil.example"))
+    events, code, _ = until_closed(socket(server, ticket(), origin="https://evil.example"))
     return code == 1008, f"close {code}, {[e.get('code') for e in events]}"
 
 
@@ -121,7 +94,7 @@ def no_or_bad_ticket(server: InProcessServer) -> tuple[bool, str]:
         ws = socket(server, auth)
         if auth is None:
             ws.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": 16000}))
-        events, code = until_closed(ws)
+        events, code, _ = until_closed(ws)
         results[name] = (code, events[0].get("code") if events else None)
     held = all(code == 1008 for code, _ in results.values())
     return held, ", ".join(f"{k}: {v[1]} ({v[0]})" for k, v in results.items())
@@ -199,7 +172,7 @@ def huge_number(server: InProcessServer) -> tuple[bool, str]:
 def oversized(server: InProcessServer) -> tuple[bool, str]:
     ws = opened(server)
     ws.send_binary(b"\0" * 70_000)
-    _, code = until_closed(ws)
+    _, code, _ = until_closed(ws)
     body = http(server, "/_dash-update-component", "POST", b"x" * (1024 * 1024 + 1),
                 {"Content-Type": "application/json"})
     return code == 1009 and body == 413, f"socket close {code}, HTTP body {body}"

@@ -6,16 +6,15 @@ history and turn numbers."""
 from __future__ import annotations
 
 import json
-import struct
 import time
 
 import pytest
 import websocket
 
+from monitoring.clients.raw_socket import ask, events_until, until_closed
 from monitoring.servers.haproxy import Haproxy
 from monitoring.servers.server_process import free_port
 from tests.support.cluster import active_sessions, cluster, cluster_services
-from tests.support.socket_talk import ask, events
 
 __all__ = ["cluster", "cluster_services"]  # (the fixtures)
 
@@ -31,11 +30,19 @@ def connect(balancer: Haproxy, first: dict | None = None) -> tuple[websocket.Web
             time.sleep(0.2)  # polling the balancer's view of its workers
     if first is not None:
         ws.send(json.dumps(first))
-    seen = events(ws, "ready")
+    seen = events_until(ws, "ready")
     if first is not None:
         ws.send(json.dumps({"type": "ping", "t": 1}))
-        seen += events(ws, "pong")
+        seen += events_until(ws, "pong")
     return ws, seen
+
+
+def resume_through(balancer: Haproxy, ready: dict) -> tuple[websocket.WebSocket, dict, list[dict]]:
+    """Resume the conversation of ``ready`` through the balancer: the socket, the resumed
+    ``ready`` and everything received."""
+    ws, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
+                                  "token": ready["resume_token"]})
+    return ws, [e for e in seen if e["type"] == "ready"][-1], seen
 
 
 def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
@@ -47,17 +54,9 @@ def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
     serving = next(w for w in workers if active_sessions(w) == 1)
     other = next(w for w in workers if w is not serving)
     serving.stop()  # SIGTERM: the deploy's restart of this process
-    told, close_code = [], None
-    while close_code is None:
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            close_code = struct.unpack("!H", data[:2])[0]
-        elif opcode == websocket.ABNF.OPCODE_TEXT:
-            told.append(json.loads(data))
+    told, close_code, _ = until_closed(ws)
     assert close_code == 1012 and any(e.get("code") == "server_restarting" for e in told)
-    again, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
-                                     "token": ready["resume_token"]})
-    resumed = [e for e in seen if e["type"] == "ready"][-1]
+    again, resumed, seen = resume_through(balancer, ready)
     assert resumed["resumed"] is True, seen
     assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
@@ -96,9 +95,7 @@ def test_a_conversation_survives_its_process_being_killed(cluster) -> None:
     with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
         while True:
             ws.recv()
-    again, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
-                                     "token": ready["resume_token"]})
-    resumed = [e for e in seen if e["type"] == "ready"][-1]
+    again, resumed, seen = resume_through(balancer, ready)
     assert resumed["resumed"] is True, seen
     assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
@@ -123,9 +120,7 @@ def test_redis_going_away_and_coming_back_under_a_conversation(cluster_services)
     with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
         while True:
             ws.recv()
-    again, seen = connect(balancer, {"type": "resume", "session_id": ready["session_id"],
-                                     "token": ready["resume_token"]})
-    resumed = [e for e in seen if e["type"] == "ready"][-1]
+    again, resumed, seen = resume_through(balancer, ready)
     assert resumed["resumed"] is True and len(resumed["history"]) == 6
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
     again.close()
@@ -150,7 +145,7 @@ def test_run_cluster_starts_everything_and_ctrl_c_stops_everything() -> None:
         assert "cluster ready" in ready, ready
         worker_ports = [int(p) for p in re.search(r"ports ([\d, ]+);", ready).group(1).split(", ")]
         ws = websocket.create_connection(f"ws://127.0.0.1:{port}/ws/voice", timeout=20)
-        events(ws, "ready")
+        events_until(ws, "ready")
         assert ask(ws, "Tell me about harbors.")["type"] == "reply_done"  # through the balancer
         ws.close()
         runner.send_signal(signal.SIGINT)

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 import websocket
 
+from monitoring.clients.raw_socket import ask, events_until
 from monitoring.servers.redis_server import RedisServer
 from monitoring.servers.server_process import ServerProcess
 from monitoring.servers.simulated import SIMULATED_ENV
-from tests.support.socket_talk import ask, events
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +37,10 @@ def talk(server: ServerProcess, resume: dict | None = None) -> tuple[websocket.W
     ws = websocket.create_connection(server.ws_url, timeout=20)
     if resume is not None:
         ws.send(json.dumps({"type": "resume", **resume}))
-    seen = events(ws, "ready")
+    seen = events_until(ws, "ready")
     if resume is not None:
         ws.send(json.dumps({"type": "ping", "t": 1}))  # anything the resume's answer comes before
-        seen += events(ws, "pong")
+        seen += events_until(ws, "pong")
     readies = [e for e in seen if e["type"] == "ready"]  # (a fresh session's, then the resumed one's)
     return ws, readies[-1], seen
 
@@ -105,7 +105,7 @@ def test_the_per_address_limit_holds_across_processes(redis_server) -> None:
     try:
         for server in (first, second):
             sockets.append(websocket.create_connection(server.ws_url, timeout=20))
-            assert events(sockets[-1], "ready")[-1]["type"] == "ready"
+            assert events_until(sockets[-1], "ready")[-1]["type"] == "ready"
         for server in (first, second):
             third = websocket.create_connection(server.ws_url, timeout=20)
             refused = json.loads(third.recv())

@@ -4,13 +4,13 @@ closes their sockets, and logs JSON lines when asked."""
 from __future__ import annotations
 
 import json
-import struct
 import threading
 from pathlib import Path
 
 import requests
 import websocket
 
+from monitoring.clients.raw_socket import until_closed
 from monitoring.servers.server_process import ServerProcess
 from monitoring.servers.simulated import SIMULATED_ENV
 
@@ -27,13 +27,7 @@ def test_ready_then_clients_are_told_before_a_sigterm_closes_them(tmp_path: Path
         assert json.loads(ws.recv())["type"] == "ready"
         stopping = threading.Thread(target=server.stop)
         stopping.start()
-        events, close_code = [], None
-        while close_code is None:
-            opcode, data = ws.recv_data(control_frame=True)
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                close_code = struct.unpack("!H", data[:2])[0]
-            elif opcode == websocket.ABNF.OPCODE_TEXT:
-                events.append(json.loads(data))
+        events, close_code, _ = until_closed(ws)
         stopping.join(30)
         notice = [e for e in events if e["type"] == "error"]
         assert close_code == 1012 and notice and notice[0]["code"] == "server_restarting"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from components import access_gate
 from core.providers.base import Providers
 from core.settings import Settings
 from core.transport.tickets import TicketSigner
+from monitoring.clients.raw_socket import until_closed
 from monitoring.servers.inprocess_server import InProcessServer
 from tests.conftest import ROOT
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
@@ -37,17 +37,6 @@ def server() -> Iterator[InProcessServer]:
         yield running
 
 
-def closing(ws: websocket.WebSocket) -> tuple[list[dict], int, str]:
-    """Events until the server closes: (events, close code, close reason)."""
-    events = []
-    while True:
-        opcode, data = ws.recv_data(control_frame=True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return events, struct.unpack("!H", data[:2])[0], data[2:].decode()
-        if opcode == websocket.ABNF.OPCODE_TEXT:
-            events.append(json.loads(data))
-
-
 def connect(server: InProcessServer, ticket: str | None) -> websocket.WebSocket:
     ws = websocket.create_connection(server.ws_url, timeout=10)
     if ticket is not None:
@@ -62,11 +51,11 @@ def passcode_ticket(server: InProcessServer, passcode: str = PASSCODE) -> reques
 def test_a_socket_without_a_ticket_gets_no_session(server: InProcessServer) -> None:
     ws = connect(server, None)
     ws.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": 16000}))
-    events, code, reason = closing(ws)
+    events, code, reason = until_closed(ws)
     assert (code, reason) == (1008, "ticket_required") and [e["type"] for e in events] == ["error"]
     assert "passcode" in events[0]["message"]
     forged = connect(server, "v1.eyJ9.AAAA")
-    assert closing(forged)[1:] == (1008, "ticket_invalid")
+    assert until_closed(forged)[1:] == (1008, "ticket_invalid")
     assert server.runtime.pool.stats().active == 0
 
 
@@ -116,7 +105,7 @@ def test_a_talk_ticket_may_not_change_providers_but_may_change_the_rest(server: 
 
 def test_an_expired_ticket_is_refused_with_its_reason(server: InProcessServer) -> None:
     old, _ = TicketSigner(SECRET.encode(), clock=lambda: time.time() - 7200).issue(["talk"], 3600)
-    events, code, reason = closing(connect(server, old))
+    events, code, reason = until_closed(connect(server, old))
     assert (code, reason) == (1008, "ticket_expired") and "expired" in events[0]["message"]
 
 

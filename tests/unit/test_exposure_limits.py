@@ -15,6 +15,7 @@ from core.providers.base import Message, Providers
 from core.session.turn_budget import AddressBudgets, ReplyBudget, TokenBucket
 from core.settings import Settings, SettingsError
 from core.transport.client_address import ClientAddresses, client_address, trusted_networks
+from monitoring.clients.raw_socket import events_until
 from monitoring.servers.inprocess_server import InProcessServer
 from tests.support.clock import ManualClock
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
@@ -132,20 +133,6 @@ def test_forwarded_headers_from_anyone_else_change_nothing() -> None:
         for ws in sockets:
             ws.close()
         server.stop()
-
-
-def events_until(ws: websocket.WebSocket, kind: str, timeout_s: float = 20.0) -> list[dict]:
-    seen: list[dict] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        message = ws.recv()
-        if isinstance(message, bytes):
-            continue
-        event = json.loads(message)
-        seen.append(event)
-        if event["type"] == kind:
-            return seen
-    raise AssertionError(f"no {kind} within {timeout_s} s; saw {[e['type'] for e in seen]}")
 
 
 def test_one_client_typing_as_fast_as_it_can_leaves_the_others_answered() -> None:

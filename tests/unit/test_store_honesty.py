@@ -5,7 +5,8 @@ not even taken), and the readiness check sees it."""
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from core.providers.base import Providers
@@ -37,27 +38,30 @@ def test_a_failed_write_is_failed_not_committed(tmp_path: Path) -> None:
         store.close()
 
 
-def stored_session(tmp_path: Path, store: ConversationStore) -> Harness:
+@contextmanager
+def one_answered_turn(store: ConversationStore) -> Iterator[Harness]:
+    """A session on ``store`` that has asked one typed question and had it answered (the
+    conversation goes on, whatever the store did)."""
     settings = Settings().replace(greeting_after_ms=0, vad_neural=False)
-    harness = Harness(settings, Providers(FakeSTT(), FakeLLM(), FakeTTS()), store=store)
-    harness.session.open()
-    return harness
+    h = Harness(settings, Providers(FakeSTT(), FakeLLM(), FakeTTS()), store=store)
+    h.session.open()
+    try:
+        h.send(type="start")
+        h.send(type="text", text="what is the capital of france")
+        h.sent.wait_event("reply_done", turn=1)
+        yield h
+    finally:
+        h.close()
+        store.close()
 
 
 def test_the_client_is_told_when_its_turn_was_not_saved(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "turns.db")
-    h = stored_session(tmp_path, store)
-    try:
-        break_the_table(store)
-        h.send(type="start")
-        h.send(type="text", text="what is the capital of france")
-        h.sent.wait_event("reply_done", turn=1)
+    break_the_table(store)
+    with one_answered_turn(store) as h:
         failed = h.sent.wait_event("error", code="store_failed")
         assert "could not save" in failed["message"]
         assert h.monitor.snapshot()["counters"]["store_failed"] >= 1
-    finally:
-        h.close()
-        store.close()
 
 
 class FullStore(ConversationStore):
@@ -68,17 +72,9 @@ class FullStore(ConversationStore):
 
 
 def test_a_store_too_far_behind_to_take_a_turn_says_so(tmp_path: Path) -> None:
-    store = FullStore(tmp_path / "turns.db")
-    h = stored_session(tmp_path, store)
-    try:
-        h.send(type="start")
-        h.send(type="text", text="what is the capital of france")
-        h.sent.wait_event("reply_done", turn=1)  # the conversation goes on
+    with one_answered_turn(FullStore(tmp_path / "turns.db")) as h:
         full = h.sent.wait_event("error", code="store_full")
         assert full["retryable"] is True and full["turn"] == 1
-    finally:
-        h.close()
-        store.close()
 
 
 class BehindStore(ConversationStore):
@@ -89,14 +85,6 @@ class BehindStore(ConversationStore):
 
 
 def test_a_turn_shown_before_it_is_written_is_not_passed_off_as_saved(tmp_path: Path) -> None:
-    store = BehindStore(tmp_path / "turns.db")
-    h = stored_session(tmp_path, store)
-    try:
-        h.send(type="start")
-        h.send(type="text", text="what is the capital of france")
-        h.sent.wait_event("reply_done", turn=1)
+    with one_answered_turn(BehindStore(tmp_path / "turns.db")) as h:
         assert h.sent.wait_event("error", code="store_slow")["retryable"] is True
         assert h.monitor.snapshot()["counters"]["store_slow"] >= 1
-    finally:
-        h.close()
-        store.close()
