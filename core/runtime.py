@@ -20,6 +20,7 @@ from core.session.services import SessionServices
 from core.session.ticker import Ticker
 from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
+from core.store import redis_client
 from core.store.conversations import ConversationStore
 from core.store.parking import ParkingWriter, RedisParking
 from core.store.process_registry import ProcessRegistry
@@ -70,14 +71,15 @@ class VoiceRuntime:
         location = settings.store_location
         self.store = ConversationStore(location, retention=retention) if location else None
         self.engine_config = engine_config(settings, None)
-        self.parking = (RedisParking(settings.redis_url, settings.resume_window_s)
-                        if settings.redis_url else None)  # dropped conversations, for any process
+        # State shared by several processes, through one Redis client (none without Redis).
+        self._redis = redis_client.connect(settings.redis_url) if settings.redis_url else None
+        redis, shared = self._redis, self._redis is not None
+        self.parking = RedisParking(redis, settings.resume_window_s) if shared else None
         self.parking_writer = ParkingWriter(self.parking) if self.parking is not None else None
-        self.registry = (ProcessRegistry(settings.redis_url, settings.own_url)
-                         if settings.redis_url else None)  # the cluster's processes, for admins
-        self.shared_limits = (SharedLimits(settings.redis_url, settings.cluster_max_sessions,
+        self.registry = ProcessRegistry(redis, settings.own_url) if shared else None  # (for admins)
+        self.shared_limits = (SharedLimits(redis, settings.cluster_max_sessions,
                                            settings.max_sessions_per_address)
-                              if settings.redis_url else None)  # admission across processes
+                              if shared else None)  # admission across processes
         self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
         self.reply_budgets = AddressBudgets(settings.address_reply_tokens_per_minute,
                                             burst=settings.address_reply_tokens_per_minute)
@@ -134,10 +136,10 @@ class VoiceRuntime:
             self.parking_writer.close()
         if self.registry is not None:
             self.registry.close()
-        if self.parking is not None:
-            self.parking.close()
         if self.shared_limits is not None:
             self.shared_limits.close()
+        if self._redis is not None:
+            self._redis.close()
         self.catalog.close()
         self.providers.close()
         self.runner.stop()

@@ -5,8 +5,8 @@ One key per parked conversation, named by the session id and a hash of its one-t
 resume token, with the resume window as its TTL: taking it (GETDEL) needs the right
 token, works once, and a wrong token cannot delete someone else's. The value is the
 conversation's state as JSON (its history, turn number, last reply; never an API key).
-Redis out of reach is reported (``ParkingUnavailable``), never waited on for long: the
-calls time out after a second.
+Redis out of reach is reported (``ParkingUnavailable``), never waited on for long (the
+shared client's calls time out after a second).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import queue
 import threading
 from typing import Any
 
+from core.store import redis_client
+
 log = logging.getLogger(__name__)
 
 PREFIX = "voicechat:parked:"
 MOVED = "voicechat:moved:"  # a conversation another process took over: stale copies are dropped
-TIMEOUT_S = 1.0
 
 
 class ParkingUnavailable(Exception):
@@ -34,12 +35,10 @@ def _key(session_id: str, token: str) -> str:
 
 
 class RedisParking:
-    def __init__(self, url: str, window_s: float) -> None:
-        import redis
-
-        self._redis_errors = (redis.RedisError,)
-        self._client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S,
-                                            health_check_interval=30)
+    def __init__(self, client: Any, window_s: float) -> None:
+        """``client``: the process's Redis client (``core.store.redis_client``)."""
+        self._redis_errors = redis_client.errors()
+        self._client = client
         self._window_ms = max(1, int(window_s * 1000))
 
     def park(self, session_id: str, token: str, state: dict[str, Any]) -> None:
@@ -84,9 +83,6 @@ class RedisParking:
             return bool(self._client.ping())
         except self._redis_errors:
             return False
-
-    def close(self) -> None:
-        self._client.close()
 
 
 class ParkingWriter:

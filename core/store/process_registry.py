@@ -13,6 +13,8 @@ import time
 import uuid
 from typing import Any
 
+from core.store import redis_client
+
 log = logging.getLogger(__name__)
 
 PREFIX = "voicechat:process:"
@@ -21,11 +23,10 @@ LAPSE_S = 30.0
 
 
 class ProcessRegistry:
-    def __init__(self, url: str, own_url: str) -> None:
-        import redis
-
-        self._errors = (redis.RedisError,)
-        self._client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+    def __init__(self, client: Any, own_url: str) -> None:
+        """``client``: the process's Redis client (``core.store.redis_client``)."""
+        self._errors = redis_client.errors()
+        self._client = client
         self.own_id = uuid.uuid4().hex[:12]
         self.own_url = own_url
         self._stop = threading.Event()
@@ -62,4 +63,3 @@ class ProcessRegistry:
             self._client.delete(PREFIX + self.own_id)
         except self._errors as exc:  # it lapses by itself
             log.debug("could not withdraw this process: %s", type(exc).__name__)
-        self._client.close()

@@ -15,6 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
+
+from core.store import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,10 @@ class SharedLimitsUnavailable(Exception):
 
 
 class SharedLimits:
-    def __init__(self, url: str, cluster_max: int, per_address_max: int) -> None:
-        import redis
-
-        self._errors = (redis.RedisError,)
-        self._client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+    def __init__(self, client: Any, cluster_max: int, per_address_max: int) -> None:
+        """``client``: the process's Redis client (``core.store.redis_client``)."""
+        self._errors = redis_client.errors()
+        self._client = client
         self._admit = self._client.register_script(_ADMIT)
         self._cluster_max = cluster_max
         self._per_address_max = per_address_max
@@ -106,4 +108,3 @@ class SharedLimits:
             members = list(self._mine)
         for member in members:
             self.release(member)
-        self._client.close()
