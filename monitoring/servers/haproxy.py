@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from monitoring.servers.server_process import free_port
+from monitoring.servers.server_process import free_port, port_open
 from monitoring.servers.tls_proxy import ROOT
 
 SHIPPED_CONFIG = ROOT / "deploy" / "haproxy" / "voicechat.cfg"
@@ -62,16 +62,12 @@ class Haproxy:
             raise HaproxyStartError(f"the config does not check: {check.stdout[-500:]} {check.stderr[-500:]}")
         self.process = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=True)
-        import socket
-
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise HaproxyStartError(f"haproxy exited with {self.process.returncode}")
-            with socket.socket() as probe:
-                probe.settimeout(0.5)
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
+            if port_open(self.port):
+                return self
             time.sleep(0.05)  # polling a port that is not open yet
         self.stop()
         raise HaproxyStartError(f"haproxy not listening on {self.port} within {timeout_s:g} s")

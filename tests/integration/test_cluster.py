@@ -132,7 +132,7 @@ def test_run_cluster_starts_everything_and_ctrl_c_stops_everything() -> None:
     import subprocess
     import sys
 
-    from monitoring.servers.postgres import port_open
+    from monitoring.servers.server_process import port_open
     from tests.conftest import ROOT
 
     port = free_port()
