@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 
 from core.conversation.config import EngineConfig
@@ -26,6 +27,7 @@ from core.store.parking import ParkingWriter, RedisParking
 from core.store.process_registry import ProcessRegistry
 from core.store.retention import Retention
 from core.store.shared_limits import SharedLimits
+from core.transport.reader_hub import ReaderHub
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,17 @@ class VoiceRuntime:
         self.ticker = Ticker(self.pool, self.metrics)
         self.warmed = False  # the models have answered once (``warm_up``)
         self.draining = False  # shutting down: no new sessions
+        self._reader_hub: ReaderHub | None = None
+        self._hub_lock = threading.Lock()
+
+    @property
+    def reader_hub(self) -> ReaderHub:
+        """The thread that reads every voice socket (core/transport/reader_hub.py), started
+        with the first one."""
+        with self._hub_lock:
+            if self._reader_hub is None:
+                self._reader_hub = ReaderHub()
+            return self._reader_hub
 
     def services(self) -> SessionServices:
         return SessionServices(self.workers, self.catalog, self.metrics, self.engine_config, self.store)
@@ -128,6 +141,9 @@ class VoiceRuntime:
 
     def close(self) -> None:
         self.ticker.stop()
+        with self._hub_lock:
+            if self._reader_hub is not None:
+                self._reader_hub.stop()
         self.pool.close_all()
         self.workers.shutdown()
         if self.store is not None:

@@ -85,6 +85,11 @@ class Settings:
     session_idle_timeout_s: float = field(
         default=600.0, metadata={"doc": "A session with no message for this long is closed."}
     )
+    socket_hub: bool = field(
+        default=True,
+        metadata={"doc": "One thread reads every voice socket (fewer thread switches: more sessions "
+                         "per core); off: one thread per socket."},
+    )
     heartbeat_s: float = field(
         default=20.0,
         metadata={"doc": "WebSocket ping interval; a peer that misses a pong is closed."},

@@ -1,6 +1,10 @@
 """One browser WebSocket's life: admission, the receive loop with its limits, the
 client's messages handed to its session, resume, release.
 
+Audio frames are read and handed to the session by the process's reader hub
+(core/transport/reader_hub.py), which gives the socket back to this connection's
+thread for control messages and for anything that writes or ends the connection.
+
 Whichever side ends the connection, ``serve`` releases the session: a socket that
 dropped parks the conversation for a resume (its turn in progress is stopped, its send
 thread and buffers released); an idle or flooding client, or a refused resume's fresh
@@ -19,7 +23,6 @@ from typing import Any
 
 from simple_websocket import ConnectionClosed
 
-from core.audio.pcm import INPUT_SAMPLE_RATE
 from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
 from core.conversation.events import OutputEvent, ReplyDone
 from core.errors import ClientError
@@ -29,8 +32,10 @@ from core.session.session import Session
 from core.session.turn_budget import SESSION_BURST, ReplyBudget, TokenBucket
 from core.store.parking import ParkingUnavailable
 from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
+from core.transport.control_handlers import HANDLERS
 from core.transport.flood_guard import FloodGuard, Verdict
 from core.transport.lease import AdmissionRefused, Lease
+from core.transport.reader_hub import HandBack
 from core.transport.socket_io import (
     CLOSE_INTERNAL,
     CLOSE_POLICY,
@@ -64,42 +69,8 @@ class BrowserPort:
         close(self._ws, CLOSE_INTERNAL, INTERNAL_ERROR)
 
 
-def _hello(session: Session, sample_rate: object) -> None:
-    if sample_rate != INPUT_SAMPLE_RATE:
-        session.report(ClientError("unsupported_sample_rate",
-                                   f"send PCM16 mono at {INPUT_SAMPLE_RATE} Hz, not {sample_rate!r}"))
-
-
-def _resume_too_late(session: Session) -> None:
-    session.report(ClientError("out_of_order", "resume must be the first message on a new connection"))
-
-
-# What each control message asks of the session (``resume`` reaches it only when it
-# came too late: a connection takes one as its first message itself).
-HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
-    "hello": lambda s, data: _hello(s, data.get("sample_rate", INPUT_SAMPLE_RATE)),
-    "start": lambda s, _: s.start_listening(),
-    "stop": lambda s, _: s.stop_listening(),
-    "text": lambda s, data: s.text(data["text"]),
-    "playback_done": lambda s, data: s.playback_done(data["turn"]),
-    "ping": lambda s, data: s.ping(data.get("t")),
-    "settings": lambda s, data: s.change_settings(data),
-    "delete_conversation": lambda s, _: s.forget(),
-    "resume": lambda s, _: _resume_too_late(s),
-    "auth": lambda s, _: None,  # (a connection's first message; harmless later or where not asked)
-}
 AUTH_TIMEOUT_S = 10.0
 RESTARTING = "server_restarting"
-
-
-def handle_control(session: Session, text: str) -> None:
-    """A control message (JSON text) handed to ``session``; a malformed one is reported."""
-    try:
-        message = parse_control(text)
-    except ClientError as exc:
-        session.report(exc)
-        return
-    HANDLERS[message.type](session, message.data)
 
 
 class _Ended(Exception):
@@ -213,27 +184,83 @@ class VoiceConnection:
         return Session(session_id, s, services, self._port, on_broken=self._port.broken)
 
     def _receive_loop(self) -> None:
-        ws, guard, lease = self._ws, self._guard, self._lease
-        while True:
-            message = ws.receive(timeout=self._settings.session_idle_timeout_s)
-            if message is None:
-                self._send_error("idle_timeout", "Closed after a long time without activity.", True)
-                raise _Ended(None, "idle_timeout", "", keep=False)
-            if not lease.held:
-                raise _Ended(CLOSE_POLICY, "resumed_elsewhere",
-                             "This conversation was resumed on another connection.", keep=True)
-            if guard.backlog_too_big(getattr(ws, "input_buffer", ())):
-                raise _Ended(CLOSE_POLICY, "flooding", "Too many messages waiting; connection closed.")
-            verdict = guard.admit()
-            if verdict is Verdict.CLOSE:
-                raise _Ended(CLOSE_POLICY, "flooding", "Messages kept coming faster than allowed.")
-            if verdict is Verdict.DROP_AND_WARN:
-                self._runtime.metrics.count("error:rate_limited")
-                self._send_error("rate_limited", "Too many messages; some were dropped.", True)
-            if verdict is not Verdict.ACCEPT:
-                continue
-            lease.entry.touch(len(message), self._clock())
+        if not self._settings.socket_hub:
+            while True:
+                self._take(self._ws.receive(timeout=self._settings.session_idle_timeout_s))
+        member = self._runtime.reader_hub.join(self._ws, self._audio_in_hub)
+        idle_s = self._settings.session_idle_timeout_s
+        try:
+            while True:
+                # This thread reads until nothing is waiting, then the hub does, until it
+                # gives the socket back (a control message, an action, the end).
+                while (message := self._ws.receive(timeout=0)) is not None:
+                    member.last_message_at = self._clock()
+                    self._take(message)
+                member.give()
+                while not member.wait_returned(max(0.0, member.last_message_at + idle_s - self._clock())):
+                    if self._clock() >= member.last_message_at + idle_s:
+                        member.take_back()
+                        self._take(None)
+                for action in member.take_actions():
+                    action()
+        finally:
+            member.take_back()
+
+    def _take(self, message: str | bytes | None) -> None:
+        """One received message (``None``: none for the idle timeout) through the
+        connection's limits to the session. Raises ``_Ended`` when the connection ends."""
+        if message is None:
+            self._send_error("idle_timeout", "Closed after a long time without activity.", True)
+            raise _Ended(None, "idle_timeout", "", keep=False)
+        self._check_held()
+        if self._guard.backlog_too_big(getattr(self._ws, "input_buffer", ())):
+            raise _Ended(CLOSE_POLICY, "flooding", "Too many messages waiting; connection closed.")
+        verdict = self._guard.admit()
+        if verdict is Verdict.CLOSE:
+            self._flooded()
+        if verdict is Verdict.DROP_AND_WARN:
+            self._warn_rate()
+        if verdict is Verdict.ACCEPT:
+            self._lease.entry.touch(len(message), self._clock())
             self._handle(message)
+
+    def _audio_in_hub(self, frame: bytes) -> None:
+        """An audio frame, on the hub's thread: as ``_take``, but whatever must write to
+        the socket or end the connection is handed back to this connection's thread.
+        (No backlog check: the hub parses one read at a time; the rest waits in the
+        kernel, where TCP holds a client back.)"""
+        if not self._lease.held:
+            raise HandBack(self._check_held)
+        verdict = self._guard.admit()
+        if verdict is Verdict.CLOSE:
+            raise HandBack(self._flooded)
+        if verdict is Verdict.DROP_AND_WARN:
+            raise HandBack(self._warn_rate)
+        if verdict is Verdict.ACCEPT:
+            self._lease.entry.touch(len(frame), self._clock())
+            try:
+                self._lease.session.audio(frame)
+            except (ConnectionClosed, ConnectionError):
+                raise
+            except Exception as exc:
+                self._bugs.report(exc)
+                raise HandBack(self._tell_internal_error) from exc
+
+    def _check_held(self) -> None:
+        if not self._lease.held:
+            raise _Ended(CLOSE_POLICY, "resumed_elsewhere",
+                         "This conversation was resumed on another connection.", keep=True)
+
+    @staticmethod
+    def _flooded() -> None:
+        raise _Ended(CLOSE_POLICY, "flooding", "Messages kept coming faster than allowed.")
+
+    def _warn_rate(self) -> None:
+        self._runtime.metrics.count("error:rate_limited")
+        self._send_error("rate_limited", "Too many messages; some were dropped.", True)
+
+    def _tell_internal_error(self) -> None:
+        self._send_error(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, True)
 
     def _handle(self, message: str | bytes) -> None:
         session = self._lease.session
@@ -262,7 +289,7 @@ class VoiceConnection:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation: say so, keep it
             self._bugs.report(exc)
-            self._send_error(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, True)
+            self._tell_internal_error()
 
     def _resume(self, session_id: str, token: str) -> None:
         fresh, metrics = self._lease.session, self._runtime.metrics

@@ -111,6 +111,7 @@ class SingleThreadServer(Server):
         self._state_lock = threading.Lock()  # wsproto, ``connected``, the order of frames
         self._write_lock = threading.Lock()  # one write on the socket at a time
         self._socket_closed = False
+        self._protocol_error = False
         super().__init__(environ, subprotocols=subprotocols, receive_bytes=receive_bytes,
                          ping_interval=ping_interval, max_message_size=max_message_size,
                          thread_class=_NoReaderThread, event_class=_NoEvent)
@@ -189,6 +190,8 @@ class SingleThreadServer(Server):
         ``ConnectionClosed`` is raised."""
         deadline = math.inf if timeout is None else time.monotonic() + timeout
         looked = False  # at least one look at the socket, even with timeout 0
+        if self._replies.pending:
+            self.send_replies()  # left by a reader serving many sockets (``ReaderHub``)
         while not self.input_buffer:
             if not self.connected:
                 raise ConnectionClosed(self.close_reason, self.close_message)
@@ -216,18 +219,20 @@ class SingleThreadServer(Server):
             self.input_buffer.clear()
         self._drop_socket()
 
-    def _read(self) -> None:
-        """One read from the socket (it is readable): parsed, and answered if need be."""
+    def _read(self, wait_for_write: bool = True) -> bool:
+        """One read from the socket (it is readable): parsed, and answered if need be.
+        With ``wait_for_write`` False (a reader serving many sockets) a reply that would
+        wait for another write is kept for the owner and False returned."""
         try:
             data = self._socket.recv(self.receive_bytes)
         except OSError:
             data = b""  # reset: as good as gone
         if not data:  # the peer went away without a close handshake
             self._drop_socket()
-            return
+            return True
         with self._state_lock:
             if self._socket_closed:
-                return
+                return True
             try:
                 self.ws.receive_data(data)
                 # simple-websocket's: messages and their size limit, pings, pongs, closes
@@ -236,15 +241,51 @@ class SingleThreadServer(Server):
                 keep_going = False
             if not keep_going:
                 self.connected = False
+            self._protocol_error = not keep_going
+        return self.send_replies(wait_for_write)
+
+    @property
+    def replies_pending(self) -> bool:
+        return bool(self._replies.pending)
+
+    def send_replies(self, wait_for_write: bool = True) -> bool:
+        """Write what the protocol owes the peer (pongs, a close reply), then drop the
+        socket if the connection is over. False: not written, as the write lock was busy
+        and ``wait_for_write`` False (the replies stay pending)."""
+        with self._state_lock:
+            if self._socket_closed:
+                return True
             state = self.ws.state
             replies = self._replies.take()
-            if replies and not self._acquire_write():
+            if replies and not wait_for_write and not self._write_lock.acquire(blocking=False):
+                self._replies.pending = replies + self._replies.pending
+                return False
+            if replies and wait_for_write and not self._acquire_write():
                 replies, state = b"", ConnectionState.CLOSED
         written = self._write_and_release(replies) if replies else True
         if not written or state is ConnectionState.CLOSED:
             self._drop_socket()  # the close handshake is over, or the connection is broken
-        elif not keep_going and state is not ConnectionState.LOCAL_CLOSING:
+        elif self._protocol_error and state is not ConnectionState.LOCAL_CLOSING:
             self._drop_socket()  # a protocol error: no close reply to wait for
+        return True
+
+    @property
+    def socket_closed(self) -> bool:
+        return self._socket_closed
+
+    def fileno(self) -> int:
+        return self._socket.fileno()
+
+    def heartbeat_due(self, now: float) -> bool:
+        return now >= self._next_ping
+
+    def heartbeat(self, now: float) -> None:
+        """The ping (or the ping timeout's close) that is due, from a reader serving many
+        sockets; skipped for a second when another write holds the socket."""
+        if self._write_lock.locked():
+            self._next_ping = now + 1.0
+            return
+        self._heartbeat(now)
 
     def _heartbeat(self, now: float) -> None:
         """A ping every ``ping_interval``. A peer that left the last one unanswered is closed

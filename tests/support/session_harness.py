@@ -19,7 +19,7 @@ from core.session.services import SessionServices
 from core.session.session import Session
 from core.settings import Settings
 from core.store.conversations import ConversationStore
-from core.transport.browser import handle_control
+from core.transport.control_handlers import handle_control
 from core.transport.wire import AudioMessage, decode_reply_audio, encode_event
 from monitoring.metrics.monitor import PerformanceMonitor
 from tests.support.clock import ManualClock

@@ -10,6 +10,7 @@ from core.session.model_workers import ModelWorkers
 from core.settings import Settings
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.session_harness import Harness
+from tests.support.ws_peer import make_pair, pair  # noqa: F401 - fixtures, for the WebSocket tests
 
 
 @pytest.fixture
