@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
+from collections.abc import Callable
 
 from core.conversation.config import EngineConfig
 from core.metrics import Metrics, NoMetrics
@@ -27,7 +27,6 @@ from core.store.parking import ParkingWriter, RedisParking
 from core.store.process_registry import ProcessRegistry
 from core.store.retention import Retention
 from core.store.shared_limits import SharedLimits
-from core.transport.reader_hub import ReaderHub
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +87,12 @@ class VoiceRuntime:
         self.ticker = Ticker(self.pool, self.metrics)
         self.warmed = False  # the models have answered once (``warm_up``)
         self.draining = False  # shutting down: no new sessions
-        self._reader_hub: ReaderHub | None = None
-        self._hub_lock = threading.Lock()
+        self._closers: list[Callable[[], None]] = []
 
-    @property
-    def reader_hub(self) -> ReaderHub:
-        """The thread that reads every voice socket (core/transport/reader_hub.py), started
-        with the first one."""
-        with self._hub_lock:
-            if self._reader_hub is None:
-                self._reader_hub = ReaderHub()
-            return self._reader_hub
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Something made for this runtime by the layers above it (the voice sockets'
+        reader), to be stopped first when it closes."""
+        self._closers.append(closer)
 
     def services(self) -> SessionServices:
         return SessionServices(self.workers, self.catalog, self.metrics, self.engine_config, self.store)
@@ -140,10 +134,9 @@ class VoiceRuntime:
             return None
 
     def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
         self.ticker.stop()
-        with self._hub_lock:
-            if self._reader_hub is not None:
-                self._reader_hub.stop()
         self.pool.close_all()
         self.workers.shutdown()
         if self.store is not None:

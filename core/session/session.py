@@ -1,7 +1,7 @@
 """One voice session: its lifecycle, its lock, and the inputs a transport gives it.
 
-The transport calls the input methods from its socket's thread (``audio``, ``text``...),
-the runtime's ticker calls ``tick`` and the model workers ``deliver``. Each takes the
+The transport calls the input methods (``audio`` from the reader hub, ``text``... from the
+socket's thread), the runtime's ticker calls ``tick`` and the model workers ``deliver``. Each takes the
 session lock, tells the ``TurnEngine`` what happened and has the ``ActionInterpreter``
 carry out what it decided, still under the lock, so events and audio leave in exactly
 the order the engine decided. Nothing done under the lock waits: not on a model, not on
@@ -12,6 +12,7 @@ once, counted and told to the client (``internal_error``); the session goes on.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 import time
@@ -54,6 +55,7 @@ class Session:
         self._metrics = services.metrics
         self._clock = clock
         self._lock = threading.RLock()
+        self.ticked_at = -math.inf  # when its audio last ticked it (monotonic): the ticker skips it
         self._bugs = BugLog(services.metrics, f"session {session_id[:8]}")
         self._engine = TurnEngine(services.engine_config, self._now())
         self._front = AudioFront(settings)
@@ -64,10 +66,8 @@ class Session:
                               services.reply_budget)
         self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder,
                                               lambda: self._options.providers, self._emit, self._now)
-        self._listening = False
-        self._warned_not_listening = False
-        self._closed = False
-        self._detached = False
+        self._listening = self._warned_not_listening = False
+        self._closed = self._detached = False
         self._outbox = self._new_outbox(port, on_broken)
 
     def _new_outbox(self, port: OutputPort, on_broken: Callable[[], None] | None) -> Outbox:
@@ -90,11 +90,9 @@ class Session:
             self._emit(StateChanged(Phase.IDLE, None))
 
     def detach(self, epoch: int | None = None) -> None:
-        """The socket is gone: stop the turn in progress and release the send thread and
-        the buffers, but keep the conversation (history, settings) for a resume.
-
-        ``epoch``: the attachment the caller served; a session resumed since is left alone.
-        """
+        """The socket is gone: stop the turn in progress, release the send thread and the
+        buffers, keep the conversation for a resume. ``epoch``: the attachment the caller
+        served; a session resumed since is left alone."""
         with self._lock:
             if self._closed or self._detached or (epoch is not None and epoch != self.epoch):
                 return
@@ -241,12 +239,17 @@ class Session:
             for heard in self._front.hear(pcm):
                 now = self._now()
                 self._run(engine.voice_activity(now) if heard is VOICED else engine.segment(heard, now))
-            self._run(engine.tick(self._now()))
+            self._tick_now()
+            self.ticked_at = time.monotonic()
+
+    def _tick_now(self) -> None:
+        self._run(self._engine.tick(self._now()))
+        for change in self._options.provider_changes():
+            self._emit(change)
 
     def change_settings(self, data: dict[str, Any]) -> None:
         """The person's own settings for this session; all of them or, on a problem, none.
-        New providers are built outside the lock (a model may load, a voice is tried).
-        """
+        New providers are built outside the lock (a model may load, a voice is tried)."""
         with self._lock:
             cue = self._engine.config.cue_audio
         change = self._options.try_prepare(data, cue)
@@ -266,9 +269,7 @@ class Session:
         """Called every few tens of milliseconds by the runtime, audio or not."""
         with self._input() as active:
             if active:
-                self._run(self._engine.tick(self._now()))
-                for change in self._options.provider_changes():
-                    self._emit(change)
+                self._tick_now()
 
     def try_tick(self) -> bool:
         """``tick`` unless another thread holds the session now (the ticker never waits)."""
@@ -287,8 +288,7 @@ class Session:
                 self._interpreter.result(result)
 
     def report(self, error: ClientError) -> None:
-        """Tell the client what was wrong with its message."""
-        self._error(ErrorNotice(error.code, str(error)))
+        self._error(ErrorNotice(error.code, str(error)))  # what was wrong with a message
 
     # ----- output --------------------------------------------------------------------------
     def _error(self, notice: ErrorNotice) -> None:

@@ -33,9 +33,10 @@ from core.session.turn_budget import SESSION_BURST, ReplyBudget, TokenBucket
 from core.store.parking import ParkingUnavailable
 from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_of
 from core.transport.control_handlers import HANDLERS
-from core.transport.flood_guard import FloodGuard, Verdict
+from core.transport.flood_guard import FloodGuard
+from core.transport.intake import Ended, Intake, IntakeLimits
 from core.transport.lease import AdmissionRefused, Lease
-from core.transport.reader_hub import HandBack
+from core.transport.reader_hub import ReaderHub
 from core.transport.socket_io import (
     CLOSE_INTERNAL,
     CLOSE_POLICY,
@@ -73,21 +74,11 @@ AUTH_TIMEOUT_S = 10.0
 RESTARTING = "server_restarting"
 
 
-class _Ended(Exception):
-    """The connection ends on the server's decision (idle, flooding, taken over)."""
-
-    def __init__(self, code: int | None, error: str, message: str, keep: bool = False) -> None:
-        super().__init__(error)
-        self.code = code
-        self.error = error
-        self.message = message
-        self.keep = keep  # park the session for a resume rather than close it
-
-
 class VoiceConnection:
     def __init__(self, ws: Any, runtime: VoiceRuntime, address: str, access: AccessPolicy,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 hub: ReaderHub | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._ws = ws
+        self._hub = hub
         self._access = access
         self._scope = OPEN_SCOPE
         self._runtime = runtime
@@ -95,8 +86,6 @@ class VoiceConnection:
         self._address = address
         self._clock = clock
         s = self._settings
-        self._guard = FloodGuard(s.messages_per_second, s.inbox_max_messages, s.inbox_max_bytes,
-                                 s.max_message_bytes, clock)
         self._port = BrowserPort(ws, after_reply=self._copy_to_redis if runtime.parking_writer else None)
         self._lease = Lease(runtime, owner=self)
         self._turns = TokenBucket(s.turns_per_minute, SESSION_BURST, clock)
@@ -127,7 +116,7 @@ class VoiceConnection:
         close(self._ws, CLOSE_RESTART, RESTARTING)
 
     def serve(self) -> None:
-        runtime = self._runtime
+        runtime, s = self._runtime, self._settings
         if runtime.draining:
             refuse(self._ws, CLOSE_TRY_AGAIN, RESTARTING, "The server is restarting; try again in a moment.")
             return
@@ -145,8 +134,11 @@ class VoiceConnection:
         keep = True  # a dropped socket: the conversation may be resumed
         try:
             session.open()
-            self._receive_loop()
-        except _Ended as ended:
+            guard = FloodGuard(s.messages_per_second, s.inbox_max_messages, s.inbox_max_bytes,
+                               s.max_message_bytes, self._clock)
+            Intake(self._ws, self._hub, self._lease, guard, self._handle, self._send_error,
+                   IntakeLimits(s.session_idle_timeout_s, runtime.metrics, self._bugs, self._clock)).run()
+        except Ended as ended:
             keep = ended.keep
             if ended.code is not None:
                 runtime.metrics.count(f"closed_{ended.error}")
@@ -183,85 +175,6 @@ class VoiceConnection:
         services = dataclasses.replace(runtime.services(), reply_budget=budget)
         return Session(session_id, s, services, self._port, on_broken=self._port.broken)
 
-    def _receive_loop(self) -> None:
-        if not self._settings.socket_hub:
-            while True:
-                self._take(self._ws.receive(timeout=self._settings.session_idle_timeout_s))
-        member = self._runtime.reader_hub.join(self._ws, self._audio_in_hub)
-        idle_s = self._settings.session_idle_timeout_s
-        try:
-            while True:
-                # This thread reads until nothing is waiting, then the hub does, until it
-                # gives the socket back (a control message, an action, the end).
-                while (message := self._ws.receive(timeout=0)) is not None:
-                    member.last_message_at = self._clock()
-                    self._take(message)
-                member.give()
-                while not member.wait_returned(max(0.0, member.last_message_at + idle_s - self._clock())):
-                    if self._clock() >= member.last_message_at + idle_s:
-                        member.take_back()
-                        self._take(None)
-                for action in member.take_actions():
-                    action()
-        finally:
-            member.take_back()
-
-    def _take(self, message: str | bytes | None) -> None:
-        """One received message (``None``: none for the idle timeout) through the
-        connection's limits to the session. Raises ``_Ended`` when the connection ends."""
-        if message is None:
-            self._send_error("idle_timeout", "Closed after a long time without activity.", True)
-            raise _Ended(None, "idle_timeout", "", keep=False)
-        self._check_held()
-        if self._guard.backlog_too_big(getattr(self._ws, "input_buffer", ())):
-            raise _Ended(CLOSE_POLICY, "flooding", "Too many messages waiting; connection closed.")
-        verdict = self._guard.admit()
-        if verdict is Verdict.CLOSE:
-            self._flooded()
-        if verdict is Verdict.DROP_AND_WARN:
-            self._warn_rate()
-        if verdict is Verdict.ACCEPT:
-            self._lease.entry.touch(len(message), self._clock())
-            self._handle(message)
-
-    def _audio_in_hub(self, frame: bytes) -> None:
-        """An audio frame, on the hub's thread: as ``_take``, but whatever must write to
-        the socket or end the connection is handed back to this connection's thread.
-        (No backlog check: the hub parses one read at a time; the rest waits in the
-        kernel, where TCP holds a client back.)"""
-        if not self._lease.held:
-            raise HandBack(self._check_held)
-        verdict = self._guard.admit()
-        if verdict is Verdict.CLOSE:
-            raise HandBack(self._flooded)
-        if verdict is Verdict.DROP_AND_WARN:
-            raise HandBack(self._warn_rate)
-        if verdict is Verdict.ACCEPT:
-            self._lease.entry.touch(len(frame), self._clock())
-            try:
-                self._lease.session.audio(frame)
-            except (ConnectionClosed, ConnectionError):
-                raise
-            except Exception as exc:
-                self._bugs.report(exc)
-                raise HandBack(self._tell_internal_error) from exc
-
-    def _check_held(self) -> None:
-        if not self._lease.held:
-            raise _Ended(CLOSE_POLICY, "resumed_elsewhere",
-                         "This conversation was resumed on another connection.", keep=True)
-
-    @staticmethod
-    def _flooded() -> None:
-        raise _Ended(CLOSE_POLICY, "flooding", "Messages kept coming faster than allowed.")
-
-    def _warn_rate(self) -> None:
-        self._runtime.metrics.count("error:rate_limited")
-        self._send_error("rate_limited", "Too many messages; some were dropped.", True)
-
-    def _tell_internal_error(self) -> None:
-        self._send_error(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, True)
-
     def _handle(self, message: str | bytes) -> None:
         session = self._lease.session
         try:
@@ -289,7 +202,7 @@ class VoiceConnection:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug must not end the conversation: say so, keep it
             self._bugs.report(exc)
-            self._tell_internal_error()
+            self._send_error(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, True)
 
     def _resume(self, session_id: str, token: str) -> None:
         fresh, metrics = self._lease.session, self._runtime.metrics

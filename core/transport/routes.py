@@ -12,6 +12,7 @@ from core.transport.access import AccessPolicy
 from core.transport.browser import VoiceConnection
 from core.transport.client_address import client_address
 from core.transport.hosts import HostPolicy
+from core.transport.reader_hub import ReaderHub
 from core.transport.socket_io import CLOSE_POLICY, refuse
 from core.transport.websocket import SingleThreadServer
 from core.transport.websocket_route import SingleThreadSock
@@ -28,8 +29,12 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy, a
         "max_message_size": settings.max_message_bytes,
     }
 
-    # One thread per socket: the socket's own thread reads it (see core/transport/websocket.py).
+    # Each socket has a thread of its own, which waits while the hub reads its audio
+    # (core/transport/reader_hub.py; without the hub the socket's thread reads it).
     sock = SingleThreadSock(app)
+    hub = ReaderHub() if settings.socket_hub else None
+    if hub is not None:
+        runtime.on_close(hub.stop)
 
     @sock.route(VOICE_PATH)
     def voice_socket(ws: SingleThreadServer) -> None:
@@ -37,4 +42,4 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy, a
             runtime.metrics.count("refused_origin")
             refuse(ws, CLOSE_POLICY, "origin_not_allowed", "This page may not use the voice service.")
             return
-        VoiceConnection(ws, runtime, client_address(request.environ), access).serve()
+        VoiceConnection(ws, runtime, client_address(request.environ), access, hub).serve()

@@ -48,7 +48,6 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from simple_websocket import ConnectionClosed, Server
@@ -57,49 +56,12 @@ from wsproto.events import CloseConnection, Message, Ping, TextMessage
 from wsproto.frame_protocol import CloseReason
 from wsproto.utilities import LocalProtocolError
 
+from core.transport.websocket_parts import NoEvent, NoReaderThread, Replies
+
 log = logging.getLogger(__name__)
 
 CLOSE_REPLY_WAIT_S = 2.0  # how long a server-initiated close waits for the client's reply
 STUCK_WRITE_S = 10.0  # a write waiting this long behind another: the peer reads nothing, cut it
-
-
-class _NoReaderThread:
-    """Takes the place of simple-websocket's reader thread, and never runs."""
-
-    name = "no-reader-thread"
-
-    def __init__(self, target: Callable[[], None] | None = None, **_: Any) -> None:
-        self.target = target
-
-    def start(self) -> None:
-        """Nothing to start: the owner thread reads in ``receive``."""
-
-
-class _NoEvent:
-    """simple-websocket wakes the waiting caller with an event; here the caller is the reader."""
-
-    def set(self) -> None:
-        """Nobody to wake."""
-
-    def clear(self) -> None:
-        """Nothing to clear."""
-
-
-class _Replies:
-    """Stands in for the socket in simple-websocket's event handling (``_handle_events``),
-    which writes its replies (the handshake's acceptance, pongs, close frames) at once:
-    here they are collected, and written once the state lock is let go."""
-
-    def __init__(self) -> None:
-        self.pending = b""
-
-    def send(self, data: bytes) -> int:
-        self.pending += data
-        return len(data)
-
-    def take(self) -> bytes:
-        data, self.pending = self.pending, b""
-        return data
 
 
 class SingleThreadServer(Server):
@@ -114,9 +76,9 @@ class SingleThreadServer(Server):
         self._protocol_error = False
         super().__init__(environ, subprotocols=subprotocols, receive_bytes=receive_bytes,
                          ping_interval=ping_interval, max_message_size=max_message_size,
-                         thread_class=_NoReaderThread, event_class=_NoEvent)
+                         thread_class=NoReaderThread, event_class=NoEvent)
         self._socket: socket.socket = self.sock  # the handshake's reply went out directly
-        self._replies = self.sock = _Replies()
+        self._replies = self.sock = Replies()
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._socket, selectors.EVENT_READ)
         self._next_ping = time.monotonic() + ping_interval if ping_interval else math.inf

@@ -63,16 +63,19 @@ class ProviderWatch:
     """What changed in a session's providers since it last looked (polled on the ticker)."""
 
     def __init__(self, providers: Providers) -> None:
-        self._providers = providers
-        self._seen = {st.role: st.version for st in statuses(providers)}
+        self._guarded = guarded(providers)  # (a session's providers are fixed for its watch)
+        self._seen = {st.role: st.version for st in self._statuses()}
+
+    def _statuses(self) -> list[ProviderStatus]:
+        return [p.status() for p in self._guarded]
 
     def changes(self) -> list[ProviderStatus]:
-        # Polled for every session on every tick: compare the versions alone, and build
-        # the statuses (names, states) only when one of them moved.
+        # Polled for every session on every tick and audio frame: compare the versions
+        # alone, and build the statuses (names, states) only when one of them moved.
         seen = self._seen
-        if all(seen.get(p.role) == p.circuit.latest_version for p in guarded(self._providers)):
+        if all(seen.get(p.role) == p.circuit.latest_version for p in self._guarded):
             return []
-        changed = [st for st in statuses(self._providers) if self._seen.get(st.role) != st.version]
+        changed = [st for st in self._statuses() if self._seen.get(st.role) != st.version]
         for status in changed:
             self._seen[status.role] = status.version
         return changed
