@@ -90,6 +90,11 @@ class Settings:
         metadata={"doc": "One thread reads every voice socket (fewer thread switches: more sessions "
                          "per core); off: one thread per socket."},
     )
+    vad_batch: bool = field(
+        default=True,
+        metadata={"doc": "With the socket hub: the speech model (Silero) runs once for every "
+                         "session's frames read together; off: once per session's chunk."},
+    )
     heartbeat_s: float = field(
         default=20.0,
         metadata={"doc": "WebSocket ping interval; a peer that misses a pong is closed."},

@@ -16,8 +16,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.audio.neural_vad import VoiceBatch
 from core.audio.pcm import ms_to_bytes
-from core.audio.vad import FrameVoice, SpeechDetector
+from core.audio.vad import FrameVoice, SpeechDetector, StagedVoice
 
 FRAME_MS = 30
 FRAME_BYTES = ms_to_bytes(FRAME_MS)
@@ -127,10 +128,23 @@ class Segmenter:
         self._frames = []
         self._in_speech = False
 
-    def process(self, frame: bytes) -> list[SegmentEvent]:
+    def stage(self, frame: bytes, batch: VoiceBatch) -> FrameVoice | StagedVoice:
+        """The detector's first step on ``frame`` (its speech model's part in ``batch``)."""
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"frames must be {FRAME_BYTES} bytes, got {len(frame)}")
-        voice = self._detect(frame)
+        detect = self._detect
+        return detect.stage(frame, batch) if isinstance(detect, SpeechDetector) else detect(frame)
+
+    def process(self, frame: bytes) -> list[SegmentEvent]:
+        batch = VoiceBatch()
+        staged = self.stage(frame, batch)
+        batch.run()
+        return self.process_staged(frame, staged)
+
+    def process_staged(self, frame: bytes, staged: FrameVoice | StagedVoice) -> list[SegmentEvent]:
+        """``frame`` once the batch it was staged in has run (frames in their order)."""
+        detect = self._detect
+        voice: FrameVoice = detect.resolve(staged) if isinstance(detect, SpeechDetector) else staged  # type: ignore[assignment]
         # Any voice-like sound may be the start of words (and holds a reply back); only
         # confirmed speech keeps an utterance going, so a breath does not delay its end.
         self.last_frame_voiced = voice.sound

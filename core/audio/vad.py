@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import webrtcvad
 
-from core.audio.neural_vad import SpeechProbability
+from core.audio.neural_vad import Probability, SpeechProbability, VoiceBatch
 from core.audio.pcm import INPUT_SAMPLE_RATE
 
 ABSOLUTE_FLOOR = 30.0  # RMS in PCM16 units (about -61 dBFS): below this is silence
@@ -49,7 +49,18 @@ class FrameVoice(NamedTuple):
     speech: bool  # sound that the neural model confirms (equal to ``sound`` without it)
 
 
+class StagedVoice(NamedTuple):
+    """A frame's decision waiting for the speech model's batch (``SpeechDetector.stage``)."""
+
+    sound: bool
+    probability: Probability | None  # None: the model rests, the frame is quiet
+
+
 class SpeechDetector:
+    """Decides frame by frame, either at once (``__call__``) or in two steps around a
+    ``VoiceBatch`` shared with other sessions (``stage``, the batch runs, ``resolve``,
+    in the frames' order)."""
+
     def __init__(self, aggressiveness: int, neural: bool = False) -> None:
         self._vad = webrtcvad.Vad(aggressiveness)
         # Start low: speech in the very first frames must not become the floor.
@@ -64,6 +75,13 @@ class SpeechDetector:
         self._vad.set_mode(mode)
 
     def __call__(self, frame: bytes) -> FrameVoice:
+        batch = VoiceBatch()
+        staged = self.stage(frame, batch)
+        batch.run()
+        return self.resolve(staged)
+
+    def stage(self, frame: bytes, batch: VoiceBatch) -> FrameVoice | StagedVoice:
+        """What the frame alone tells; its audio handed to the model's ``batch``."""
         rms = frame_rms(frame)
         if rms < self._floor:
             # Minimum tracking: follow quiet frames down at once, but not below the
@@ -75,13 +93,22 @@ class SpeechDetector:
         sound = loud and self._vad.is_speech(frame, INPUT_SAMPLE_RATE)
         if self._neural is None:
             return FrameVoice(sound, sound)
-        if not self._neural_sees(frame, loud):
-            return FrameVoice(False, False)
-        probability = self._neural.push(frame)
-        self._neural_speech = probability >= (NEURAL_OFF if self._neural_speech else NEURAL_ON)
-        return FrameVoice(sound, sound and self._neural_speech)
+        if not self._neural_sees(frame, loud, batch):
+            return StagedVoice(False, None)
+        return StagedVoice(sound, self._neural.feed(frame, batch))
 
-    def _neural_sees(self, frame: bytes, loud: bool) -> bool:
+    def resolve(self, staged: FrameVoice | StagedVoice) -> FrameVoice:
+        """The frame's decision, once the batch it was staged in has run."""
+        if isinstance(staged, FrameVoice):
+            return staged
+        if staged.probability is None:
+            self._neural_speech = False  # a rested model starts again from silence
+            return FrameVoice(False, False)
+        probability = staged.probability.probability
+        self._neural_speech = probability >= (NEURAL_OFF if self._neural_speech else NEURAL_ON)
+        return FrameVoice(staged.sound, staged.sound and self._neural_speech)
+
+    def _neural_sees(self, frame: bytes, loud: bool, batch: VoiceBatch) -> bool:
         """Whether the model is to hear this frame; False while it rests in a quiet stretch.
 
         The model's state depends on the silence too, so a rested model starts again from
@@ -93,7 +120,7 @@ class SpeechDetector:
             if self._resting:
                 self._resting = False
                 for quiet in self._recent_quiet:
-                    self._neural.push(quiet)
+                    self._neural.feed(quiet, batch)
                 self._recent_quiet.clear()
             return True
         self._quiet_frames += 1
@@ -102,6 +129,5 @@ class SpeechDetector:
         if not self._resting:
             self._resting = True
             self._neural.reset()
-            self._neural_speech = False
         self._recent_quiet.append(frame)
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from core.audio.neural_vad import VoiceBatch
 from core.audio.pcm import ms_to_bytes
 from core.audio.segmenter import (
     FRAME_BYTES,
@@ -21,6 +22,7 @@ from core.audio.segmenter import (
     Utterance,
 )
 from core.audio.stream_buffer import StreamBuffer
+from core.audio.vad import FrameVoice, StagedVoice
 from core.session.session_settings import segmenter_config
 from core.settings import Settings
 
@@ -33,12 +35,21 @@ class VoicedFrame:
 VOICED = VoicedFrame()
 
 
+@dataclass(frozen=True)
+class StagedAudio:
+    """Client audio re-framed, its speech model's part waiting in a batch."""
+
+    generation: int  # the front's resets before it: a reset since drops these frames
+    frames: list[tuple[bytes, FrameVoice | StagedVoice]]
+
+
 class AudioFront:
     def __init__(self, settings: Settings) -> None:
         self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES,
                                     max_chunks=settings.input_buffer_chunks)
         self._segmenter = Segmenter(segmenter_config(settings))
         self._voice_since_ms: int | None = None  # stream time of the latest speech onset
+        self.generation = 0  # counts resets
 
     def hear(self, pcm: bytes) -> Iterator[SegmentEvent | VoicedFrame]:
         """Take a client frame; yield what the segmenter makes of the whole frames waiting.
@@ -46,9 +57,24 @@ class AudioFront:
         A generator on purpose: the caller acts on each event (a committed turn resets
         the segmenter) before the next frame is segmented.
         """
+        batch = VoiceBatch()
+        staged = self.stage(pcm, batch)
+        batch.run()
+        yield from self.hear_staged(staged)
+
+    def stage(self, pcm: bytes, batch: VoiceBatch) -> StagedAudio:
+        """Take a client frame: the whole frames waiting, their speech model's part in
+        ``batch`` (shared with other sessions); ``hear_staged`` once it has run."""
         self._buffer.push(pcm)
-        for frame in self._buffer.pop_frames():
-            for event in self._segmenter.process(frame):
+        segmenter = self._segmenter
+        return StagedAudio(self.generation,
+                           [(frame, segmenter.stage(frame, batch)) for frame in self._buffer.pop_frames()])
+
+    def hear_staged(self, staged: StagedAudio) -> Iterator[SegmentEvent | VoicedFrame]:
+        if staged.generation != self.generation:
+            return  # listening stopped or started anew since: these frames are gone
+        for frame, voice in staged.frames:
+            for event in self._segmenter.process_staged(frame, voice):
                 if isinstance(event, SpeechStarted):
                     self._voice_since_ms = event.start_ms
                 elif isinstance(event, SpeechResumed):
@@ -61,6 +87,7 @@ class AudioFront:
 
     def reset(self) -> None:
         """Forget the audio waiting and any speech in progress (listening starts anew)."""
+        self.generation += 1  # frames staged before this are not to be heard
         self._buffer.clear()
         self._segmenter.reset()
 

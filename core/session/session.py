@@ -1,12 +1,10 @@
 """One voice session: its lifecycle, its lock, and the inputs a transport gives it.
 
-The transport calls the input methods (``audio`` from the reader hub, ``text``... from the
-socket's thread), the runtime's ticker calls ``tick`` and the model workers ``deliver``. Each takes the
-session lock, tells the ``TurnEngine`` what happened and has the ``ActionInterpreter``
-carry out what it decided, still under the lock, so events and audio leave in exactly
-the order the engine decided. Nothing done under the lock waits: not on a model, not on
-the client (the outbox never blocks). A bug met while handling one input is logged
-once, counted and told to the client (``internal_error``); the session goes on.
+Transports call the inputs (``audio``, ``text``...), the ticker ``tick``, the model
+workers ``deliver``. Each takes the lock, tells the ``TurnEngine`` what happened and has
+the ``ActionInterpreter`` carry out its decision under the lock, so output leaves in the
+engine's order. Nothing under the lock waits (not on a model, not on the client). A bug
+met in one input is logged once, counted and told to the client; the session goes on.
 """
 
 from __future__ import annotations
@@ -20,15 +18,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from core.audio.neural_vad import VoiceBatch
 from core.audio.pcm import INPUT_SAMPLE_RATE, check_pcm16
 from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
-from core.conversation.commands import Action
 from core.conversation.engine import TurnEngine
 from core.conversation.events import ErrorNotice, OutputEvent, Phase, StateChanged
 from core.conversation.history import CarriedConversation
 from core.conversation.results import JobResult
 from core.errors import ClientError
-from core.session.audio_front import VOICED, AudioFront
+from core.session.audio_front import VOICED, AudioFront, StagedAudio
 from core.session.events import Pong, Ready
 from core.session.interpreter import ActionInterpreter
 from core.session.observers import SessionMetrics
@@ -147,15 +145,10 @@ class Session:
         with self._lock:
             self._engine.carry_over(carried)
 
-    @property
-    def outbox(self) -> Outbox:
-        return self._outbox
-
     # ----- inputs --------------------------------------------------------------------------
     @contextmanager
     def _input(self) -> Iterator[bool]:
-        """Under the lock: yields whether the session takes inputs. A bug in handling one
-        is reported (once in the log, counted, told to the client) and the session goes on."""
+        """Under the lock: whether the session takes inputs. A bug met is reported; it goes on."""
         with self._lock:
             try:
                 yield self.active
@@ -165,16 +158,13 @@ class Session:
                 self._bugs.report(exc)
                 self._emit(ErrorNotice(INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, retryable=True))
 
-    def _run(self, actions: list[Action]) -> None:
-        self._interpreter.run(actions)
-
     def start_listening(self) -> None:
         with self._input() as active:
             if active and not self._listening:
                 self._listening = True
                 self._warned_not_listening = False
                 self._front.reset()
-                self._run(self._engine.start(self._now()))
+                self._interpreter.run(self._engine.start(self._now()))
 
     def stop_listening(self) -> None:
         with self._input() as active:
@@ -183,34 +173,32 @@ class Session:
 
     def _stop_listening(self) -> None:
         self._listening = False
-        self._run(self._engine.stop(self._now()))
+        self._interpreter.run(self._engine.stop(self._now()))
         self._front.reset()
 
     def text(self, text: str) -> None:
-        """A typed message, answered like words said."""
         with self._input() as active:
             if active:
-                self._run(self._engine.text(text.strip(), self._now()))
+                self._interpreter.run(self._engine.text(text.strip(), self._now()))
 
     def forget(self) -> None:
         """The conversation is deleted: what is said stops, the history goes, the client
         is told once the stored turns are deleted too."""
         with self._input() as active:
             if active:
-                self._run(self._engine.forget(self._now()))
+                self._interpreter.run(self._engine.forget(self._now()))
                 self._front.reset()
                 if self._listening:  # (the microphone stays on: a fresh conversation goes on)
-                    self._run(self._engine.start(self._now()))
+                    self._interpreter.run(self._engine.start(self._now()))
                 self._emit(self._recorder.forget())
 
     def playback_done(self, turn: int) -> None:
         """The client has played all of ``turn``'s reply."""
         with self._input() as active:
             if active:
-                self._run(self._engine.playback_done(turn, self._now()))
+                self._interpreter.run(self._engine.playback_done(turn, self._now()))
 
     def playback_progress(self, turn: int, played_ms: float) -> None:
-        """How much of ``turn``'s reply the client has played (a phone call's marks)."""
         with self._input() as active:
             if active:
                 self._engine.playback_progress(turn, played_ms)
@@ -222,28 +210,40 @@ class Session:
 
     def audio(self, pcm: bytes) -> None:
         """Microphone audio: PCM16 mono at 16 kHz, any whole number of samples."""
+        batch = VoiceBatch()
+        staged = self.stage_audio(pcm, batch)
+        batch.run()
+        self.hear_audio(staged)
+
+    def stage_audio(self, pcm: bytes, batch: VoiceBatch) -> StagedAudio | None:
+        """``audio``'s first step: the speech model's part into ``batch`` (the reader hub's)."""
         try:
             check_pcm16(pcm, self._settings.max_message_bytes)
         except ClientError as exc:
             self.report(exc)
-            return
+            return None
         with self._input() as active:
-            if not active:
+            if active and self._listening:
+                return self._front.stage(pcm, batch)
+            if active and not self._warned_not_listening:
+                self._warned_not_listening = True
+                self.report(ClientError("not_listening", 'audio ignored: send {"type": "start"} first'))
+        return None
+
+    def hear_audio(self, staged: StagedAudio | None) -> None:
+        """``audio``'s second step, once the batch has run."""
+        with self._input() as active:
+            if not active or staged is None:
                 return
-            if not self._listening:
-                if not self._warned_not_listening:
-                    self._warned_not_listening = True
-                    self.report(ClientError("not_listening", 'audio ignored: send {"type": "start"} first'))
-                return
-            engine = self._engine
-            for heard in self._front.hear(pcm):
+            engine, run = self._engine, self._interpreter.run
+            for heard in self._front.hear_staged(staged):
                 now = self._now()
-                self._run(engine.voice_activity(now) if heard is VOICED else engine.segment(heard, now))
+                run(engine.voice_activity(now) if heard is VOICED else engine.segment(heard, now))
             self._tick_now()
             self.ticked_at = time.monotonic()
 
     def _tick_now(self) -> None:
-        self._run(self._engine.tick(self._now()))
+        self._interpreter.run(self._engine.tick(self._now()))
         for change in self._options.provider_changes():
             self._emit(change)
 

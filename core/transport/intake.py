@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from simple_websocket import ConnectionClosed
 
+from core.audio.neural_vad import VoiceBatch
 from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
 from core.metrics import Metrics
 from core.transport.flood_guard import FloodGuard, Verdict
@@ -26,6 +27,11 @@ from core.transport.reader_hub import HandBack, ReaderHub
 from core.transport.socket_io import CLOSE_POLICY
 
 SendError = Callable[[str, str, bool], None]
+T = TypeVar("T")
+
+
+def _nothing() -> None:
+    """A dropped frame's second step."""
 
 
 class Ended(Exception):
@@ -99,10 +105,11 @@ class Intake:
             self._lease.entry.touch(len(message), self._limits.clock())
             self._handle(message)
 
-    def _audio_in_hub(self, frame: bytes) -> None:
+    def _audio_in_hub(self, frame: bytes, batch: VoiceBatch) -> Callable[[], None]:
         """An audio frame on the hub's thread: as ``_take``, but whatever writes or ends the
-        connection is handed back. (No backlog check: the hub parses one read at a time; the
-        rest waits in the kernel, where TCP holds a fast client back.)"""
+        connection is handed back. Returns the session's step for once ``batch`` has run.
+        (No backlog check: the hub parses one read at a time; the rest waits in the
+        kernel, where TCP holds a fast client back.)"""
         if not self._lease.held:
             raise HandBack(self._check_held)
         verdict = self._guard.admit()
@@ -110,15 +117,21 @@ class Intake:
             raise HandBack(self._flooded)
         if verdict is Verdict.DROP_AND_WARN:
             raise HandBack(self._warn_rate)
-        if verdict is Verdict.ACCEPT:
-            self._lease.entry.touch(len(frame), self._limits.clock())
-            try:
-                self._lease.session.audio(frame)
-            except (ConnectionClosed, ConnectionError):
-                raise
-            except Exception as exc:  # a bug must not end the conversation: say so, keep it
-                self._limits.bugs.report(exc)
-                raise HandBack(self._tell_internal_error) from exc
+        if verdict is not Verdict.ACCEPT:
+            return _nothing
+        self._lease.entry.touch(len(frame), self._limits.clock())
+        session = self._lease.session
+        staged = self._reported(lambda: session.stage_audio(frame, batch))
+        return lambda: self._reported(lambda: session.hear_audio(staged))
+
+    def _reported(self, step: Callable[[], T]) -> T:
+        try:
+            return step()
+        except (ConnectionClosed, ConnectionError):
+            raise
+        except Exception as exc:  # a bug must not end the conversation: say so, keep it
+            self._limits.bugs.report(exc)
+            raise HandBack(self._tell_internal_error) from exc
 
     def _check_held(self) -> None:
         if not self._lease.held:

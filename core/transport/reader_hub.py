@@ -3,9 +3,11 @@
 Measured at 80 talking sessions with a thread per socket (``perf``), 37 % of the
 server's CPU was the kernel, most of it switching threads: every 20 ms frame woke its
 socket's thread, which then had to win the GIL back among all the others. Here one
-thread waits on all sockets at once (``epoll``), reads the frames that are there,
-and hands each audio frame to its connection's ``on_audio`` in turn: a busy server
-serves many frames per wake-up.
+thread waits on all sockets at once (``epoll``) and serves them in rounds: it reads
+every socket that is ready, stages each audio frame with its connection (``on_audio``:
+the limits, then the session's first step), runs the speech model once for all of the
+round's frames (core/audio/neural_vad.py: ``VoiceBatch``), then lets each session hear
+its frames, in order. A busy server serves many frames per wake-up and per model call.
 
 Ownership: a socket is read by the hub *or* by its connection's own thread, never
 both. The hub gives a socket back (and wakes the thread) for anything that is not
@@ -29,11 +31,16 @@ import threading
 import time
 from collections.abc import Callable
 
+from core.audio.neural_vad import VoiceBatch
 from core.transport.websocket import SingleThreadServer
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_S = 1.0  # how often the hub looks for pings that are due
+
+# A frame's first step (its speech model's part into the round's batch); it returns the
+# step left for once the batch has run.
+OnAudio = Callable[[bytes, VoiceBatch], Callable[[], None]]
 
 
 class HandBack(Exception):
@@ -48,7 +55,7 @@ class HandBack(Exception):
 class Membership:
     """A socket's place in the hub, held by its connection's thread."""
 
-    def __init__(self, hub: ReaderHub, ws: SingleThreadServer, on_audio: Callable[[bytes], None]) -> None:
+    def __init__(self, hub: ReaderHub, ws: SingleThreadServer, on_audio: OnAudio) -> None:
         self.hub = hub
         self.ws = ws
         self.on_audio = on_audio
@@ -79,7 +86,8 @@ class Membership:
 
 
 class ReaderHub:
-    def __init__(self, name: str = "voice-reader") -> None:
+    def __init__(self, name: str = "voice-reader", batched: bool = True) -> None:
+        self.batched = batched  # the speech model for all the frames of a round in one call
         self._epoll = select.epoll()
         self._members: dict[int, Membership] = {}
         self._lock = threading.Lock()
@@ -91,7 +99,7 @@ class ReaderHub:
         self.frames = 0
         self.wakeups = 0
 
-    def join(self, ws: SingleThreadServer, on_audio: Callable[[bytes], None]) -> Membership:
+    def join(self, ws: SingleThreadServer, on_audio: OnAudio) -> Membership:
         """A membership for ``ws`` (not yet given to the hub)."""
         return Membership(self, ws, on_audio)
 
@@ -153,44 +161,71 @@ class ReaderHub:
                 log.debug("reader hub: %s", exc)
                 return
             self.wakeups += 1
-            for fd, _ in ready:
-                if fd == self._wake_read:
-                    continue
-                with self._lock:
-                    member = self._members.get(fd)
-                if member is not None:
-                    self._serve(member)
+            with self._lock:
+                members = [m for fd, _ in ready if (m := self._members.get(fd)) is not None]
+            if members:
+                self._serve_round(members)
             now = time.monotonic()
             if now >= next_heartbeat:
                 next_heartbeat = now + HEARTBEAT_CHECK_S
                 self._heartbeats(now)
 
-    def _serve(self, member: Membership) -> None:
-        """Read what ``member``'s socket has; audio to ``on_audio``; anything else back."""
-        with member.lock:
-            if not member.in_hub:
-                return
-            ws = member.ws
-            give_back = not ws._read(wait_for_write=False)
-            buffer = ws.input_buffer
-            while buffer and not give_back:
-                message = buffer[0]
-                if not isinstance(message, bytes):
-                    give_back = True  # a control message: for the connection's thread
-                    break
-                del buffer[0]
-                member.last_message_at = time.monotonic()
-                self.frames += 1
-                try:
-                    member.on_audio(message)
-                except HandBack as back:
-                    member.actions.append(back.action)
-                    give_back = True
-                except Exception as exc:  # noqa: BLE001 - never the hub's end: the connection's
-                    member.actions.append(_reraise(exc))
-                    give_back = True
-            if give_back or ws.socket_closed or not ws.connected:
-                self._release(member)
+    def _serve_round(self, members: list[Membership]) -> None:
+        """Read every ready socket, run the speech model once for all the frames read,
+        then let each session hear its frames; sockets with anything else go back."""
+        batch = VoiceBatch(self.batched)
+        staged: list[tuple[Membership, list[Callable[[], None]], bool]] = []
+        for member in members:
+            with member.lock:
+                if member.in_hub:
+                    staged.append((member, *self._read(member, batch)))
+        try:
+            batch.run()
+        except Exception as exc:
+            log.exception("reader hub: the speech model failed")
+            staged = [(member, [_reraise(exc)], True) for member, _, _ in staged]
+        for member, hears, give_back in staged:
+            with member.lock:
+                if not member.in_hub:
+                    continue  # taken back meanwhile: its connection is ending
+                for hear in hears:
+                    if not self._call(member, hear):
+                        give_back = True
+                        break
+                if give_back or member.ws.socket_closed or not member.ws.connected:
+                    self._release(member)
+
+    def _read(self, member: Membership, batch: VoiceBatch) -> tuple[list[Callable[[], None]], bool]:
+        """Under ``member.lock``: one read; each audio frame staged (what is left to do once
+        the batch has run), and whether the socket must go back to its thread."""
+        ws = member.ws
+        give_back = not ws._read(wait_for_write=False)
+        hears: list[Callable[[], None]] = []
+        buffer = ws.input_buffer
+        while buffer and not give_back:
+            message = buffer[0]
+            if not isinstance(message, bytes):
+                give_back = True  # a control message: for the connection's thread
+                break
+            del buffer[0]
+            member.last_message_at = time.monotonic()
+            self.frames += 1
+            if not self._call(member, lambda m=message: hears.append(member.on_audio(m, batch))):
+                give_back = True
+        return hears, give_back
+
+    @staticmethod
+    def _call(member: Membership, step: Callable[[], object]) -> bool:
+        """Run one of ``member``'s steps; False when its thread must take over."""
+        try:
+            step()
+        except HandBack as back:
+            member.actions.append(back.action)
+            return False
+        except Exception as exc:  # noqa: BLE001 - never the hub's end: the connection's
+            member.actions.append(_reraise(exc))
+            return False
+        return True
 
     def _heartbeats(self, now: float) -> None:
         with self._lock:

@@ -32,7 +32,7 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy, a
     # Each socket has a thread of its own, which waits while the hub reads its audio
     # (core/transport/reader_hub.py; without the hub the socket's thread reads it).
     sock = SingleThreadSock(app)
-    hub = ReaderHub() if settings.socket_hub else None
+    hub = ReaderHub(batched=settings.vad_batch) if settings.socket_hub else None
     if hub is not None:
         runtime.on_close(hub.stop)
 

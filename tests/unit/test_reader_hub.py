@@ -5,12 +5,13 @@ Real socket pairs; the client end is wsproto's frame layer (tests/support/ws_pee
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from simple_websocket import ConnectionClosed
 from wsproto.events import CloseConnection, Message, Ping, TextMessage
 
+from core.audio.neural_vad import VoiceBatch
 from core.transport import reader_hub as hub_module
 from core.transport.reader_hub import HandBack, ReaderHub
 from tests.support.wait import wait_until
@@ -25,17 +26,21 @@ def hub() -> Iterator[ReaderHub]:
 
 
 class Heard:
-    """What ``on_audio`` got, and on which thread."""
+    """What ``on_audio`` got, and on which thread; its second step (once the round's
+    batch has run) records the frame again."""
 
     def __init__(self) -> None:
         self.frames: list[bytes] = []
+        self.heard: list[bytes] = []
         self.threads: set[str] = set()
         self.lock = threading.Lock()
 
-    def __call__(self, frame: bytes) -> None:
+    def __call__(self, frame: bytes, batch: VoiceBatch) -> Callable[[], None]:
+        assert isinstance(batch, VoiceBatch)
         with self.lock:
             self.frames.append(frame)
             self.threads.add(threading.current_thread().name)
+        return lambda: self.heard.append(frame)
 
     def count(self) -> int:
         with self.lock:
@@ -52,7 +57,7 @@ def test_audio_goes_to_the_hub_and_a_control_message_back_to_the_owner_in_order(
     peer.send(TextMessage(data='{"type": "stop"}'))
     peer.send(Message(data=b"\x09" * 640))
     assert member.wait_returned(5), "the control message did not bring the socket back"
-    assert heard.frames == [bytes([i]) * 640 for i in range(5)]
+    assert heard.frames == heard.heard == [bytes([i]) * 640 for i in range(5)]
     assert heard.threads == {"voice-reader"}
     # The owner reads what came from the control message on, in order.
     assert ws.receive(timeout=5) == '{"type": "stop"}'
@@ -68,9 +73,10 @@ def test_an_action_asked_for_runs_on_the_owner_thread(pair, hub) -> None:
     ws, peer = open_ws(pair)
     ran_on: list[str] = []
 
-    def on_audio(frame: bytes) -> None:
+    def on_audio(frame: bytes, batch: VoiceBatch) -> Callable[[], None]:
         if frame == b"warn":
             raise HandBack(lambda: ran_on.append(threading.current_thread().name))
+        return lambda: None
 
     member = hub.join(ws, on_audio)
     member.give()
@@ -88,7 +94,7 @@ def test_a_bug_in_on_audio_is_raised_on_the_owner_thread_and_the_hub_goes_on(mak
     second, second_peer = open_ws(make_pair())
     heard = Heard()
 
-    def broken(frame: bytes) -> None:
+    def broken(frame: bytes, batch: VoiceBatch) -> Callable[[], None]:
         raise RuntimeError("a bug")
 
     broken_member, member = hub.join(first, broken), hub.join(second, heard)
@@ -142,3 +148,21 @@ def test_take_back_and_stop_return_the_socket_to_its_owner(pair, hub) -> None:
     member.give()
     hub.stop()
     assert member.returned.is_set() and hub.size == 0
+
+
+def test_a_bug_in_the_second_step_is_the_connections_and_later_frames_wait_for_it(pair, hub) -> None:
+    ws, peer = open_ws(pair)
+
+    def second_step_fails(frame: bytes, batch: VoiceBatch) -> Callable[[], None]:
+        def hear() -> None:
+            if frame == b"bad":
+                raise RuntimeError("a bug after the batch")
+        return hear
+
+    member = hub.join(ws, second_step_fails)
+    member.give()
+    peer.send(Message(data=b"bad"))
+    assert member.wait_returned(5)
+    with pytest.raises(RuntimeError, match="after the batch"):
+        for action in member.take_actions():
+            action()

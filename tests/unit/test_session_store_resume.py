@@ -36,7 +36,7 @@ def test_a_turn_is_committed_before_the_client_sees_it(tmp_path: Path) -> None:
                 seen_in_store.append([(t.role, t.text) for t in store.turns(h.session.id)])
             original(event)
 
-    h.session.outbox._port = Checking()  # what the socket would get, checked as it goes out
+    h.session._outbox._port = Checking()  # what the socket would get, checked as it goes out
     try:
         send(h, type="start")
         send(h, type="text", text="what is the capital of france")

@@ -98,7 +98,7 @@ def test_a_client_that_stops_reading_does_not_delay_another_sessions_timers(worl
     try:
         greeted.wait_event("reply_done", turn=1)
         greeting_at = greeted.arrived_at(greeted.events("state")[2])  # idle, listening, thinking
-        stuck_outbox = stuck.outbox
+        stuck_outbox = stuck._outbox
         threading.Event().wait(max(0.0, STALL_S - (time.monotonic() - stalled_at)))  # the 10 s
         # The stuck session went on without waiting for its client: its queue is full,
         # the rest dropped and counted; nobody waited on it.

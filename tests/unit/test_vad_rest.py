@@ -27,12 +27,12 @@ def decisions(pcm: bytes) -> list[vad.FrameVoice]:
 
 def test_the_model_is_not_run_on_an_open_microphone_in_a_quiet_room(monkeypatch) -> None:
     calls = []
-    original = vad.SpeechProbability.push
-    def counted(self: vad.SpeechProbability, pcm: bytes) -> float:
+    original = vad.SpeechProbability.feed
+    def counted(self: vad.SpeechProbability, pcm: bytes, batch: vad.VoiceBatch) -> vad.Probability:
         calls.append(1)
-        return original(self, pcm)
+        return original(self, pcm, batch)
 
-    monkeypatch.setattr(vad.SpeechProbability, "push", counted)
+    monkeypatch.setattr(vad.SpeechProbability, "feed", counted)
     detector = vad.SpeechDetector(2, neural=True)
     for frame in frames(room_noise(10.0)):
         assert detector(frame) == vad.FrameVoice(False, False)
