@@ -119,7 +119,7 @@ attack: setup
 serve-simulated: setup
 	$(PY) -m monitoring.servers.simulated
 
-capacity: setup
+capacity: setup $(CLUSTER_STAMP)
 	$(PY) -m monitoring.loadtest.capacity
 
 # The page in headless Chromium: load and start times, browser CPU (needs the test setup).

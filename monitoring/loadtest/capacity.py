@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.loadtest.capacity_idle import hold_idle_sessions
+from monitoring.loadtest.capacity_targets import Setup, started
 from monitoring.loadtest.config import LoadConfig
 from monitoring.loadtest.report import Report
 from monitoring.loadtest.run import run_load
@@ -61,19 +62,23 @@ def holds(row: dict[str, Any], p95_limit_ms: float | None) -> bool:
                 and p95_limit_ms is not None and p95 is not None and p95 <= p95_limit_ms)
 
 
-def simulated_sweep(steps: list[int], turns: int, margin_ms: float, results: Path,
+def simulated_sweep(setup: Setup, steps: list[int], turns: int, margin_ms: float, results: Path,
                     logs: Path) -> dict[str, Any]:
+    """``setup`` started fresh for each step; the first step is its floor."""
     token = secrets.token_hex(8)
     rows: list[dict[str, Any]] = []
     floor_p95: float | None = None
     misses = 0
+    env = {"VOICECHAT_ADMIN_TOKEN": token, "VOICECHAT_LOG_LEVEL": "WARNING"}
     for n in steps:
-        with _server(simulated_env({}), token, logs, f"simulated-{n}") as server:
-            config = LoadConfig(url=server.ws_url, sessions=n, turns=turns, ramp_up_s=max(2.0, n / 10),
+        with started(setup, env, logs, f"{setup.name}-{n}") as target:
+            config = LoadConfig(url=target.ws_url, sessions=n, turns=turns, ramp_up_s=max(2.0, n / 10),
                                 admin_token=token, barge_in_every=3 if turns > 3 else 0,
-                                plot=results / f"capacity-simulated-{n}.png")
+                                plot=results / f"capacity-{setup.name}-{n}.png")
+            target.start_metering()
             report = run_load(config)
-        row = _figures(report)
+            cpu = target.cpu_percent()
+        row = {**_figures(report), "cpu": cpu}
         if floor_p95 is None:
             floor_p95 = row["v2v_p95_ms"]
         row["holds"] = holds(row, floor_p95 + margin_ms if floor_p95 is not None else None)
@@ -83,26 +88,29 @@ def simulated_sweep(steps: list[int], turns: int, margin_ms: float, results: Pat
         if misses >= 2:  # two steps in a row past the limit: the next ones only take longer
             break
     held = [r["sessions"] for r in rows if r["holds"]]
-    return {"floor_p95_ms": floor_p95, "margin_ms": margin_ms, "capacity": max(held, default=0),
-            "steps": rows}
+    return {"setup": setup.label, "floor_p95_ms": floor_p95, "margin_ms": margin_ms,
+            "capacity": max(held, default=0), "steps": rows}
 
 
-def embedded_sweep(steps: list[int], turns: int, logs: Path) -> dict[str, Any]:
+def embedded_sweep(workers: int, steps: list[int], turns: int, logs: Path) -> dict[str, Any]:
     token = secrets.token_hex(8)
     rows: list[dict[str, Any]] = []
-    env = {"VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_MAX_SESSIONS_PER_ADDRESS": "0",
+    env = {"VOICECHAT_ADMIN_TOKEN": token, "VOICECHAT_LOG_LEVEL": "WARNING",
+           "VOICECHAT_GREETING_AFTER_MS": "0", "VOICECHAT_MAX_SESSIONS_PER_ADDRESS": "0",
            "VOICECHAT_ADDRESS_REPLY_TOKENS_PER_MINUTE": "0"}  # (the load tester is one address)
-    with _server(env, token, logs, "embedded") as server:
+    with started(Setup(workers), env, logs, f"embedded-{workers}w", simulated=False) as target:
         for n in steps:
-            config = LoadConfig(url=server.ws_url, sessions=n, turns=turns, ramp_up_s=1.0, admin_token=token)
-            row = _figures(run_load(config))
+            config = LoadConfig(url=target.ws_url, sessions=n, turns=turns, ramp_up_s=1.0, admin_token=token)
+            target.start_metering()
+            row = {**_figures(run_load(config)), "cpu": target.cpu_percent()}
             row["holds"] = holds(row, EMBEDDED_TARGET_MS)
             rows.append(row)
             print(_row_line(row), flush=True)
             if not row["holds"]:
                 break
     held = [r["sessions"] for r in rows if r["holds"]]
-    return {"target_p95_ms": EMBEDDED_TARGET_MS, "talkers": max(held, default=0), "steps": rows}
+    return {"workers": workers, "target_p95_ms": EMBEDDED_TARGET_MS, "talkers": max(held, default=0),
+            "steps": rows}
 
 
 def memory(idle: int, active: dict[str, Any], logs: Path) -> dict[str, Any]:
@@ -111,7 +119,9 @@ def memory(idle: int, active: dict[str, Any], logs: Path) -> dict[str, Any]:
     that held against the one-session step: both include the same one-off costs)."""
     token = secrets.token_hex(8)
     warm = max(1, idle // 10)
-    with _server(simulated_env({}), token, logs, "idle") as server:
+    env = {**simulated_env({}), "VOICECHAT_MAX_SESSIONS": str(idle + 100),
+           "VOICECHAT_THREADS": str(idle + 200)}
+    with _server(env, token, logs, "idle") as server:
         few, many = hold_idle_sessions(server.ws_url, warm, idle, hold_s=8.0,
                                        measure=server.worker_rss_bytes)
     steps = active["steps"]
@@ -130,11 +140,22 @@ def _row_line(row: dict[str, Any]) -> str:
     def ms(v: float | None) -> str:
         return "-" if v is None else f"{v:,.0f}"
 
-    cpu = row["server_cpu_mean"]
+    workers = (row.get("cpu") or {}).get("workers") or []
+    cpu = " + ".join(f"{c:.0f}" for c in workers) or "-"
     return (f"{row['sessions']:>5} sessions | turns {row['turns_ok']:>4} ok {row['turns_failed']:>3} failed"
             f" | v2v p50 {ms(row['v2v_p50_ms']):>6} p95 {ms(row['v2v_p95_ms']):>6}"
-            f" max {ms(row['v2v_max_ms']):>6}"
-            f" | server CPU {'-' if cpu is None else f'{cpu:.0f}'} % | {'holds' if row['holds'] else 'past'}")
+            f" max {ms(row['v2v_max_ms']):>6} | tester lag p95 {ms(row['tester_lag_p95_ms'])}"
+            f" | worker CPU {cpu} % | {'holds' if row['holds'] else 'past'}")
+
+
+def _setups(text: str) -> list[Setup]:
+    setups = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        workers, _, model = part.partition("w-")
+        if not workers.isdigit() or int(workers) < 1 or model not in ("batched", "per-chunk"):
+            raise argparse.ArgumentTypeError(f"not a setup (like 2w-batched): {part!r}")
+        setups.append(Setup(int(workers), model == "batched"))
+    return setups
 
 
 def _steps(text: str) -> list[int]:
@@ -150,14 +171,20 @@ def _steps(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitoring.loadtest.capacity",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--simulated", type=_steps, default=_steps("1,25,50,75,100,150,200"),
+    parser.add_argument("--simulated", type=_steps, default=_steps("1,100,150,200,250"),
                         help="session counts with simulated providers, the first is the floor")
+    parser.add_argument("--setups", type=_setups,
+                        default=_setups("1w-batched,1w-per-chunk,2w-batched,2w-per-chunk"),
+                        help="what to sweep: N worker processes (2+: behind HAProxy, with Redis and "
+                             "PostgreSQL), Silero batched or one call per chunk")
     parser.add_argument("--turns", type=int, default=4, help="questions per simulated session")
     parser.add_argument("--margin-ms", type=float, default=100.0, help="p95 allowed above the floor's")
-    parser.add_argument("--embedded", type=_steps, default=_steps("1,2,3,4,6"),
+    parser.add_argument("--embedded", type=_steps, default=_steps("1,2,3,4,5"),
                         help="talkers at once with the embedded models (empty: skip)")
     parser.add_argument("--embedded-turns", type=int, default=4)
-    parser.add_argument("--idle", type=int, default=100,
+    parser.add_argument("--embedded-workers", type=_steps, default=_steps("1,2"),
+                        help="worker processes for the embedded sweeps (2+: behind HAProxy)")
+    parser.add_argument("--idle", type=int, default=1000,
                         help="idle sessions for the memory figure (0: skip; else at least 2)")
     parser.add_argument("--out", type=Path, default=Path("docs/results/capacity.json"))
     args = parser.parse_args(argv)
@@ -170,14 +197,20 @@ def main(argv: list[str] | None = None) -> int:
     logs = Path(tempfile.mkdtemp(prefix="voicechat-capacity-"))
     figures: dict[str, Any] = {"logs": str(logs)}
     if args.simulated:
-        print("== simulated providers", flush=True)
-        figures["simulated"] = simulated_sweep(args.simulated, args.turns, args.margin_ms, results, logs)
+        figures["simulated"] = {}
+        for setup in args.setups:
+            print(f"== simulated providers: {setup.label}", flush=True)
+            figures["simulated"][setup.name] = simulated_sweep(setup, args.simulated, args.turns,
+                                                               args.margin_ms, results, logs)
     if args.embedded:
-        print("== embedded models", flush=True)
-        figures["embedded"] = embedded_sweep(args.embedded, args.embedded_turns, logs)
-    if args.idle and "simulated" in figures:
+        figures["embedded"] = {}
+        for workers in args.embedded_workers:
+            print(f"== embedded models, {workers} worker process(es)", flush=True)
+            figures["embedded"][f"{workers}w"] = embedded_sweep(workers, args.embedded,
+                                                                 args.embedded_turns, logs)
+    if args.idle and figures.get("simulated"):
         print("== memory", flush=True)
-        figures["memory"] = memory(args.idle, figures["simulated"], logs)
+        figures["memory"] = memory(args.idle, next(iter(figures["simulated"].values())), logs)
     args.out.write_text(json.dumps(figures, indent=1) + "\n")
     print(json.dumps({k: v for k, v in _summary(figures).items() if v is not None}))
     return 0
@@ -190,8 +223,8 @@ def _summary(figures: dict[str, Any]) -> dict[str, Any]:
     def per(value: float | None) -> float | None:
         return None if value is None else round(value / mb, 2)
 
-    return {"simulated_capacity": sim.get("capacity"), "simulated_floor_p95_ms": sim.get("floor_p95_ms"),
-            "embedded_talkers_p95_under_2s": emb.get("talkers"),
+    return {"simulated_capacity": {name: sweep.get("capacity") for name, sweep in sim.items()},
+            "embedded_talkers_p95_under_2s": {name: sweep.get("talkers") for name, sweep in emb.items()},
             "mb_per_idle_session": per(mem.get("per_idle_session_bytes")),
             "mb_per_active_session": per(mem.get("per_active_session_bytes"))}
 

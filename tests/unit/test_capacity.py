@@ -6,7 +6,8 @@ import argparse
 
 import pytest
 
-from monitoring.loadtest.capacity import _steps, holds
+from monitoring.loadtest.capacity import _setups, _steps, holds
+from monitoring.loadtest.capacity_targets import Setup
 
 
 def row(p95: float | None, turns_failed: int = 0, sessions_failed: int = 0, refused: int = 0) -> dict:
@@ -30,3 +31,11 @@ def test_session_counts_are_read_as_a_list() -> None:
     assert _steps("") == []
     with pytest.raises(argparse.ArgumentTypeError):
         _steps("1,many")
+
+
+def test_setups_are_read_as_workers_and_the_speech_model_mode() -> None:
+    assert _setups("1w-batched, 2w-per-chunk") == [Setup(1, True), Setup(2, False)]
+    assert Setup(2, True).name == "2w-batched" and "HAProxy" in Setup(2, True).label
+    for bad in ("0w-batched", "2w-fast", "two"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _setups(bad)

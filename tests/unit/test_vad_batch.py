@@ -72,7 +72,7 @@ def test_probabilities_match_a_lone_stream_to_float_precision() -> None:
     shared = [SpeechProbability() for _ in pcms]
     for step in range(0, min(len(p) for p in pcms) - 1024, 1024):
         batch = VoiceBatch()
-        pending = [model.feed(pcm[step : step + 1024], batch) for model, pcm in zip(shared, pcms, strict=True)]
+        pending = [m.feed(pcm[step : step + 1024], batch) for m, pcm in zip(shared, pcms, strict=True)]
         batch.run()
         for model, pcm, result in zip(lone, pcms, pending, strict=True):
             assert abs(model.push(pcm[step : step + 1024]) - result.probability) < 1e-5
