@@ -9,6 +9,7 @@
 #   make serve-simulated  the server with simulated providers, for load tests (QA)
 #   make run-cluster  Redis, PostgreSQL, one app process per core and HAProxy on :8050
 #   make bench-restart  a rolling restart under talking sessions: resumed, pause, turns lost
+#   make bench-outage  Redis and PostgreSQL killed under the load tester: what failed, what was stored
 #   make capacity  load-test figures for docs/performance.md (simulated and embedded)
 
 SHELL := /bin/bash
@@ -38,7 +39,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
 
-.PHONY: run-cluster bench-restart run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: run-cluster bench-outage bench-restart run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -104,6 +105,9 @@ bench-phone: setup
 
 run-cluster: setup $(CLUSTER_STAMP)
 	$(PY) -m monitoring.servers.cluster
+
+bench-outage: setup $(CLUSTER_STAMP)
+	$(PY) -m monitoring.bench.outage
 
 bench-restart: setup $(CLUSTER_STAMP)
 	$(PY) -m monitoring.bench.rolling_restart

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from monitoring.servers.haproxy import Haproxy
 from monitoring.servers.postgres import PostgresServer
@@ -23,9 +24,17 @@ from monitoring.servers.server_process import ServerProcess, free_port
 from monitoring.servers.simulated import SIMULATED_ENV
 
 
+@dataclass
+class Cluster:
+    redis: RedisServer
+    postgres: PostgresServer
+    balancer: Haproxy
+    processes: list[ServerProcess]
+
+
 @contextlib.contextmanager
-def running_cluster(workers: int, port: int | None = None, simulated: bool = False,
-                    extra_env: dict[str, str] | None = None) -> Iterator[tuple[Haproxy, list[ServerProcess]]]:
+def cluster_services(workers: int, port: int | None = None, simulated: bool = False,
+                     extra_env: dict[str, str] | None = None) -> Iterator[Cluster]:
     """Everything started, yielded, and stopped in reverse order whatever happens."""
     with contextlib.ExitStack() as stack:
         redis_server = stack.enter_context(RedisServer())
@@ -41,7 +50,14 @@ def running_cluster(workers: int, port: int | None = None, simulated: bool = Fal
         balancer = Haproxy([p.port for p in processes], port=port)
         stack.callback(balancer.stop)
         balancer.start()
-        yield balancer, processes
+        yield Cluster(redis_server, postgres, balancer, processes)
+
+
+@contextlib.contextmanager
+def running_cluster(workers: int, port: int | None = None, simulated: bool = False,
+                    extra_env: dict[str, str] | None = None) -> Iterator[tuple[Haproxy, list[ServerProcess]]]:
+    with cluster_services(workers, port, simulated, extra_env) as cluster:
+        yield cluster.balancer, cluster.processes
 
 
 def main(argv: list[str] | None = None) -> int:
