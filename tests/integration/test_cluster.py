@@ -14,9 +14,9 @@ import websocket
 from monitoring.clients.raw_socket import ask, events_until, until_closed
 from monitoring.servers.haproxy import Haproxy
 from monitoring.servers.server_process import free_port
-from tests.support.cluster import active_sessions, cluster, cluster_services
+from tests.support.cluster import active_sessions, cluster, cluster_services, two_machines
 
-__all__ = ["cluster", "cluster_services"]  # (the fixtures)
+__all__ = ["cluster", "cluster_services", "two_machines"]  # (the fixtures)
 
 def connect(balancer: Haproxy, first: dict | None = None) -> tuple[websocket.WebSocket, list[dict]]:
     """Through the balancer, once it has a worker up (its health checks run every second)."""
@@ -100,6 +100,29 @@ def test_a_conversation_survives_its_process_being_killed(cluster) -> None:
     assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
     assert active_sessions(other) == 1
+    again.close()
+
+
+def test_a_lost_machine_moves_its_conversation_to_the_other_machine(two_machines) -> None:
+    """A machine lost: both processes of the serving group killed at once; the
+    conversation goes on in the other group, through the same balancer."""
+    balancer, machines = two_machines
+    ws, seen = connect(balancer)
+    ready = seen[-1]
+    ask(ws, "Tell me about bridges.")
+    done = ask(ws, "And about ferries?")
+    lost = next(m for m in machines if sum(active_sessions(w) for w in m) == 1)
+    remaining = next(m for m in machines if m is not lost)
+    copied_to_redis(lost[0].env["VOICECHAT_REDIS_URL"], ready["session_id"], messages=4)
+    for worker in lost:
+        worker.kill()
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
+        while True:
+            ws.recv()
+    again, resumed, seen = resume_through(balancer, ready)
+    assert resumed["resumed"] is True and len(resumed["history"]) == 4, seen
+    assert ask(again, "What about tunnels?")["turn"] == done["turn"] + 1
+    assert sum(active_sessions(w) for w in remaining) == 1
     again.close()
 
 

@@ -3,6 +3,7 @@ providers), for the cluster tests at socket level and in the browser."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -27,15 +28,32 @@ def cluster(cluster_services: tuple[Haproxy, list[ServerProcess], RedisServer]) 
 @pytest.fixture
 def cluster_services() -> Iterator[tuple[Haproxy, list[ServerProcess], RedisServer]]:
     """The balancer, the two processes, and the Redis they share."""
+    with running(2) as started:
+        yield started
+
+
+@pytest.fixture
+def two_machines() -> Iterator[tuple[Haproxy, list[list[ServerProcess]]]]:
+    """Two "machines" on this one: two groups of two processes, each process on its own
+    port, all behind one balancer and one Redis."""
+    with running(4) as (balancer, workers, _):
+        yield balancer, [workers[:2], workers[2:]]
+
+
+@contextlib.contextmanager
+def running(count: int) -> Iterator[tuple[Haproxy, list[ServerProcess], RedisServer]]:
     with RedisServer() as redis_server:
         env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url, "VOICECHAT_PUBLIC_ACCESS": "1",
                "VOICECHAT_TRUSTED_PROXIES": "127.0.0.1", "VOICECHAT_ADMIN_TOKEN": TOKEN}
-        workers = [ServerProcess(env=env, port=free_port()).start() for _ in range(2)]
-        balancer = Haproxy([w.port for w in workers]).start()
+        workers: list[ServerProcess] = []
         try:
-            yield balancer, workers, redis_server
+            workers.extend(ServerProcess(env=env, port=free_port()).start() for _ in range(count))
+            balancer = Haproxy([w.port for w in workers]).start()
+            try:
+                yield balancer, workers, redis_server
+            finally:
+                balancer.stop()
         finally:
-            balancer.stop()
             for worker in workers:
                 worker.stop()
 
