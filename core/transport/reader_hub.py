@@ -96,8 +96,6 @@ class ReaderHub:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
-        self.frames = 0
-        self.wakeups = 0
 
     def join(self, ws: SingleThreadServer, on_audio: OnAudio) -> Membership:
         """A membership for ``ws`` (not yet given to the hub)."""
@@ -160,7 +158,6 @@ class ReaderHub:
             except OSError as exc:  # the epoll was closed by ``stop``
                 log.debug("reader hub: %s", exc)
                 return
-            self.wakeups += 1
             with self._lock:
                 members = [m for fd, _ in ready if (m := self._members.get(fd)) is not None]
             if members:
@@ -209,7 +206,6 @@ class ReaderHub:
                 break
             del buffer[0]
             member.last_message_at = time.monotonic()
-            self.frames += 1
             if not self._call(member, lambda m=message: hears.append(member.on_audio(m, batch))):
                 give_back = True
         return hears, give_back

@@ -206,10 +206,6 @@ class SingleThreadServer(Server):
             self._protocol_error = not keep_going
         return self.send_replies(wait_for_write)
 
-    @property
-    def replies_pending(self) -> bool:
-        return bool(self._replies.pending)
-
     def send_replies(self, wait_for_write: bool = True) -> bool:
         """Write what the protocol owes the peer (pongs, a close reply), then drop the
         socket if the connection is over. False: not written, as the write lock was busy

@@ -21,13 +21,13 @@ import secrets
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from monitoring.loadtest.config import LoadConfig
 from monitoring.loadtest.report import Report
 from monitoring.loadtest.run import run_load
+from monitoring.metrics.cluster_view import admin_metrics
 from monitoring.servers.cluster import Cluster, cluster_services
 
 COUNTERS = ("store_slow", "store_failed", "store_full", "shared_limits_unavailable",
@@ -38,10 +38,10 @@ STORED_WAIT_S = 60.0  # for the queued writes to land once PostgreSQL is back
 def _counters(cluster: Cluster, token: str) -> dict[str, int]:
     totals = dict.fromkeys(COUNTERS, 0)
     for process in cluster.processes:
-        request = urllib.request.Request(process.http_url + "/metrics.json",
-                                         headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            counters = json.load(answer)["counters"]
+        figures = admin_metrics(process.http_url, token, timeout_s=5)
+        if figures is None:
+            raise RuntimeError(f"{process.http_url} did not give its metrics")
+        counters = figures["counters"]
         for name in COUNTERS:
             totals[name] += int(counters.get(name, 0))
     return totals

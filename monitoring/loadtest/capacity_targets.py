@@ -69,13 +69,6 @@ def _cpu_s(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def _worker_process(server: ServerProcess) -> psutil.Process:
-    """gunicorn's worker (the process that serves), not its arbiter."""
-    assert server.process is not None
-    parent = psutil.Process(server.process.pid)
-    return max([parent, *parent.children(recursive=True)], key=lambda p: p.memory_info().rss)
-
-
 @contextlib.contextmanager
 def started(setup: Setup, env: dict[str, str], logs: Path, name: str,
             simulated: bool = True) -> Iterator[Target]:
@@ -84,9 +77,9 @@ def started(setup: Setup, env: dict[str, str], logs: Path, name: str,
     if setup.workers == 1:
         with ServerProcess(env={**env, "VOICECHAT_DB_PATH": str(logs / f"{name}.db")},
                            log_path=logs / f"{name}.log") as server:
-            yield Target(server.ws_url, [_worker_process(server)])
+            yield Target(server.ws_url, [server.worker_process()])
         return
     with running_cluster(setup.workers, simulated=simulated, extra_env=env) as (balancer, processes):
         assert balancer.process is not None
-        yield Target(balancer.ws_url, [_worker_process(p) for p in processes],
+        yield Target(balancer.ws_url, [p.worker_process() for p in processes],
                      {"haproxy": [psutil.Process(balancer.process.pid)]})

@@ -23,11 +23,12 @@ def summary(figures: dict[str, Any]) -> dict[str, Any]:
             "rss_mb": round(process["rss_bytes"] / 2**20, 1), "uptime_s": figures["uptime_s"]}
 
 
-def _ask(url: str, token: str) -> dict[str, Any] | None:
+def admin_metrics(url: str, token: str, timeout_s: float = ASK_TIMEOUT_S) -> dict[str, Any] | None:
+    """A process's ``/metrics.json`` (admin token); None when it does not answer."""
     request = urllib.request.Request(url.rstrip("/") + "/metrics.json",
                                      headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(request, timeout=ASK_TIMEOUT_S) as answer:
+        with urllib.request.urlopen(request, timeout=timeout_s) as answer:
             return dict(json.load(answer))
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -40,7 +41,7 @@ def cluster(runtime: VoiceRuntime, own: dict[str, Any]) -> dict[str, Any]:
     processes = []
     for member in members or [{"id": "this", "url": "", "pid": None}]:
         mine = registry is None or member["id"] == registry.own_id
-        figures = own if mine else _ask(member["url"], runtime.settings.admin_token)
+        figures = own if mine else admin_metrics(member["url"], runtime.settings.admin_token)
         entry = {"id": member["id"], "url": member["url"], "pid": member["pid"], "this_process": mine,
                  "reachable": figures is not None}
         if figures is not None:

@@ -79,13 +79,17 @@ class ServerProcess:
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
+    def worker_process(self) -> psutil.Process:
+        """The process that serves and holds the models (gunicorn's worker, the largest)."""
+        assert self.process is not None, "not started"
+        parent = psutil.Process(self.process.pid)
+        return max([parent, *parent.children(recursive=True)], key=lambda p: p.memory_info().rss)
+
     def worker_rss_bytes(self) -> int:
         """RSS of the process that holds the models (gunicorn's worker)."""
         if self.process is None:
             return 0
-        parent = psutil.Process(self.process.pid)
-        children = parent.children(recursive=True)
-        return max([c.memory_info().rss for c in children] + [parent.memory_info().rss])
+        return int(self.worker_process().memory_info().rss)
 
     def stop(self, timeout_s: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -45,12 +45,24 @@ def resume_through(balancer: Haproxy, ready: dict) -> tuple[websocket.WebSocket,
     return ws, [e for e in seen if e["type"] == "ready"][-1], seen
 
 
+def two_questions(balancer: Haproxy, first: str, second: str) -> tuple[websocket.WebSocket, dict, dict]:
+    """A conversation through the balancer with two answered questions: the socket, its
+    ``ready`` and the second answer's end."""
+    ws, seen = connect(balancer)
+    ask(ws, first)
+    return ws, seen[-1], ask(ws, second)
+
+
+def until_dropped(ws: websocket.WebSocket) -> None:
+    """Read until the socket is cut (its process is gone)."""
+    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
+        while True:
+            ws.recv()
+
+
 def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
     balancer, workers = cluster
-    ws, seen = connect(balancer)
-    ready = seen[-1]
-    ask(ws, "Tell me about rivers.")
-    done = ask(ws, "And about mountains?")
+    ws, ready, done = two_questions(balancer, "Tell me about rivers.", "And about mountains?")
     serving = next(w for w in workers if active_sessions(w) == 1)
     other = next(w for w in workers if w is not serving)
     serving.stop()  # SIGTERM: the deploy's restart of this process
@@ -84,17 +96,12 @@ def test_a_conversation_survives_its_process_being_killed(cluster) -> None:
     """SIGKILL: nothing runs in the dying process, so the conversation goes on from the
     copy each reply left in Redis."""
     balancer, workers = cluster
-    ws, seen = connect(balancer)
-    ready = seen[-1]
-    ask(ws, "Tell me about comets.")
-    done = ask(ws, "And about harbors?")
+    ws, ready, done = two_questions(balancer, "Tell me about comets.", "And about harbors?")
     serving = next(w for w in workers if active_sessions(w) == 1)
     other = next(w for w in workers if w is not serving)
     copied_to_redis(workers[0].env["VOICECHAT_REDIS_URL"], ready["session_id"], messages=4)
     serving.kill()
-    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
-        while True:
-            ws.recv()
+    until_dropped(ws)
     again, resumed, seen = resume_through(balancer, ready)
     assert resumed["resumed"] is True, seen
     assert [m["role"] for m in resumed["history"]] == ["user", "assistant", "user", "assistant"]
@@ -107,18 +114,13 @@ def test_a_lost_machine_moves_its_conversation_to_the_other_machine(two_machines
     """A machine lost: both processes of the serving group killed at once; the
     conversation goes on in the other group, through the same balancer."""
     balancer, machines = two_machines
-    ws, seen = connect(balancer)
-    ready = seen[-1]
-    ask(ws, "Tell me about bridges.")
-    done = ask(ws, "And about ferries?")
+    ws, ready, done = two_questions(balancer, "Tell me about bridges.", "And about ferries?")
     lost = next(m for m in machines if sum(active_sessions(w) for w in m) == 1)
     remaining = next(m for m in machines if m is not lost)
     copied_to_redis(lost[0].env["VOICECHAT_REDIS_URL"], ready["session_id"], messages=4)
     for worker in lost:
         worker.kill()
-    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
-        while True:
-            ws.recv()
+    until_dropped(ws)
     again, resumed, seen = resume_through(balancer, ready)
     assert resumed["resumed"] is True and len(resumed["history"]) == 4, seen
     assert ask(again, "What about tunnels?")["turn"] == done["turn"] + 1
@@ -140,9 +142,7 @@ def test_redis_going_away_and_coming_back_under_a_conversation(cluster_services)
     copied_to_redis(redis_server.url, ready["session_id"], messages=6)
     serving = next(w for w in workers if active_sessions(w) == 1)
     serving.stop()
-    with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError, OSError)):
-        while True:
-            ws.recv()
+    until_dropped(ws)
     again, resumed, seen = resume_through(balancer, ready)
     assert resumed["resumed"] is True and len(resumed["history"]) == 6
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
