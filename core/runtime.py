@@ -106,6 +106,10 @@ class VoiceRuntime:
     def warm_up(self) -> None:
         started = time.perf_counter()
         self.providers.warm_up()
+        if self.settings.vad_neural:  # (else the first session to connect would wait for it)
+            from core.audio.neural_vad import shared_session
+
+            shared_session()
         self.engine_config = engine_config(self.settings, self._cue_audio())
         self.warmed = True
         log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)

@@ -223,5 +223,7 @@ class VoiceConnection:
             return
         resumed.attach(self._port, on_broken=self._port.broken)
         self._lease.epoch = resumed.epoch
+        if self._runtime.parking_writer is not None:
+            self._copy_to_redis()  # under its new token: the copy under the old one is spent
         metrics.count("resumed")
         log.info("session %s resumed", session_id[:8])

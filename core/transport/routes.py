@@ -36,6 +36,15 @@ def install_voice_socket(app: Flask, runtime: VoiceRuntime, hosts: HostPolicy, a
     if hub is not None:
         runtime.on_close(hub.stop)
 
+    @app.before_request
+    def refuse_while_stopping() -> tuple[dict[str, str], int, dict[str, str]] | None:
+        """A stopping process refuses new sockets before the upgrade, with a status a
+        balancer retries elsewhere at once (HAProxy's ``retry-on 503``)."""
+        if request.path == VOICE_PATH and runtime.draining:
+            runtime.metrics.count("refused_server_restarting")
+            return {"error": "server_restarting"}, 503, {"Retry-After": "1"}
+        return None
+
     @sock.route(VOICE_PATH)
     def voice_socket(ws: SingleThreadServer) -> None:
         if not hosts.origin_allowed(request.headers.get("Origin"), request.host):

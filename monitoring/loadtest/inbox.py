@@ -13,7 +13,8 @@ import contextlib
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -25,6 +26,8 @@ REFUSAL_CODES = frozenset({"server_full", "address_limit", "too_many_from_addres
 IGNORED = "ignored (repeated words)"
 RESUMED = "taken for noise (the earlier reply resumed)"
 STOPPED = "stopped with the run"  # in flight when the run was stopped: neither ok nor failed
+MOVED = "moved with its server"  # in flight when the server restarted or died: asked again after the resume
+RESTARTING = "server_restarting"
 MAX_ERROR_CODES = 64
 TURN_EVENTS = frozenset({"transcript", "reply_text", "reply_started", "sentence_start", "thinking"})
 
@@ -46,6 +49,21 @@ class TurnResult:
 
 
 @dataclass
+class Move:
+    """The session's server went away (a restart, a crash) and the session came back."""
+    answered: int  # turns answered before it (none: the server keeps nothing to resume)
+    resumed: bool  # the conversation was taken back (a ``ready`` with ``resumed: true``)
+    pause_ms: float | None  # the socket's close -> the resumed ``ready``: the silence a person hears
+    turns_lost: int  # answered before the move, missing from the history after it
+    reason: str | None = None  # why it did not resume
+
+    @property
+    def owed(self) -> bool:
+        """A resume was owed: there was a conversation to take back."""
+        return self.answered > 0
+
+
+@dataclass
 class SessionResult:
     session: int
     outcome: str = "not started"  # ok, failed, refused, stopped (the run was stopped meanwhile)
@@ -53,6 +71,7 @@ class SessionResult:
     close_code: int | None = None
     connected_s: float | None = None
     ended_s: float | None = None
+    moves: list[Move] = field(default_factory=list)
 
 
 class PendingTurn:
@@ -85,7 +104,24 @@ class Inbox:
         self.errors: Counter[str] = Counter()  # error events by code
         self.wake = asyncio.Event()  # listening, refused or closed
         self.pending: PendingTurn | None = None
+        self.ready: dict[str, Any] = {}  # the latest ``ready`` (its id and resume token open a resume)
+        self.restarting = False  # the server said it is going away (``server_restarting``)
+        self.readied = False  # a ``ready`` came on this socket
+        self.ready_at = 0.0
         self._last_server_turn = 0
+        self._settled_turn = 0  # the last server turn that ended (answered, or cleared)
+
+    def reopen(self) -> None:
+        """A new socket for the same conversation: what the old one knew of the connection
+        goes; the counts, the turn numbers and the resume credentials stay."""
+        self.state = None
+        self.closed = self.restarting = self.readied = False
+        self.refused = None
+        self.wake = asyncio.Event()
+        self.pending = None
+        # A server that died may hand the conversation over as it stood at its last reply:
+        # the number of a turn it had begun then is given again.
+        self._last_server_turn = self._settled_turn
 
     async def read(self, ws: ClientConnection) -> None:
         try:
@@ -134,7 +170,9 @@ class Inbox:
             self.errors["bad_json_from_server"] += 1
             return
         kind, turn = event.get("type"), event.get("turn")
-        if kind == "state":
+        if kind == "ready":
+            self.ready, self.readied, self.ready_at = event, True, now
+        elif kind == "state":
             self.state = event.get("state")
             if self.state == "listening":
                 self.wake.set()
@@ -149,6 +187,7 @@ class Inbox:
             self._on_clear(turn, event.get("reason"), now)
         elif kind == "reply_done":
             if (pending := self.claim(turn)) is not None:
+                self._settled_turn = max(self._settled_turn, pending.server_turn or 0)
                 pending.done_at = now
                 timings = event.get("timings")
                 first_audio = timings.get("tts_first_audio_ms") if isinstance(timings, dict) else None
@@ -169,7 +208,9 @@ class Inbox:
             code = "other"  # a server inventing codes cannot grow the counter without end
         self.errors[code] += 1
         self.last_error = code
-        if code in REFUSAL_CODES:
+        if code == RESTARTING:
+            self.restarting = True
+        elif code in REFUSAL_CODES:
             self.refused = code
             self.wake.set()
         elif (pending := self.claim(turn)) is not None and pending.error is None:
@@ -178,6 +219,7 @@ class Inbox:
     def _on_clear(self, turn: object, reason: object, now: float) -> None:
         if isinstance(turn, int):  # a cleared turn is over: audio of it still in flight is no answer
             self._last_server_turn = max(self._last_server_turn, turn)
+            self._settled_turn = max(self._settled_turn, turn)
         pending = self.pending
         if pending is None:
             return

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitoring.loadtest.config import LoadConfig
-from monitoring.loadtest.inbox import IGNORED, STOPPED, SessionResult, TurnResult
+from monitoring.loadtest.inbox import IGNORED, MOVED, STOPPED, SessionResult, TurnResult
 from monitoring.loadtest.stats import ONE_FRAME_MS, Distribution, LagHistogram, percentile
 
 LABEL_WIDTH = 20
@@ -41,6 +41,7 @@ class TurnCounts:
     failed: int
     stopped: int  # in flight when the run was stopped
     not_run: int
+    asked_again: int  # cut by a server going away, and asked again after the resume
     failure_reasons: dict[str, int]
 
 
@@ -51,6 +52,28 @@ class BargeIns:
     p50: float | None
     p95: float | None
     max: float | None
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Sessions whose server went away (restarted, killed) under them and came back."""
+    moves: int
+    owed: int  # of them, with a conversation to take back (a turn answered before)
+    resumed: int  # of those, taken back
+    pause_p50_ms: float | None  # the close -> the resumed ``ready``
+    pause_p95_ms: float | None
+    pause_max_ms: float | None
+    turns_lost: int  # answered before a move, missing from the resumed history
+    not_resumed_reasons: dict[str, int]  # of the moves owed a resume
+
+    @classmethod
+    def of(cls, sessions: Sequence[SessionResult]) -> Moves:
+        moves = [m for s in sessions for m in s.moves]
+        owed = [m for m in moves if m.owed]
+        pauses = [m.pause_ms for m in owed if m.resumed and m.pause_ms is not None]
+        return cls(len(moves), len(owed), sum(m.resumed for m in owed), percentile(pauses, 50),
+                   percentile(pauses, 95), max(pauses, default=None), sum(m.turns_lost for m in moves),
+                   _counted(m.reason for m in owed if not m.resumed))
 
 
 @dataclass(frozen=True)
@@ -75,6 +98,7 @@ class Report:
     v2v_ms: Distribution
     server_v2v_ms: Distribution  # the server's own figure for the same turns (reply_done timings)
     barge_in_ms: BargeIns
+    moves: Moves
     pacing_lag_ms: PacingLag
     server: dict[str, Any]
     errors_by_code: dict[str, int]
@@ -86,7 +110,9 @@ class Report:
     @property
     def had_failures(self) -> bool:
         return not self.completed or bool(self.turns.failed or self.sessions.failed
-                                          or self.sessions.refused or self.turns.not_run)
+                                          or self.sessions.refused or self.turns.not_run
+                                          or self.moves.turns_lost
+                                          or self.moves.resumed < self.moves.owed)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -127,11 +153,13 @@ def build_report(config: LoadConfig, sessions: Sequence[SessionResult], turns: S
         failure_reasons=_counted(s.reason for s in sessions if s.outcome == "failed"),
         refusal_reasons=_counted(s.reason for s in sessions if s.outcome == "refused"))
     ok_turns = [t for t in turns if t.ok]
-    failed_turns = [t for t in turns if not t.ok and t.reason != STOPPED]
-    stopped = len(turns) - len(ok_turns) - len(failed_turns)
+    failed_turns = [t for t in turns if not t.ok and t.reason not in (STOPPED, MOVED)]
+    asked_again = sum(t.reason == MOVED for t in turns)
+    stopped = len(turns) - len(ok_turns) - len(failed_turns) - asked_again
     turn_counts = TurnCounts(
         planned=config.planned_turns, ok=len(ok_turns), failed=len(failed_turns), stopped=stopped,
-        not_run=config.planned_turns - len(turns), failure_reasons=_counted(t.reason for t in failed_turns))
+        not_run=config.planned_turns - len(turns) + asked_again, asked_again=asked_again,
+        failure_reasons=_counted(t.reason for t in failed_turns))
     barging = [t for t in turns if t.barge_in]
     reactions = [t.barge_in_ms for t in barging if t.barge_in_ms is not None]
     barge = BargeIns(len(barging), len(reactions), percentile(reactions, 50), percentile(reactions, 95),
@@ -154,7 +182,7 @@ def build_report(config: LoadConfig, sessions: Sequence[SessionResult], turns: S
         completed=completed, sessions=session_counts, turns=turn_counts,
         v2v_ms=Distribution.of([t.v2v_ms for t in ok_turns if t.v2v_ms is not None]),
         server_v2v_ms=Distribution.of([t.server_v2v_ms for t in ok_turns if t.server_v2v_ms is not None]),
-        barge_in_ms=barge, pacing_lag_ms=pacing, server=server,
+        barge_in_ms=barge, moves=Moves.of(sessions), pacing_lag_ms=pacing, server=server,
         errors_by_code=dict(errors.most_common()), active_sessions=list(active), per_turn=ordered,
         per_session=sorted(sessions, key=lambda s: s.session), notes=notes)
 
@@ -195,6 +223,13 @@ def format_report(report: Report) -> str:
     if b.attempted:
         row("barge-in ms", f"p50 {_ms(b.p50)}  p95 {_ms(b.p95)}  max {_ms(b.max)}  "
             f"({b.measured} of {b.attempted} measured)")
+    m = report.moves
+    if m.moves:
+        row("server moves", f"{m.moves}, {m.resumed} of {m.owed} with a conversation resumed, "
+            f"pause p50 {_ms(m.pause_p50_ms)}  p95 {_ms(m.pause_p95_ms)}  max {_ms(m.pause_max_ms)} ms, "
+            f"{m.turns_lost} turns lost, "
+            f"{t.asked_again} questions asked again"
+            + (f"  (not resumed: {_reasons(m.not_resumed_reasons)})" if m.not_resumed_reasons else ""))
     lag = report.pacing_lag_ms
     verdict = "kept real time" if lag.kept_real_time else "FELL BEHIND real time"
     row("tester lag ms", "no frames sent" if not lag.frames else

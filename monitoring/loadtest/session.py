@@ -22,6 +22,7 @@ from monitoring.clients.voice_client import FRAME_MS, opening_messages
 from monitoring.loadtest.audio import Clip, QuietFrames
 from monitoring.loadtest.inbox import (
     IGNORED,
+    MOVED,
     RESUMED,
     STOPPED,
     Inbox,
@@ -29,6 +30,7 @@ from monitoring.loadtest.inbox import (
     SessionResult,
     TurnResult,
 )
+from monitoring.loadtest.moves import RECONNECT_PAUSE_S, PendingMove, resume_message, should_follow
 from monitoring.loadtest.stats import LiveStats
 
 FRAME_S = FRAME_MS / 1000.0
@@ -36,6 +38,10 @@ LEAD_FRAMES = 15  # 300 ms of room noise before the first question
 CLOSE_TRY_AGAIN = 1013
 CLOSE_TIMEOUT_S = 2.0
 MAX_MESSAGE_BYTES = 1 << 20
+
+
+class CouldNotConnect(Exception):
+    """The server could not be reached (the message says how)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class SessionRunner:
         self._ws: ClientConnection | None = None
         self._mic_t0 = 0.0
         self._frame = 0
+        self._next_turn = 1  # the question to ask next (one cut by a move is asked again)
+        self._target: int | None = None  # the server turn the next question talks over
+        self._move: PendingMove | None = None  # coming back after the server went away
 
     @property
     def errors(self) -> dict[str, int]:
@@ -73,61 +82,111 @@ class SessionRunner:
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))  # the ramp-up schedule
         self.live.waiting -= 1
         self.live.connecting += 1
+        outcome: tuple[str, str | None] = ("stopped", None)
         try:
-            ws = await connect(self.plan.url, open_timeout=self.plan.connect_timeout_s,
-                               close_timeout=CLOSE_TIMEOUT_S, ping_interval=None, compression=None,
-                               max_size=MAX_MESSAGE_BYTES, proxy=None,
-                               user_agent_header="voicechat-loadtest")
+            ws = await self._open()
+            opening: tuple[str, ...] = opening_messages()
+            while True:
+                outcome, closed_at = await self._over(ws, opening)
+                if closed_at is None:
+                    break
+                ws, opening = await self._come_back(closed_at)
+        except CouldNotConnect as exc:
+            outcome = ("failed", str(exc))
+        finally:
+            if self.result.connected_s is not None:
+                self.live.active -= 1
+            else:
+                self.live.connecting -= 1
+            self._end(*outcome)
+
+    async def _open(self) -> ClientConnection:
+        try:
+            return await connect(self.plan.url, open_timeout=self.plan.connect_timeout_s,
+                                 close_timeout=CLOSE_TIMEOUT_S, ping_interval=None, compression=None,
+                                 max_size=MAX_MESSAGE_BYTES, proxy=None,
+                                 user_agent_header="voicechat-loadtest")
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            self.live.connecting -= 1
-            self._end("failed", f"could not connect ({type(exc).__name__})")
-            return
-        except asyncio.CancelledError:
-            self.live.connecting -= 1
-            self._end("stopped", None)
-            raise
+            raise CouldNotConnect(f"could not connect ({type(exc).__name__})") from exc
+
+    async def _over(self, ws: ClientConnection, opening: Sequence[str]) -> tuple[tuple[str, str | None],
+                                                                              float | None]:
+        """One socket's part of the conversation: its outcome, and when it closed if the
+        session is to come back (the server restarted or died under it)."""
         self._ws = ws
         reader = asyncio.create_task(self.inbox.read(ws), name=f"loadtest-reader-{self.index}")
         outcome: tuple[str, str | None] | None = ("stopped", None)
         lost = False
         try:
-            outcome = await self._converse(ws)
+            outcome = await self._converse(ws, opening)
         except ConnectionClosed:
             lost, outcome = True, None  # judged once the inbox has read what came before the close
         finally:
-            if self.inbox.pending is not None:  # a question still waiting for its reply
-                self._settle(self.inbox.pending, "closed" if lost or self.inbox.closed else STOPPED)
+            closed_at, closed_by_server = time.monotonic(), lost or self.inbox.closed
             with contextlib.suppress(ConnectionClosed, OSError):  # already gone: nothing to close
                 await ws.close()
             with contextlib.suppress(TimeoutError):  # wait_for cancels a reader that hangs on
                 await asyncio.wait_for(reader, CLOSE_TIMEOUT_S)
             self.result.close_code = ws.close_code
-            if self.result.connected_s is not None:
-                self.live.active -= 1
-            else:
-                self.live.connecting -= 1
-            self._end(*(outcome or self._closed_outcome()))
+            moving = closed_by_server and should_follow(self.inbox, ws.close_code, len(self.result.moves))
+            if self.inbox.pending is not None:  # a question still waiting for its reply
+                reason = MOVED if moving else "closed" if closed_by_server else STOPPED
+                self._settle(self.inbox.pending, reason)
+        if moving:
+            return ("stopped", None), closed_at
+        return outcome or self._closed_outcome(), None
 
-    async def _converse(self, ws: ClientConnection) -> tuple[str, str | None]:
+    async def _come_back(self, closed_at: float) -> tuple[ClientConnection, tuple[str, ...]]:
+        """A new socket (through the balancer: any process) that asks for the conversation
+        back; retried until the resume window would be past."""
+        if self._move is None:  # (else turned away while coming back, by a process stopping too)
+            self._move = PendingMove(closed_at, sum(t.ok for t in self.turns))
+        while True:
+            if time.monotonic() >= self._move.deadline:
+                gave_up, self._move = self._move.gave_up(), None
+                self.result.moves.append(gave_up)
+                raise CouldNotConnect(gave_up.reason or "")
+            try:
+                ws = await self._open()
+                break
+            except CouldNotConnect:
+                await asyncio.sleep(RECONNECT_PAUSE_S)  # a backoff, as the page's
+        resume = resume_message(self.inbox)
+        self.inbox.reopen()
+        self._target = None
+        return ws, (resume, *opening_messages())
+
+    def _on_ready(self) -> None:
+        """The first ``ready`` on a socket that came back: the move is over. (Turned away
+        before any ``ready``, by a process that is stopping too, it goes on.)"""
+        if self._move is None or not self.inbox.readied:
+            return
+        move, self._move = self._move.arrived(self.inbox), None
+        self.result.moves.append(move)
+        if not move.resumed:
+            self.inbox.last_error = None  # (the conversation goes on afresh; not its end's cause)
+
+    async def _converse(self, ws: ClientConnection, opening: Sequence[str]) -> tuple[str, str | None]:
         inbox = self.inbox
-        for message in opening_messages():
+        for message in opening:
             await ws.send(message)
         with contextlib.suppress(TimeoutError):  # judged just below
             await asyncio.wait_for(inbox.wake.wait(), self.plan.turn_timeout_s)
+        self._on_ready()
         if inbox.refused is not None or inbox.closed:
             return self._closed_outcome()
         if inbox.state != "listening":
             return "failed", "never listening"
-        self.result.connected_s = self._offset(time.monotonic())
-        self.live.connecting -= 1
-        self.live.active += 1
-        self._mic_t0 = time.monotonic()
+        if self.result.connected_s is None:
+            self.result.connected_s = self._offset(time.monotonic())
+            self.live.connecting -= 1
+            self.live.active += 1
+        self._mic_t0, self._frame = time.monotonic(), 0
         for _ in range(LEAD_FRAMES):
             await self._tick(self.quiet.frame(self.index + self._frame))
-        target: int | None = None
-        for turn in range(1, self.plan.turns + 1):
+        while (turn := self._next_turn) <= self.plan.turns:
             clip = self.clips[(self.index + turn - 1) % len(self.clips)]
-            pending = PendingTurn(turn, clip, target)
+            pending = PendingTurn(turn, clip, self._target)
             inbox.pending = pending
             await self._speak(pending)
             k = self.plan.barge_in_every
@@ -135,10 +194,11 @@ class SessionRunner:
             ok = await self._await_reply(pending, talk_over)
             if inbox.closed:
                 return self._closed_outcome()
-            target = pending.server_turn if ok and talk_over else None
-            if target is None and turn < self.plan.turns:
+            self._next_turn += 1
+            self._target = pending.server_turn if ok and talk_over else None
+            if self._target is None and turn < self.plan.turns:
                 await self._think(pending, ok)
-        failed = sum(not t.ok for t in self.turns)
+        failed = sum(not t.ok and t.reason != MOVED for t in self.turns)
         return ("ok", None) if not failed else ("failed", "turns failed")
 
     def _closed_outcome(self) -> tuple[str, str | None]:
@@ -208,7 +268,7 @@ class SessionRunner:
         if pending.done_at is not None:
             return self._settle(pending, "reply without audio")
         if self.inbox.closed:
-            return self._settle(pending, "closed")
+            return False  # settled with the socket's end, once it is known why it closed
         return self._settle(pending, "timeout: reply not finished" if heard else "timeout: no reply")
 
     async def _think(self, pending: PendingTurn, ok: bool) -> None:
@@ -239,7 +299,7 @@ class SessionRunner:
             start_s=self._offset(pending.start_at), speech_end_s=self._offset(pending.last_voiced_at),
             v2v_ms=v2v, server_v2v_ms=pending.server_v2v_ms, barge_in=pending.barge_target is not None,
             barge_in_ms=barge_ms, server_turn=pending.server_turn))
-        if reason != STOPPED:
+        if reason not in (STOPPED, MOVED):
             self.live.turn_done(ok, v2v)
         self.inbox.pending = None
         return ok

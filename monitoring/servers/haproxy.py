@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -18,14 +19,19 @@ from monitoring.servers.tls_proxy import ROOT
 
 SHIPPED_CONFIG = ROOT / "deploy" / "haproxy" / "voicechat.cfg"
 HAPROXY = "/usr/sbin/haproxy"
+SERVER_RUNNING = "2"  # srv_op_state in "show servers state"
 
 
 class HaproxyStartError(RuntimeError):
     pass
 
 
-def cluster_config(port: int, worker_ports: list[int]) -> str:
+def cluster_config(port: int, worker_ports: list[int], stats_socket: Path | None = None) -> str:
+    """The shipped config with this run's values; ``stats_socket``: where HAProxy answers
+    questions about its servers (``servers_up``)."""
     text = SHIPPED_CONFIG.read_text()
+    if stats_socket is not None:
+        text = text.replace("global\n", f"global\n    stats socket {stats_socket} mode 600 level user\n", 1)
     bind = "    bind 127.0.0.1:8000            # CHANGE: the address people (or the TLS proxy) reach"
     if bind not in text:
         raise HaproxyStartError(f"{SHIPPED_CONFIG} no longer has its bind line")
@@ -45,6 +51,26 @@ class Haproxy:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def stats_socket(self) -> Path:
+        return self.folder / "stats.sock"
+
+    def servers_up(self) -> set[int]:
+        """The workers' ports HAProxy sends new connections to now, as it says itself (a
+        process started again is back only after its health checks pass)."""
+        with socket.socket(socket.AF_UNIX) as stats:
+            stats.settimeout(2.0)
+            stats.connect(str(self.stats_socket))
+            stats.sendall(b"show servers state workers\n")
+            answer = b""
+            while chunk := stats.recv(65536):
+                answer += chunk
+        lines = answer.decode().splitlines()
+        header = next((line[2:].split() for line in lines if line.startswith("# ")), [])
+        rows = [dict(zip(header, line.split(), strict=False)) for line in lines
+                if line and line[0].isdigit() and len(line.split()) == len(header)]
+        return {int(row["srv_port"]) for row in rows if row.get("srv_op_state") == SERVER_RUNNING}
+
+    @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/voice"
 
@@ -56,7 +82,7 @@ class Haproxy:
         if not Path(HAPROXY).exists():
             raise HaproxyStartError("haproxy is not installed (make setup-dev installs Debian's package)")
         config = self.folder / "haproxy.cfg"
-        config.write_text(cluster_config(self.port, self.worker_ports))
+        config.write_text(cluster_config(self.port, self.worker_ports, self.stats_socket))
         check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True, timeout=30)
         if check.returncode != 0:
             raise HaproxyStartError(f"the config does not check: {check.stdout[-500:]} {check.stderr[-500:]}")

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 
+import pytest
 import requests
 import websocket
 
@@ -31,9 +32,11 @@ def test_ready_only_once_warm_and_not_while_draining(tmp_path) -> None:
         assert server.runtime.drain() == 0
         draining = requests.get(server.http_url + "/readyz", timeout=5)
         assert draining.status_code == 503 and draining.json()["checks"]["accepting_sessions"] is False
-        ws = websocket.create_connection(server.ws_url, timeout=5)
-        refused = json.loads(ws.recv())
-        assert refused["code"] == "server_restarting" and refused["retryable"] is True
+        # Refused before the upgrade, with a status a balancer tries elsewhere (retry-on 503).
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(server.ws_url, timeout=5)
+        assert refused.value.status_code == 503 and refused.value.resp_headers["retry-after"] == "1"
+        assert json.loads(refused.value.resp_body)["error"] == "server_restarting"
         assert requests.get(server.http_url + "/healthz", timeout=5).json() == {"status": "ok"}
 
 

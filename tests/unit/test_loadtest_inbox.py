@@ -143,3 +143,32 @@ def test_an_interruption_taken_for_noise_is_noted_when_the_old_reply_resumes() -
     assert not interrupting.resumed
     inbox.on_text(event("resume", turn=2, from_ms=0), 8.0)
     assert interrupting.resumed and interrupting.server_turn == 3
+
+
+def test_a_restarting_server_is_noted_and_a_new_socket_keeps_the_credentials() -> None:
+    inbox = Inbox()
+    inbox.on_text(event("ready", session_id="s1", resume_token="t1", resumed=False), 1.0)
+    inbox.on_text(event("state", state="listening"), 1.1)
+    inbox.on_text(event("error", code="server_restarting", retryable=True), 2.0)
+    assert inbox.restarting and inbox.readied and inbox.state == "listening"
+    inbox.reopen()
+    assert not inbox.restarting and not inbox.readied and inbox.state is None and not inbox.closed
+    assert inbox.ready["resume_token"] == "t1"  # what the resume shows
+    inbox.on_text(event("ready", session_id="s1", resume_token="t2", resumed=True, history=[]), 3.0)
+    assert inbox.readied and inbox.ready_at == 3.0 and inbox.ready["resume_token"] == "t2"
+
+
+def test_after_a_move_a_turn_number_the_dead_server_had_begun_is_taken_again() -> None:
+    """A killed process's conversation goes on from its copy after the last reply: the
+    number of the turn it had begun comes again for the question asked again."""
+    inbox = Inbox()
+    first = asking(inbox, turn=1)
+    inbox.on_text(event("reply_done", turn=3), 5.0)
+    assert first.server_turn == 3
+    cut = asking(inbox, turn=2, voiced_at=6.0)
+    inbox.on_text(event("state", state="thinking", turn=4), 7.0)
+    assert cut.server_turn == 4
+    inbox.reopen()
+    again = asking(inbox, turn=2, voiced_at=9.0)
+    inbox.on_text(event("state", state="thinking", turn=4), 10.0)
+    assert again.server_turn == 4

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from monitoring.loadtest.config import LoadConfig
-from monitoring.loadtest.inbox import IGNORED, STOPPED, SessionResult, TurnResult
+from monitoring.loadtest.inbox import IGNORED, MOVED, STOPPED, Move, SessionResult, TurnResult
 from monitoring.loadtest.report import Report, build_report, format_report
 from monitoring.loadtest.stats import Distribution, LagHistogram, LiveStats, percentile
 
@@ -190,3 +190,18 @@ def test_what_the_stop_cut_short_is_neither_ok_nor_failed() -> None:
     assert report.turns.failure_reasons == {}
     text = format_report(report)
     assert "1 ok, 0 failed, 1 stopped, 2 not run" in text and "1 stopped, 1 not started" in text
+
+
+def test_moves_count_resumes_owed_pauses_and_lost_turns() -> None:
+    moved = SessionResult(0, "ok", moves=[Move(2, True, 25.0, 0), Move(3, True, 40.0, 1)])
+    fresh = SessionResult(1, "ok", moves=[Move(0, False, 30.0, 0, "resume_refused")])  # nothing to take back
+    refused = SessionResult(2, "ok", moves=[Move(1, False, 20.0, 1, "resume_refused")])
+    turns = [turn(0, 1), turn(0, 2), turn(0, 2, ok=False, reason=MOVED), turn(1, 1), turn(1, 2),
+             turn(2, 1), turn(2, 2)]
+    report = report_of(turns, [moved, fresh, refused])
+    m = report.moves
+    assert (m.moves, m.owed, m.resumed, m.turns_lost) == (4, 3, 2, 2)
+    assert m.pause_max_ms == 40.0 and m.not_resumed_reasons == {"resume_refused": 1}
+    assert report.turns.failed == 0 and report.turns.asked_again == 1 and report.turns.not_run == 0
+    assert report.had_failures  # a resume owed and refused, and turns lost
+    assert "1 questions asked again" in format_report(report)
