@@ -23,6 +23,7 @@ from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
 from core.store import redis_client
 from core.store.conversations import ConversationStore
+from core.store.ownership import SessionOwnership
 from core.store.parking import ParkingWriter, RedisParking
 from core.store.process_registry import ProcessRegistry
 from core.store.retention import Retention
@@ -78,6 +79,8 @@ class VoiceRuntime:
         self.parking = RedisParking(redis, settings.resume_window_s) if shared else None
         self.parking_writer = ParkingWriter(self.parking) if self.parking is not None else None
         self.registry = ProcessRegistry(redis, settings.own_url) if shared else None  # (for admins)
+        self.ownership = (SessionOwnership(redis, self.registry.own_id)
+                          if self.registry is not None else None)  # one process per conversation
         self.shared_limits = (SharedLimits(redis, settings.cluster_max_sessions,
                                            settings.max_sessions_per_address)
                               if shared else None)  # admission across processes
@@ -124,6 +127,8 @@ class VoiceRuntime:
             if callable(notice):
                 notice()
                 told += 1
+        if self.ownership is not None:  # (parked in Redis: any process may take them now)
+            self.ownership.release_all()
         log.info("draining: %d client(s) told to reconnect", told)
         return told
 
@@ -147,6 +152,8 @@ class VoiceRuntime:
             self.store.close()
         if self.parking_writer is not None:
             self.parking_writer.close()
+        if self.ownership is not None:
+            self.ownership.close()
         if self.registry is not None:
             self.registry.close()
         if self.shared_limits is not None:

@@ -57,6 +57,14 @@ class RedisParking:
             raise ParkingUnavailable(type(exc).__name__) from exc
         return None if raw is None else dict(json.loads(raw))
 
+    def holds(self, session_id: str, token: str) -> bool:
+        """A copy is parked under this id and token (nothing changes). Raises
+        ``ParkingUnavailable``."""
+        try:
+            return bool(self._client.exists(_key(session_id, token)))
+        except self._redis_errors as exc:
+            raise ParkingUnavailable(type(exc).__name__) from exc
+
     def mark_moved(self, session_id: str) -> None:
         """This process took the conversation over: other processes' copies are stale."""
         try:

@@ -35,7 +35,7 @@ from core.transport.access import OPEN_SCOPE, AccessPolicy, TicketError, scope_o
 from core.transport.control_handlers import HANDLERS
 from core.transport.flood_guard import FloodGuard
 from core.transport.intake import Ended, Intake, IntakeLimits
-from core.transport.lease import AdmissionRefused, Lease
+from core.transport.lease import AdmissionRefused, Lease, ResumeBusy
 from core.transport.reader_hub import ReaderHub
 from core.transport.socket_io import (
     CLOSE_INTERNAL,
@@ -87,7 +87,7 @@ class VoiceConnection:
         self._clock = clock
         s = self._settings
         self._port = BrowserPort(ws, after_reply=self._copy_to_redis if runtime.parking_writer else None)
-        self._lease = Lease(runtime, owner=self)
+        self._lease = Lease(runtime, owner=self, on_let_go=self._taken_elsewhere)
         self._turns = TokenBucket(s.turns_per_minute, SESSION_BURST, clock)
         self._bugs = BugLog(runtime.metrics, "voice connection")
 
@@ -102,6 +102,16 @@ class VoiceConnection:
         writer, session = self._runtime.parking_writer, self._lease.session
         if writer is not None:
             writer.offer(session.id, session.resume_token, session.carried().as_json())
+
+    def _taken_elsewhere(self) -> None:
+        """Another process resumed this conversation (its lease moved there): the client
+        here is told, and its socket closed."""
+        try:
+            self._send_error("resumed_elsewhere", "This conversation was resumed on another connection.",
+                             False)
+        except ConnectionError:
+            return
+        close(self._ws, CLOSE_POLICY, "resumed_elsewhere")
 
     def shutdown_notice(self) -> None:
         """The server is stopping (SIGTERM): the conversation is parked in Redis (when
@@ -215,6 +225,11 @@ class VoiceConnection:
             metrics.count("resume_refused")
             fresh.report(ClientError("resume_refused", "That conversation cannot be resumed right now (the "
                                      "shared session store is unreachable); this is a new one."))
+            return
+        except ResumeBusy:
+            metrics.count("resume_refused")
+            fresh.report(ClientError("resume_refused", "That conversation is still open on another server "
+                                     "that did not let it go; this is a new one."))
             return
         if resumed is None:
             metrics.count("resume_refused")

@@ -18,6 +18,7 @@ from core.conversation.history import CarriedConversation
 from core.runtime import VoiceRuntime
 from core.session.pool import PoolEntry, Refused
 from core.session.session import Session
+from core.store.ownership import OwnedElsewhere, OwnershipUnavailable
 from core.store.parking import ParkingUnavailable
 from core.store.shared_limits import SharedLimitsUnavailable
 
@@ -31,10 +32,18 @@ class AdmissionRefused(Exception):
         self.message = refused.message
 
 
+class ResumeBusy(Exception):
+    """The conversation is served by another live process that did not let it go."""
+
+
 class Lease:
-    def __init__(self, runtime: VoiceRuntime, owner: object) -> None:
+    def __init__(self, runtime: VoiceRuntime, owner: object,
+                 on_let_go: Callable[[], None] | None = None) -> None:
+        """``on_let_go``: tells the client its conversation went on elsewhere and ends
+        its socket (called from another thread when another process takes it over)."""
         self._runtime = runtime
         self._owner = owner  # the connection serving the session (the pool's owner)
+        self._on_let_go = on_let_go
         self._entry: PoolEntry | None = None
         self._session: Session | None = None
         self._make: Callable[[str], Session] | None = None  # builds a session with a given id
@@ -77,6 +86,7 @@ class Lease:
             raise
         admitted.session = session
         self._entry, self._session = admitted, session
+        self._own(session.id)
         runtime.metrics.session_opened()
         log.info("session %s opened (%s)", session.id[:8], session.channel)
         return session
@@ -100,11 +110,70 @@ class Lease:
             return Refused(code, "Too many conversations at once from one address; close another one first.")
         return Refused(code, "The service has no room for another conversation right now.")
 
+    # ----- one process per conversation (with Redis) ----------------------------------------
+    def _own(self, session_id: str) -> None:
+        ownership = self._runtime.ownership
+        if ownership is None:
+            return
+        try:
+            ownership.claim(session_id, self, self._let_go)
+        except (OwnershipUnavailable, OwnedElsewhere) as exc:
+            self._runtime.metrics.count("ownership_unavailable")
+            log.warning("session %s: no lease across processes (%r)", session_id[:8], exc)
+
+    def _claim_for_resume(self, session_id: str, token: str) -> None:
+        """Before a resume: the conversation's lease, its live owner elsewhere asked to let
+        go. Only for the token of its copy in Redis (every resumable conversation has one,
+        written after each reply): a guess, or a spent token that a stale copy here still
+        matches, must not end anyone's conversation."""
+        runtime = self._runtime
+        ownership, parking = runtime.ownership, runtime.parking
+        if ownership is None or parking is None:
+            return
+        try:
+            if not parking.holds(session_id, token):
+                return
+            ownership.claim(session_id, self, self._let_go)
+        except ParkingUnavailable:
+            return  # (the resume finds out below, and says so)
+        except OwnershipUnavailable as exc:
+            runtime.metrics.count("ownership_unavailable")
+            log.warning("session %s: resumed without a lease (%s)", session_id[:8], exc)
+        except OwnedElsewhere as exc:
+            runtime.metrics.count("resume_refused_owned")
+            raise ResumeBusy(str(exc)) from exc
+
+    def _let_go(self) -> None:
+        """Another process took the conversation over: it ends here, not parked."""
+        runtime, entry, session = self._runtime, self._entry, self._session
+        if entry is None or session is None:
+            return
+        if runtime.pool.remove(session.id, self._owner):
+            entry.owner = None  # no longer held: whatever the socket sends next ends it
+            session.close()
+            runtime.metrics.count("handed_to_another_process")
+            log.info("session %s: taken over by another process", session.id[:8])
+        if self._on_let_go is not None:
+            self._on_let_go()
+
+    def _disown(self, session_id: str) -> None:
+        if self._runtime.ownership is not None:
+            self._runtime.ownership.release(session_id, self)
+
+    # ----- resuming ---------------------------------------------------------------------------
     def take_over(self, session_id: str, token: str) -> Session | None:
         """Serve the session ``session_id`` instead of the fresh one, if ``token`` is its
-        resume token: parked here, or (with Redis) parked by another process. The fresh
-        session is closed. None (nothing changes) otherwise; raises ``ParkingUnavailable``
-        when only Redis could have it and cannot be reached."""
+        resume token: parked here, or (with Redis) parked by another process, or still
+        served by another process (which lets it go). The fresh session is closed. None
+        (nothing changes) otherwise; raises ``ParkingUnavailable`` when only Redis could
+        have it and cannot be reached, ``ResumeBusy`` when its process would not let go."""
+        self._claim_for_resume(session_id, token)
+        taken = self._take_over(session_id, token)
+        if taken is None:
+            self._disown(session_id)
+        return taken
+
+    def _take_over(self, session_id: str, token: str) -> Session | None:
         fresh, runtime = self.session, self._runtime
         shared, reachable = self._shared_copy(session_id, token)
         if shared == "moved":
@@ -121,6 +190,7 @@ class Lease:
             if entry is None:
                 return None
         fresh.close()
+        self._disown(fresh.id)
         self._entry, self._session = entry, entry.session
         return entry.session
 
@@ -181,6 +251,7 @@ class Lease:
         if self._session is None:
             return
         runtime, session = self._runtime, self._session
+        self._disown(session.id)
         if keep and session.worth_resuming:
             session.detach(self.epoch)  # (a no-op if a resume took it over meanwhile)
             parked_here = runtime.pool.owned_by(session.id, self._owner)

@@ -29,9 +29,10 @@ from typing import TextIO
 
 from monitoring.loadtest.audio import AudioError, QuietFrames, load_clips
 from monitoring.loadtest.config import LoadConfig, check_config, parse_config
+from monitoring.loadtest.dial import CLOSE_TIMEOUT_S
 from monitoring.loadtest.report import Report, build_report, format_report
 from monitoring.loadtest.server import ServerUnreachable, ServerWatch, check_reachable
-from monitoring.loadtest.session import CLOSE_TIMEOUT_S, SessionPlan, SessionRunner
+from monitoring.loadtest.session import SessionPlan, SessionRunner
 from monitoring.loadtest.stats import LiveStats
 
 PROGRESS_S = 1.0

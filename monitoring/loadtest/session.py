@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from monitoring.clients.voice_client import FRAME_MS, opening_messages
 from monitoring.loadtest.audio import Clip, QuietFrames
+from monitoring.loadtest.dial import CLOSE_TIMEOUT_S, CouldNotConnect, dial
 from monitoring.loadtest.inbox import (
     IGNORED,
     MOVED,
@@ -36,12 +37,6 @@ from monitoring.loadtest.stats import LiveStats
 FRAME_S = FRAME_MS / 1000.0
 LEAD_FRAMES = 15  # 300 ms of room noise before the first question
 CLOSE_TRY_AGAIN = 1013
-CLOSE_TIMEOUT_S = 2.0
-MAX_MESSAGE_BYTES = 1 << 20
-
-
-class CouldNotConnect(Exception):
-    """The server could not be reached (the message says how)."""
 
 
 @dataclass(frozen=True)
@@ -101,13 +96,7 @@ class SessionRunner:
             self._end(*outcome)
 
     async def _open(self) -> ClientConnection:
-        try:
-            return await connect(self.plan.url, open_timeout=self.plan.connect_timeout_s,
-                                 close_timeout=CLOSE_TIMEOUT_S, ping_interval=None, compression=None,
-                                 max_size=MAX_MESSAGE_BYTES, proxy=None,
-                                 user_agent_header="voicechat-loadtest")
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise CouldNotConnect(f"could not connect ({type(exc).__name__})") from exc
+        return await dial(self.plan.url, self.plan.connect_timeout_s)
 
     async def _over(self, ws: ClientConnection, opening: Sequence[str]) -> tuple[tuple[str, str | None],
                                                                               float | None]:

@@ -14,7 +14,7 @@ import websocket
 from monitoring.clients.raw_socket import ask, events_until, until_closed
 from monitoring.servers.haproxy import Haproxy
 from monitoring.servers.server_process import free_port
-from tests.support.cluster import active_sessions, cluster, cluster_services, two_machines
+from tests.support.cluster import active_sessions, cluster, cluster_services, copied_to_redis, two_machines
 
 __all__ = ["cluster", "cluster_services", "two_machines"]  # (the fixtures)
 
@@ -74,22 +74,6 @@ def test_a_conversation_survives_its_process_being_stopped(cluster) -> None:
     assert ask(again, "What about lakes?")["turn"] == done["turn"] + 1
     assert active_sessions(other) == 1
     again.close()
-
-
-def copied_to_redis(url: str, session_id: str, messages: int) -> None:
-    """Until the copy the last reply left in Redis is there (it is written off the
-    session's threads, a moment after the reply)."""
-    import redis
-
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        copies = [client.get(key) for key in client.keys(f"voicechat:parked:{session_id}:*")]
-        if any(c and len(json.loads(c)["messages"]) == messages for c in copies):
-            break
-        assert time.monotonic() < deadline, "the conversation was never copied to Redis"
-        time.sleep(0.02)  # polling Redis, which tells nobody
-    client.close()
 
 
 def test_a_conversation_survives_its_process_being_killed(cluster) -> None:

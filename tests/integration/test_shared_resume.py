@@ -12,10 +12,11 @@ from collections.abc import Iterator
 import pytest
 import websocket
 
-from monitoring.clients.raw_socket import ask, events_until
+from monitoring.clients.raw_socket import ask, events_until, until_closed
 from monitoring.servers.redis_server import RedisServer
 from monitoring.servers.server_process import ServerProcess
 from monitoring.servers.simulated import SIMULATED_ENV
+from tests.support.cluster import copied_to_redis
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,25 @@ def test_the_per_address_limit_holds_across_processes(redis_server) -> None:
             ws.close()
         first.stop()
         second.stop()
+
+
+def test_a_conversation_still_open_in_one_process_is_taken_over_by_another(two_processes,
+                                                                          redis_server) -> None:
+    """One process at a time: the same conversation resumed on another process while its
+    first socket is still open (a duplicated tab) moves there; the first is told and
+    closed. A wrong token moves nothing."""
+    first, second = two_processes
+    ws, ready, _ = talk(first)
+    done = ask(ws, "Tell me about owls.")
+    guess, _, seen = talk(second, {"session_id": ready["session_id"], "token": "not-the-token"})
+    assert any(e.get("code") == "resume_refused" for e in seen)
+    guess.close()
+    assert ask(ws, "And about larks?")["type"] == "reply_done"  # untouched by the guess
+    copied_to_redis(redis_server.url, ready["session_id"], messages=4)
+    moved, resumed, seen = talk(second, {"session_id": ready["session_id"], "token": ready["resume_token"]})
+    assert resumed["resumed"] is True and len(resumed["history"]) == 4, seen
+    events, code, reason = until_closed(ws)
+    assert any(e.get("code") == "resumed_elsewhere" for e in events)
+    assert (code, reason) == (1008, "resumed_elsewhere")
+    assert ask(moved, "What about swans?")["turn"] == done["turn"] + 2
+    moved.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -65,3 +66,17 @@ def active_sessions(worker: ServerProcess) -> int:
         return int(json.load(answer)["pool"]["active"])
 
 
+def copied_to_redis(url: str, session_id: str, messages: int) -> None:
+    """Until the copy the last reply left in Redis is there (it is written off the
+    session's threads, a moment after the reply)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        copies = [client.get(key) for key in client.keys(f"voicechat:parked:{session_id}:*")]
+        if any(c and len(json.loads(c)["messages"]) == messages for c in copies):
+            break
+        assert time.monotonic() < deadline, "the conversation was never copied to Redis"
+        time.sleep(0.02)  # polling Redis, which tells nobody
+    client.close()
