@@ -31,7 +31,11 @@ def _window(n: int, noun: str) -> str:
     return f"no {noun}s yet" if n == 0 else f"last {noun}" if n == 1 else f"last {n} {noun}s"
 
 
-def stats(data: dict[str, Any], now: float) -> list[Stat]:
+def stats(data: dict[str, Any], now: float, cluster: dict[str, Any] | None = None) -> list[Stat]:
+    """``cluster``: the cluster view's totals; with more than one process the cards are
+    the whole cluster's (sums, and the slowest process's percentiles)."""
+    if cluster is not None and cluster["processes"] > 1:
+        return cluster_stats(cluster)
     series = data.get("series", [])
     v2v, barge_in = data["voice_to_voice"], data["barge_in"]
     process = data["process"]
@@ -51,6 +55,22 @@ def stats(data: dict[str, Any], now: float) -> list[Stat]:
     ]
 
 
+def cluster_stats(totals: dict[str, Any]) -> list[Stat]:
+    every = f"all {totals['answering']} of {totals['processes']} processes"
+    errors = totals["errors_last_5_min"]
+    return [
+        Stat("sessions", "Active sessions", totals["active_sessions"], "",
+             f"{every}; {totals['parked_sessions']} waiting for a resume"),
+        Stat("turns", "Turns per minute", totals["turns_last_minute"], "", f"in the last minute, {every}"),
+        Stat("v2v-p50", "Voice-to-voice p50", totals["voice_to_voice_p50_ms"], "ms", "the slowest process's"),
+        Stat("v2v-p95", "Voice-to-voice p95", totals["voice_to_voice_p95_ms"], "ms", "the slowest process's"),
+        Stat("errors", "Errors", errors, "", f"in the last 5 minutes, {every}", warn=errors > 0),
+        Stat("cpu", "CPU", totals["cpu_percent"], "%", f"{every}; 100% = one core"),
+        Stat("memory", "Memory", round(totals["rss_mb"]), "MB", f"resident, {every}"),
+        Stat("barge-in", "Barge-in p95", totals["barge_in_p95_ms"], "ms", "the slowest process's"),
+    ]
+
+
 def _card(stat: Stat) -> html.Div:
     shown = "—" if stat.value is None else round(stat.value) if isinstance(stat.value, float) else stat.value
     return html.Div(
@@ -65,8 +85,8 @@ def _card(stat: Stat) -> html.Div:
     )
 
 
-def cards(data: dict[str, Any], now: float) -> list[html.Div]:
-    return [_card(stat) for stat in stats(data, now)]
+def cards(data: dict[str, Any], now: float, cluster: dict[str, Any] | None = None) -> list[html.Div]:
+    return [_card(stat) for stat in stats(data, now, cluster)]
 
 
 def render() -> html.Div:

@@ -95,7 +95,8 @@ def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None
     series = data["series"]
     updated = (f"Updated {datetime.fromtimestamp(now):%H:%M:%S} · every {REFRESH_MS // 1000} s · "
                f"server up {_uptime(data['uptime_s'])} · charts: 10 s steps over the last hour")
-    return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now),
+    totals = processes["totals"] if processes else None
+    return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now, totals),
             *admin_charts.figures(series), admin_tables.turn_rows(data["recent_turns"]),
             admin_tables.provider_items(data["providers"]),
             admin_tables.conversation_rows(data.get("conversations", [])),

@@ -18,6 +18,7 @@ from core.providers.remote.async_runner import AsyncRunner
 from core.session.model_workers import ModelWorkers
 from core.session.pool import ConnectionPool
 from core.session.services import SessionServices
+from core.session.shared_budgets import SharedAddressBudgets
 from core.session.ticker import Ticker
 from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
@@ -84,9 +85,16 @@ class VoiceRuntime:
         self.shared_limits = (SharedLimits(redis, settings.cluster_max_sessions,
                                            settings.max_sessions_per_address)
                               if shared else None)  # admission across processes
-        self.turn_budgets = AddressBudgets(settings.address_turns_per_minute)
-        self.reply_budgets = AddressBudgets(settings.address_reply_tokens_per_minute,
-                                            burst=settings.address_reply_tokens_per_minute)
+        turns, tokens = settings.address_turns_per_minute, settings.address_reply_tokens_per_minute
+        if shared:  # what an address may spend, whichever process serves it
+            fallback = lambda: self.metrics.count("shared_budgets_unavailable")  # noqa: E731
+            self.turn_budgets: AddressBudgets = SharedAddressBudgets(redis, "turns", turns,
+                                                                     on_fallback=fallback)
+            self.reply_budgets: AddressBudgets = SharedAddressBudgets(redis, "reply_tokens", tokens,
+                                                                      burst=tokens, on_fallback=fallback)
+        else:
+            self.turn_budgets = AddressBudgets(turns)
+            self.reply_budgets = AddressBudgets(tokens, burst=tokens)
         self.ticker = Ticker(self.pool, self.metrics)
         self.warmed = False  # the models have answered once (``warm_up``)
         self.draining = False  # shutting down: no new sessions

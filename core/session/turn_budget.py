@@ -69,11 +69,14 @@ class AddressBudgets:
         with self._lock:
             bucket = self._buckets.get(address)
             if bucket is None:
-                bucket = self._buckets[address] = TokenBucket(self._per_minute, self._burst, self._clock)
+                bucket = self._buckets[address] = self._new_bucket(address)
                 if len(self._buckets) > MAX_ADDRESSES:
                     self._buckets.popitem(last=False)
             self._buckets.move_to_end(address)
             return bucket
+
+    def _new_bucket(self, address: str) -> TokenBucket:
+        return TokenBucket(self._per_minute, self._burst, self._clock)
 
     def turn_allowed(self, address: str, session: TokenBucket) -> float:
         """Takes a turn from both ``session``'s bucket and ``address``'s; 0 when taken,

@@ -6,6 +6,7 @@ totals. Prometheus scrapes each process as its own target instead (docs/scaling.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -13,14 +14,31 @@ from typing import Any
 from core.runtime import VoiceRuntime
 
 ASK_TIMEOUT_S = 2.0
+SUMMED = ("active_sessions", "parked_sessions", "turns", "turns_last_minute", "errors_last_5_min")
+SLOWEST = ("voice_to_voice_p50_ms", "voice_to_voice_p95_ms", "barge_in_p95_ms")
 
 
-def summary(figures: dict[str, Any]) -> dict[str, Any]:
+def _recent(series: list[dict[str, Any]], now: float, seconds: float, field: str) -> int:
+    return sum(int(b.get(field, 0)) for b in series if b["t"] > now - seconds)
+
+
+def summary(figures: dict[str, Any], now: float | None = None) -> dict[str, Any]:
     v2v, process, pool = figures["voice_to_voice"], figures["process"], figures.get("pool") or {}
+    now = time.time() if now is None else now
+    series = figures.get("series") or []
     return {"active_sessions": figures["active_sessions"], "parked_sessions": pool.get("parked", 0),
-            "turns": figures["counters"].get("turns", 0), "voice_to_voice_p50_ms": v2v["p50"],
-            "voice_to_voice_p95_ms": v2v["p95"], "cpu_percent": process["cpu_percent"],
+            "turns": figures["counters"].get("turns", 0),
+            "turns_last_minute": _recent(series, now, 60.0, "turns"),
+            "errors_last_5_min": _recent(series, now, 300.0, "errors"),
+            "voice_to_voice_p50_ms": v2v["p50"], "voice_to_voice_p95_ms": v2v["p95"],
+            "barge_in_p95_ms": (figures.get("barge_in") or {}).get("p95"),
+            "cpu_percent": process["cpu_percent"],
             "rss_mb": round(process["rss_bytes"] / 2**20, 1), "uptime_s": figures["uptime_s"]}
+
+
+def _slowest(processes: list[dict[str, Any]], field: str) -> float | None:
+    values = [p[field] for p in processes if p.get(field) is not None]
+    return max(values) if values else None
 
 
 def admin_metrics(url: str, token: str, timeout_s: float = ASK_TIMEOUT_S) -> dict[str, Any] | None:
@@ -49,7 +67,9 @@ def cluster(runtime: VoiceRuntime, own: dict[str, Any]) -> dict[str, Any]:
         processes.append(entry)
     answering = [p for p in processes if p["reachable"]]
     totals = {"processes": len(processes), "answering": len(answering),
-              "active_sessions": sum(p["active_sessions"] for p in answering),
-              "turns": sum(p["turns"] for p in answering),
-              "rss_mb": round(sum(p["rss_mb"] for p in answering), 1)}
+              **{field: sum(p[field] for p in answering) for field in SUMMED},
+              "cpu_percent": round(sum(p["cpu_percent"] or 0.0 for p in answering), 1),
+              "rss_mb": round(sum(p["rss_mb"] for p in answering), 1),
+              # Percentiles do not add up: the slowest process's, which bounds the cluster's.
+              **{field: _slowest(answering, field) for field in SLOWEST}}
     return {"totals": totals, "processes": processes}

@@ -287,3 +287,4 @@ def test_card_notes_count_in_words() -> None:
     fake.monitor.record_turn(timings(500.0))
     notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.now)}
     assert notes["v2v-p95"] == "last turn"
+
