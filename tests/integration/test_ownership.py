@@ -132,3 +132,22 @@ def test_redis_out_of_reach_is_a_typed_error() -> None:
             owner.claim("s7", Connection(), lambda: None)
     finally:
         owner.close()
+
+
+def test_the_shared_client_reconnects_once_after_redis_restarted(redis_server) -> None:
+    """After a restart the pooled connection is replaced without an error; a call whose
+    connection breaks is tried once more (connection errors only: a call that timed out
+    has waited long enough)."""
+    from core.store import redis_client
+
+    shared = redis_client.connect(redis_server.url)
+    try:
+        assert shared.ping()
+        redis_server.kill()
+        redis_server.start()
+        assert shared.ping()
+        retry = shared.connection_pool.get_connection().retry
+        assert retry._retries == redis_client.RETRIES
+        assert retry._supported_errors == (redis.ConnectionError,)
+    finally:
+        shared.close()
