@@ -6,29 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
 
 from core.store import ownership
 from core.store.ownership import OWNER, OwnedElsewhere, OwnershipUnavailable, SessionOwnership
-from monitoring.servers.redis_server import RedisServer
 from monitoring.servers.server_process import free_port
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server.url, socket_timeout=1)
-    connection.flushall()
-    yield connection
-    connection.close()
 
 
 class Connection:
@@ -46,23 +30,23 @@ def owner_of(client: redis.Redis, session_id: str) -> str | None:
     return value.decode() if value else None
 
 
-def test_a_claim_asks_the_live_owner_to_let_go_and_takes_the_lease(client) -> None:
-    first, second = SessionOwnership(client, "process-a"), SessionOwnership(client, "process-b")
+def test_a_claim_asks_the_live_owner_to_let_go_and_takes_the_lease(redis_client) -> None:
+    first, second = SessionOwnership(redis_client, "process-a"), SessionOwnership(redis_client, "process-b")
     try:
         here, there = Connection(), Connection()
         first.claim("s1", here, here.let_go)
-        assert owner_of(client, "s1") == "process-a"
+        assert owner_of(redis_client, "s1") == "process-a"
         second.claim("s1", there, there.let_go)  # (raises OwnedElsewhere if never let go)
         assert here.told.is_set() and not there.told.is_set()
-        assert owner_of(client, "s1") == "process-b"
+        assert owner_of(redis_client, "s1") == "process-b"
         assert first.let_go_count == 1
     finally:
         first.close()
         second.close()
 
 
-def test_a_dead_owner_is_passed_over_once_its_alive_key_lapses(client) -> None:
-    dead, second = SessionOwnership(client, "process-dead"), SessionOwnership(client, "process-b")
+def test_a_dead_owner_is_passed_over_once_its_alive_key_lapses(redis_client) -> None:
+    dead, second = SessionOwnership(redis_client, "process-dead"), SessionOwnership(redis_client, "process-b")
     try:
         gone = Connection()
         dead.claim("s2", gone, gone.let_go)
@@ -71,55 +55,55 @@ def test_a_dead_owner_is_passed_over_once_its_alive_key_lapses(client) -> None:
         started = time.monotonic()
         second.claim("s2", Connection(), lambda: None)
         waited = time.monotonic() - started
-        assert owner_of(client, "s2") == "process-b" and not gone.told.is_set()
+        assert owner_of(redis_client, "s2") == "process-b" and not gone.told.is_set()
         assert waited < ownership.LEASE_S / 2  # passed over with its alive key, not its lease
     finally:
         second.close()
 
 
-def test_a_live_owner_that_never_lets_go_refuses_the_claim(client) -> None:
-    client.set(ownership.ALIVE + "process-stuck", "1", px=60_000)  # alive, but reads no requests
-    client.set(OWNER + "s3", "process-stuck", px=60_000)
-    second = SessionOwnership(client, "process-b")
+def test_a_live_owner_that_never_lets_go_refuses_the_claim(redis_client) -> None:
+    redis_client.set(ownership.ALIVE + "process-stuck", "1", px=60_000)  # alive, but reads no requests
+    redis_client.set(OWNER + "s3", "process-stuck", px=60_000)
+    second = SessionOwnership(redis_client, "process-b")
     try:
         with pytest.raises(OwnedElsewhere):
             second.claim("s3", Connection(), lambda: None)
-        assert owner_of(client, "s3") == "process-stuck"
+        assert owner_of(redis_client, "s3") == "process-stuck"
     finally:
         second.close()
 
 
-def test_an_owner_whose_lease_went_elsewhere_lets_go_at_renewal(client) -> None:
-    first = SessionOwnership(client, "process-a")
+def test_an_owner_whose_lease_went_elsewhere_lets_go_at_renewal(redis_client) -> None:
+    first = SessionOwnership(redis_client, "process-a")
     try:
         here = Connection()
         first.claim("s4", here, here.let_go)
-        client.set(OWNER + "s4", "process-b")  # taken while this process was cut off from Redis
+        redis_client.set(OWNER + "s4", "process-b")  # taken while this process was cut off from Redis
         first._renew_all()
-        assert here.told.is_set() and owner_of(client, "s4") == "process-b"
+        assert here.told.is_set() and owner_of(redis_client, "s4") == "process-b"
     finally:
         first.close()
 
 
-def test_only_the_holder_that_claimed_last_releases_the_lease(client) -> None:
-    first = SessionOwnership(client, "process-a")
+def test_only_the_holder_that_claimed_last_releases_the_lease(redis_client) -> None:
+    first = SessionOwnership(redis_client, "process-a")
     try:
         old, new = Connection(), Connection()
         first.claim("s5", old, old.let_go)
         first.claim("s5", new, new.let_go)  # resumed on another connection of the same process
         first.release("s5", old)
-        assert owner_of(client, "s5") == "process-a"
+        assert owner_of(redis_client, "s5") == "process-a"
         first.release("s5", new)
-        assert owner_of(client, "s5") is None
+        assert owner_of(redis_client, "s5") is None
     finally:
         first.close()
 
 
-def test_a_stopping_process_gives_its_leases_back_at_once(client) -> None:
-    first = SessionOwnership(client, "process-a")
+def test_a_stopping_process_gives_its_leases_back_at_once(redis_client) -> None:
+    first = SessionOwnership(redis_client, "process-a")
     first.claim("s6", Connection(), lambda: None)
     first.close()
-    assert owner_of(client, "s6") is None and not client.exists(ownership.ALIVE + "process-a")
+    assert owner_of(redis_client, "s6") is None and not redis_client.exists(ownership.ALIVE + "process-a")
 
 
 def test_redis_out_of_reach_is_a_typed_error() -> None:

@@ -4,38 +4,20 @@ the same address."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import redis
 
 from core.session.shared_budgets import SharedAddressBudgets
 from core.session.turn_budget import TokenBucket
-from monitoring.servers.redis_server import RedisServer
 from monitoring.servers.server_process import free_port
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture
-def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(redis_server.url, socket_timeout=1)
-    connection.flushall()
-    yield connection
-    connection.close()
 
 
 def roomy_session() -> TokenBucket:
     return TokenBucket(per_minute=6000, burst=1000, clock=lambda: 0.0)
 
 
-def test_an_address_gets_its_turns_once_over_two_processes(client) -> None:
-    first = SharedAddressBudgets(client, "turns", per_minute=6, burst=15)
-    second = SharedAddressBudgets(client, "turns", per_minute=6, burst=15)
+def test_an_address_gets_its_turns_once_over_two_processes(redis_client) -> None:
+    first = SharedAddressBudgets(redis_client, "turns", per_minute=6, burst=15)
+    second = SharedAddressBudgets(redis_client, "turns", per_minute=6, burst=15)
     granted = [(first if n % 2 else second).turn_allowed("10.0.0.1", roomy_session()) for n in range(15)]
     assert granted == [0.0] * 15
     assert first.turn_allowed("10.0.0.1", roomy_session()) > 0  # each alone would have had 15
@@ -43,8 +25,8 @@ def test_an_address_gets_its_turns_once_over_two_processes(client) -> None:
     assert first.turn_allowed("10.0.0.2", roomy_session()) == 0.0  # another address is its own
 
 
-def test_a_session_out_of_turns_takes_nothing_from_its_address(client) -> None:
-    budgets = SharedAddressBudgets(client, "turns", per_minute=6, burst=2)
+def test_a_session_out_of_turns_takes_nothing_from_its_address(redis_client) -> None:
+    budgets = SharedAddressBudgets(redis_client, "turns", per_minute=6, burst=2)
     spent = TokenBucket(per_minute=1, burst=1, clock=lambda: 0.0)
     spent.take()
     assert budgets.turn_allowed("10.0.0.3", spent) > 0
@@ -52,9 +34,9 @@ def test_a_session_out_of_turns_takes_nothing_from_its_address(client) -> None:
     assert budgets.turn_allowed("10.0.0.3", roomy_session()) == 0.0
 
 
-def test_reply_tokens_spent_in_pieces_on_two_processes_share_one_budget(client) -> None:
-    first = SharedAddressBudgets(client, "reply_tokens", per_minute=100, burst=100)
-    second = SharedAddressBudgets(client, "reply_tokens", per_minute=100, burst=100)
+def test_reply_tokens_spent_in_pieces_on_two_processes_share_one_budget(redis_client) -> None:
+    first = SharedAddressBudgets(redis_client, "reply_tokens", per_minute=100, burst=100)
+    second = SharedAddressBudgets(redis_client, "reply_tokens", per_minute=100, burst=100)
     for _ in range(60):
         first.bucket("10.0.0.4").take(1.0)  # a reply streamed a piece at a time
     assert second.bucket("10.0.0.4").wait_s() == 0.0

@@ -20,12 +20,6 @@ from tests.support.cluster import copied_to_redis
 
 
 @pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    with RedisServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def two_processes(redis_server: RedisServer) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     env = {**SIMULATED_ENV, "VOICECHAT_REDIS_URL": redis_server.url}
     first, second = ServerProcess(env=env).start(), ServerProcess(env=env).start()
