@@ -56,7 +56,7 @@ $(WHEEL_DIR)/.built: | $(VENV)/bin/python
 		-w $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
-$(RUNTIME_STAMP): requirements.txt $(WHEEL_DIR)/.built | $(VENV)/bin/python
+$(RUNTIME_STAMP): requirements.txt core/providers/embedded/model_files.py $(WHEEL_DIR)/.built | $(VENV)/bin/python
 	$(PIP) install --no-index --find-links $(WHEEL_DIR) llama-cpp-python==$(LLAMA_VERSION) --no-deps
 	$(PIP) install -r requirements.txt
 	$(PY) -m core.providers.embedded.model_files
