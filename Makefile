@@ -38,6 +38,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
+SPEECH_STAMP := $(VENV)/.speech-installed
 
 .PHONY: run-cluster bench-outage bench-restart run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
 
@@ -84,6 +85,11 @@ $(CLUSTER_STAMP): | $(VENV)/bin/python
 	$(call apt_install_missing,$(CLUSTER_PACKAGES))
 	touch $@
 
+# make bench makes some of its speech (one-word answers) with espeak-ng.
+$(SPEECH_STAMP): | $(VENV)/bin/python
+	$(call apt_install_missing,espeak-ng sox)
+	touch $@
+
 $(DEV_STAMP): requirements-dev.txt $(RUNTIME_STAMP)
 	$(PIP) install -r requirements-dev.txt
 	touch $@
@@ -97,7 +103,7 @@ test: setup-dev
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-bench: setup
+bench: setup $(SPEECH_STAMP)
 	$(PY) -m monitoring.bench
 
 bench-phone: setup

@@ -409,7 +409,11 @@ class Settings:
         metadata={"doc": "Silence after which transcription starts speculatively (0: off)."},
     )
     vad_min_utterance_ms: int = field(
-        default=280, metadata={"doc": "Shorter voiced stretches are ignored."}
+        default=280, metadata={"doc": "Voiced stretches shorter than this are heard as a possible "
+                                      "short word: answered only if the recognizer finds words in it."}
+    )
+    vad_min_word_ms: int = field(
+        default=120, metadata={"doc": "Voiced stretches shorter than this are ignored as noise."}
     )
     vad_max_utterance_ms: int = field(
         default=12000, metadata={"doc": "Longer utterances are cut here."}

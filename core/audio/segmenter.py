@@ -3,8 +3,10 @@
 Speech starts when ``start_frames`` of the last ``start_window`` frames are voiced; it
 ends after ``end_silence_ms`` without a voiced frame. The utterance audio keeps
 ``pre_roll_ms`` before the first voiced frame (so the first syllable survives) and
-``hangover_ms`` after the last one. Utterances shorter than ``min_utterance_ms`` are
-dropped as noise; ones reaching ``max_utterance_ms`` are cut there. After
+``hangover_ms`` after the last one. Voiced stretches shorter than ``min_word_ms`` are
+dropped as noise; ones shorter than ``min_utterance_ms`` come out as ``short`` utterances
+(a "yes" lasts 0.2-0.3 s: whether it was a word is for the transcript to say); ones
+reaching ``max_utterance_ms`` are cut there. After
 ``speculate_after_ms`` of silence a ``SpeechPaused`` event carries the audio so far, so
 transcription can start while the rest of the end-of-turn silence is still awaited. Times are stream
 milliseconds counted from the first frame the segmenter saw.
@@ -32,6 +34,7 @@ class SegmenterConfig:
     hangover_ms: int = 150
     pre_roll_ms: int = 240
     min_utterance_ms: int = 280
+    min_word_ms: int = 120  # shorter voiced stretches are noise; up to min_utterance_ms, "short"
     max_utterance_ms: int = 12000
     aggressiveness: int = 2
     speculate_after_ms: int = 60  # 0 turns speculation off
@@ -50,6 +53,7 @@ class Utterance:
     end_ms: int  # end of the last voiced frame (or of the cut)
     audio: bytes  # PCM16 16 kHz mono, with pre-roll and hangover
     cut: bool = False  # True when the maximum length forced the end
+    short: bool = False  # under min_utterance_ms: one short word, or a noise the words will tell
 
     @property
     def duration_ms(self) -> int:
@@ -208,6 +212,8 @@ class Segmenter:
         audio = b"".join(self._frames[:keep_until])
         self._frames = []
         self._in_speech = False
-        if not cut and end_ms - start_ms < self.config.min_utterance_ms:
+        voiced_ms = end_ms - start_ms
+        if not cut and voiced_ms < min(self.config.min_word_ms, self.config.min_utterance_ms):
             return SpeechDiscarded(start_ms, end_ms)
-        return Utterance(start_ms, end_ms, audio, cut)
+        short = not cut and voiced_ms < self.config.min_utterance_ms
+        return Utterance(start_ms, end_ms, audio, cut, short=short)

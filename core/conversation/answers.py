@@ -13,7 +13,7 @@ from core.conversation.commands import Action, Cancel, Generate, Record
 from core.conversation.config import EngineConfig
 from core.conversation.end_of_turn import EndOfTurn, PendingEnd
 from core.conversation.endpointing import Finish
-from core.conversation.events import Clear, ClearReason, Ignored, Phase, Transcript
+from core.conversation.events import Clear, ClearReason, Ignored, Phase, Transcript, UserSpeechDiscarded
 from core.conversation.history import ConversationMemory
 from core.conversation.phase import PhaseTracker
 from core.conversation.playback import Playback
@@ -55,6 +55,11 @@ class Answers:
         # new turn answers all of them together.
         unheard = held is not None and held.first_audio_at is None and not held.scripted
         text = f"{held.user_text} {heard}".strip() if held is not None and unheard and heard else heard
+        if not heard and turn.short:  # a click or a cough, not a word: as if never heard
+            playback.current = held
+            if held is not None:
+                return [UserSpeechDiscarded(), *playback.resume(now)]
+            return [UserSpeechDiscarded(), *self._phase.enter(Phase.LISTENING, None)]
         actions: list[Action] = [Record(turn.number, "user", text)] if heard else []
         actions.append(Transcript(turn.number, text))
         if not heard:

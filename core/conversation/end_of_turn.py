@@ -31,6 +31,7 @@ class PendingEnd:
     verdict: Finish = Finish.UNKNOWN
     failure: tuple[str, bool, str] | None = None  # message, retryable, provider
     speculative: ReplyTurn | None = None
+    short: bool = False  # a short voiced stretch: a word if its transcript has one, else nothing
 
 
 class EndOfTurn:
@@ -52,15 +53,18 @@ class EndOfTurn:
         self.pending = PendingEnd(self._new_job(), end_ms, speech_end_at, deadline)
         return [*actions, Transcribe(self.pending.job, audio)]
 
-    def ended(self, end_ms: int, audio: bytes, now: float) -> tuple[list[Action], PendingEnd | None]:
-        """The segmenter's longest silence is over: the end to commit now, if any."""
+    def ended(self, end_ms: int, audio: bytes, now: float,
+              short: bool = False) -> tuple[list[Action], PendingEnd | None]:
+        """The segmenter's longest silence is over: the end to commit now, if any.
+        ``short``: a stretch too short to be sure it was speech (no words in it, no turn)."""
         if end_ms == self._committed_end_ms:
             return [], None  # already committed when the words sounded finished
         pending = self.pending
         if pending is not None and pending.end_ms == end_ms:
+            pending.short = short
             return [], pending
         actions = self.drop()
-        self.pending = PendingEnd(self._new_job(), end_ms, now, now)
+        self.pending = PendingEnd(self._new_job(), end_ms, now, now, short=short)
         return [*actions, Transcribe(self.pending.job, audio)], self.pending
 
     def heard(self, job: int, text: str, now: float) -> PendingEnd | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from core.audio.segmenter import (
     SegmentEvent,
-    SpeechDiscarded,
     SpeechPaused,
     SpeechResumed,
     SpeechStarted,
@@ -90,10 +89,9 @@ class TurnEngine:
             return self.speech_paused(event.end_ms, event.audio, now)
         if isinstance(event, SpeechResumed):
             return self.speech_resumed(now)
-        if isinstance(event, Utterance):
-            return self.utterance(event.end_ms, event.audio, now)
-        assert isinstance(event, SpeechDiscarded)
-        return self.speech_discarded(now)
+        if isinstance(event, Utterance) and not (event.short and self._playback.turns()):
+            return self.utterance(event.end_ms, event.audio, now, short=event.short)
+        return self.speech_discarded(now)  # noise; or a short "mhm" over a reply: it goes on
 
     def job_done(self, result: JobResult, now: float) -> list[Action]:
         """What a provider call of a turn brought back."""
@@ -180,13 +178,13 @@ class TurnEngine:
             return []
         return self._end.drop() + self._playback.talked_over(now)
 
-    def utterance(self, end_ms: int, audio: bytes, now: float) -> list[Action]:
+    def utterance(self, end_ms: int, audio: bytes, now: float, short: bool = False) -> list[Action]:
         """The segmenter's longest wait is over: the turn is committed now at the latest."""
         self._in_speech = False
         if self._ignore_segment:
             self._ignore_segment = False
             return []
-        actions, pending = self._end.ended(end_ms, audio, now)
+        actions, pending = self._end.ended(end_ms, audio, now, short)
         return actions + self._commit(pending, now) if pending is not None else actions
 
     def speech_discarded(self, now: float) -> list[Action]:
@@ -271,13 +269,12 @@ class TurnEngine:
                 and not hearing_them and held.paused_at is not None
                 and now - held.paused_at >= self.config.false_interruption_ms)
 
-    # ----- internals: bookkeeping -------------------------------------------------------
+    # ----- internals -------------------------------------------------------------------
     def _current(self) -> ReplyTurn:
         turn = self._playback.current
         assert turn is not None
         return turn
 
-    # ----- internals: the end of a turn -----------------------------------------------
     def _commit(self, pause: PendingEnd, now: float) -> list[Action]:
         self._end.take(pause)
         self._in_speech = False
@@ -293,6 +290,7 @@ class TurnEngine:
         # A sentence can stop for a breath: "Tell me about the weather. ... in Paris", or
         # "Can you remind me? ... to call my mother". Its answer is ready early but waits.
         turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
+        turn.short = pause.short
         if pause.transcript is not None:
             turn.job = None
             turn.timings["transcript_ms"] = round((pause.transcript_at or now) - pause.speech_end_at, 1)

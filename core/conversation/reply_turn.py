@@ -93,6 +93,7 @@ class ReplyTurn:
     stage: Stage = Stage.HEARING
     user_text: str = ""
     scripted: bool = False  # a fixed reply (greeting, clarifying question), not generated
+    short: bool = False  # from a short voiced stretch: no words heard means nothing was said
     splitter: SentenceSplitter = field(default_factory=SentenceSplitter)
     sentences: list[str] = field(default_factory=list)
     audio: ReplyAudioLog = field(default_factory=ReplyAudioLog)

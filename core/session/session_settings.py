@@ -90,6 +90,7 @@ def segmenter_config(s: Settings) -> SegmenterConfig:
         hangover_ms=s.vad_hangover_ms,
         pre_roll_ms=s.vad_pre_roll_ms,
         min_utterance_ms=s.vad_min_utterance_ms,
+        min_word_ms=s.vad_min_word_ms,
         max_utterance_ms=s.vad_max_utterance_ms,
         aggressiveness=s.vad_aggressiveness,
         speculate_after_ms=s.vad_speculate_after_ms,

@@ -3,12 +3,14 @@
     python -m monitoring.bench [--url ws://...] [--rounds N] [--barge-ins N] [--out FILE]
 
 Without ``--url`` it starts the app (embedded models) on a free port and stops it at
-the end. Three measurements, printed as one JSON line:
+the end. Four measurements, printed as one JSON line (``--parts`` picks some):
 
 - voice-to-voice: from the last voiced frame sent to the first reply audio received;
 - barge-in: from the first voiced frame sent over a playing reply to the ``clear``;
 - false cut-offs: sentences with a 400-600 ms pause in the middle; the share that got
-  reply audio before the person had finished.
+  reply audio before the person had finished;
+- short answers: one-word answers said plainly and quickly, the share answered
+  (``monitoring.bench.short_answers``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import numpy as np
 
 from core.audio.segmenter import FRAME_BYTES as VAD_FRAME_BYTES
 from core.audio.segmenter import Segmenter, SegmenterConfig, Utterance
+from monitoring.bench import short_answers
+from monitoring.bench.material import one_word_answers
 from monitoring.bench.targets import missed_targets
 from monitoring.clients.voice_client import (
     FRAME_BYTES,
@@ -41,6 +45,7 @@ from monitoring.servers.server_process import ROOT, ServerProcess
 FIXTURES = ROOT / "tests" / "fixtures"
 LEAD_FRAMES = 15  # 300 ms of room noise before each clip
 MID_SENTENCE_PAUSES_MS = (400, 500, 600)
+PARTS = ("turns", "barge-ins", "cut-offs", "short-answers")
 
 
 def phrases(pcm: bytes) -> list[bytes]:
@@ -225,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="times to play the clip list")
     parser.add_argument("--barge-ins", type=int, default=20, help="interruptions to measure")
     parser.add_argument("--no-cut-offs", action="store_true", help="skip the paused sentences")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to measure")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a reply")
     parser.add_argument("--out", type=Path, help="also write the JSON (with every turn) here")
     parser.add_argument("--verbose", action="store_true", help="print each turn to stderr")
@@ -244,9 +250,12 @@ def main(argv: list[str] | None = None) -> int:
             client.start()
             started = time.monotonic()
             bench = Bench(client, args.timeout, args.verbose)
-            turns = bench.voice_to_voice(clips, args.rounds)
-            barge_ins = bench.barge_ins(clips, args.barge_ins)
-            cut_offs = [] if args.no_cut_offs else bench.false_cut_offs()
+            parts = set(args.parts) - ({"cut-offs"} if args.no_cut_offs else set())
+            turns = bench.voice_to_voice(clips, args.rounds) if "turns" in parts else []
+            barge_ins = bench.barge_ins(clips, args.barge_ins) if "barge-ins" in parts else []
+            cut_offs = bench.false_cut_offs() if "cut-offs" in parts else []
+            short = (short_answers.ask_each(url, one_word_answers(), bench.log)
+                     if "short-answers" in parts else [])
             elapsed = time.monotonic() - started
             audio_after_clear = client.audio_after_clear
         finally:
@@ -260,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         "stack": "embedded" if server else "external",
         "clips": len(clips),
         **summarize(turns, barge_ins, cut_offs),
+        "short_answers": short_answers.summarize(short),
         "audio_after_clear": audio_after_clear,
         "server_rss_mb": {
             "after_warm_up": round(rss_idle / 2**20, 1) if rss_idle else None,
@@ -270,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary))
     if args.out:
         args.out.write_text(json.dumps({**summary, "per_turn": turns, "barge_ins": barge_ins,
-                                        "cut_offs": cut_offs}, indent=2))
+                                        "cut_offs": cut_offs, "short_answers_each": short}, indent=2))
     missed = missed_targets(summary)
     print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
     return 1 if missed else 0

@@ -51,11 +51,21 @@ def test_utterance_audio_keeps_pre_roll_and_hangover() -> None:
     assert abs(audio_ms - (240 + utterance.duration_ms + 150)) <= FRAME_MS
 
 
-def test_short_noise_burst_is_discarded_not_answered() -> None:
-    signal, _ = timeline([("silence", 400), ("speech", 150), ("silence", 800)])
-    events = run(to_pcm16(signal))
+def test_a_burst_shorter_than_a_word_is_discarded_as_noise() -> None:
+    signal, _ = timeline([("silence", 400), ("speech", 90), ("silence", 800)])
+    events = run(to_pcm16(signal), SegmenterConfig(min_word_ms=150))
     assert not [e for e in events if isinstance(e, Utterance)]
     assert len([e for e in events if isinstance(e, SpeechDiscarded)]) == 1
+
+
+def test_a_stretch_as_long_as_a_short_word_is_a_short_utterance() -> None:
+    """A "yes" lasts 0.2-0.3 s: kept, marked short, for the recognizer to say if it was a word."""
+    signal, _ = timeline([("silence", 400), ("speech", 210), ("silence", 800)])
+    (utterance,) = [e for e in run(to_pcm16(signal)) if isinstance(e, Utterance)]
+    assert utterance.short and not utterance.cut
+    signal, _ = timeline([("silence", 400), ("speech", 500), ("silence", 800)])
+    (longer,) = [e for e in run(to_pcm16(signal)) if isinstance(e, Utterance)]
+    assert not longer.short
 
 
 def test_pause_shorter_than_end_silence_keeps_one_utterance() -> None:

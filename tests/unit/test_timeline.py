@@ -197,3 +197,27 @@ def test_a_statement_is_answered_after_the_minimum_gap() -> None:
     t.say(0.51, 1.5, "Tell me about the weather.").run(5.0)
     first_audio = t.audio(turn=1)[0].at
     assert 1500 + 650 <= first_audio < 1500 + 650 + 30  # released on the next tick
+
+
+def test_a_one_word_answer_is_answered() -> None:
+    """A "yes" lasts 0.2-0.3 s, under the length that is surely speech: its words make it a turn."""
+    t = Timeline(llm=FakeLLM("Great, let us go on."))
+    t.say(0.5, 0.74, "Yes.").run(5.0)
+    assert t.first("transcript", turn=1).event["text"] == "Yes."
+    assert [r.event["turn"] for r in t.events("reply_done")] == [1]
+
+
+def test_a_short_noise_without_words_is_nothing_said() -> None:
+    """No clarifying question for a click the recognizer finds no words in."""
+    t = Timeline()
+    t.say(0.5, 0.74, "").run(5.0)
+    assert not t.events("reply_done") and not t.events("transcript")
+    assert t.events("speech_discarded") and t.states()[-1] == "listening"
+
+
+def test_a_short_acknowledgement_over_a_reply_lets_it_go_on() -> None:
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm)
+    t.say(0.5, 1.5, "Tell me a story.").say(3.0, 3.24, "Mhm.").run(12.0)
+    assert [r.event["turn"] for r in t.events("reply_done")] == [1]
+    assert not [r for r in t.events("transcript") if r.event["text"] == "Mhm."]
