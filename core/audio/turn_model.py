@@ -61,6 +61,3 @@ class TurnModel:
         batch = self.features(audio)[np.newaxis]
         outputs: Any = self._session.run(None, {self._input: batch})
         return float(np.asarray(outputs[0]).reshape(-1)[0])
-
-    def finished_pcm(self, pcm16: bytes) -> float:
-        return self.finished(np.frombuffer(pcm16, dtype=np.int16))

@@ -106,24 +106,25 @@ class VoiceConnection:
     def _taken_elsewhere(self) -> None:
         """Another process resumed this conversation (its lease moved there): the client
         here is told, and its socket closed."""
-        try:
-            self._send_error("resumed_elsewhere", "This conversation was resumed on another connection.",
-                             False)
-        except ConnectionError:
-            return
-        close(self._ws, CLOSE_POLICY, "resumed_elsewhere")
+        self._tell_and_close("resumed_elsewhere", "This conversation was resumed on another connection.",
+                             False, CLOSE_POLICY)
 
     def shutdown_notice(self) -> None:
         """The server is stopping (SIGTERM): the conversation is parked in Redis (when
         shared) and the client told before its socket closes, so it reconnects and
         resumes (here once the server is back, or on another process)."""
         self._lease.park_shared_now()
+        self._tell_and_close(RESTARTING, "The server is restarting; the conversation reconnects in a moment.",
+                             True, CLOSE_RESTART)
+
+    def _tell_and_close(self, error: str, message: str, retryable: bool, close_code: int) -> None:
+        """From another thread than the socket's (which alone may wait for the client's
+        close reply, as ``refuse`` does): the error, then the close."""
         try:
-            self._send_error(RESTARTING, "The server is restarting; the conversation reconnects in a moment.",
-                             True)
+            self._send_error(error, message, retryable)
         except ConnectionError:
             return
-        close(self._ws, CLOSE_RESTART, RESTARTING)
+        close(self._ws, close_code, error)
 
     def serve(self) -> None:
         runtime, s = self._runtime, self._settings

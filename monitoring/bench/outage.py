@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from monitoring.loadtest.config import LoadConfig
-from monitoring.loadtest.report import Report
-from monitoring.loadtest.run import run_load
+from monitoring.bench.under_load import admin_cluster, load_while
 from monitoring.metrics.cluster_view import admin_metrics
-from monitoring.servers.cluster import Cluster, cluster_services
+from monitoring.servers.cluster import Cluster
 
 COUNTERS = ("store_slow", "store_failed", "store_full", "shared_limits_unavailable",
             "parking_unavailable", "resume_refused")
@@ -71,18 +68,10 @@ def _outages(cluster: Cluster, start_s: float, down_s: float, timeline: list[dic
 
 
 def run(sessions: int, turns: int, start_s: float, down_s: float) -> dict[str, Any]:
-    token = secrets.token_hex(8)
-    env = {"VOICECHAT_ADMIN_TOKEN": token, "VOICECHAT_LOG_LEVEL": "WARNING"}
-    with cluster_services(2, simulated=True, extra_env=env) as cluster:
+    with admin_cluster() as (cluster, token):
         timeline: list[dict[str, Any]] = []
-        stop = threading.Event()
-        outages = threading.Thread(target=_outages, args=(cluster, start_s, down_s, timeline, stop),
-                                   name="outages", daemon=True)
-        outages.start()
-        report: Report = run_load(LoadConfig(url=cluster.balancer.ws_url, sessions=sessions, turns=turns,
-                                             ramp_up_s=max(2.0, sessions / 10), barge_in_every=0))
-        stop.set()
-        outages.join(timeout=60)
+        report = load_while(cluster, sessions, turns,
+                            lambda stop: _outages(cluster, start_s, down_s, timeline, stop), "outages", 60)
         counters = _counters(cluster, token)
         alive = all(p.process is not None and p.process.poll() is None for p in cluster.processes)
         deadline = time.monotonic() + STORED_WAIT_S

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 import threading
 import time
@@ -31,11 +30,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitoring.loadtest.config import LoadConfig
-from monitoring.loadtest.report import Report
-from monitoring.loadtest.run import run_load
+from monitoring.bench.under_load import admin_cluster, load_while
 from monitoring.metrics.cluster_view import admin_metrics
-from monitoring.servers.cluster import Cluster, cluster_services
+from monitoring.servers.cluster import Cluster
 from monitoring.servers.server_process import ServerProcess
 
 MODES = {"restart": ("stop", "stop"), "kill": ("kill", "kill")}
@@ -94,18 +91,11 @@ def _roll(cluster: Cluster, downs: Sequence[str], sessions: int, token: str,
 
 def run(downs: Sequence[str], sessions: int, turns: int) -> dict[str, Any]:
     """``downs``: how each process in turn goes down, "stop" (SIGTERM) or "kill" (SIGKILL)."""
-    token = secrets.token_hex(8)
-    env = {"VOICECHAT_ADMIN_TOKEN": token, "VOICECHAT_LOG_LEVEL": "WARNING"}
-    with cluster_services(2, simulated=True, extra_env=env) as cluster:
+    with admin_cluster() as (cluster, token):
         timeline: list[dict[str, Any]] = []
-        stop = threading.Event()
-        roller = threading.Thread(target=_roll, args=(cluster, downs, sessions, token, timeline, stop),
-                                  name="rolling-restart", daemon=True)
-        roller.start()
-        report: Report = run_load(LoadConfig(url=cluster.balancer.ws_url, sessions=sessions, turns=turns,
-                                             ramp_up_s=max(2.0, sessions / 10), barge_in_every=0))
-        stop.set()
-        roller.join(timeout=180)
+        report = load_while(cluster, sessions, turns,
+                            lambda stop: _roll(cluster, downs, sessions, token, timeline, stop),
+                            "rolling-restart", 180)
     m = report.moves
     return {"mode": MODE_NAMES.get(tuple(downs), "+".join(downs)), "sessions": sessions,
             "turns_per_session": turns, "timeline": timeline,
