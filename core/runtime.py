@@ -13,8 +13,10 @@ from core.conversation.config import EngineConfig
 from core.metrics import Metrics, NoMetrics
 from core.providers.base import ProviderError, Providers
 from core.providers.catalog import ProviderCatalog
+from core.providers.embedded.model_files import turn_model_file
 from core.providers.registry import build_providers
 from core.providers.remote.async_runner import AsyncRunner
+from core.session.end_judge import EndJudge
 from core.session.model_workers import ModelWorkers
 from core.session.pool import ConnectionPool
 from core.session.services import SessionServices
@@ -33,13 +35,16 @@ from core.store.shared_limits import SharedLimits
 log = logging.getLogger(__name__)
 
 
-def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None) -> EngineConfig:
+def engine_config(s: Settings, cue_audio: tuple[bytes, int] | None,
+                  hear_turn_ends: bool = False) -> EngineConfig:
     return EngineConfig(
         speculate_after_ms=s.vad_speculate_after_ms,
         commit_after_ms=s.turn_commit_ms,
         commit_done_ms=s.turn_commit_done_ms,
         commit_unfinished_ms=s.vad_end_silence_ms,
         min_reply_gap_ms=s.turn_min_reply_gap_ms,
+        hear_turn_ends=hear_turn_ends,
+        finished_probability=s.turn_finished_probability,
         speculative_reply=s.turn_speculative_reply,
         refractory_ms=s.refractory_ms,
         false_interruption_ms=s.false_interruption_ms,
@@ -121,9 +126,24 @@ class VoiceRuntime:
             from core.audio.neural_vad import shared_session
 
             shared_session()
-        self.engine_config = engine_config(self.settings, self._cue_audio())
+        if self.settings.turn_model and self.workers.ends is None:
+            self.workers.ends = self._turn_model()
+        self.engine_config = engine_config(self.settings, self._cue_audio(),
+                                           hear_turn_ends=self.workers.ends is not None)
         self.warmed = True
         log.info("warm-up done in %.0f ms", (time.perf_counter() - started) * 1000)
+
+    def _turn_model(self) -> EndJudge | None:
+        path = turn_model_file(self.settings.model_path)
+        if path is None:
+            log.warning("turn model: %s not found (run make setup); the words and the silence "
+                        "judge the end of a turn", self.settings.model_path)
+            return None
+        try:
+            return EndJudge.load(path)
+        except (RuntimeError, ValueError, OSError) as exc:
+            log.warning("turn model could not be loaded: %s: %s", type(exc).__name__, exc)
+            return None
 
     def drain(self) -> int:
         """The process is about to stop: take no new sessions and tell every connected

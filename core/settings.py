@@ -334,7 +334,17 @@ class Settings:
     )
     turn_min_reply_gap_ms: int = field(
         default=650,
-        metadata={"doc": "The reply starts no sooner after the speech (a breath is not an end)."},
+        metadata={"doc": "The reply starts no sooner after the speech (a breath is not an end), "
+                         "unless the turn model heard a finished voice."},
+    )
+    turn_model: bool = field(
+        default=True,
+        metadata={"doc": "Hear at each pause whether the voice sounds finished (Smart Turn v3.2, "
+                         "fetched by the setup); off or missing: the words and the silence decide."},
+    )
+    turn_finished_probability: float = field(
+        default=0.5,
+        metadata={"doc": "The turn model's probability from which a voice sounds finished."},
     )
     turn_speculative_reply: bool = field(
         default=True,

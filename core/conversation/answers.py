@@ -98,13 +98,14 @@ class Answers:
             return []
         turn = self._new_turn(base_at=pause.speech_end_at, committed_at=None, job=None)
         turn.timings["transcript_ms"] = round(now - pause.speech_end_at, 1)
-        turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
+        turn.speak_not_before = pause.speak_at(self.config)
         pause.speculative = turn
         return self._start_reply(turn, text)
 
     def adopt(self, turn: ReplyTurn, pause: PendingEnd, now: float) -> list[Action]:
         """The silence held: the answer generated ahead becomes the turn."""
         turn.committed_at = now
+        turn.speak_not_before = pause.speak_at(self.config)  # (the sound may have been heard since)
         turn.timings["endpoint_ms"] = round(now - pause.speech_end_at, 1)
         turn.timings["speculative"] = 1
         self._playback.current = turn

@@ -16,6 +16,14 @@ class Transcribe:
 
 
 @dataclass(frozen=True)
+class JudgeEnd:
+    """Ask the turn model whether ``audio`` sounds like the end of a turn (``EndJudged``)."""
+
+    job: int
+    audio: bytes
+
+
+@dataclass(frozen=True)
 class DropTranscription:
     """The result of this job will not be needed (cancel it if it has not started)."""
 
@@ -75,6 +83,6 @@ class EndSegment:
     """The turn is committed: speech from now on is a new segment for the segmenter."""
 
 
-Command = (Transcribe | DropTranscription | Generate | Prepare | Speak | EndSpeech | Cancel | EndSegment
-           | Record)
+Command = (Transcribe | JudgeEnd | DropTranscription | Generate | Prepare | Speak | EndSpeech | Cancel
+           | EndSegment | Record)
 Action = Command | OutputEvent

@@ -11,7 +11,9 @@ class EngineConfig:
     commit_after_ms: int = 450  # silence that ends a turn when the words give no hint
     commit_done_ms: int = 200  # ... when they sound finished (question, full sentence)
     commit_unfinished_ms: int = 1000  # ... when they trail off ("and", "um"); the longest wait
-    min_reply_gap_ms: int = 650  # the reply starts no sooner after the speech ends
+    min_reply_gap_ms: int = 650  # no reply sooner after the speech, unless it sounded finished
+    hear_turn_ends: bool = False  # ask the turn model at each pause (``JudgeEnd``)
+    finished_probability: float = 0.5  # the turn model's verdict from here up: it sounds finished
     speculative_reply: bool = True  # generate while the end-of-turn silence is confirmed
     refractory_ms: int = 200  # speech starting this soon after the reply ends is its echo
     false_interruption_ms: int = 2000  # a paused reply resumes if nothing real follows

@@ -1,8 +1,15 @@
 """When has the person finished? The pending end of a turn, from pause to commit.
 
-The segmenter reports a pause 60 ms into a silence; transcription starts at once. The
-transcript's last words then set how long the silence must hold: a question or full
-sentence commits soon, a trailing "and" or "um" waits long, no hint waits in between.
+The segmenter reports a pause 60 ms into a silence; transcription starts at once, and
+the turn model (how the voice ended: ``core.audio.turn_model``) listens to the same
+audio. Two verdicts then set how long the silence must hold (``hold_ms``):
+
+- the words trail off ("and", "um", a comma): the longest wait, whatever the voice did;
+- the voice sounds finished and the words do not trail off: commit soon, speak at once;
+- the voice sounds as if it goes on: the longest wait (a reply is prepared meanwhile);
+- no verdict from the voice (no model, or not back yet): the words alone, and the reply
+  waits for a breath's length after the speech (``min_reply_gap_ms``).
+
 If the person goes on, the pending end (and any reply made for it) is dropped. The
 segmenter's own longest wait commits the turn at the latest.
 """
@@ -11,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.conversation.commands import Action, Cancel, DropTranscription, Transcribe
+from core.conversation.commands import Action, Cancel, DropTranscription, JudgeEnd, Transcribe
 from core.conversation.config import EngineConfig
 from core.conversation.endpointing import Finish, judge
 from core.conversation.reply_turn import ReplyTurn
@@ -32,6 +39,31 @@ class PendingEnd:
     failure: tuple[str, bool, str] | None = None  # message, retryable, provider
     speculative: ReplyTurn | None = None
     short: bool = False  # a short voiced stretch: a word if its transcript has one, else nothing
+    sound: float | None = None  # the turn model's probability that the voice has finished
+    sound_heard: bool = False  # its verdict is in (``sound`` None then: it could not tell)
+
+    def sounds_finished(self, config: EngineConfig) -> bool:
+        return self.sound is not None and self.sound >= config.finished_probability
+
+    def hold_ms(self, config: EngineConfig) -> int:
+        """The silence after the speech that commits this turn, from what is known so far."""
+        if self.verdict is Finish.UNFINISHED:
+            return config.commit_unfinished_ms
+        if self.sound is not None and not self.sounds_finished(config):
+            return config.commit_unfinished_ms  # the voice is held up: more is coming
+        if self.transcript is None:
+            return config.commit_after_ms  # (the words may still trail off)
+        if self.sounds_finished(config) or (self.verdict is Finish.DONE and not self._awaits_sound(config)):
+            return config.commit_done_ms
+        return config.commit_after_ms
+
+    def speak_at(self, config: EngineConfig) -> float:
+        """The earliest time its reply may be heard: at once when the voice sounded
+        finished, else no sooner than a breath after the speech."""
+        return self.speech_end_at + (0 if self.sounds_finished(config) else config.min_reply_gap_ms)
+
+    def _awaits_sound(self, config: EngineConfig) -> bool:
+        return config.hear_turn_ends and not self.sound_heard
 
 
 class EndOfTurn:
@@ -50,8 +82,9 @@ class EndOfTurn:
         actions = self.drop()
         speech_end_at = now - self.config.speculate_after_ms
         deadline = speech_end_at + self.config.commit_after_ms
-        self.pending = PendingEnd(self._new_job(), end_ms, speech_end_at, deadline)
-        return [*actions, Transcribe(self.pending.job, audio)]
+        pending = self.pending = PendingEnd(self._new_job(), end_ms, speech_end_at, deadline)
+        actions.append(Transcribe(pending.job, audio))
+        return [*actions, JudgeEnd(pending.job, audio)] if self.config.hear_turn_ends else actions
 
     def ended(self, end_ms: int, audio: bytes, now: float,
               short: bool = False) -> tuple[list[Action], PendingEnd | None]:
@@ -74,11 +107,22 @@ class EndOfTurn:
             return None
         pending.transcript, pending.transcript_at = text, now
         pending.verdict = judge(text)
-        if pending.verdict is Finish.DONE:
-            pending.deadline = min(pending.deadline, pending.speech_end_at + self.config.commit_done_ms)
-        elif pending.verdict is Finish.UNFINISHED:
-            pending.deadline = pending.speech_end_at + self.config.commit_unfinished_ms
+        self._plan(pending)
         return pending
+
+    def sounded(self, job: int, probability: float | None, now: float) -> PendingEnd | None:
+        """The turn model's verdict on the pending end arrived."""
+        pending = self.pending
+        if pending is None or pending.job != job:
+            return None
+        pending.sound, pending.sound_heard = probability, True
+        self._plan(pending)
+        if pending.speculative is not None:
+            pending.speculative.speak_not_before = pending.speak_at(self.config)
+        return pending
+
+    def _plan(self, pending: PendingEnd) -> None:
+        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config)
 
     def due(self, now: float) -> PendingEnd | None:
         pending = self.pending

@@ -39,6 +39,7 @@ from core.conversation.playback import Playback
 from core.conversation.reply_turn import ReplyTurn
 from core.conversation.results import (
     REPLY_BUDGET,
+    EndJudged,
     JobFailed,
     JobResult,
     Transcribed,
@@ -97,6 +98,9 @@ class TurnEngine:
         """What a provider call of a turn brought back."""
         if isinstance(result, Transcribed):
             return self.transcript(result.job, result.text, now)
+        if isinstance(result, EndJudged):
+            self._end.sounded(result.job, result.probability, now)
+            return self.tick(now)
         if isinstance(result, JobFailed):
             return self.failed(result.turn, result.job, result.message, result.retryable,
                                result.provider, now)
@@ -157,7 +161,7 @@ class TurnEngine:
         held back waits a little longer, until the segmenter can tell."""
         for turn in (self._playback.current, self._end.speculative):
             if turn is not None and turn.first_audio_at is None and turn.speak_not_before:
-                turn.speak_not_before = max(turn.speak_not_before, now + VOICE_HOLD_MS)
+                turn.voice_hold_until = now + VOICE_HOLD_MS
         return []
 
     def speech_started(self, now: float) -> list[Action]:
@@ -287,9 +291,7 @@ class TurnEngine:
         if pause.failure is not None:
             message, retryable, provider = pause.failure
             return actions + self.failed(turn.number, None, message, retryable, provider, now)
-        # A sentence can stop for a breath: "Tell me about the weather. ... in Paris", or
-        # "Can you remind me? ... to call my mother". Its answer is ready early but waits.
-        turn.speak_not_before = pause.speech_end_at + self.config.min_reply_gap_ms
+        turn.speak_not_before = pause.speak_at(self.config)
         turn.short = pause.short
         if pause.transcript is not None:
             turn.job = None

@@ -103,6 +103,7 @@ class ReplyTurn:
     paused_at: float | None = None  # held by the person talking over it
     played_ms: float | None = None  # reply audio the client says has played (phone marks)
     speak_not_before: float = 0.0  # a pause that might be mid-sentence: don't answer into it
+    voice_hold_until: float = 0.0  # a voiced frame was just heard: maybe more words coming
     announced: set[int] = field(default_factory=set)  # sentences whose audio has begun to go out
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -125,7 +126,8 @@ class ReplyTurn:
 
     def due(self, now: float) -> bool:
         """May its audio go out now: committed, not paused, and past its earliest time."""
-        return self.committed and self.paused_at is None and now >= self.speak_not_before
+        return (self.committed and self.paused_at is None and now >= self.speak_not_before
+                and now >= self.voice_hold_until)
 
     def queue(self, max_sentences: int, sentences: list[str], now: float) -> list[Action]:
         """Speak these pieces next, up to the reply's length limit."""

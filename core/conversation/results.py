@@ -13,6 +13,15 @@ class Transcribed:
 
 
 @dataclass(frozen=True)
+class EndJudged:
+    """How finished the speech of a transcription job sounds: the turn model's probability
+    (0-1), or None when it could not tell (failed, or busy)."""
+
+    job: int
+    probability: float | None
+
+
+@dataclass(frozen=True)
 class ReplyPiece:
     turn: int
     text: str
@@ -55,4 +64,4 @@ class JobFailed:
 # told that, in the failure's own words (rate_limited), not that a provider failed.
 REPLY_BUDGET = "reply_budget"
 
-JobResult = Transcribed | ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | JobFailed
+JobResult = Transcribed | EndJudged | ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | JobFailed

@@ -20,6 +20,7 @@ from core.conversation.commands import (
     EndSegment,
     EndSpeech,
     Generate,
+    JudgeEnd,
     Prepare,
     Record,
     Speak,
@@ -34,7 +35,6 @@ from core.session.recorder import TurnRecorder
 from core.session.turn_jobs import TurnJobs
 
 _RESULT_TYPES = get_args(JobResult)
-
 
 
 class ActionInterpreter:
@@ -79,6 +79,8 @@ class ActionInterpreter:
             self._pending.extend(self._engine.job_done(item, self._now()))  # type: ignore[arg-type]
         elif isinstance(item, Transcribe):
             self._later(self._jobs.transcribe(self._providers().stt, item.job, item.audio))
+        elif isinstance(item, JudgeEnd):
+            self._later(self._jobs.judge_end(item.job, item.audio))
         elif isinstance(item, DropTranscription):
             self._jobs.drop_transcription(item.job)
         elif isinstance(item, Generate):

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 
 from core.audio.pcm import split_chunks
 from core.providers.base import LLMProvider, Message, ProviderError, STTProvider, TTSProvider
+from core.session.end_judge import EndJudge
 from core.session.workers import FairExecutor, Overloaded
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,13 @@ class ModelWorkers:
         self._stt = FairExecutor(workers, backlog, "stt", PER_SESSION["stt"])
         self._llm = FairExecutor(workers, backlog, "llm", PER_SESSION["llm"])
         self._tts = FairExecutor(workers, backlog, "tts", PER_SESSION["tts"])
+        self.ends: EndJudge | None = None  # the turn model, once loaded (``VoiceRuntime.warm_up``)
 
     def shutdown(self) -> None:
         for pool in (self._stt, self._llm, self._tts):
             pool.shutdown()
+        if self.ends is not None:
+            self.ends.shutdown()
 
     # ----- transcription --------------------------------------------------------------
     def transcribe(self, stt: STTProvider, audio: bytes, on_text: Callable[[str], None],

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from core.conversation.commands import Generate
 from core.conversation.results import (
     REPLY_BUDGET,
+    EndJudged,
     JobFailed,
     JobResult,
     ReplyEnded,
@@ -49,17 +50,19 @@ class TurnJobs:
         self._deliver = deliver
         self._closed = closed
         self._jobs: dict[int, Future[None]] = {}  # transcriptions in flight, by job
+        self._judging: dict[int, Future[None]] = {}  # turn-model verdicts in flight, by job
         self._feeds: dict[int, SpeechFeed] = {}  # sentences to synthesize, by turn
         self._replies: dict[int, Future[None]] = {}  # reply generation, by turn
         self._cancelled: set[int] = set()
 
     def clear(self) -> None:
         """Stop everything (the session is closing or detaching)."""
-        for future in self._jobs.values():
+        for future in [*self._jobs.values(), *self._judging.values()]:
             future.cancel()
         for turn in {*self._feeds, *self._replies}:
             self.cancel(turn)
         self._jobs.clear()
+        self._judging.clear()
         self._feeds.clear()
 
     def settled(self, result: JobResult) -> None:
@@ -68,6 +71,8 @@ class TurnJobs:
         job = result.job if isinstance(result, Transcribed | JobFailed) else None
         if job is not None:
             self._jobs.pop(job, None)
+        if isinstance(result, EndJudged):
+            self._judging.pop(result.job, None)
         turn = result.turn if isinstance(result, ReplyEnded | JobFailed) else None
         if turn is not None:
             self._replies.pop(turn, None)
@@ -101,9 +106,23 @@ class TurnJobs:
         return None
 
     def drop_transcription(self, job: int) -> None:
-        future = self._jobs.pop(job, None)
-        if future is not None:
-            future.cancel()
+        for jobs in (self._jobs, self._judging):
+            future = jobs.pop(job, None)
+            if future is not None:
+                future.cancel()
+
+    def judge_end(self, job: int, audio: bytes) -> EndJudged | None:
+        """Ask the turn model about the pending end ``job``; its verdict comes as
+        ``EndJudged`` (None, at once, when there is no model or its pool is full)."""
+        ends = self._workers.ends
+        if ends is None:
+            return EndJudged(job, None)
+        try:
+            self._judging[job] = ends.judge(audio, lambda p: self._deliver(EndJudged(job, p)),
+                                            owner=self._owner)
+        except Overloaded:
+            return EndJudged(job, None)
+        return None
 
     # ----- reply text -------------------------------------------------------------------
     def generate(self, llm: LLMProvider, action: Generate) -> JobFailed | None:

@@ -31,13 +31,21 @@ from core.conversation.commands import (
     EndSegment,
     EndSpeech,
     Generate,
+    JudgeEnd,
     Speak,
     Transcribe,
 )
 from core.conversation.config import EngineConfig
 from core.conversation.engine import TurnEngine
 from core.conversation.events import AudioKind, OutputEvent, ReplyAudio
-from core.conversation.results import ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded, Transcribed
+from core.conversation.results import (
+    EndJudged,
+    ReplyEnded,
+    ReplyPiece,
+    SpeechChunk,
+    SpeechEnded,
+    Transcribed,
+)
 from core.transport.wire import event_fields
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.synthetic import silence, to_pcm16, voiced_burst
@@ -49,6 +57,7 @@ class Delays:
     llm_first_token_ms: float = 100.0
     llm_token_ms: float = 25.0
     tts_ms: float = 80.0  # per sentence, before its audio is ready
+    turn_model_ms: float = 50.0  # the turn model's verdict on a pause
     network_ms: float = 0.0  # server to client
 
 
@@ -66,6 +75,7 @@ class _Speech:
     start_ms: int
     end_ms: int
     text: str
+    sounds: float | None = None  # how finished its end sounds to the turn model (None: no verdict)
 
 
 @dataclass
@@ -101,9 +111,11 @@ class Timeline:
         self._audio = bytearray()
 
     # ----- the script -------------------------------------------------------------
-    def say(self, start_s: float, end_s: float, text: str) -> Timeline:
+    def say(self, start_s: float, end_s: float, text: str, sounds: float | None = None) -> Timeline:
+        """Speech from ``start_s`` to ``end_s`` whose words are ``text``; ``sounds``: the
+        probability the turn model gives its end (with ``EngineConfig.hear_turn_ends``)."""
         start_ms, end_ms = round(start_s * 1000), round(end_s * 1000)
-        self._speech.append(_Speech(start_ms, end_ms, text))
+        self._speech.append(_Speech(start_ms, end_ms, text, sounds))
         return self
 
     def cough(self, start_s: float, ms: int = 150) -> Timeline:
@@ -178,6 +190,11 @@ class Timeline:
                 job = action.job
                 self._at(self.now + self.delays.stt_ms,
                          lambda job=job, text=text: self._transcribed(job, text))
+            elif isinstance(action, JudgeEnd):
+                ended = [s for s in self._speech if s.end_ms <= self.now]
+                verdict = EndJudged(action.job, ended[-1].sounds if ended else None)
+                self._at(self.now + self.delays.turn_model_ms,
+                         lambda verdict=verdict: self._execute(self.engine.job_done(verdict, self.now)))
             elif isinstance(action, DropTranscription):
                 self._dropped_jobs.add(action.job)
             elif isinstance(action, Generate):
