@@ -321,8 +321,8 @@ class Settings:
         default=5, metadata={"doc": "Frames looked at for the start decision."}
     )
     vad_end_silence_ms: int = field(
-        default=1000,
-        metadata={"doc": "Longest silence waited for when the words sound unfinished."},
+        default=1500,
+        metadata={"doc": "Longest silence waited for when the words or the voice sound unfinished."},
     )
     turn_commit_ms: int = field(
         default=450,

@@ -6,9 +6,13 @@ audio. Two verdicts then set how long the silence must hold (``hold_ms``):
 
 - the words trail off ("and", "um", a comma): the longest wait, whatever the voice did;
 - the voice sounds finished and the words do not trail off: commit soon, speak at once;
-- the voice sounds as if it goes on: the longest wait (a reply is prepared meanwhile);
+- the voice sounds as if it goes on: the longest wait (a reply is prepared meanwhile),
+  unless the words are a question: the two disagree, and the reply waits a breath's
+  length after the speech (``min_reply_gap_ms``). A question mark is the recognizer's
+  own judgement of the syntax and the melody; its full stops are not (it ends almost
+  every fragment with one, "Last weekend we drove up to the mountains.");
 - no verdict from the voice (no model, or not back yet): the words alone, and the reply
-  waits for a breath's length after the speech (``min_reply_gap_ms``).
+  waits a breath's length after the speech.
 
 If the person goes on, the pending end (and any reply made for it) is dropped. The
 segmenter's own longest wait commits the turn at the latest.
@@ -50,6 +54,8 @@ class PendingEnd:
         if self.verdict is Finish.UNFINISHED:
             return config.commit_unfinished_ms
         if self.sound is not None and not self.sounds_finished(config):
+            if self.transcript is not None and self.transcript.rstrip().endswith("?"):
+                return config.commit_after_ms  # they disagree: commit, speak after a breath
             return config.commit_unfinished_ms  # the voice is held up: more is coming
         if self.transcript is None:
             return config.commit_after_ms  # (the words may still trail off)

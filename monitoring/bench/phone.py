@@ -32,7 +32,8 @@ import numpy as np
 from core.phone import twilio_messages
 from core.phone.audio import InboundAudio, OutboundAudio
 from core.phone.routes import MEDIA_PATH
-from monitoring.bench.voice import Bench, playlist
+from monitoring.bench.clips import playlist
+from monitoring.bench.voice import Bench
 from monitoring.clients.twilio_client import (
     TwilioCall,
     incoming_call,

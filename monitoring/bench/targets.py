@@ -10,10 +10,27 @@ V2V_P95_MS = 1000.0
 BARGE_IN_P95_MS = 150.0
 CUT_OFF_SHARE = 0.05
 SHORT_ANSWERS_SHARE = 0.95  # issue 17: one-word answers answered, each kind of material
+# Issue 17, each kind of monologue material: reply audio heard while the person goes on.
+OVER_TALKER_S_PER_MINUTE = 0.5
+# Issue 17: voice-to-voice after a finished sentence of human speech (the recorded phrases).
+HUMAN_V2V_P50_MS = 450.0
+HUMAN_V2V_P95_MS = 650.0
 
 
 def _at_most(value: float | None, limit: float) -> bool:
     return value is not None and value <= limit
+
+
+def _monologue_checks(kinds: dict[str, Any]) -> dict[str, bool]:
+    checks = {}
+    for kind, figures in kinds.items():
+        checks[f"{kind}: reply audio over the talker at most {OVER_TALKER_S_PER_MINUTE:g} s a minute"] = (
+            _at_most(figures["over_s_per_minute"], OVER_TALKER_S_PER_MINUTE))
+        checks[f"{kind}: monologues cut off at most {CUT_OFF_SHARE:.0%}"] = _at_most(
+            figures["cut_off_share"], CUT_OFF_SHARE)
+        checks[f"{kind}: every monologue answered after its end"] = (
+            figures["answered_after_end"] == figures["monologues"])
+    return checks
 
 
 def missed_targets(summary: dict[str, Any]) -> list[str]:
@@ -31,5 +48,12 @@ def missed_targets(summary: dict[str, Any]) -> list[str]:
         "no audio of a cleared turn after its clear": summary["audio_after_clear"] == 0,
         **{f"{kind} one-word answers answered at least {SHORT_ANSWERS_SHARE:.0%}": figures["share"]
            >= SHORT_ANSWERS_SHARE for kind, figures in summary.get("short_answers", {}).items()},
+        **_monologue_checks(summary.get("monologues", {})),
     }
+    human = summary.get("v2v_ms_by_kind", {}).get("human-phrases", {})
+    if human.get("n"):
+        checks[f"human-phrases voice-to-voice p50 at most {HUMAN_V2V_P50_MS:g} ms"] = _at_most(
+            human["p50"], HUMAN_V2V_P50_MS)
+        checks[f"human-phrases voice-to-voice p95 at most {HUMAN_V2V_P95_MS:g} ms"] = _at_most(
+            human["p95"], HUMAN_V2V_P95_MS)
     return [name for name, met in checks.items() if not met]

@@ -10,7 +10,9 @@ the end. Four measurements, printed as one JSON line (``--parts`` picks some):
 - false cut-offs: sentences with a 400-600 ms pause in the middle; the share that got
   reply audio before the person had finished;
 - short answers: one-word answers said plainly and quickly, the share answered
-  (``monitoring.bench.short_answers``).
+  (``monitoring.bench.short_answers``);
+- monologues: sentences with 0.7-1.5 s pauses inside, the reply audio heard before the
+  person finished (``monitoring.bench.monologue``).
 """
 
 from __future__ import annotations
@@ -26,61 +28,23 @@ from typing import Any
 
 import numpy as np
 
-from core.audio.segmenter import FRAME_BYTES as VAD_FRAME_BYTES
-from core.audio.segmenter import Segmenter, SegmenterConfig, Utterance
-from monitoring.bench import short_answers
+from monitoring.bench import monologue, short_answers
+from monitoring.bench.clips import monologue_material, paused_sentences, playlist
 from monitoring.bench.material import one_word_answers
 from monitoring.bench.targets import missed_targets
 from monitoring.clients.voice_client import (
     FRAME_BYTES,
     VoiceClient,
     frames_of,
-    is_voiced,
     quiet_frame,
-    read_wav_16k_mono,
 )
 from monitoring.metrics.monitor import TURN_STAGES, percentile
 from monitoring.servers.server_process import ROOT, ServerProcess
 
-FIXTURES = ROOT / "tests" / "fixtures"
 LEAD_FRAMES = 15  # 300 ms of room noise before each clip
 MID_SENTENCE_PAUSES_MS = (400, 500, 600)
-PARTS = ("turns", "barge-ins", "cut-offs", "short-answers")
-
-
-def phrases(pcm: bytes) -> list[bytes]:
-    """Cut a recording into its spoken phrases (as a person pausing between them)."""
-    segmenter = Segmenter(SegmenterConfig(end_silence_ms=300, pre_roll_ms=150, hangover_ms=150))
-    clips = []
-    padded = pcm + b"\x00" * (VAD_FRAME_BYTES * 20)
-    for i in range(0, len(padded) - VAD_FRAME_BYTES + 1, VAD_FRAME_BYTES):
-        for event in segmenter.process(padded[i : i + VAD_FRAME_BYTES]):
-            if isinstance(event, Utterance):
-                clips.append(event.audio)
-    return clips
-
-
-def playlist() -> list[tuple[str, bytes]]:
-    clips = [(p.stem, read_wav_16k_mono(p)) for p in sorted(FIXTURES.glob("question_*.wav"))]
-    for n, clip in enumerate(phrases(read_wav_16k_mono(FIXTURES / "beckett.wav")), 1):
-        clips.append((f"beckett_{n}", clip))
-    return clips
-
-
-def trimmed(pcm: bytes) -> bytes:
-    """The clip without its leading and trailing silence, so a pause is exactly as set."""
-    frames = frames_of(pcm)
-    voiced = [i for i, f in enumerate(frames) if is_voiced(f)]
-    return b"".join(frames[voiced[0] : voiced[-1] + 1]) if voiced else b""
-
-
-def paused_sentences() -> list[tuple[str, bytes, bytes]]:
-    pairs = []
-    for first in sorted(FIXTURES.glob("paused_*_a.wav")):
-        second = first.with_name(first.name.replace("_a.wav", "_b.wav"))
-        pairs.append((first.stem[:-2], trimmed(read_wav_16k_mono(first)),
-                      trimmed(read_wav_16k_mono(second))))
-    return pairs
+PARTS = ("turns", "barge-ins", "cut-offs", "short-answers", "monologues")
+KINDS = {"question": "synthetic-questions", "beckett": "human-phrases"}  # clip name → material
 
 
 class Bench:
@@ -200,6 +164,8 @@ class Bench:
 def summarize(turns: list[dict[str, Any]], barge_ins: list[dict[str, Any]],
               cut_offs: list[dict[str, Any]]) -> dict[str, Any]:
     v2v = [r["v2v_ms"] for r in turns if r["ok"]]
+    by_kind = {kind: [r["v2v_ms"] for r in turns if r["ok"] and r["clip"].startswith(prefix)]
+               for prefix, kind in KINDS.items()}
     stages: dict[str, dict[str, float | None]] = {}
     for stage in TURN_STAGES:
         values = [r["timings"][stage] for r in turns if r["ok"] and stage in r["timings"]]
@@ -213,6 +179,8 @@ def summarize(turns: list[dict[str, Any]], barge_ins: list[dict[str, Any]],
             "min": min(v2v, default=None), "max": max(v2v, default=None),
             "mean": round(statistics.fmean(v2v), 1) if v2v else None,
         },
+        "v2v_ms_by_kind": {kind: {"n": len(values), "p50": percentile(values, 50),
+                                  "p95": percentile(values, 95)} for kind, values in by_kind.items()},
         "stages_after_end_of_speech_ms": stages,
         "speculative_replies": sum(1 for r in turns if r["ok"] and r["timings"].get("speculative")),
         "barge_in_ms": {"n": len(reactions), "failed": len(barge_ins) - len(reactions),
@@ -256,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             cut_offs = bench.false_cut_offs() if "cut-offs" in parts else []
             short = (short_answers.ask_each(url, one_word_answers(), bench.log)
                      if "short-answers" in parts else [])
+            talks = (monologue.speak_each(client, monologue_material(), bench.rng, args.timeout,
+                                          bench.settle, bench.log) if "monologues" in parts else [])
             elapsed = time.monotonic() - started
             audio_after_clear = client.audio_after_clear
         finally:
@@ -270,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "clips": len(clips),
         **summarize(turns, barge_ins, cut_offs),
         "short_answers": short_answers.summarize(short),
+        "monologues": monologue.summarize(talks),
         "audio_after_clear": audio_after_clear,
         "server_rss_mb": {
             "after_warm_up": round(rss_idle / 2**20, 1) if rss_idle else None,
@@ -280,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary))
     if args.out:
         args.out.write_text(json.dumps({**summary, "per_turn": turns, "barge_ins": barge_ins,
-                                        "cut_offs": cut_offs, "short_answers_each": short}, indent=2))
+                                        "cut_offs": cut_offs, "short_answers_each": short,
+                                        "monologues_each": talks}, indent=2))
     missed = missed_targets(summary)
     print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
     return 1 if missed else 0

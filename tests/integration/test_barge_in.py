@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.bench.voice import Bench, playlist
+from monitoring.bench.clips import playlist
+from monitoring.bench.voice import Bench
 from monitoring.clients.voice_client import VoiceClient
 
 pytestmark = pytest.mark.models

@@ -14,7 +14,7 @@ import pytest
 from core.audio.turn_model import TurnModel
 from core.providers.embedded.model_files import SMART_TURN, turn_model_file
 from core.settings import Settings
-from monitoring.bench.voice import phrases
+from monitoring.bench.clips import phrases
 from monitoring.clients.voice_client import read_wav_16k_mono
 from tests.conftest import FIXTURES
 

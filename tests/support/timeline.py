@@ -38,14 +38,7 @@ from core.conversation.commands import (
 from core.conversation.config import EngineConfig
 from core.conversation.engine import TurnEngine
 from core.conversation.events import AudioKind, OutputEvent, ReplyAudio
-from core.conversation.results import (
-    EndJudged,
-    ReplyEnded,
-    ReplyPiece,
-    SpeechChunk,
-    SpeechEnded,
-    Transcribed,
-)
+from core.conversation.results import EndJudged, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded, Transcribed
 from core.transport.wire import event_fields
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.synthetic import silence, to_pcm16, voiced_burst

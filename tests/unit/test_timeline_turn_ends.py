@@ -66,3 +66,11 @@ def test_a_late_verdict_from_the_voice_is_waited_for() -> None:
     commit = t.first("speech_stopped").at - 1500
     assert 300 <= commit < 400  # the verdict came 360 ms after the speech
     assert first_audio_after(t, 1, 1.5) < 450
+
+
+def test_a_question_in_a_voice_held_up_waits_a_breath_not_the_longest() -> None:
+    """The words and the voice disagree: the recognizer heard a question."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("It is noon."))
+    t.say(0.5, 1.5, "What time is it in Tokyo?", sounds=0.05).run(5.0)
+    gap = first_audio_after(t, 1, 1.5)
+    assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
