@@ -48,3 +48,35 @@ def test_phrase_ends_sound_finished_and_halfway_cuts_less(model_path: Path) -> N
     assert all(0.0 <= p <= 1.0 for p in ends + halfway)
     assert np.mean(ends) > 0.7, ends
     assert np.mean(ends) - np.mean(halfway) > 0.2, (ends, halfway)
+
+
+def test_the_process_judge_hears_a_finished_phrase_and_stays_bounded(model_path: Path) -> None:
+    """The pool every session shares: a verdict comes back through the callback; a session
+    that already has its share in flight is refused at once, not queued."""
+    import threading
+
+    from core.session.end_judge import PER_SESSION, EndJudge
+    from core.session.workers import Overloaded
+
+    judge = EndJudge.load(model_path)
+    try:
+        phrase = phrases(read_wav_16k_mono(FIXTURES / "beckett.wav"))[1]
+        verdicts: list[float | None] = []
+        heard = threading.Event()
+        release = threading.Event()
+
+        def first(p: float | None) -> None:
+            verdicts.append(p)
+            heard.set()
+            release.wait(10)  # keeps this job running while the share fills up
+
+        judge.judge(phrase, first, owner="s1")
+        assert heard.wait(10)
+        for _ in range(PER_SESSION - 1):
+            judge.judge(phrase, verdicts.append, owner="s1")
+        with pytest.raises(Overloaded):
+            judge.judge(phrase, verdicts.append, owner="s1")
+        release.set()
+        assert verdicts[0] is not None and verdicts[0] >= 0.5
+    finally:
+        judge.shutdown()
