@@ -12,7 +12,7 @@ from __future__ import annotations
 from core.conversation.commands import Action, Cancel, Generate, Record
 from core.conversation.config import EngineConfig
 from core.conversation.end_of_turn import EndOfTurn, PendingEnd
-from core.conversation.endpointing import Finish
+from core.conversation.endpointing import Finish, is_backchannel
 from core.conversation.events import Clear, ClearReason, Ignored, Phase, Transcript, UserSpeechDiscarded
 from core.conversation.history import ConversationMemory
 from core.conversation.phase import PhaseTracker
@@ -60,6 +60,9 @@ class Answers:
             if held is not None:
                 return [UserSpeechDiscarded(), *playback.resume(now)]
             return [UserSpeechDiscarded(), *self._phase.enter(Phase.LISTENING, None)]
+        if held is not None and not unheard and is_backchannel(heard):  # "mhm", "yeah": go on
+            playback.current = held
+            return [Ignored(turn.number, "backchannel"), *playback.resume(now)]
         actions: list[Action] = [Record(turn.number, "user", text)] if heard else []
         actions.append(Transcript(turn.number, text))
         if not heard:

@@ -20,11 +20,12 @@ segmenter's own longest wait commits the turn at the latest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.conversation.commands import Action, Cancel, DropTranscription, JudgeEnd, Transcribe
 from core.conversation.config import EngineConfig
-from core.conversation.endpointing import Finish, judge
+from core.conversation.endpointing import Finish, is_backchannel, judge
 from core.conversation.reply_turn import ReplyTurn
 
 
@@ -45,12 +46,15 @@ class PendingEnd:
     short: bool = False  # a short voiced stretch: a word if its transcript has one, else nothing
     sound: float | None = None  # the turn model's probability that the voice has finished
     sound_heard: bool = False  # its verdict is in (``sound`` None then: it could not tell)
+    over_reply: bool = False  # said while a reply was held by it (a barge-in, or a "mhm")
 
     def sounds_finished(self, config: EngineConfig) -> bool:
         return self.sound is not None and self.sound >= config.finished_probability
 
     def hold_ms(self, config: EngineConfig) -> int:
         """The silence after the speech that commits this turn, from what is known so far."""
+        if self.over_reply and self.transcript is not None and is_backchannel(self.transcript):
+            return config.commit_done_ms  # "mhm" over the reply: let it go on at once
         if self.verdict is Finish.UNFINISHED:
             return config.commit_unfinished_ms
         if self.sound is not None and not self.sounds_finished(config):
@@ -73,8 +77,9 @@ class PendingEnd:
 
 
 class EndOfTurn:
-    def __init__(self, config: EngineConfig) -> None:
+    def __init__(self, config: EngineConfig, reply_held: Callable[[], bool] = lambda: False) -> None:
         self.config = config
+        self._reply_held = reply_held
         self.pending: PendingEnd | None = None
         self._last_job = 0
         self._committed_end_ms: int | None = None
@@ -88,7 +93,8 @@ class EndOfTurn:
         actions = self.drop()
         speech_end_at = now - self.config.speculate_after_ms
         deadline = speech_end_at + self.config.commit_after_ms
-        pending = self.pending = PendingEnd(self._new_job(), end_ms, speech_end_at, deadline)
+        pending = self.pending = PendingEnd(self._new_job(), end_ms, speech_end_at, deadline,
+                                            over_reply=self._reply_held())
         actions.append(Transcribe(pending.job, audio))
         return [*actions, JudgeEnd(pending.job, audio)] if self.config.hear_turn_ends else actions
 

@@ -42,6 +42,26 @@ def judge(text: str) -> Finish:
     return Finish.UNKNOWN
 
 
+# What a listener says to mean "go on" (or that Whisper writes for it): over a reply
+# being heard, an utterance made only of these is not a turn.
+_BACKCHANNEL = frozenset("""
+mhm mm mmhm hm hmm uh huh um yeah yes yep yup ya right okay ok sure alright cool nice wow
+oh ah aha i see got it really true exactly indeed all
+""".split())
+BACKCHANNEL_MAX_WORDS = 3
+
+
+# Hums and sighs however many letters Whisper gives them: "Mmm", "Hmmm", "Ahh", "Ohh".
+_HUM = re.compile(r"^(?:m+h*m*|h+m+|a+h+|o+h+|u+h+)$")
+
+
+def is_backchannel(text: str) -> bool:
+    """"Mhm.", "Yeah, right.", "Oh, okay." — not "Okay, stop." nor "Yes, and what about..."."""
+    words = _WORD.findall(text.lower().replace("-", " "))
+    return 0 < len(words) <= BACKCHANNEL_MAX_WORDS and all(
+        w in _BACKCHANNEL or _HUM.match(w) for w in words)
+
+
 def normalized(text: str) -> str:
     """Lower-case words only: how two utterances or replies are compared."""
     return " ".join(_WORD.findall(text.lower()))

@@ -55,7 +55,7 @@ class TurnEngine:
         self._phase = PhaseTracker()
         self._memory = ConversationMemory(config.history_messages, config.dedup_window_ms)
         self._playback = Playback(config, self._memory, self._phase)
-        self._end = EndOfTurn(config)
+        self._end = EndOfTurn(config, reply_held=lambda: self._playback.held is not None)
         self._answers = Answers(config, self._memory, self._playback, self._phase, self._end)
         self._in_speech = False
         self._ignore_segment = False

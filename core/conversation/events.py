@@ -134,7 +134,7 @@ class ReplyResumed(OutputEvent):
 @dataclass(frozen=True)
 class Ignored(OutputEvent):
     turn: int
-    reason: str  # "repeated"
+    reason: str  # "repeated", or "backchannel" ("mhm" over a reply, which goes on)
 
 
 @dataclass(frozen=True)

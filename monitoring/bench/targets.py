@@ -12,6 +12,7 @@ CUT_OFF_SHARE = 0.05
 SHORT_ANSWERS_SHARE = 0.95  # issue 17: one-word answers answered, each kind of material
 # Issue 17, each kind of monologue material: reply audio heard while the person goes on.
 OVER_TALKER_S_PER_MINUTE = 0.5
+BACKCHANNELS_STOPPING_SHARE = 0.10  # issue 17: "mhm" over a reply that stopped it, each kind
 # Issue 17: voice-to-voice after a finished sentence of human speech (the recorded phrases).
 HUMAN_V2V_P50_MS = 450.0
 HUMAN_V2V_P95_MS = 650.0
@@ -49,6 +50,10 @@ def missed_targets(summary: dict[str, Any]) -> list[str]:
         **{f"{kind} one-word answers answered at least {SHORT_ANSWERS_SHARE:.0%}": figures["share"]
            >= SHORT_ANSWERS_SHARE for kind, figures in summary.get("short_answers", {}).items()},
         **_monologue_checks(summary.get("monologues", {})),
+        **{f"{kind} backchannels that stopped the reply at most {BACKCHANNELS_STOPPING_SHARE:.0%}":
+           figures["measured"] == figures["n"]
+           and _at_most(figures["stopped_share"], BACKCHANNELS_STOPPING_SHARE)
+           for kind, figures in summary.get("backchannels", {}).items()},
     }
     human = summary.get("v2v_ms_by_kind", {}).get("human-phrases", {})
     if human.get("n"):

@@ -12,7 +12,9 @@ the end. Four measurements, printed as one JSON line (``--parts`` picks some):
 - short answers: one-word answers said plainly and quickly, the share answered
   (``monitoring.bench.short_answers``);
 - monologues: sentences with 0.7-1.5 s pauses inside, the reply audio heard before the
-  person finished (``monitoring.bench.monologue``).
+  person finished (``monitoring.bench.monologue``);
+- backchannels: "mhm", "yeah" said over a reply, the share that stopped it
+  (``monitoring.bench.backchannels``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.bench import monologue, short_answers
+from monitoring.bench import backchannels, monologue, short_answers
 from monitoring.bench.clips import monologue_material, paused_sentences, playlist
 from monitoring.bench.material import one_word_answers
 from monitoring.bench.targets import missed_targets
@@ -43,7 +45,7 @@ from monitoring.servers.server_process import ROOT, ServerProcess
 
 LEAD_FRAMES = 15  # 300 ms of room noise before each clip
 MID_SENTENCE_PAUSES_MS = (400, 500, 600)
-PARTS = ("turns", "barge-ins", "cut-offs", "short-answers", "monologues")
+PARTS = ("turns", "barge-ins", "cut-offs", "short-answers", "monologues", "backchannels")
 KINDS = {"question": "synthetic-questions", "beckett": "human-phrases"}  # clip name → material
 
 
@@ -224,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             cut_offs = bench.false_cut_offs() if "cut-offs" in parts else []
             short = (short_answers.ask_each(url, one_word_answers(), bench.log)
                      if "short-answers" in parts else [])
+            nods = (backchannels.say_each(url, [c for n, c in clips if n.startswith("question")], bench.log)
+                    if "backchannels" in parts else [])
             talks = (monologue.speak_each(client, monologue_material(), bench.rng, args.timeout,
                                           bench.settle, bench.log) if "monologues" in parts else [])
             elapsed = time.monotonic() - started
@@ -241,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         **summarize(turns, barge_ins, cut_offs),
         "short_answers": short_answers.summarize(short),
         "monologues": monologue.summarize(talks),
+        "backchannels": backchannels.summarize(nods),
         "audio_after_clear": audio_after_clear,
         "server_rss_mb": {
             "after_warm_up": round(rss_idle / 2**20, 1) if rss_idle else None,
@@ -252,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(json.dumps({**summary, "per_turn": turns, "barge_ins": barge_ins,
                                         "cut_offs": cut_offs, "short_answers_each": short,
-                                        "monologues_each": talks}, indent=2))
+                                        "monologues_each": talks, "backchannels_each": nods}, indent=2))
     missed = missed_targets(summary)
     print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
     return 1 if missed else 0

@@ -27,3 +27,22 @@ def test_each_missed_target_is_named() -> None:
     assert missed_targets(slow) == ["voice-to-voice p50 at most 700 ms"]
     assert missed_targets(late) == ["barge-in p95 at most 150 ms"]
     assert missed_targets(leaked) == ["no audio of a cleared turn after its clear"]
+
+
+def test_turn_taking_targets_are_held_per_kind_of_material() -> None:
+    summary = copy.deepcopy(recorded())
+    summary["v2v_ms_by_kind"] = {"human-phrases": {"n": 12, "p50": 420.0, "p95": 700.0}}
+    summary["monologues"] = {
+        "synthetic-commas": {"over_s_per_minute": 0.4, "cut_off_share": 0.0, "answered_after_end": 20,
+                             "monologues": 20},
+        "neural-commas": {"over_s_per_minute": 2.0, "cut_off_share": 0.25, "answered_after_end": 3,
+                          "monologues": 4},
+    }
+    summary["backchannels"] = {"synthetic": {"n": 25, "measured": 25, "stopped": 3, "stopped_share": 0.12}}
+    assert missed_targets(summary) == [
+        "neural-commas: reply audio over the talker at most 0.5 s a minute",
+        "neural-commas: monologues cut off at most 5%",
+        "neural-commas: every monologue answered after its end",
+        "synthetic backchannels that stopped the reply at most 10%",
+        "human-phrases voice-to-voice p95 at most 650 ms",
+    ]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import pytest
+
+from core.conversation.endpointing import is_backchannel
 from core.conversation.history import ConversationHistory
 from core.conversation.sentences import SentenceSplitter, speakable
 from core.providers.base import Message
@@ -88,3 +91,15 @@ def test_a_clause_must_be_long_enough_and_really_end() -> None:
     assert feed_all(SentenceSplitter(first_clause_words=2), "About 3,000 people came.") == [
         "About 3,000 people came."]
     assert feed_all(SentenceSplitter(), "I'm sorry, I can't cook.") == ["I'm sorry, I can't cook."]
+
+
+@pytest.mark.parametrize("text", ["Mhm.", "Yeah.", "Uh-huh.", "Yeah, right.", "Oh, okay.", "I see.",
+                                  "Got it!", "Mmmm", "MMM", "Uh-uh.", "AHH!", "Hmmm."])
+def test_acknowledgements_are_backchannels(text: str) -> None:
+    assert is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", ["", "Okay, stop.", "Yes, and what about Paris?", "Wait.", "No.",
+                                  "Yeah yeah yeah yeah"])
+def test_other_words_are_not_backchannels(text: str) -> None:
+    assert not is_backchannel(text)

@@ -221,3 +221,24 @@ def test_a_short_acknowledgement_over_a_reply_lets_it_go_on() -> None:
     t.say(0.5, 1.5, "Tell me a story.").say(3.0, 3.24, "Mhm.").run(12.0)
     assert [r.event["turn"] for r in t.events("reply_done")] == [1]
     assert not [r for r in t.events("transcript") if r.event["text"] == "Mhm."]
+
+
+def test_a_backchannel_over_a_reply_lets_it_go_on() -> None:
+    """ "Yeah, right." said over a reply is long enough to be words: they are a listener's
+    "go on", not a turn. The reply picks up again from the sentence it cut."""
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm)
+    t.say(0.5, 1.5, "Tell me a story.").say(3.0, 3.5, "Yeah, right.").run(14.0)
+    assert [r.event["turn"] for r in t.events("reply_done")] == [1]
+    assert t.first("ignored").event == {"type": "ignored", "turn": 2, "reason": "backchannel"}
+    resumed = t.first("resume", turn=1).at
+    assert resumed - 3500 < 400  # as soon as its words are known: "go on" needs no end-of-turn wait
+    assert not t.events("transcript", turn=2)
+
+
+def test_words_over_a_reply_that_are_not_a_backchannel_stop_it() -> None:
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm)
+    t.say(0.5, 1.5, "Tell me a story.").say(3.0, 3.5, "Okay, stop.").run(14.0)
+    assert not t.events("resume", turn=1) and not t.events("ignored")
+    assert t.first("transcript", turn=2).event["text"] == "Okay, stop."

@@ -1,0 +1,104 @@
+"""Backchannels over a reply: "mhm", "yeah", "right" said while the assistant speaks, as
+a listener does to say "go on". Each is said about half a second into a reply's audio;
+the reply either goes on (never stopped, or stopped and picked up again from the sentence
+it cut) or is stopped for good (cut, or replaced by an answer to the backchannel).
+
+Material: espeak-ng, five voices (``monitoring.bench.material``), five backchannels each
+(kind ``synthetic``); the questions before them are the project's recorded ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from monitoring.bench.material import VOICES, spoken
+from monitoring.clients.voice_client import VoiceClient, frames_of, quiet_frame
+
+BACKCHANNELS = ("Mhm.", "Yeah.", "Right.", "Uh huh.", "Okay.")
+INTO_REPLY_S = 0.5  # of the reply's audio heard before the backchannel starts
+LEAD_FRAMES = 15
+TIMEOUT_S = 20.0
+DECIDED_WITHIN_S = 6.0  # the segmenter's longest wait and the recognizer, many times over
+
+
+def _reply_heard_for(client: VoiceClient, before: int) -> Callable[[], bool]:
+    def heard() -> bool:
+        turn = client.latest_turn()
+        start = client.turns[turn].first_audio_at if turn > before else None
+        return start is not None and time.monotonic() - start >= INTO_REPLY_S
+    return heard
+
+
+def _answered_instead(client: VoiceClient, target: int) -> bool:
+    """A later turn was taken as words to answer (a turn merely opened, then ignored as a
+    backchannel, does not count)."""
+    return any(record.transcript or record.first_audio_at is not None
+               for number, record in list(client.turns.items()) if number > target)
+
+
+def _settled(client: VoiceClient, target: int) -> Callable[[], bool]:
+    """The backchannel has been judged: the reply ``target`` picked up again, or another
+    turn is answered instead. (Neither within ``DECIDED_WITHIN_S``: the reply stopped.)"""
+    def settled() -> bool:
+        return client.turns[target].resumes > 0 or _answered_instead(client, target)
+    return settled
+
+
+def _one_voice(client: VoiceClient, voice: str, questions: list[bytes], rng: np.random.Generator,
+               log: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    results = []
+    for word, question in zip(BACKCHANNELS, questions, strict=True):
+        before = client.latest_turn()
+        heard = _reply_heard_for(client, before)
+        lead = [quiet_frame(rng) for _ in range(LEAD_FRAMES)]
+        client.stream(lead + frames_of(question), until=heard, max_s=TIMEOUT_S, rng=rng)
+        if not heard():
+            results.append({"kind": "synthetic", "voice": voice, "word": word, "ok": False})
+            continue
+        target = client.latest_turn()
+        client.stream(frames_of(spoken(word, voice, 170)), until=_settled(client, target),
+                      max_s=DECIDED_WITHIN_S, rng=rng)
+        record = client.turns[target]
+        replaced = _answered_instead(client, target)
+        stopped = replaced or record.cleared_at is not None
+        result = {"kind": "synthetic", "voice": voice, "word": word, "ok": True, "went_on": not stopped,
+                  "paused_and_resumed": record.resumes > 0 and not stopped, "replaced": replaced}
+        results.append(result)
+        log(result)
+        for turn in range(target, client.latest_turn() + 1):
+            client.send_json({"type": "playback_done", "turn": turn})
+        client.stream([], until=lambda: client.last_state() == "listening", max_s=TIMEOUT_S, rng=rng)
+    return results
+
+
+def say_each(url: str, questions: list[bytes],
+             log: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """``questions``: one before each backchannel (no question twice in a session: the
+    same words again would not be answered)."""
+    results = []
+    rng = np.random.default_rng(5)
+    for voice in VOICES:
+        client = VoiceClient(url)
+        try:
+            client.start()
+            results += _one_voice(client, voice, questions[: len(BACKCHANNELS)], rng, log)
+        finally:
+            client.close()
+    return results
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind in dict.fromkeys(r["kind"] for r in results):
+        mine = [r for r in results if r["kind"] == kind]
+        done = [r for r in mine if r["ok"]]
+        stopped = sum(not r["went_on"] for r in done)
+        kinds[kind] = {"n": len(mine), "measured": len(done), "stopped": stopped,
+                       "stopped_share": round(stopped / len(done), 3) if done else None,
+                       "paused_and_resumed": sum(r["paused_and_resumed"] for r in done),
+                       "replaced_by_an_answer": sum(r["replaced"] for r in done)}
+    return kinds
