@@ -40,7 +40,7 @@ SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
 SPEECH_STAMP := $(VENV)/.speech-installed
 
-.PHONY: run-cluster bench-outage bench-restart run test bench bench-page bench-phone soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -105,6 +105,9 @@ test: setup-dev
 
 bench: setup $(SPEECH_STAMP)
 	$(PY) -m monitoring.bench
+
+bench-relevance: setup
+	$(PY) -m monitoring.bench.relevance --out docs/results/relevance.json
 
 bench-phone: setup
 	$(PY) -m monitoring.bench.phone --out docs/results/phone-bench.json
