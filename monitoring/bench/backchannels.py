@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from monitoring.bench.kinds import by_kind
 from monitoring.bench.material import VOICES, spoken
 from monitoring.clients.voice_client import VoiceClient, frames_of, quiet_frame
 
@@ -82,19 +83,14 @@ def say_each(url: str, questions: list[bytes],
     results = []
     rng = np.random.default_rng(5)
     for voice in VOICES:
-        client = VoiceClient(url)
-        try:
-            client.start()
+        with VoiceClient(url) as client:
             results += _one_voice(client, voice, questions[: len(BACKCHANNELS)], rng, log)
-        finally:
-            client.close()
     return results
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: dict[str, dict[str, Any]] = {}
-    for kind in dict.fromkeys(r["kind"] for r in results):
-        mine = [r for r in results if r["kind"] == kind]
+    for kind, mine in by_kind(results).items():
         done = [r for r in mine if r["ok"]]
         stopped = sum(not r["went_on"] for r in done)
         kinds[kind] = {"n": len(mine), "measured": len(done), "stopped": stopped,

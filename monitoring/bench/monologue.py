@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from monitoring.bench.kinds import by_kind
 from monitoring.bench.material import VOICES, spoken
 from monitoring.clients.voice_client import FRAME_BYTES, VoiceClient, frames_of, is_voiced, quiet_frame
 from monitoring.metrics.monitor import percentile
@@ -166,8 +167,7 @@ def speak_each(client: VoiceClient, monologues: list[Monologue], rng: np.random.
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: dict[str, dict[str, Any]] = {}
-    for kind in dict.fromkeys(r["kind"] for r in results):
-        mine = [r for r in results if r["kind"] == kind]
+    for kind, mine in by_kind(results).items():
         minutes = sum(r["speech_s"] for r in mine) / 60
         over = sum(r["over_s"] for r in mine)
         cut = sum(r["replies_over"] > 0 for r in mine)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from core.providers.base import LLMProvider, Message
+from monitoring.bench.kinds import by_kind
 
 EMPTY_REPLY = "Sorry, I don't have an answer to that."
 
@@ -138,8 +139,7 @@ def ask_all(llm: LLMProvider) -> list[dict[str, Any]]:
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: dict[str, Any] = {}
-    for kind in dict.fromkeys(r["kind"] for r in results):
-        mine = [r for r in results if r["kind"] == kind]
+    for kind, mine in by_kind(results).items():
         hits = sum(r["on_topic"] for r in mine)
         kinds[kind] = {"n": len(mine), "on_topic": hits, "share": round(hits / len(mine), 3)}
     return kinds

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from monitoring.bench.kinds import by_kind
 from monitoring.bench.material import Clip
 from monitoring.clients.voice_client import VoiceClient, frames_of, quiet_frame
 
@@ -36,9 +37,7 @@ def ask_each(url: str, clips: list[Clip], log: Callable[[dict[str, Any]], None])
     for clip in clips:
         sessions.setdefault((clip.kind, clip.voice), []).append(clip)
     for group in sessions.values():
-        client = VoiceClient(url)
-        try:
-            client.start()
+        with VoiceClient(url) as client:
             for clip in group:
                 before = client.latest_turn()
                 lead = [quiet_frame(rng) for _ in range(LEAD_FRAMES)]
@@ -55,15 +54,12 @@ def ask_each(url: str, clips: list[Clip], log: Callable[[dict[str, Any]], None])
                 if turn > before:
                     client.send_json({"type": "playback_done", "turn": turn})
                 client.wait_for(lambda c=client: c.last_state() == "listening", timeout=10)
-        finally:
-            client.close()
     return results
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: dict[str, dict[str, Any]] = {}
-    for kind in dict.fromkeys(r["kind"] for r in results):
-        mine = [r for r in results if r["kind"] == kind]
+    for kind, mine in by_kind(results).items():
         answered = sum(r["answered"] for r in mine)
         kinds[kind] = {"n": len(mine), "answered": answered, "share": round(answered / len(mine), 3),
                        "heard_right": sum(r["heard_right"] for r in mine)}

@@ -194,6 +194,18 @@ class VoiceClient:
         else:
             self._ws.send(message)
 
+    def __enter__(self) -> VoiceClient:
+        """Started (``start``), and closed at the end of the block."""
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def start(self) -> None:
         for message in opening_messages():
             self._ws.send(message)
