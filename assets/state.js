@@ -14,6 +14,15 @@ window.VoiceChat.STATES = {
   error: { label: "Error", color: "error" },
 };
 
+// The built-in replies model (core/providers/embedded/llama.py's name): small and quick,
+// often vague or wrong. After its first answer the page says once how to connect a
+// stronger one.
+window.VoiceChat.SMALL_REPLY_MODELS = ["gemma3-270m"];
+window.VoiceChat.STRONGER_MODEL_ADVICE =
+  "Answers come from a small built-in model: quick, but often vague or wrong. For better "
+  + "answers, open Settings and choose an OpenAI-compatible server for replies, such as "
+  + "Ollama on this computer (http://127.0.0.1:11434/v1).";
+
 window.VoiceChat.StateManager = class StateManager {
   constructor() {
     this.state = "idle";
@@ -22,6 +31,8 @@ window.VoiceChat.StateManager = class StateManager {
     this.latencies = new Map(); // "epoch:turn" -> ms, for a reply whose words are not shown yet
     this.epoch = 0; // one per server session: turn numbers start again in a new one
     this.problem = null; // {message, kind, actionLabel}
+    this.providers = null; // {stt, llm, tts}: the names of the models in use
+    this.advised = false; // the advice to connect a stronger model was shown
   }
 
   setProps(id, props) {
@@ -64,12 +75,22 @@ window.VoiceChat.StateManager = class StateManager {
     });
   }
 
+  // After an answer: with the small built-in model, say once how to get better answers
+  // (not over a problem being shown).
+  adviseStrongerModel() {
+    const small = this.providers && window.VoiceChat.SMALL_REPLY_MODELS.includes(this.providers.llm);
+    if (this.advised || !small || this.problem) return;
+    this.advised = true;
+    this.showProblem(window.VoiceChat.STRONGER_MODEL_ADVICE, "info");
+  }
+
   clearProblem() {
     this.showProblem("");
   }
 
   showProviders(providers) {
     if (!providers) return;
+    this.providers = providers;
     const text = `Speech recognition: ${providers.stt} · replies: ${providers.llm} · voice: ${providers.tts}`;
     this.setProps("settings-providers", { children: text });
   }

@@ -45,6 +45,7 @@ window.VoiceChat.Turns = class Turns {
       case "reply_done":
         this.doneTurns.add(event.turn);
         this.ui.setLatency(event.turn, event.timings && event.timings.tts_first_audio_ms);
+        if (event.text) this.ui.adviseStrongerModel();
         if (!this.player.playing) this.played();
         return true;
       case "clear":

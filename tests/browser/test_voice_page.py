@@ -41,6 +41,8 @@ def test_spoken_question_shows_transcripts_and_plays_the_reply(live_server, brow
     speaking = states.index("speaking", thinking)
     assert "listening" in states[speaking:] and "error" not in states, states
     assert not console_errors, console_errors
+    advice = page.evaluate("window.VoiceChat.app.stats().problem")  # the small built-in model's answer
+    assert advice["kind"] == "info" and "Ollama" in advice["message"], advice
     page.screenshot(path=str(SCREENSHOTS / "conversation-wide.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SCREENSHOTS / "conversation-narrow.png"), full_page=True)
