@@ -141,10 +141,12 @@ class Answers:
         return actions + turn.end_speech()
 
     def live(self, turn: int) -> ReplyTurn | None:
-        """The committed or speculative turn with this number, if it may still go on."""
-        current = self._playback.current
-        if current is not None and current.number == turn:
-            return current
+        """The committed, held or speculative turn with this number, if it may still go on.
+        (A held reply keeps what it is given while the words said over it are judged: it
+        may go on.)"""
+        for reply in self._playback.turns():
+            if reply.number == turn:
+                return reply
         speculative = self._end.speculative
         if speculative is not None and speculative.number == turn:
             return speculative

@@ -89,7 +89,7 @@ def test_a_cough_pauses_the_reply_and_it_resumes_from_the_cut_sentence() -> None
     clear = t.first("clear", turn=1)
     resume = t.first("resume", turn=1)
     assert clear.at < resume.at
-    assert resume.at - clear.at < 400
+    assert resume.at - clear.at < 400 + t.delays.stt_ms  # once the recognizer found no words in it
     assert not [r for r in t.audio(turn=1) if clear.at < r.at < resume.at]
     assert [r.event["turn"] for r in t.events("reply_done")] == [1]
     assert t.states()[-1] == "listening"
@@ -242,3 +242,25 @@ def test_words_over_a_reply_that_are_not_a_backchannel_stop_it() -> None:
     t.say(0.5, 1.5, "Tell me a story.").say(3.0, 3.5, "Okay, stop.").run(14.0)
     assert not t.events("resume", turn=1) and not t.events("ignored")
     assert t.first("transcript", turn=2).event["text"] == "Okay, stop."
+
+
+def test_a_short_word_over_a_reply_that_is_not_a_backchannel_stops_it() -> None:
+    """ "Stop." lasts a quarter second, like a "mhm": its words, not its length, decide."""
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm)
+    t.say(0.5, 1.5, "Tell me a story.").say(3.0, 3.24, "Stop.").run(14.0)
+    assert not t.events("resume", turn=1)
+    assert t.first("transcript", turn=2).event["text"] == "Stop."
+
+
+def test_a_reply_held_by_a_backchannel_keeps_the_audio_made_meanwhile() -> None:
+    """Its later sentences are synthesized while the words said over it are judged: they
+    are kept, and played once it goes on, to its end."""
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm, delays=Delays(tts_ms=900))
+    t.say(0.5, 1.5, "Tell me a story.").say(3.2, 3.7, "Yeah, right.").run(16.0)
+    assert t.events("resume", turn=1)
+    done = t.first("reply_done", turn=1).event
+    assert done["text"] == "Here is a long story. It goes on and on. It has a dragon in it."
+    sentences = {r.event["sentence"] for r in t.events("sentence_start", turn=1)}
+    assert sentences == {0, 1, 2}
