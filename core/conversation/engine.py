@@ -90,9 +90,9 @@ class TurnEngine:
             return self.speech_paused(event.end_ms, event.audio, now)
         if isinstance(event, SpeechResumed):
             return self.speech_resumed(now)
-        if isinstance(event, Utterance):  # (a short one over a reply: "stop", or a "mhm")
+        if isinstance(event, Utterance) and not (event.short and self._playback.nothing_heard()):
             return self.utterance(event.end_ms, event.audio, now, short=event.short)
-        return self.speech_discarded(now)
+        return self.speech_discarded(now)  # noise; a breath before the reply: it goes on
 
     def job_done(self, result: JobResult, now: float) -> list[Action]:
         """What a provider call of a turn brought back."""

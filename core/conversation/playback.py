@@ -43,6 +43,13 @@ class Playback:
         turns = [t for t in (self.current, self.held) if t is not None]
         return turns[:1] if len(turns) == 2 and turns[0] is turns[1] else turns
 
+    def nothing_heard(self) -> bool:
+        """A reply is on its way and none of it has been heard yet: a short sound now is a
+        breath or a click after the question (over a reply being heard, its words decide:
+        "stop", or "mhm")."""
+        turns = self.turns()
+        return bool(turns) and all(turn.first_audio_at is None for turn in turns)
+
     # ----- audio ------------------------------------------------------------------------
     def audio(self, turn: ReplyTurn, sentence: int, pcm: bytes, sample_rate: int,
               now: float) -> list[Action]:
