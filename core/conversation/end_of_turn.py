@@ -7,10 +7,12 @@ audio. Two verdicts then set how long the silence must hold (``hold_ms``):
 - the words trail off ("and", "um", a comma): the longest wait, whatever the voice did;
 - the voice sounds finished and the words do not trail off: commit soon, speak at once;
 - the voice sounds as if it goes on: the longest wait (a reply is prepared meanwhile),
-  unless the words are a question: the two disagree, and the reply waits a breath's
-  length after the speech (``min_reply_gap_ms``). A question mark is the recognizer's
-  own judgement of the syntax and the melody; its full stops are not (it ends almost
-  every fragment with one, "Last weekend we drove up to the mountains.");
+  unless the words are a question or a request ("Tell me about the moon."): the two
+  disagree, and the reply waits a breath's length after the speech
+  (``min_reply_gap_ms``). A question mark is the recognizer's own judgement of the
+  syntax and the melody, and a request verb first is plain; its full stops are not
+  evidence (it ends almost every fragment with one, "Last weekend we drove up to the
+  mountains.");
 - no verdict from the voice (no model, or not back yet): the words alone, and the reply
   waits a breath's length after the speech.
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from core.conversation.commands import Action, Cancel, DropTranscription, JudgeEnd, Transcribe
 from core.conversation.config import EngineConfig
-from core.conversation.endpointing import Finish, is_backchannel, judge
+from core.conversation.endpointing import Finish, asks, is_backchannel, judge
 from core.conversation.reply_turn import ReplyTurn
 
 
@@ -58,7 +60,7 @@ class PendingEnd:
         if self.verdict is Finish.UNFINISHED:
             return config.commit_unfinished_ms
         if self.sound is not None and not self.sounds_finished(config):
-            if self.transcript is not None and self.transcript.rstrip().endswith("?"):
+            if self.transcript is not None and asks(self.transcript):
                 return config.commit_after_ms  # they disagree: commit, speak after a breath
             return config.commit_unfinished_ms  # the voice is held up: more is coming
         if self.transcript is None:

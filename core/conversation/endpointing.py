@@ -62,6 +62,24 @@ def is_backchannel(text: str) -> bool:
         w in _BACKCHANNEL or _HUM.match(w) for w in words)
 
 
+# A request is a whole speech act in its words, as a question is: "Tell me something
+# about the moon." Narration seldom opens with these.
+_REQUEST_VERBS = frozenset("""
+tell give show explain describe recommend suggest remind play find help list name read
+say teach translate define calculate set call open repeat please
+""".split())
+
+
+def asks(text: str) -> bool:
+    """A question ("...?") or a request ("Tell me about the weather."): what the words
+    say is complete, whatever the voice did."""
+    stripped = text.strip()
+    if stripped.endswith("?"):
+        return True
+    words = _WORD.findall(stripped.lower())
+    return len(words) >= 3 and words[0] in _REQUEST_VERBS and stripped.endswith((".", "!"))
+
+
 def normalized(text: str) -> str:
     """Lower-case words only: how two utterances or replies are compared."""
     return " ".join(_WORD.findall(text.lower()))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversation.endpointing import is_backchannel
+from core.conversation.endpointing import asks, is_backchannel
 from core.conversation.history import ConversationHistory
 from core.conversation.sentences import SentenceSplitter, speakable
 from core.providers.base import Message
@@ -103,3 +103,15 @@ def test_acknowledgements_are_backchannels(text: str) -> None:
                                   "Yeah yeah yeah yeah"])
 def test_other_words_are_not_backchannels(text: str) -> None:
     assert not is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", ["What time is it?", "Tell me something interesting about the moon.",
+                                  "Please play some music!", "Remind me to call my mother."])
+def test_questions_and_requests_ask(text: str) -> None:
+    assert asks(text)
+
+
+@pytest.mark.parametrize("text", ["Last weekend we drove up to the mountains.", "My sister, who lives here.",
+                                  "Tell me", "Tell me about the weather and", ""])
+def test_statements_and_fragments_do_not_ask(text: str) -> None:
+    assert not asks(text)

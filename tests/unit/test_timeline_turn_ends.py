@@ -27,18 +27,19 @@ def test_finished_words_in_a_finished_voice_are_answered_at_once() -> None:
 
 def test_a_voice_held_up_mid_sentence_is_not_answered_into_its_pause() -> None:
     t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Sure. Here it is."))
-    t.say(0.5, 1.5, "Tell me about the weather.", sounds=0.1)
-    t.say(2.4, 3.2, "in Paris tomorrow.", sounds=0.9).run(7.0)
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.1)
+    t.say(2.4, 3.2, "and walked until dark.", sounds=0.9).run(7.0)
     assert [r.event["turn"] for r in t.events("reply_done")] == [t.events("reply_done")[0].event["turn"]]
     turn = t.events("reply_done")[0].event["turn"]
-    assert t.first("transcript", turn=turn).event["text"] == "Tell me about the weather. in Paris tomorrow."
+    heard = t.first("transcript", turn=turn).event["text"]
+    assert heard == "We drove up to the mountains. and walked until dark."
     first = min(r.at for r in t.received if r.audio is not None)
     assert first > 3200  # nothing was heard in the 0.9 s pause
 
 
 def test_a_voice_held_up_is_answered_after_the_longest_wait() -> None:
     t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Sure."))
-    t.say(0.5, 1.5, "Tell me about the weather.", sounds=0.1).run(5.0)
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.1).run(5.0)
     gap = first_audio_after(t, 1, 1.5)
     assert HEARING.commit_unfinished_ms <= gap < HEARING.commit_unfinished_ms + 150
 
@@ -72,5 +73,12 @@ def test_a_question_in_a_voice_held_up_waits_a_breath_not_the_longest() -> None:
     """The words and the voice disagree: the recognizer heard a question."""
     t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("It is noon."))
     t.say(0.5, 1.5, "What time is it in Tokyo?", sounds=0.05).run(5.0)
+    gap = first_audio_after(t, 1, 1.5)
+    assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
+
+
+def test_a_request_in_a_voice_held_up_waits_a_breath_not_the_longest() -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("The moon has moonquakes."))
+    t.say(0.5, 1.5, "Tell me something interesting about the moon.", sounds=0.02).run(5.0)
     gap = first_audio_after(t, 1, 1.5)
     assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
