@@ -130,9 +130,7 @@ class EndOfTurn:
         if pending is None or pending.job != job:
             return None
         pending.sound, pending.sound_heard = probability, True
-        self._plan(pending)
-        if pending.speculative is not None:
-            pending.speculative.speak_not_before = pending.speak_at(self.config)
+        self._plan(pending)  # (a reply made ahead gets its earliest time when adopted)
         return pending
 
     def _plan(self, pending: PendingEnd) -> None:

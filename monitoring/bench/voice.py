@@ -3,7 +3,7 @@
     python -m monitoring.bench [--url ws://...] [--rounds N] [--barge-ins N] [--out FILE]
 
 Without ``--url`` it starts the app (embedded models) on a free port and stops it at
-the end. Four measurements, printed as one JSON line (``--parts`` picks some):
+the end. Its measurements, printed as one JSON line (``--parts`` picks some):
 
 - voice-to-voice: from the last voiced frame sent to the first reply audio received;
 - barge-in: from the first voiced frame sent over a playing reply to the ``clear``;

@@ -4,6 +4,8 @@ held-up waits, trailing words wait whatever the voice did, no verdict falls back
 
 from __future__ import annotations
 
+import pytest
+
 from core.conversation.config import EngineConfig
 from tests.support.fakes import FakeLLM
 from tests.support.timeline import Delays, Timeline
@@ -50,14 +52,6 @@ def test_trailing_words_wait_even_when_the_voice_sounds_finished() -> None:
     assert first_audio_after(t, 1, 1.5) >= HEARING.commit_unfinished_ms
 
 
-def test_without_a_verdict_from_the_voice_the_reply_waits_a_breath() -> None:
-    """The model failed or is missing: the words decide, and the breath gap is kept."""
-    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("It is sunny."))
-    t.say(0.5, 1.5, "What is the weather like?", sounds=None).run(5.0)
-    gap = first_audio_after(t, 1, 1.5)
-    assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
-
-
 def test_a_late_verdict_from_the_voice_is_waited_for() -> None:
     """The words are in first (a busy model): the turn waits for the voice's verdict
     rather than committing on the words alone, and then answers at once."""
@@ -69,16 +63,15 @@ def test_a_late_verdict_from_the_voice_is_waited_for() -> None:
     assert first_audio_after(t, 1, 1.5) < 450
 
 
-def test_a_question_in_a_voice_held_up_waits_a_breath_not_the_longest() -> None:
-    """The words and the voice disagree: the recognizer heard a question."""
+@pytest.mark.parametrize(("words", "sounds"), [
+    # The model failed or is missing: the words decide, and the breath gap is kept.
+    ("What is the weather like?", None),
+    # The words and the voice disagree: the recognizer heard a question, or a request.
+    ("What time is it in Tokyo?", 0.05),
+    ("Tell me something interesting about the moon.", 0.02),
+], ids=["no verdict", "question, voice held up", "request, voice held up"])
+def test_the_reply_waits_a_breath_not_the_longest(words: str, sounds: float | None) -> None:
     t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("It is noon."))
-    t.say(0.5, 1.5, "What time is it in Tokyo?", sounds=0.05).run(5.0)
-    gap = first_audio_after(t, 1, 1.5)
-    assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
-
-
-def test_a_request_in_a_voice_held_up_waits_a_breath_not_the_longest() -> None:
-    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("The moon has moonquakes."))
-    t.say(0.5, 1.5, "Tell me something interesting about the moon.", sounds=0.02).run(5.0)
+    t.say(0.5, 1.5, words, sounds=sounds).run(5.0)
     gap = first_audio_after(t, 1, 1.5)
     assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
