@@ -314,6 +314,11 @@ class Settings:
         metadata={"doc": "Confirm speech with the Silero model shipped in faster-whisper "
                          "(breaths and clicks do not keep a turn open)."},
     )
+    echo_gate: bool = field(
+        default=True,
+        metadata={"doc": "Silence microphone frames that only the reply's own echo explains "
+                         "(laptop speakers without echo cancellation, a phone on speaker)."},
+    )
     vad_start_frames: int = field(
         default=3, metadata={"doc": "Voiced 30 ms frames (in the start window) that start speech."}
     )

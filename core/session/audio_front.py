@@ -2,14 +2,16 @@
 frames into the segmenter's 30 ms ones, the segmenter, and what it heard, in order.
 
 It also remembers when the current stretch of voice began, for the barge-in figure:
-how much audio had been heard when a reply was cleared.
+how much audio had been heard when a reply was cleared. Before the segmenter, its echo
+gate silences the frames that are only the reply coming back (``core.audio.echo_gate``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from core.audio.echo_gate import EchoGate
 from core.audio.neural_vad import VoiceBatch
 from core.audio.pcm import ms_to_bytes
 from core.audio.segmenter import (
@@ -23,6 +25,7 @@ from core.audio.segmenter import (
 )
 from core.audio.stream_buffer import StreamBuffer
 from core.audio.vad import FrameVoice, StagedVoice
+from core.conversation.events import Clear, OutputEvent, ReplyAudio
 from core.session.session_settings import segmenter_config
 from core.settings import Settings
 
@@ -44,12 +47,15 @@ class StagedAudio:
 
 
 class AudioFront:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float]) -> None:
+        """``clock``: the session's milliseconds (where the reply sent meets the microphone)."""
+        self._clock = clock
         self._buffer = StreamBuffer(ms_to_bytes(settings.input_buffer_ms), FRAME_BYTES,
                                     max_chunks=settings.input_buffer_chunks)
         self._segmenter = Segmenter(segmenter_config(settings))
         self._voice_since_ms: int | None = None  # stream time of the latest speech onset
         self.generation = 0  # counts resets
+        self.echo = EchoGate() if settings.echo_gate else None
 
     def hear(self, pcm: bytes) -> Iterator[SegmentEvent | VoicedFrame]:
         """Take a client frame; yield what the segmenter makes of the whole frames waiting.
@@ -66,9 +72,21 @@ class AudioFront:
         """Take a client frame: the whole frames waiting, their speech model's part in
         ``batch`` (shared with other sessions); ``hear_staged`` once it has run."""
         self._buffer.push(pcm)
-        segmenter = self._segmenter
-        return StagedAudio(self.generation,
-                           [(frame, segmenter.stage(frame, batch)) for frame in self._buffer.pop_frames()])
+        segmenter, echo = self._segmenter, self.echo
+        frames = self._buffer.pop_frames()
+        if echo is not None:
+            now = self._clock()
+            frames = [echo.filter(frame, now) for frame in frames]
+        return StagedAudio(self.generation, [(frame, segmenter.stage(frame, batch)) for frame in frames])
+
+    def observe(self, event: OutputEvent) -> None:
+        """What the session sends: the reply audio the client will play (and its echo)."""
+        if self.echo is None:
+            return
+        if isinstance(event, ReplyAudio):
+            self.echo.sent(event.pcm, event.sample_rate, self._clock())
+        elif isinstance(event, Clear):
+            self.echo.stopped(self._clock())
 
     def hear_staged(self, staged: StagedAudio) -> Iterator[SegmentEvent | VoicedFrame]:
         if staged.generation != self.generation:
@@ -90,6 +108,8 @@ class AudioFront:
         self.generation += 1  # frames staged before this are not to be heard
         self._buffer.clear()
         self._segmenter.reset()
+        if self.echo is not None:
+            self.echo.reset()
 
     def end_segment(self) -> None:
         """The turn is committed: speech from now on is a new segment."""

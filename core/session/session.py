@@ -56,9 +56,9 @@ class Session:
         self.ticked_at = -math.inf  # when its audio last ticked it (monotonic): the ticker skips it
         self._bugs = BugLog(services.metrics, f"session {session_id[:8]}")
         self._engine = TurnEngine(services.engine_config, self._now())
-        self._front = AudioFront(settings)
+        self._front = AudioFront(settings, self._now)
         self._options = SessionOptions(settings, services.catalog, services.engine_config, clock)
-        self._observer = SessionMetrics(services.metrics, session_id, services.channel, self._front)
+        self._observers = (SessionMetrics(self._metrics, session_id, self.channel, self._front), self._front)
         self._recorder = TurnRecorder(services.store, session_id, services.metrics, services.channel)
         self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id,
                               services.reply_budget)
@@ -88,9 +88,8 @@ class Session:
             self._emit(StateChanged(Phase.IDLE, None))
 
     def detach(self, epoch: int | None = None) -> None:
-        """The socket is gone: stop the turn in progress, release the send thread and the
-        buffers, keep the conversation for a resume. ``epoch``: the attachment the caller
-        served; a session resumed since is left alone."""
+        """The socket is gone: stop the turn, release the sender and the buffers, keep the
+        conversation to resume (``epoch``: the attachment served; a later one is left be)."""
         with self._lock:
             if self._closed or self._detached or (epoch is not None and epoch != self.epoch):
                 return
@@ -296,5 +295,6 @@ class Session:
             self._emit(notice)
 
     def _emit(self, event: OutputEvent) -> None:
-        self._observer.observe(event)
+        for observer in self._observers:
+            observer.observe(event)
         self._outbox.put(event, before=self._recorder.gate(event))

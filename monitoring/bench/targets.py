@@ -13,6 +13,7 @@ SHORT_ANSWERS_SHARE = 0.95  # issue 17: one-word answers answered, each kind of 
 # Issue 17, each kind of monologue material: reply audio heard while the person goes on.
 OVER_TALKER_S_PER_MINUTE = 0.5
 BACKCHANNELS_STOPPING_SHARE = 0.10  # issue 17: "mhm" over a reply that stopped it, each kind
+ECHO_SELF_INTERRUPTIONS = 0  # issue 17: replies that stopped for their own echo, each level
 # Issue 17: voice-to-voice after a finished sentence of human speech (the recorded phrases).
 HUMAN_V2V_P50_MS = 450.0
 HUMAN_V2V_P95_MS = 650.0
@@ -55,6 +56,13 @@ def missed_targets(summary: dict[str, Any]) -> list[str]:
            and _at_most(figures["stopped_share"], BACKCHANNELS_STOPPING_SHARE)
            for kind, figures in summary.get("backchannels", {}).items()},
     }
+    for kind, levels in summary.get("echo", {}).items():
+        for level, figures in levels.items():
+            checks[f"{kind} echo at {level}: every reply answered, none interrupted by its echo"] = (
+                figures["answered"] == figures["replies"]
+                and figures["self_interrupted"] <= ECHO_SELF_INTERRUPTIONS)
+            checks[f"{kind} echo at {level}: barge-in p95 at most {BARGE_IN_P95_MS:g} ms"] = (
+                figures["barge_ins_failed"] == 0 and _at_most(figures["barge_in_ms_p95"], BARGE_IN_P95_MS))
     human = summary.get("v2v_ms_by_kind", {}).get("human-phrases", {})
     if human.get("n"):
         checks[f"human-phrases voice-to-voice p50 at most {HUMAN_V2V_P50_MS:g} ms"] = _at_most(

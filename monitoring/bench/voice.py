@@ -14,7 +14,9 @@ the end. Its measurements, printed as one JSON line (``--parts`` picks some):
 - monologues: sentences with 0.7-1.5 s pauses inside, the reply audio heard before the
   person finished (``monitoring.bench.monologue``);
 - backchannels: "mhm", "yeah" said over a reply, the share that stopped it
-  (``monitoring.bench.backchannels``).
+  (``monitoring.bench.backchannels``);
+- echo: the reply leaking into the microphone at -10 and -20 dB, the replies that
+  interrupted themselves, and barge-in over the echo (``monitoring.bench.echo``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from monitoring.bench import backchannels, monologue, short_answers
+from monitoring.bench import backchannels, echo, monologue, short_answers
 from monitoring.bench.clips import monologue_material, paused_sentences, playlist
 from monitoring.bench.material import one_word_answers
 from monitoring.bench.targets import missed_targets
@@ -45,7 +47,7 @@ from monitoring.servers.server_process import ROOT, ServerProcess
 
 LEAD_FRAMES = 15  # 300 ms of room noise before each clip
 MID_SENTENCE_PAUSES_MS = (400, 500, 600)
-PARTS = ("turns", "barge-ins", "cut-offs", "short-answers", "monologues", "backchannels")
+PARTS = ("turns", "barge-ins", "cut-offs", "short-answers", "monologues", "backchannels", "echo")
 KINDS = {"question": "synthetic-questions", "beckett": "human-phrases"}  # clip name → material
 
 
@@ -228,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                      if "short-answers" in parts else [])
             nods = (backchannels.say_each(url, [c for n, c in clips if n.startswith("question")], bench.log)
                     if "backchannels" in parts else [])
+            echoes = (echo.run(url, [c for n, c in clips if n.startswith("question")], bench.log)
+                      if "echo" in parts else [])
             talks = (monologue.speak_each(client, monologue_material(), bench.rng, args.timeout,
                                           bench.settle, bench.log) if "monologues" in parts else [])
             elapsed = time.monotonic() - started
@@ -246,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         "short_answers": short_answers.summarize(short),
         "monologues": monologue.summarize(talks),
         "backchannels": backchannels.summarize(nods),
+        "echo": echo.summarize(echoes) if echoes else {},
         "audio_after_clear": audio_after_clear,
         "server_rss_mb": {
             "after_warm_up": round(rss_idle / 2**20, 1) if rss_idle else None,
@@ -257,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(json.dumps({**summary, "per_turn": turns, "barge_ins": barge_ins,
                                         "cut_offs": cut_offs, "short_answers_each": short,
-                                        "monologues_each": talks, "backchannels_each": nods}, indent=2))
+                                        "monologues_each": talks, "backchannels_each": nods,
+                                        "echo_each": echoes}, indent=2))
     missed = missed_targets(summary)
     print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
     return 1 if missed else 0

@@ -55,18 +55,27 @@ def paced(frames: list[bytes], filler: Callable[[], bytes], until: Callable[[], 
     """``frames`` one every FRAME_MS, as a microphone or a phone line delivers them, then
     ``filler()`` frames until ``until()`` holds or ``max_s`` have passed (at once without
     ``until``). Yields each frame when it is due, and whether it came from ``frames``."""
+    for frame, spoken, _ in paced_at(frames, filler, until, max_s):
+        yield frame, spoken
+
+
+def paced_at(frames: list[bytes], filler: Callable[[], bytes], until: Callable[[], bool] | None,
+             max_s: float) -> Iterator[tuple[bytes, bool, float]]:
+    """``paced``, with the time (monotonic) each frame's 20 ms began: what a sound card
+    would have recorded in it, however late this process gets to send it."""
     started = time.monotonic()
     index = 0
     while True:
-        delay = started + index * FRAME_MS / 1000.0 - time.monotonic()
+        due = started + index * FRAME_MS / 1000.0
+        delay = due - time.monotonic()
         if delay > 0:
             time.sleep(delay)  # pacing like a live source, not synchronization
         if index < len(frames):
-            yield frames[index], True
+            yield frames[index], True, due - FRAME_MS / 1000.0
         elif until is None or until() or time.monotonic() - started > max_s:
             return
         else:
-            yield filler(), False
+            yield filler(), False, due - FRAME_MS / 1000.0
         index += 1
 
 
@@ -216,8 +225,8 @@ class VoiceClient:
         """Send frames at real-time pace; then quiet frames until ``until()`` or ``max_s``."""
         rng = rng or np.random.default_rng(0)
         self.stream_first_voiced_at = self.stream_last_voiced_at = None
-        for frame, spoken in paced(frames, lambda: quiet_frame(rng), until, max_s):
-            self._ws.send_binary(frame)
+        for frame, spoken, began in paced_at(frames, lambda: quiet_frame(rng), until, max_s):
+            self._ws.send_binary(self.microphone(frame, began))
             if spoken and is_voiced(frame):
                 sent_at = time.monotonic()
                 with self._lock:
@@ -225,6 +234,11 @@ class VoiceClient:
                     self.stream_last_voiced_at = sent_at
                     if self.stream_first_voiced_at is None:
                         self.stream_first_voiced_at = sent_at
+
+    def microphone(self, frame: bytes, began: float) -> bytes:
+        """What the microphone picks up besides the person over the 20 ms from ``began``
+        (here nothing; a client on speakers adds the reply's echo)."""
+        return frame
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
         with self._lock:

@@ -46,3 +46,15 @@ def test_turn_taking_targets_are_held_per_kind_of_material() -> None:
         "synthetic backchannels that stopped the reply at most 10%",
         "human-phrases voice-to-voice p95 at most 650 ms",
     ]
+
+
+def test_echo_targets_are_held_per_level() -> None:
+    summary = copy.deepcopy(recorded())
+    level = {"replies": 20, "answered": 20, "self_interrupted": 0, "barge_ins": 5, "barge_ins_failed": 0,
+             "barge_in_ms_p95": 90.0}
+    summary["echo"] = {"synthetic": {"-10 dB": {**level, "self_interrupted": 1},
+                                     "-20 dB": {**level, "barge_ins_failed": 1}}}
+    assert missed_targets(summary) == [
+        "synthetic echo at -10 dB: every reply answered, none interrupted by its echo",
+        "synthetic echo at -20 dB: barge-in p95 at most 150 ms",
+    ]

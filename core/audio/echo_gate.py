@@ -1,0 +1,187 @@
+"""The assistant's own voice coming back through the microphone is not the person.
+
+On laptop speakers the reply leaks into the microphone, and the browser's echo
+cancellation does not always see audio played through Web Audio (a phone on speaker has
+none at all); heard as speech, the reply interrupts itself. The server knows what it sent:
+``EchoGate`` schedules the reply's band energies on the microphone's timeline as the
+client plays them (back to back from their arrival; a ``clear`` ends them), learns the
+echo path (``core.audio.echo_path``) and, frame by frame, silences the microphone frames
+the reply explains: those whose energy is within ``MARGIN`` of the echo the path predicts
+over the room's own noise, in nearly every band. A person talking over the reply is
+louder than its echo in some bands and passes untouched, so a barge-in stays as quick as
+without the gate.
+
+Not an echo canceller: frames are passed or silenced whole, never subtracted from.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from core.audio.echo_bands import BANDS, SAMPLE_RATE, BandAnalyzer
+from core.audio.echo_path import (
+    MAX_LAG_BLOCKS,
+    SMEAR_AFTER,
+    SMEAR_BEFORE,
+    UNKNOWN,
+    WINDOW_BLOCKS,
+    EchoPath,
+    estimate,
+)
+from core.audio.resample import StreamResampler
+
+MARGIN = 4.0  # 6 dB over the predicted echo before a band counts as the person's
+EXPLAINED_SHARE = 0.8  # of a block's energy within the margin: the block is echo
+ESTIMATE_EVERY = 10  # blocks (100 ms)
+REFERENCE_BLOCKS = 4096  # 41 s of reply scheduled ahead and kept behind
+NOISE_PERCENTILE = 10  # of the last two seconds' band energies: the room's noise floor
+ANCHOR_WINDOW_MS = 3000  # frames over which the least delayed one places "now" on the timeline
+HISTORY_BLOCKS = WINDOW_BLOCKS + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE
+
+
+class BlockRing:
+    """Band rows by absolute block index, the last ``capacity`` of them; unwritten or
+    overwritten indices read as silence."""
+
+    def __init__(self, capacity: int) -> None:
+        self._rows = np.zeros((capacity, BANDS))
+        self._index = np.full(capacity, -1, dtype=np.int64)
+
+    def write(self, first: int, rows: np.ndarray) -> None:
+        positions = np.arange(first, first + rows.shape[0])
+        slots = positions % self._index.size
+        self._rows[slots] = rows
+        self._index[slots] = positions
+
+    def read(self, first: int, count: int) -> np.ndarray:
+        positions = np.arange(first, first + count)
+        slots = positions % self._index.size
+        rows = self._rows[slots].copy()
+        rows[self._index[slots] != positions] = 0.0
+        return rows
+
+    def written(self, first: int, count: int) -> np.ndarray:
+        positions = np.arange(first, first + count)
+        return self._index[positions % self._index.size] == positions
+
+    def forget_from(self, first: int, until: int) -> None:
+        if until > first:
+            positions = np.arange(first, until)
+            slots = positions % self._index.size
+            self._index[slots[self._index[slots] == positions]] = -1
+
+    def clear(self) -> None:
+        self._index[:] = -1
+
+
+class EchoGate:
+    def __init__(self) -> None:
+        self._reply = BlockRing(REFERENCE_BLOCKS)
+        self._mic = BlockRing(HISTORY_BLOCKS)
+        self._reply_bands = BandAnalyzer()
+        self._mic_bands = BandAnalyzer()
+        self._resampler: StreamResampler | None = None
+        self._clock = 0  # microphone blocks seen
+        # (time, block at time 0 if that frame had come without delay), for the frames of
+        # the last ANCHOR_WINDOW_MS: frames wait while the models hold the CPU, so "now" on
+        # the microphone's timeline is placed by the least delayed of them.
+        self._anchors: deque[tuple[float, float]] = deque(maxlen=4 * ANCHOR_WINDOW_MS // 20)
+        self._cursor = 0  # block where the next reply audio starts playing
+        self._reply_until = 0  # one past the last block of reply scheduled
+        self.path: EchoPath = UNKNOWN
+        self._noise = np.zeros(BANDS)  # the microphone's floor per band
+        self.silenced_frames = 0  # frames the gate took as the reply's echo
+
+    # ----- what the client plays --------------------------------------------------------
+    def _position(self, now_ms: float) -> int:
+        """The microphone block being recorded at ``now_ms``."""
+        if not self._anchors:
+            return self._clock
+        return max(self._clock, int(max(anchor for _, anchor in self._anchors) + now_ms / 10))
+
+    def sent(self, pcm: bytes, sample_rate: int, now_ms: float) -> None:
+        """Reply audio sent to the client: it plays after what is queued, or now."""
+        samples = np.frombuffer(pcm, dtype="<i2")
+        if sample_rate != SAMPLE_RATE:
+            if self._resampler is None or self._resampler.in_rate != sample_rate:
+                self._resampler = StreamResampler(sample_rate, SAMPLE_RATE)
+            samples = self._resampler.process(samples)
+        now = self._position(now_ms)
+        if self._cursor < now:  # the client's queue ran dry: this plays on arrival
+            self._cursor = now
+            self._reply_bands.reset()
+        rows = self._reply_bands.blocks(samples)
+        if self._cursor + rows.shape[0] - now >= REFERENCE_BLOCKS - HISTORY_BLOCKS:
+            return  # further ahead than the schedule holds: not compared
+        self._reply.write(self._cursor, rows)
+        self._cursor += rows.shape[0]
+        self._reply_until = self._cursor
+
+    def stopped(self, now_ms: float) -> None:
+        """The client was told to stop playing (``clear``): nothing more of it sounds."""
+        now = self._position(now_ms)
+        self._reply.forget_from(now, self._reply_until)
+        self._cursor = self._reply_until = min(self._reply_until, now)
+        self._reply_bands.reset()
+
+    def reset(self) -> None:
+        """Listening starts anew: what was scheduled on the old timeline is gone (the
+        path learnt stays: the same client, the same room)."""
+        self._reply.clear()
+        self._anchors.clear()
+        self._cursor = self._reply_until = self._clock
+        self._reply_bands.reset()
+        self._mic_bands.reset()
+
+    # ----- what the microphone hears ----------------------------------------------------
+    def filter(self, frame: bytes, now_ms: float) -> bytes:
+        """``frame`` (PCM16 at 16 kHz, whole 10 ms blocks, heard by ``now_ms``) as it is,
+        or silence when the reply's echo explains it."""
+        rows = self._mic_bands.blocks(np.frombuffer(frame, dtype="<i2"))
+        first, count = self._clock, rows.shape[0]
+        self._mic.write(first, rows)
+        self._clock += count
+        anchors = self._anchors
+        anchors.append((now_ms, self._clock - now_ms / 10))
+        while anchors[0][0] < now_ms - ANCHOR_WINDOW_MS:
+            anchors.popleft()
+        if count and self._clock // ESTIMATE_EVERY != first // ESTIMATE_EVERY:
+            self._estimate()
+        if count == 0 or not self._reply_near(first):
+            return frame
+        echo = self._explained(rows, first)
+        if int(echo.sum()) * 2 <= count:
+            return frame
+        self.silenced_frames += 1
+        return bytes(len(frame))
+
+    def _reply_near(self, first: int) -> bool:
+        """Any reply scheduled that could sound in these blocks, at any delay."""
+        return self._reply_until > first - MAX_LAG_BLOCKS - SMEAR_AFTER and self._reply_until > 0
+
+    def _explained(self, rows: np.ndarray, first: int) -> np.ndarray:
+        """Per block: is its energy the predicted echo's, within the margin?"""
+        path = self.path
+        if path.lag is None:  # every delay the path may have
+            low, high = MAX_LAG_BLOCKS + SMEAR_AFTER, -SMEAR_BEFORE
+        else:
+            low, high = path.lag + SMEAR_AFTER, path.lag - SMEAR_BEFORE
+        span = self._reply.read(first - low, rows.shape[0] + low - high)
+        reach = low - high + 1
+        loudest = np.lib.stride_tricks.sliding_window_view(span, reach, axis=0).max(axis=2)
+        predicted = (loudest[: rows.shape[0]] * path.gains + self._noise) * MARGIN
+        beyond = np.maximum(rows - predicted, 0.0).sum(axis=1)
+        total = rows.sum(axis=1)
+        return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(total, 1e-9)
+
+    def _estimate(self) -> None:
+        end = self._clock
+        mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
+        self._noise = np.percentile(mic, NOISE_PERCENTILE, axis=0)
+        if self._reply_until <= end - WINDOW_BLOCKS - MAX_LAG_BLOCKS:
+            return  # no reply in the window
+        first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
+        reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)
+        self.path = estimate(mic, reply, scheduled, self.path)

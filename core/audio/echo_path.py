@@ -1,0 +1,133 @@
+"""How the reply the server sent comes back in the microphone: after what delay, how loud
+in each band; or that it does not come back (headphones, the browser's own echo
+cancellation).
+
+The delay is where the microphone's loudness envelope follows the reply's best (a
+correlation of log band-energy envelopes over the last two seconds, at every lag up to
+``MAX_LAG_BLOCKS``), provided the microphone is a steady share of the reply there: an
+echo is the reply through a fixed path, so its level follows the reply's within a few dB,
+while a person talking over the reply may happen to start and stop with it (their level
+against the reply's then spreads over 10-30 dB, measured). The gain of each band is the
+upper quartile of microphone over reply energy at that delay, over the blocks where the
+reply was loud. Until the delay is known, or that there is no echo (the first 1.4 s of a
+session's first reply: the compared stretch of reply must have reached the microphone at
+every delay), the path is assumed at -5 dB at any delay (``UNKNOWN_GAIN``: the loudest
+leak the product is held to, -10 dB, with room for a loud band).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from core.audio.echo_bands import BANDS
+
+MAX_LAG_BLOCKS = 50  # 500 ms: network, the page's player and the microphone, there and back
+WINDOW_BLOCKS = 200  # two seconds of microphone behind each estimate
+MIN_SPAN_BLOCKS = 30  # blocks of reply playing (pauses included) to judge a delay by
+MIN_LOUD_BLOCKS = 15  # and of them loud
+ECHO_CORRELATION = 0.5  # envelopes this alike at one delay: the reply comes back
+NO_ECHO_CORRELATION = 0.25  # and under this at every delay: it does not (or is drowned)
+UNKNOWN_GAIN = 0.3  # band energy ratio assumed before anything is known (-5 dB)
+QUIET_GAIN = 1e-4  # -40 dB: what "no echo" keeps, so a later echo is still compared
+ENVELOPE_RANGE = 1e-3  # the log envelopes' floor, 30 dB under their loudest block
+GAIN_PERCENTILE = 75  # of the ratios at the delay: the echo at its louder, not its usual
+ACTIVE_SHARE = 0.05  # a reply block counts as loud within 13 dB of the window's loudest
+LAG_HYSTERESIS = 0.1  # correlation a new delay must win by
+STEADY_SPREAD = 0.7  # log10 units: the middle half of mic/reply levels within 7 dB
+SMEAR_BEFORE, SMEAR_AFTER = 1, 3  # blocks of slack: a misjudged delay, a room's reverberation
+
+
+@dataclass(frozen=True)
+class EchoPath:
+    """``lag`` None: the delay is not known, the reply is compared at every delay."""
+
+    lag: int | None
+    gains: np.ndarray  # per band: microphone energy per unit of reply energy
+    correlation: float = 0.0
+    level: float = 0.0  # log10 of the echo's energy per unit of reply energy (known echoes)
+
+    @property
+    def known(self) -> bool:
+        return self.lag is not None or bool(np.all(self.gains <= QUIET_GAIN))
+
+
+UNKNOWN = EchoPath(None, np.full(BANDS, UNKNOWN_GAIN))
+NO_ECHO = EchoPath(None, np.full(BANDS, QUIET_GAIN))
+
+
+def smeared(reply: np.ndarray) -> np.ndarray:
+    """Each block: the loudest of the reply blocks that may sound in it (rows = blocks).
+    Row ``i`` of the result covers rows ``i - SMEAR_AFTER .. i + SMEAR_BEFORE``."""
+    padded = np.pad(reply, ((SMEAR_AFTER, SMEAR_BEFORE), (0, 0)))
+    return sliding_window_view(padded, SMEAR_AFTER + SMEAR_BEFORE + 1, axis=0).max(axis=2)
+
+
+def _log_envelope(bands: np.ndarray) -> np.ndarray:
+    energy = bands.sum(axis=1)
+    return np.log10(energy + max(float(energy.max(initial=0.0)) * ENVELOPE_RANGE, 1e-9))
+
+
+def _correlations(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation of the envelopes at each lag 0..MAX_LAG_BLOCKS, over the
+    microphone blocks the reply was playing in at that lag (its pauses included; the
+    person's words before and after it left out); and how many blocks that was."""
+    width = mic.shape[0]
+    mic_env = _log_envelope(mic)
+    reply_env = sliding_window_view(_log_envelope(reply), width)[::-1]  # row = lag
+    weights = sliding_window_view(scheduled.astype(np.float64), width)[::-1]
+    count = weights.sum(axis=1)
+    safe = np.maximum(count, 1.0)
+    mic_mean = (weights @ mic_env) / safe
+    reply_mean = (weights * reply_env).sum(axis=1) / safe
+    covariance = (weights * reply_env) @ mic_env - count * mic_mean * reply_mean
+    mic_var = weights @ (mic_env**2) - count * mic_mean**2
+    reply_var = (weights * reply_env**2).sum(axis=1) - count * reply_mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = covariance / np.sqrt(np.maximum(mic_var, 0.0) * np.maximum(reply_var, 0.0))
+    result = np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
+    return np.where(count >= MIN_SPAN_BLOCKS, result, 0.0), count
+
+
+def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath) -> EchoPath:
+    """The path from the last ``WINDOW_BLOCKS`` of microphone bands (``mic``) and the reply
+    bands over those blocks and the ``MAX_LAG_BLOCKS`` before (``reply``; ``scheduled``:
+    which of them the client was playing). ``previous`` stands while the window cannot
+    tell."""
+    width = mic.shape[0]
+    reply_energy = reply.sum(axis=1)
+    loudest = float(reply_energy.max(initial=0.0))
+    if loudest <= 0.0:
+        return previous
+    # The reply blocks compared: those the window holds at every delay (so each delay is
+    # judged on the same reply), from the first loud one to the last (not its silent ends).
+    loud_rows = np.nonzero(reply_energy > loudest * ACTIVE_SHARE)[0]
+    sounding = scheduled.copy()
+    sounding[: max(MAX_LAG_BLOCKS, int(loud_rows[0]))] = False
+    sounding[min(width, int(loud_rows[-1]) + 1) :] = False
+    correlations, spans = _correlations(mic, reply, sounding)
+    if float(spans.min()) < MIN_SPAN_BLOCKS:
+        return previous  # not yet heard at every delay
+    lag = int(np.argmax(correlations))
+    if previous.lag is not None and correlations[previous.lag] >= correlations[lag] - LAG_HYSTERESIS:
+        lag = previous.lag  # a client's delay does not wander: keep it unless clearly beaten
+    best = float(correlations[lag])
+    at_lag = smeared(reply)[MAX_LAG_BLOCKS - lag: MAX_LAG_BLOCKS - lag + width]
+    loud = at_lag.sum(axis=1) > loudest * ACTIVE_SHARE
+    if int(loud.sum()) < MIN_LOUD_BLOCKS:
+        return previous
+    ratios = mic[loud] / np.maximum(at_lag[loud], 1e-9)
+    levels = np.log10(np.maximum(mic[loud].sum(axis=1), 1e-9) / np.maximum(at_lag[loud].sum(axis=1), 1e-9))
+    steady = float(np.percentile(levels, 75) - np.percentile(levels, 25)) <= STEADY_SPREAD
+    if best >= ECHO_CORRELATION and steady:
+        return EchoPath(lag, np.percentile(ratios, GAIN_PERCENTILE, axis=0), best, float(np.median(levels)))
+    if previous.lag is None:
+        # Heard at every delay and not an echo: nothing comes back, or what the microphone
+        # hears over the reply (the person talking over it) is not it.
+        return EchoPath(None, NO_ECHO.gains, best)
+    echo_gone = float(np.median(levels)) < previous.level - 1.0  # 10 dB under it
+    if best < NO_ECHO_CORRELATION and echo_gone:
+        return EchoPath(None, NO_ECHO.gains, best)  # quieter than the echo was: it has gone
+    return previous  # (the person talking over a known echo: it is still there)

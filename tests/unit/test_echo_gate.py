@@ -1,0 +1,138 @@
+"""The echo gate on real speech: the Beckett recording as the reply sent (at Piper's
+22,050 Hz), coming back at -10 and -20 dB, straight or through a small room; a recorded
+question as the person talking over it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.audio.echo_gate import BlockRing, EchoGate
+from core.audio.echo_path import QUIET_GAIN
+from core.audio.resample import StreamResampler
+from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
+from monitoring.clients.echoing_client import speech_gain
+from monitoring.clients.voice_client import read_wav_16k_mono
+from monitoring.servers.server_process import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures"
+FRAME = 480  # samples: the segmenter's 30 ms
+REPLY_AT_S = 0.5  # when the reply is sent (all of it at once, as Piper outruns the page)
+TOTAL_S = 9.0
+
+
+def samples(name: str) -> np.ndarray:
+    return np.frombuffer(read_wav_16k_mono(FIXTURES / name), dtype="<i2").astype(np.float64)
+
+
+REPLY = samples("beckett.wav")[: 16000 * 7]
+PERSON = samples("question_3.wav")
+
+
+def room(signal: np.ndarray, reverberant: bool) -> np.ndarray:
+    response = np.zeros(1600)
+    response[0] = 1.0
+    if reverberant:
+        tail = np.arange(1, 1600)
+        response[1:] = np.random.default_rng(4).normal(0, 0.08, tail.size) * np.exp(-tail / 400.0)
+    response = np.convolve(response, [1.0, -0.92])  # a small speaker
+    response *= speech_gain(response)  # the echo at the level set, for speech
+    return np.convolve(signal, response)[: signal.size]
+
+
+def microphone(level_db: float | None, delay_ms: int = 120, reverberant: bool = True,
+               person_at_s: float | None = None, person_db: float = 0.0) -> np.ndarray:
+    mic = np.random.default_rng(1).normal(0, 30, int(16000 * TOTAL_S))
+    if level_db is not None:
+        echo = room(REPLY, reverberant) * 10 ** (level_db / 20)
+        start = int((REPLY_AT_S + delay_ms / 1000) * 16000)
+        mic[start : start + echo.size] += echo[: mic.size - start]
+    if person_at_s is not None:
+        start = int(person_at_s * 16000)
+        person = PERSON[: mic.size - start] * 10 ** (person_db / 20)
+        mic[start : start + person.size] += person
+    return mic
+
+
+def run(mic: np.ndarray, stop_at_s: float | None = None) -> tuple[EchoGate, list[float]]:
+    """The microphone through the gate and the segmenter; the speech starts, in seconds."""
+    gate, segmenter = EchoGate(), Segmenter(SegmenterConfig(neural=False))
+    pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2")
+    reply = StreamResampler(16000, 22050).process(REPLY.astype("<i2"), last=True).tobytes()
+    starts: list[float] = []
+    due = [(REPLY_AT_S * 1000, lambda now: gate.sent(reply, 22050, now))]
+    if stop_at_s is not None:
+        due.append((stop_at_s * 1000, gate.stopped))
+    for index in range(0, pcm.size - FRAME + 1, FRAME):
+        now_ms = (index + FRAME) / 16  # when the frame is whole
+        while due and due[0][0] <= now_ms:
+            due.pop(0)[1](now_ms)
+        for event in segmenter.process(gate.filter(pcm[index : index + FRAME].tobytes(), now_ms)):
+            if isinstance(event, SpeechStarted):
+                starts.append(event.start_ms / 1000)
+    return gate, starts
+
+
+@pytest.mark.parametrize("level_db", [-10.0, -20.0])
+@pytest.mark.parametrize("reverberant", [False, True])
+@pytest.mark.parametrize("delay_ms", [40, 250])
+def test_the_reply_coming_back_never_starts_speech(level_db: float, reverberant: bool, delay_ms: int) -> None:
+    gate, starts = run(microphone(level_db, delay_ms, reverberant))
+    assert starts == []
+    assert gate.path.lag is not None and abs(gate.path.lag - delay_ms / 10) <= 2
+    assert gate.silenced_frames > 100
+
+
+def test_without_the_gate_the_same_echo_is_heard_as_speech() -> None:
+    """The control: the material above does start speech when nothing gates it."""
+    segmenter = Segmenter(SegmenterConfig(neural=False))
+    pcm = np.clip(np.rint(microphone(-10.0)), -32768, 32767).astype("<i2")
+    frames = [pcm[i : i + FRAME].tobytes() for i in range(0, pcm.size - FRAME + 1, FRAME)]
+    events = [event for frame in frames for event in segmenter.process(frame)]
+    assert any(isinstance(e, SpeechStarted) for e in events)
+
+
+@pytest.mark.parametrize("level_db", [-10.0, -20.0, None])
+@pytest.mark.parametrize("person_at_s", [2.0, 4.5])
+def test_a_person_talking_over_the_echo_is_heard_at_once(level_db: float | None, person_at_s: float) -> None:
+    _, starts = run(microphone(level_db, person_at_s=person_at_s))
+    assert starts, "the person was not heard"
+    first_voice = person_at_s + 0.05  # the recording's own lead-in before its first word
+    assert starts[0] >= person_at_s - 0.03, "speech heard before the person spoke"
+    assert starts[0] - first_voice <= 0.15
+
+
+def test_on_headphones_the_path_is_learnt_quiet_and_a_quiet_voice_is_heard() -> None:
+    gate, starts = run(microphone(None, person_at_s=4.5, person_db=-20.0))
+    assert gate.path.lag is None and gate.path.known and np.all(gate.path.gains <= QUIET_GAIN)
+    assert starts and 4.5 <= starts[0] <= 4.5 + 0.05 + 0.15, starts
+
+
+def test_on_headphones_a_person_talking_over_the_first_reply_at_once_is_heard_within_a_second() -> None:
+    """Before the path is known the gate assumes a loud echo; the person's voice over the
+    reply, unlike an echo, does not follow it, which settles it as soon as the reply has
+    been heard at every delay (0.8 s)."""
+    person_db = -14.0  # 5 dB under the reply: gated while the path is not known
+    _, starts = run(microphone(None, person_at_s=REPLY_AT_S + 0.1, person_db=person_db))
+    assert starts and starts[0] <= REPLY_AT_S + 1.0, starts
+
+
+def test_a_reply_told_to_stop_is_not_expected_any_more() -> None:
+    """Cleared at 2 s (its echo gone 120 ms later): a voice at 3 s as quiet as the echo
+    was is the person's, though the reply would still be playing had it not stopped."""
+    mic = microphone(None, person_at_s=3.0, person_db=-12.0)
+    echo = room(REPLY, True) * 10 ** (-10 / 20)
+    start, stop = int((REPLY_AT_S + 0.12) * 16000), int(2.12 * 16000)
+    mic[start:stop] += echo[: stop - start]
+    _, starts = run(mic, stop_at_s=2.0)
+    assert starts and 3.0 <= starts[0] <= 3.25, starts
+
+
+def test_block_ring_reads_silence_where_nothing_or_something_older_was_written() -> None:
+    ring = BlockRing(8)
+    ring.write(2, np.ones((3, ring._rows.shape[1])))
+    assert ring.read(0, 6).sum(axis=1).tolist() == [0, 0, 11, 11, 11, 0]
+    ring.write(10, np.full((1, ring._rows.shape[1]), 2.0))  # slot of block 2 again
+    assert ring.read(2, 1).sum() == 0 and ring.read(10, 1).sum() == 22
+    ring.forget_from(3, 5)
+    assert ring.read(3, 2).sum() == 0
