@@ -114,7 +114,9 @@ def _barge_ins(client: EchoingClient, asked: list[bytes], interruptions: list[by
             spoke_at = client.stream_first_voiced_at
             cleared_at = client.event_time("clear", turn=turn, reason="barge_in")
             result["why"] = "the person over the reply was not heard"
-            if spoke_at is not None and cleared_at is not None:
+            if spoke_at is not None and cleared_at is not None and cleared_at < spoke_at:
+                result["why"] = "cleared before the person spoke (its own echo)"
+            elif spoke_at is not None and cleared_at is not None:
                 result |= {"ok": True, "barge_in_ms": round((cleared_at - spoke_at) * 1000, 1), "why": None}
         results.append(result)
         log(result)
