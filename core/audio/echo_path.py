@@ -4,15 +4,16 @@ cancellation).
 
 The delay is where the microphone's loudness envelope follows the reply's best (a
 correlation of log band-energy envelopes over the last two seconds, at every lag up to
-``MAX_LAG_BLOCKS``), provided the microphone is a steady share of the reply there: an
-echo is the reply through a fixed path, so its level follows the reply's within a few dB,
-while a person talking over the reply may happen to start and stop with it (their level
-against the reply's then spreads over 10-30 dB, measured). The gain of each band is the
-upper quartile of microphone over reply energy at that delay, over the blocks where the
-reply was loud. Until the delay is known, or that there is no echo (the first 1.4 s of a
-session's first reply: the compared stretch of reply must have reached the microphone at
-every delay), the path is assumed at -5 dB at any delay (``UNKNOWN_GAIN``: the loudest
-leak the product is held to, -10 dB, with room for a loud band).
+``MAX_LAG_BLOCKS``, on the same stretch of reply for every lag), provided the microphone
+is a steady share of the reply there: an echo is the reply through a fixed path, so its
+level follows the reply's within a few dB, while a person talking over the reply may
+happen to start and stop with it (their level against the reply's then spreads over
+10-30 dB, measured). The gain of each band is the upper quartile of microphone over
+reply energy at that delay, over the blocks where the reply was loud. Once a stretch of
+reply has been heard at every delay (0.8 s into a session's first reply) and what came
+back is not an echo, there is none. Until then the path is assumed at -5 dB at any delay
+(``UNKNOWN_GAIN``: the loudest leak the product is held to, -10 dB, with room for a loud
+band). A known echo is given up only when the microphone falls 10 dB under it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ WINDOW_BLOCKS = 200  # two seconds of microphone behind each estimate
 MIN_SPAN_BLOCKS = 30  # blocks of reply playing (pauses included) to judge a delay by
 MIN_LOUD_BLOCKS = 15  # and of them loud
 ECHO_CORRELATION = 0.5  # envelopes this alike at one delay: the reply comes back
-NO_ECHO_CORRELATION = 0.25  # and under this at every delay: it does not (or is drowned)
+NO_ECHO_CORRELATION = 0.25  # and under this (and quieter): a known echo has gone
 UNKNOWN_GAIN = 0.3  # band energy ratio assumed before anything is known (-5 dB)
 QUIET_GAIN = 1e-4  # -40 dB: what "no echo" keeps, so a later echo is still compared
 ENVELOPE_RANGE = 1e-3  # the log envelopes' floor, 30 dB under their loudest block

@@ -119,6 +119,13 @@ class AudioFront:
         self._segmenter.set_aggressiveness(vad_aggressiveness)
         self._segmenter.set_end_silence_ms(end_silence_ms)
 
+    def take_echo_silenced(self) -> int:
+        """Frames silenced as the reply's own echo since the last call (for the metrics)."""
+        if self.echo is None:
+            return 0
+        silenced, self.echo.silenced_frames = self.echo.silenced_frames, 0
+        return silenced
+
     def take_voice_age_ms(self) -> float | None:
         """Audio heard since the current stretch of voice began (once; None when there is
         none): how long a barge-in took, from the first voiced frame to the clear."""

@@ -9,6 +9,7 @@ from core.conversation.events import (
     OutputEvent,
     ReplyDone,
     ReplyResumed,
+    StateChanged,
 )
 from core.metrics import Metrics
 from core.session.audio_front import AudioFront
@@ -24,6 +25,10 @@ class SessionMetrics:
 
     def observe(self, event: OutputEvent) -> None:
         metrics = self._metrics
+        if isinstance(event, StateChanged):
+            silenced = self._front.take_echo_silenced()  # (counted at each change of state)
+            if silenced:
+                metrics.count("echo_frames_silenced", silenced)
         if isinstance(event, ReplyDone):
             metrics.record_turn(event.timings, self._session_id, self._channel)
         elif isinstance(event, Clear) and event.reason is ClearReason.BARGE_IN:

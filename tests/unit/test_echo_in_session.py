@@ -66,6 +66,8 @@ def test_the_reply_heard_back_through_the_microphone_does_not_interrupt_it(make_
     sent = reply_sent(h)
     kinds = feed(h, with_noise(echo_of(sent, extra_ms=600)))
     assert "speech_started" not in kinds and "clear" not in kinds, kinds
+    h.send(type="stop")  # a change of state: the frames silenced are counted (at once)
+    assert h.monitor.snapshot()["counters"]["echo_frames_silenced"] > 100
 
 
 def test_without_the_gate_the_same_echo_interrupts_the_reply(make_harness) -> None:
