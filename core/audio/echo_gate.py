@@ -36,7 +36,10 @@ MARGIN = 4.0  # 6 dB over the predicted echo before a band counts as the person'
 EXPLAINED_SHARE = 0.8  # of a block's energy within the margin: the block is echo
 ESTIMATE_EVERY = 10  # blocks (100 ms)
 REFERENCE_BLOCKS = 4096  # 41 s of reply scheduled ahead and kept behind
-NOISE_PERCENTILE = 10  # of the last two seconds' band energies: the room's noise floor
+# The room's noise floor per band follows a quieter block at once (a tenth of the way)
+# and a louder one slowly (+0.9 dB a second): a person talking for seconds on end does not
+# lift it to their voice, which would silence their quieter syllables over a reply.
+NOISE_FALL, NOISE_RISE = 0.1, 1.002
 ANCHOR_WINDOW_MS = 3000  # frames over which the least delayed one places "now" on the timeline
 HISTORY_BLOCKS = WINDOW_BLOCKS + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE
 
@@ -91,7 +94,7 @@ class EchoGate:
         self._cursor = 0  # block where the next reply audio starts playing
         self._reply_until = 0  # one past the last block of reply scheduled
         self.path: EchoPath = UNKNOWN
-        self._noise = np.zeros(BANDS)  # the microphone's floor per band
+        self._noise: np.ndarray | None = None  # the microphone's floor per band
         self.silenced_frames = 0  # frames the gate took as the reply's echo
 
     # ----- what the client plays --------------------------------------------------------
@@ -143,6 +146,7 @@ class EchoGate:
         first, count = self._clock, rows.shape[0]
         self._mic.write(first, rows)
         self._clock += count
+        self._track_noise(rows)
         anchors = self._anchors
         anchors.append((now_ms, self._clock - now_ms / 10))
         while anchors[0][0] < now_ms - ANCHOR_WINDOW_MS:
@@ -152,10 +156,20 @@ class EchoGate:
         if count == 0 or not self._reply_near(first):
             return frame
         echo = self._explained(rows, first)
-        if int(echo.sum()) * 2 <= count:
+        # The blocks over the room's noise vote (a word starting in the frame's last 10 ms
+        # is not outvoted by the quiet before it); the frame is silenced when most are echo,
+        # or when none is over the noise (nothing but the room and a faint tail of echo).
+        noise = self._noise if self._noise is not None else np.zeros(BANDS)
+        voters = rows.sum(axis=1) > MARGIN * float(noise.sum())
+        if voters.any() and int((echo & voters).sum()) * 2 <= int(voters.sum()):
             return frame
         self.silenced_frames += 1
         return bytes(len(frame))
+
+    def _track_noise(self, rows: np.ndarray) -> None:
+        for row in rows:
+            noise = self._noise if self._noise is not None else row
+            self._noise = np.where(row < noise, noise + NOISE_FALL * (row - noise), noise * NOISE_RISE)
 
     def _reply_near(self, first: int) -> bool:
         """Any reply scheduled that could sound in these blocks, at any delay."""
@@ -171,17 +185,17 @@ class EchoGate:
         span = self._reply.read(first - low, rows.shape[0] + low - high)
         reach = low - high + 1
         loudest = np.lib.stride_tricks.sliding_window_view(span, reach, axis=0).max(axis=2)
-        predicted = (loudest[: rows.shape[0]] * path.gains + self._noise) * MARGIN
+        noise = self._noise if self._noise is not None else 0.0
+        predicted = (loudest[: rows.shape[0]] * path.gains + noise) * MARGIN
         beyond = np.maximum(rows - predicted, 0.0).sum(axis=1)
         total = rows.sum(axis=1)
         return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(total, 1e-9)
 
     def _estimate(self) -> None:
         end = self._clock
-        mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
-        self._noise = np.percentile(mic, NOISE_PERCENTILE, axis=0)
         if self._reply_until <= end - WINDOW_BLOCKS - MAX_LAG_BLOCKS:
             return  # no reply in the window
+        mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
         reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)
         self.path = estimate(mic, reply, scheduled, self.path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import webrtcvad
 
 from core.audio.echo_gate import BlockRing, EchoGate
 from core.audio.echo_path import QUIET_GAIN
@@ -115,6 +116,29 @@ def test_on_headphones_a_person_talking_over_the_first_reply_at_once_is_heard_wi
     person_db = -14.0  # 5 dB under the reply: gated while the path is not known
     _, starts = run(microphone(None, person_at_s=REPLY_AT_S + 0.1, person_db=person_db))
     assert starts and starts[0] <= REPLY_AT_S + 1.0, starts
+
+
+def test_a_person_talking_on_and_on_over_a_reply_keeps_every_word() -> None:
+    """Seconds of talk do not raise the room's noise floor to the voice: on headphones,
+    no frame of a person talking over a reply is silenced once nothing came back."""
+    talk = np.concatenate([samples(f"question_{n}.wav") for n in (1, 2, 4, 5)])
+    mic = microphone(None)
+    start = int(1.0 * 16000)
+    mic[start : start + talk.size] += talk[: mic.size - start]
+    gate, vad = EchoGate(), webrtcvad.Vad(2)
+    reply = StreamResampler(16000, 22050).process(REPLY.astype("<i2"), last=True).tobytes()
+    pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2")
+    silenced_voice = 0
+    for index in range(0, pcm.size - FRAME + 1, FRAME):
+        now_ms = (index + FRAME) / 16
+        if index == 8160:  # 0.51 s
+            gate.sent(reply, 22050, now_ms)
+        frame = pcm[index : index + FRAME]
+        out = gate.filter(frame.tobytes(), now_ms)
+        voiced = vad.is_speech(frame.tobytes(), 16000) and np.abs(np.diff(frame.astype(float))).mean() > 100
+        silenced_voice += int(voiced and now_ms > 1800 and out != frame.tobytes())  # (known quiet by 1.7 s)
+    assert gate.path.lag is None and gate.path.known
+    assert silenced_voice == 0
 
 
 def test_a_reply_told_to_stop_is_not_expected_any_more() -> None:

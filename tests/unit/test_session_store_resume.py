@@ -98,7 +98,8 @@ def test_a_typed_message_over_a_reply_cuts_it_and_keeps_what_was_heard(tmp_path:
         send(h, type="start")
         send(h, type="text", text="tell me about paris")
         h.sent.wait_event("reply_started", turn=1)
-        h.clock.now += 0.15
+        h.sent.wait_for(lambda: len([a for a in h.sent.audio() if a.turn == 1]) >= 2)  # 200 ms sent
+        h.clock.now += 0.15  # the person is hearing it
         send(h, type="text", text="and about london")
         assert h.sent.wait_event("clear", turn=1)["reason"] == "barge_in"  # shown as cut, not dropped
         gate.set()
