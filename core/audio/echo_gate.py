@@ -156,12 +156,7 @@ class EchoGate:
         if count == 0 or not self._reply_near(first):
             return frame
         echo = self._explained(rows, first)
-        # The blocks over the room's noise vote (a word starting in the frame's last 10 ms
-        # is not outvoted by the quiet before it); the frame is silenced when most are echo,
-        # or when none is over the noise (nothing but the room and a faint tail of echo).
-        noise = self._noise if self._noise is not None else np.zeros(BANDS)
-        voters = rows.sum(axis=1) > MARGIN * float(noise.sum())
-        if voters.any() and int((echo & voters).sum()) * 2 <= int(voters.sum()):
+        if int(echo.sum()) * 2 <= count:  # (a word's first 10 ms after two quiet ones waits a frame)
             return frame
         self.silenced_frames += 1
         return bytes(len(frame))
