@@ -39,7 +39,7 @@ ENVELOPE_RANGE = 1e-3  # the log envelopes' floor, 30 dB under their loudest blo
 GAIN_PERCENTILE = 75  # of the ratios at the delay: the echo at its louder, not its usual
 ACTIVE_SHARE = 0.05  # a reply block counts as loud within 13 dB of the window's loudest
 LAG_HYSTERESIS = 0.1  # correlation a new delay must win by
-STEADY_SPREAD = 0.55  # log10 units: the middle half of mic/reply levels within 5.5 dB
+STEADY_SPREAD = 0.7  # log10 units: the middle half of mic/reply levels within 7 dB
 LOUDEST_ECHO = 0.0  # log10 units: an "echo" louder than the reply as sent is the person
 SMEAR_BEFORE, SMEAR_AFTER = 1, 3  # blocks of slack: a misjudged delay, a room's reverberation
 
@@ -125,12 +125,16 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     ratios = mic[loud] / np.maximum(at_lag[loud], 1e-9)
     levels = np.log10(np.maximum(mic[loud].sum(axis=1), 1e-9) / np.maximum(at_lag[loud].sum(axis=1), 1e-9))
     steady = float(np.percentile(levels, 75) - np.percentile(levels, 25)) <= STEADY_SPREAD
-    if best >= ECHO_CORRELATION and steady and float(np.median(levels)) <= LOUDEST_ECHO:
+    louder = float(np.median(levels)) > LOUDEST_ECHO
+    if best >= ECHO_CORRELATION and steady and not louder:
         return EchoPath(lag, np.percentile(ratios, GAIN_PERCENTILE, axis=0), best, float(np.median(levels)))
-    if previous.lag is None:
-        # Heard at every delay and not an echo: nothing comes back, or what the microphone
-        # hears over the reply (the person talking over it) is not it.
+    if previous.lag is None and (best < ECHO_CORRELATION or louder):
+        # Heard at every delay and nothing follows the reply, or what follows it is louder
+        # than it (the person talking over it): nothing comes back. (Following it but
+        # unsteady can be an echo in a noisy stretch: not decided yet.)
         return EchoPath(None, NO_ECHO.gains, best)
+    if previous.lag is None:
+        return previous
     echo_gone = float(np.median(levels)) < previous.level - 1.0  # 10 dB under it
     if best < NO_ECHO_CORRELATION and echo_gone:
         return EchoPath(None, NO_ECHO.gains, best)  # quieter than the echo was: it has gone
