@@ -35,6 +35,7 @@ from core.audio.resample import StreamResampler
 MARGIN = 4.0  # 6 dB over the predicted echo before a band counts as the person's
 EXPLAINED_SHARE = 0.8  # of a block's energy within the margin: the block is echo
 ESTIMATE_EVERY = 10  # blocks (100 ms)
+DOUBLE_TALK_BLOCKS = 10  # blocks of voice let through over the reply in the window: no estimate
 REFERENCE_BLOCKS = 4096  # 41 s of reply scheduled ahead and kept behind
 # The room's noise floor per band follows a quieter block at once (a tenth of the way)
 # and a louder one slowly (+0.9 dB a second): a person talking for seconds on end does not
@@ -83,6 +84,7 @@ class EchoGate:
     def __init__(self) -> None:
         self._reply = BlockRing(REFERENCE_BLOCKS)
         self._mic = BlockRing(HISTORY_BLOCKS)
+        self._talk = np.zeros(WINDOW_BLOCKS, dtype=bool)  # by block: voice let through over a reply
         self._reply_bands = BandAnalyzer()
         self._mic_bands = BandAnalyzer()
         self._resampler: StreamResampler | None = None
@@ -151,12 +153,15 @@ class EchoGate:
         anchors.append((now_ms, self._clock - now_ms / 10))
         while anchors[0][0] < now_ms - ANCHOR_WINDOW_MS:
             anchors.popleft()
+        if count:
+            self._talk[np.arange(first, first + count) % WINDOW_BLOCKS] = False  # (until marked)
         if count and self._clock // ESTIMATE_EVERY != first // ESTIMATE_EVERY:
             self._estimate()
         if count == 0 or not self._reply_near(first):
             return frame
         echo = self._explained(rows, first)
         if int(echo.sum()) * 2 <= count:  # (a word's first 10 ms after two quiet ones waits a frame)
+            self._mark_talk(first, rows)
             return frame
         self.silenced_frames += 1
         return bytes(len(frame))
@@ -165,6 +170,12 @@ class EchoGate:
         for row in rows:
             noise = self._noise if self._noise is not None else row
             self._noise = np.where(row < noise, noise + NOISE_FALL * (row - noise), noise * NOISE_RISE)
+
+    def _mark_talk(self, first: int, rows: np.ndarray) -> None:
+        """Someone talked over the reply in these blocks (let through, over the noise)."""
+        noise = float(self._noise.sum()) if self._noise is not None else 0.0
+        loud = rows.sum(axis=1) > MARGIN * noise
+        self._talk[np.arange(first, first + rows.shape[0]) % WINDOW_BLOCKS] = loud
 
     def _reply_near(self, first: int) -> bool:
         """Any reply scheduled that could sound in these blocks, at any delay."""
@@ -190,6 +201,8 @@ class EchoGate:
         end = self._clock
         if self._reply_until <= end - WINDOW_BLOCKS - MAX_LAG_BLOCKS:
             return  # no reply in the window
+        if self.path.lag is not None and int(self._talk.sum()) >= DOUBLE_TALK_BLOCKS:
+            return  # a person talked over the reply: what follows it now is not the path alone
         mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
         reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)

@@ -38,6 +38,7 @@ QUIET_GAIN = 1e-4  # -40 dB: what "no echo" keeps, so a later echo is still comp
 ENVELOPE_RANGE = 1e-3  # the log envelopes' floor, 30 dB under their loudest block
 GAIN_PERCENTILE = 75  # of the ratios at the delay: the echo at its louder, not its usual
 ACTIVE_SHARE = 0.05  # a reply block counts as loud within 13 dB of the window's loudest
+GAIN_HOLD = 0.8  # a band's gain falls at most 1 dB an estimate (every 100 ms)
 LAG_HYSTERESIS = 0.1  # correlation a new delay must win by
 STEADY_SPREAD = 0.7  # log10 units: the middle half of mic/reply levels within 7 dB
 LOUDEST_ECHO = 0.0  # log10 units: an "echo" louder than the reply as sent is the person
@@ -127,7 +128,10 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     steady = float(np.percentile(levels, 75) - np.percentile(levels, 25)) <= STEADY_SPREAD
     louder = float(np.median(levels)) > LOUDEST_ECHO
     if best >= ECHO_CORRELATION and steady and not louder:
-        return EchoPath(lag, np.percentile(ratios, GAIN_PERCENTILE, axis=0), best, float(np.median(levels)))
+        gains = np.percentile(ratios, GAIN_PERCENTILE, axis=0)
+        if previous.lag == lag:  # held: a band estimated low in one window does not let a burst through
+            gains = np.maximum(gains, previous.gains * GAIN_HOLD)
+        return EchoPath(lag, gains, best, float(np.median(levels)))
     if previous.lag is None and (best < ECHO_CORRELATION or louder):
         # Heard at every delay and nothing follows the reply, or what follows it is louder
         # than it (the person talking over it): nothing comes back. (Following it but
