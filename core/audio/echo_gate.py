@@ -169,7 +169,8 @@ class EchoGate:
     def _track_noise(self, rows: np.ndarray) -> None:
         for row in rows:
             noise = self._noise if self._noise is not None else row
-            self._noise = np.where(row < noise, noise + NOISE_FALL * (row - noise), noise * NOISE_RISE)
+            tracked = np.where(row < noise, noise + NOISE_FALL * (row - noise), noise * NOISE_RISE)
+            self._noise = np.maximum(tracked, 1.0)  # (after digital silence it can still rise)
 
     def _mark_talk(self, first: int, rows: np.ndarray) -> None:
         """Someone talked over the reply in these blocks (let through, over the noise)."""
