@@ -202,7 +202,7 @@ class EchoGate:
         end = self._clock
         if self._reply_until <= end - WINDOW_BLOCKS - MAX_LAG_BLOCKS:
             return  # no reply in the window
-        if self.path.lag is not None and int(self._talk.sum()) >= DOUBLE_TALK_BLOCKS:
+        if self.path.known and int(self._talk.sum()) >= DOUBLE_TALK_BLOCKS:
             return  # a person talked over the reply: what follows it now is not the path alone
         mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS

@@ -53,6 +53,7 @@ class EchoPath:
     gains: np.ndarray  # per band: microphone energy per unit of reply energy
     correlation: float = 0.0
     level: float = 0.0  # log10 of the echo's energy per unit of reply energy (known echoes)
+    candidate: int | None = None  # a delay found once, to be confirmed by the next estimate
 
     @property
     def known(self) -> bool:
@@ -128,6 +129,10 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     steady = float(np.percentile(levels, 75) - np.percentile(levels, 25)) <= STEADY_SPREAD
     louder = float(np.median(levels)) > LOUDEST_ECHO
     if best >= ECHO_CORRELATION and steady and not louder:
+        if previous.lag != lag and previous.candidate != lag:
+            # A new delay must be found twice in a row (100 ms apart): a voice that happens
+            # to follow the reply in one window does not in the next.
+            return EchoPath(previous.lag, previous.gains, previous.correlation, previous.level, candidate=lag)
         gains = np.percentile(ratios, GAIN_PERCENTILE, axis=0)
         if previous.lag == lag:  # held: a band estimated low in one window does not let a burst through
             gains = np.maximum(gains, previous.gains * GAIN_HOLD)

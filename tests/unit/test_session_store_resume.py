@@ -56,6 +56,7 @@ def test_a_reply_stopped_while_playing_is_stored_as_cut(tmp_path: Path) -> None:
         send(h, type="start")
         send(h, type="text", text="tell me about paris")
         h.sent.wait_event("reply_started", turn=1)
+        h.sent.wait_for(lambda: len([a for a in h.sent.audio() if a.turn == 1]) >= 2)  # 200 ms sent
         h.clock.now += 0.15  # the person heard 150 ms of the first sentence
         send(h, type="stop")
         gate.set()
