@@ -202,9 +202,10 @@ class EchoGate:
         end = self._clock
         if self._reply_until <= end - WINDOW_BLOCKS - MAX_LAG_BLOCKS:
             return  # no reply in the window
-        if self.path.known and int(self._talk.sum()) >= DOUBLE_TALK_BLOCKS:
-            return  # a person talked over the reply: what follows it now is not the path alone
+        talked = int(self._talk.sum()) >= DOUBLE_TALK_BLOCKS  # someone talked over the reply
+        if talked and self.path.lag is not None:
+            return  # what follows the reply now is not the path alone: keep the one known
         mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
         reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)
-        self.path = estimate(mic, reply, scheduled, self.path)
+        self.path = estimate(mic, reply, scheduled, self.path, talked)

@@ -32,6 +32,7 @@ WINDOW_BLOCKS = 200  # two seconds of microphone behind each estimate
 MIN_SPAN_BLOCKS = 30  # blocks of reply playing (pauses included) to judge a delay by
 MIN_LOUD_BLOCKS = 15  # and of them loud
 ECHO_CORRELATION = 0.5  # envelopes this alike at one delay: the reply comes back
+TALK_ECHO_CORRELATION = 0.8  # the same, when voice was let through over the reply
 NO_ECHO_CORRELATION = 0.25  # and under this (and quieter): a known echo has gone
 UNKNOWN_GAIN = 0.3  # band energy ratio assumed before anything is known (-5 dB)
 QUIET_GAIN = 1e-4  # -40 dB: what "no echo" keeps, so a later echo is still compared
@@ -97,7 +98,8 @@ def _correlations(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray) -> 
     return np.where(count >= MIN_SPAN_BLOCKS, result, 0.0), count
 
 
-def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath) -> EchoPath:
+def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath,
+             talked: bool = False) -> EchoPath:
     """The path from the last ``WINDOW_BLOCKS`` of microphone bands (``mic``) and the reply
     bands over those blocks and the ``MAX_LAG_BLOCKS`` before (``reply``; ``scheduled``:
     which of them the client was playing). ``previous`` stands while the window cannot
@@ -128,7 +130,10 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     levels = np.log10(np.maximum(mic[loud].sum(axis=1), 1e-9) / np.maximum(at_lag[loud].sum(axis=1), 1e-9))
     steady = float(np.percentile(levels, 75) - np.percentile(levels, 25)) <= STEADY_SPREAD
     louder = float(np.median(levels)) > LOUDEST_ECHO
-    if best >= ECHO_CORRELATION and steady and not louder:
+    # With voice let through over the reply in the window (no echo believed, or a person
+    # talking), only a close follower is an echo: a voice reaches 0.5-0.67 by chance.
+    needed = TALK_ECHO_CORRELATION if talked else ECHO_CORRELATION
+    if best >= needed and steady and not louder:
         if previous.lag != lag and previous.candidate != lag:
             # A new delay must be found twice in a row (100 ms apart): a voice that happens
             # to follow the reply in one window does not in the next.
@@ -137,13 +142,13 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
         if previous.lag == lag:  # held: a band estimated low in one window does not let a burst through
             gains = np.maximum(gains, previous.gains * GAIN_HOLD)
         return EchoPath(lag, gains, best, float(np.median(levels)))
-    if previous.lag is None and (best < ECHO_CORRELATION or louder):
+    if previous.lag is None and previous.candidate is None and (best < ECHO_CORRELATION or louder):
         # Heard at every delay and nothing follows the reply, or what follows it is louder
         # than it (the person talking over it): nothing comes back. (Following it but
         # unsteady can be an echo in a noisy stretch: not decided yet.)
         return EchoPath(None, NO_ECHO.gains, best)
-    if previous.lag is None:
-        return previous
+    if previous.lag is None:  # (a delay found once and not again is dropped)
+        return EchoPath(None, previous.gains, previous.correlation, previous.level)
     echo_gone = float(np.median(levels)) < previous.level - 1.0  # 10 dB under it
     if best < NO_ECHO_CORRELATION and echo_gone:
         return EchoPath(None, NO_ECHO.gains, best)  # quieter than the echo was: it has gone
