@@ -56,10 +56,6 @@ class EchoPath:
     level: float = 0.0  # log10 of the echo's energy per unit of reply energy (known echoes)
     candidate: int | None = None  # a delay found once, to be confirmed by the next estimate
 
-    @property
-    def known(self) -> bool:
-        return self.lag is not None or bool(np.all(self.gains <= QUIET_GAIN))
-
 
 UNKNOWN = EchoPath(None, np.full(BANDS, UNKNOWN_GAIN))
 NO_ECHO = EchoPath(None, np.full(BANDS, QUIET_GAIN))
@@ -77,14 +73,14 @@ def _log_envelope(bands: np.ndarray) -> np.ndarray:
     return np.log10(energy + max(float(energy.max(initial=0.0)) * ENVELOPE_RANGE, 1e-9))
 
 
-def _correlations(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _correlations(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray) -> np.ndarray:
     """Pearson correlation of the envelopes at each lag 0..MAX_LAG_BLOCKS, over the
-    microphone blocks the reply was playing in at that lag (its pauses included; the
-    person's words before and after it left out); and how many blocks that was."""
+    microphone blocks that the ``sounding`` reply blocks (its pauses included; the
+    person's words before and after it left out) fall in at that lag."""
     width = mic.shape[0]
     mic_env = _log_envelope(mic)
     reply_env = sliding_window_view(_log_envelope(reply), width)[::-1]  # row = lag
-    weights = sliding_window_view(scheduled.astype(np.float64), width)[::-1]
+    weights = sliding_window_view(sounding.astype(np.float64), width)[::-1]
     count = weights.sum(axis=1)
     safe = np.maximum(count, 1.0)
     mic_mean = (weights @ mic_env) / safe
@@ -94,8 +90,7 @@ def _correlations(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray) -> 
     reply_var = (weights * reply_env**2).sum(axis=1) - count * reply_mean**2
     with np.errstate(invalid="ignore", divide="ignore"):
         result = covariance / np.sqrt(np.maximum(mic_var, 0.0) * np.maximum(reply_var, 0.0))
-    result = np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
-    return np.where(count >= MIN_SPAN_BLOCKS, result, 0.0), count
+    return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath,
@@ -110,14 +105,15 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     if loudest <= 0.0:
         return previous
     # The reply blocks compared: those the window holds at every delay (so each delay is
-    # judged on the same reply), from the first loud one to the last (not its silent ends).
+    # judged on the same reply, as many blocks), from the first loud one to the last (not
+    # its silent ends).
     loud_rows = np.nonzero(reply_energy > loudest * ACTIVE_SHARE)[0]
     sounding = scheduled.copy()
     sounding[: max(MAX_LAG_BLOCKS, int(loud_rows[0]))] = False
     sounding[min(width, int(loud_rows[-1]) + 1) :] = False
-    correlations, spans = _correlations(mic, reply, sounding)
-    if float(spans.min()) < MIN_SPAN_BLOCKS:
+    if int(sounding.sum()) < MIN_SPAN_BLOCKS:
         return previous  # not yet heard at every delay
+    correlations = _correlations(mic, reply, sounding)
     lag = int(np.argmax(correlations))
     if previous.lag is not None and correlations[previous.lag] >= correlations[lag] - LAG_HYSTERESIS:
         lag = previous.lag  # a client's delay does not wander: keep it unless clearly beaten
@@ -126,7 +122,6 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     loud = at_lag.sum(axis=1) > loudest * ACTIVE_SHARE
     if int(loud.sum()) < MIN_LOUD_BLOCKS:
         return previous
-    ratios = mic[loud] / np.maximum(at_lag[loud], 1e-9)
     levels = np.log10(np.maximum(mic[loud].sum(axis=1), 1e-9) / np.maximum(at_lag[loud].sum(axis=1), 1e-9))
     steady = float(np.percentile(levels, 75) - np.percentile(levels, 25)) <= STEADY_SPREAD
     louder = float(np.median(levels)) > LOUDEST_ECHO
@@ -138,6 +133,7 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
             # A new delay must be found twice in a row (100 ms apart): a voice that happens
             # to follow the reply in one window does not in the next.
             return EchoPath(previous.lag, previous.gains, previous.correlation, previous.level, candidate=lag)
+        ratios = mic[loud] / np.maximum(at_lag[loud], 1e-9)
         gains = np.percentile(ratios, GAIN_PERCENTILE, axis=0)
         if previous.lag == lag:  # held: a band estimated low in one window does not let a burst through
             gains = np.maximum(gains, previous.gains * GAIN_HOLD)

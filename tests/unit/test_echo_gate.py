@@ -107,7 +107,7 @@ def test_a_person_talking_over_the_echo_is_heard_at_once(level_db: float | None,
 
 def test_on_headphones_the_path_is_learnt_quiet_and_a_quiet_voice_is_heard() -> None:
     gate, starts = run(microphone(None, person_at_s=4.5, person_db=-20.0))
-    assert gate.path.lag is None and gate.path.known and np.all(gate.path.gains <= QUIET_GAIN)
+    assert gate.path.lag is None and np.all(gate.path.gains <= QUIET_GAIN)
     assert starts and 4.5 <= starts[0] <= 4.5 + 0.05 + 0.15, starts
 
 
@@ -143,7 +143,7 @@ def test_a_person_talking_on_and_on_over_a_reply_keeps_their_words() -> None:
         voiced = vad.is_speech(frame, 16000) and np.abs(np.diff(samples16.astype(float))).mean() > 100
         if now_ms > 1800 and voiced:  # (known quiet by 1.7 s; the room's noise alone: ~35)
             lost.append(out != frame)
-    assert gate.path.lag is None and gate.path.known
+    assert gate.path.lag is None and np.all(gate.path.gains <= QUIET_GAIN)
     assert len(lost) > 150 and not any(a and b for a, b in itertools.pairwise(lost))
 
 
