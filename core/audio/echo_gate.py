@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from core.audio.echo_bands import BANDS, SAMPLE_RATE, BandAnalyzer
 from core.audio.echo_path import (
@@ -29,7 +30,9 @@ from core.audio.echo_path import (
     WINDOW_BLOCKS,
     EchoPath,
     estimate,
+    smeared,
 )
+from core.audio.echo_unknown import DELAYS, OneDelay, QuietEvidence
 from core.audio.resample import StreamResampler
 
 MARGIN = 4.0  # 6 dB over the predicted echo before a band counts as the person's
@@ -96,6 +99,8 @@ class EchoGate:
         self._cursor = 0  # block where the next reply audio starts playing
         self._reply_until = 0  # one past the last block of reply scheduled
         self.path: EchoPath = UNKNOWN
+        self._evidence = QuietEvidence()
+        self._one_delay = OneDelay()
         self._noise: np.ndarray | None = None  # the microphone's floor per band
         self.silenced_frames = 0  # frames the gate took as the reply's echo
 
@@ -185,18 +190,37 @@ class EchoGate:
     def _explained(self, rows: np.ndarray, first: int) -> np.ndarray:
         """Per block: is its energy the predicted echo's, within the margin?"""
         path = self.path
-        if path.lag is None:  # every delay the path may have
-            low, high = MAX_LAG_BLOCKS + SMEAR_AFTER, -SMEAR_BEFORE
-        else:
+        noise = self._noise if self._noise is not None else np.zeros(BANDS)
+        if path.lag is not None:
             low, high = path.lag + SMEAR_AFTER, path.lag - SMEAR_BEFORE
-        span = self._reply.read(first - low, rows.shape[0] + low - high)
-        reach = low - high + 1
-        loudest = np.lib.stride_tricks.sliding_window_view(span, reach, axis=0).max(axis=2)
-        noise = self._noise if self._noise is not None else 0.0
-        predicted = (loudest[: rows.shape[0]] * path.gains + noise) * MARGIN
+            span = self._reply.read(first - low, rows.shape[0] + low - high)
+            loudest = sliding_window_view(span, low - high + 1, axis=0).max(axis=2) * path.gains
+            return self._within(rows, loudest, noise)
+        # Every delay the path may have, bounded by what was heard, and one of them must
+        # explain the whole sound.
+        at_delays = self._reply_at_delays(first, rows.shape[0])
+        heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), float(noise.sum())
+        self._evidence.observe(heard, reply, floor)
+        gains = self._evidence.gains(path.gains)
+        explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)
+        fits = heard[:, None] <= MARGIN * (reply * gains.max(axis=1)[None, :] + floor)
+        for block in range(rows.shape[0]):
+            explained[block] &= self._one_delay.explains(float(heard[block]), fits[block], floor)
+        return explained
+
+    @staticmethod
+    def _within(rows: np.ndarray, loudest: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        predicted = (loudest + noise) * MARGIN
         beyond = np.maximum(rows - predicted, 0.0).sum(axis=1)
-        total = rows.sum(axis=1)
-        return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(total, 1e-9)
+        return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(rows.sum(axis=1), 1e-9)
+
+    def _reply_at_delays(self, first: int, count: int) -> np.ndarray:
+        """The reply (smeared) under each of ``count`` microphone blocks from ``first`` at
+        each delay 0..MAX_LAG_BLOCKS: blocks x delays x bands."""
+        span = smeared(self._reply.read(first - MAX_LAG_BLOCKS - SMEAR_AFTER,
+                                        count + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE))
+        rows = MAX_LAG_BLOCKS + SMEAR_AFTER + np.arange(count)[:, None] - np.arange(DELAYS)[None, :]
+        return span[rows]
 
     def _estimate(self) -> None:
         end = self._clock

@@ -56,6 +56,7 @@ class AudioFront:
         self._voice_since_ms: int | None = None  # stream time of the latest speech onset
         self.generation = 0  # counts resets
         self.echo = EchoGate() if settings.echo_gate else None
+        self._sounding_turn = 0  # the turn whose reply audio was sent last
 
     def hear(self, pcm: bytes) -> Iterator[SegmentEvent | VoicedFrame]:
         """Take a client frame; yield what the segmenter makes of the whole frames waiting.
@@ -84,8 +85,16 @@ class AudioFront:
         if self.echo is None:
             return
         if isinstance(event, ReplyAudio):
+            self._sounding_turn = event.turn
             self.echo.sent(event.pcm, event.sample_rate, self._clock())
         elif isinstance(event, Clear):
+            self.echo.stopped(self._clock())
+
+    def played(self, turn: int) -> None:
+        """The client says it has played all of ``turn``'s reply: if that was the last
+        audio sent, nothing more sounds (a client may play faster than the schedule the
+        gate assumed, or report early)."""
+        if self.echo is not None and turn == self._sounding_turn:
             self.echo.stopped(self._clock())
 
     def hear_staged(self, staged: StagedAudio) -> Iterator[SegmentEvent | VoicedFrame]:

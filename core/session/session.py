@@ -1,10 +1,9 @@
 """One voice session: its lifecycle, its lock, and the inputs a transport gives it.
 
-Transports call the inputs (``audio``, ``text``...), the ticker ``tick``, the model
-workers ``deliver``. Each takes the lock, tells the ``TurnEngine`` what happened and has
-the ``ActionInterpreter`` carry out its decision under the lock, so output leaves in the
-engine's order. Nothing under the lock waits (not on a model, not on the client). A bug
-met in one input is logged once, counted and told to the client; the session goes on.
+Transports call the inputs (``audio``, ``text``...), the ticker ``tick``, the model workers ``deliver``.
+Each takes the lock, tells the ``TurnEngine`` what happened and has the ``ActionInterpreter`` carry out its
+decision under the lock, so output leaves in the engine's order. Nothing under the lock waits (not on a
+model, not on the client). A bug in one input is logged once, counted and told to the client, and passes.
 """
 
 from __future__ import annotations
@@ -195,6 +194,7 @@ class Session:
         """The client has played all of ``turn``'s reply."""
         with self._input() as active:
             if active:
+                self._front.played(turn)
                 self._interpreter.run(self._engine.playback_done(turn, self._now()))
 
     def playback_progress(self, turn: int, played_ms: float) -> None:

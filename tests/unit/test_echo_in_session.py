@@ -89,3 +89,21 @@ def test_the_person_talking_over_the_echo_still_stops_the_reply_at_once(make_har
     feed(h, pcm[onset * 2 : (onset + 16 * 150) * 2])  # 150 ms of the person
     clears = h.sent.events("clear")
     assert clears and clears[0]["reason"] == "barge_in", h.sent.summary()
+
+
+def test_a_reply_the_client_says_it_has_played_is_no_longer_expected(make_harness) -> None:
+    """A client may play faster than real time or report early: after ``playback_done``
+    the reply sent is not expected in the microphone, so a voice under its level is the
+    person (the path is not known yet: any echo at any delay is assumed loud)."""
+    def quiet_voice_heard(report_played: bool) -> bool:
+        h = make_harness(tts=SpeakingTTS(), stt=FakeSTT("and another thing"))
+        reply_sent(h)
+        if report_played:
+            h.send(type="playback_done", turn=1)
+            h.sent.wait_for(lambda: h.sent.events("state")[-1]["state"] == "listening")
+        h.clock.now += 0.3  # (speech within 200 ms of a reply's end is not taken)
+        person = voiced_burst(600, f0=210.0).astype(np.float64) * 32767 * 0.2  # 14 dB under the reply
+        return "speech_started" in feed(h, with_noise(np.concatenate((person, np.zeros(16 * 400)))))
+
+    assert quiet_voice_heard(report_played=True)
+    assert not quiet_voice_heard(report_played=False)  # the control: the same voice over the reply

@@ -1,0 +1,85 @@
+"""Telling a person from the echo before the echo path is known.
+
+Until a stretch of reply has been heard at every delay (0.8 s), the gate assumes the
+reply comes back loud (``UNKNOWN``) at any delay up to 500 ms. A person who talks over
+every reply at once never lets one play that long, and a voice quieter than the reply
+would be silenced throughout. Two things the microphone shows in the meantime narrow the
+assumption down, both from the physics of an echo rather than its level:
+
+- ``QuietEvidence``: the microphone at the room's noise floor while the reply was loud
+  at a delay rules out a loud echo at that delay (for the session: a client's delay and
+  room do not change between replies).
+- ``OneDelay``: an echo comes back at one delay. A sound is taken for the echo only while
+  a single delay explains all of it since it began; a voice, which does not follow the
+  reply, is soon louder than the reply at every delay in some of its moments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.audio.echo_path import MAX_LAG_BLOCKS, UNKNOWN
+
+DELAYS = MAX_LAG_BLOCKS + 1
+MARGIN = 4.0  # 6 dB: as the gate's, the slack between a predicted echo and what is heard
+# A quiet block is telling at a delay when the assumed echo would stand 25 dB over the
+# noise there and the microphone is within 6 dB of the noise.
+EVIDENCE_CONTRAST = 300.0
+EVIDENCE_QUIET = 4.0
+EVIDENCE_BLOCKS = 5  # telling blocks at a delay before its bound is used
+BAND_COLOUR = 10.0  # one band of an echo may stand 10 dB over its whole's share (a small speaker)
+MISFITS_ALLOWED = 0.1  # share of a sound's blocks a delay may fail to explain (at least one)
+SOUND_ENDS_AFTER = 5  # quiet blocks (50 ms): the next loud block begins a new sound
+
+
+class QuietEvidence:
+    """Per delay: the loudest echo (microphone over reply energy) that the blocks heard
+    at the noise floor, while the reply was loud at that delay, leave possible."""
+
+    def __init__(self) -> None:
+        self.count = np.zeros(DELAYS, dtype=np.int64)
+        self.bound = np.zeros(DELAYS)
+
+    def observe(self, heard: np.ndarray, reply: np.ndarray, noise: float) -> None:
+        """``heard``: the microphone's energy per block; ``reply``: the reply's (smeared)
+        energy under each block at each delay (blocks x delays)."""
+        if noise <= 0.0:
+            return
+        assumed_loud = reply * float(UNKNOWN.gains.max()) >= EVIDENCE_CONTRAST * noise
+        telling = assumed_loud & (heard[:, None] <= EVIDENCE_QUIET * noise)
+        if telling.any():
+            ratios = np.where(telling, heard[:, None] / np.maximum(reply, 1e-9), 0.0)
+            self.bound = np.maximum(self.bound, ratios.max(axis=0))
+            self.count += telling.sum(axis=0)
+
+    def gains(self, assumed: np.ndarray) -> np.ndarray:
+        """Per delay and band: the ``assumed`` band gains, lowered where quiet blocks
+        bound them."""
+        bounded = np.minimum(assumed[None, :], self.bound[:, None] * BAND_COLOUR)
+        return np.where((self.count >= EVIDENCE_BLOCKS)[:, None], bounded, assumed[None, :])
+
+
+class OneDelay:
+    """The delays that have explained every block of the current sound so far (but a
+    tenth): the sound is the echo only while one of them explains it."""
+
+    def __init__(self) -> None:
+        self._misfits = np.zeros(DELAYS)
+        self._blocks = 0
+        self._quiet = 0
+
+    def explains(self, heard: float, fits: np.ndarray, noise: float) -> bool:
+        """One microphone block (``heard``: its energy; ``fits``: per delay, whether the
+        echo at that delay accounts for it). Blocks at the noise floor explain themselves
+        and, after ``SOUND_ENDS_AFTER`` of them, end the sound."""
+        if heard <= MARGIN * noise:
+            self._quiet += 1
+            if self._quiet >= SOUND_ENDS_AFTER:
+                self._misfits[:] = 0.0
+                self._blocks = 0
+            return True
+        self._quiet = 0
+        self._blocks += 1
+        self._misfits += ~fits
+        standing = self._misfits <= max(1.0, MISFITS_ALLOWED * self._blocks)
+        return bool(np.any(standing & fits))
