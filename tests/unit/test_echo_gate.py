@@ -117,7 +117,7 @@ def test_on_headphones_a_person_talking_over_the_first_reply_at_once_is_heard_wi
         into_reply_s: float) -> None:
     """Before the path is known the gate assumes a loud echo at any delay. The quiet
     microphone before the person spoke rules out the delays it covers, and the person's
-    voice, which no single delay explains, rules out the rest (before both: 0.9-1.1 s)."""
+    voice, which no single delay explains, rules out the rest (before both: 0.86-1.13 s)."""
     person_db = -14.0  # 5 dB under the reply: within the loud echo assumed
     person_at_s = REPLY_AT_S + into_reply_s
     _, starts = run(microphone(None, person_at_s=person_at_s, person_db=person_db))
