@@ -3,6 +3,7 @@
 #   make test   set up test needs (Chromium, espeak-ng, sox included) and run the suite
 #   make bench  measure voice-to-voice latency against a freshly started server
 #   make bench-page  measure the page in headless Chromium
+#   make bench-first-reply  the echo gate before it knows the path: a voice over the first reply, its echo
 #   make bench-phone  voice-to-voice over a phone call (scripted Twilio) and the µ-law cost
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
 #   make attack  the exposed server attacked, attack by attack (docs/reliability.md, Attacks)
@@ -40,7 +41,7 @@ SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
 SPEECH_STAMP := $(VENV)/.speech-installed
 
-.PHONY: run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: bench-first-reply run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -105,6 +106,9 @@ test: setup-dev
 
 bench: setup $(SPEECH_STAMP)
 	$(PY) -m monitoring.bench
+
+bench-first-reply: setup
+	$(PY) -m monitoring.bench.first_reply
 
 bench-relevance: setup
 	$(PY) -m monitoring.bench.relevance --out docs/results/relevance.json

@@ -32,7 +32,7 @@ from core.audio.echo_path import (
     estimate,
     smeared,
 )
-from core.audio.echo_unknown import DELAYS, OneDelay, QuietEvidence
+from core.audio.echo_unknown import DELAYS, OneDelay, QuietEvidence, RoomLevel
 from core.audio.resample import StreamResampler
 
 MARGIN = 4.0  # 6 dB over the predicted echo before a band counts as the person's
@@ -101,6 +101,7 @@ class EchoGate:
         self.path: EchoPath = UNKNOWN
         self._evidence = QuietEvidence()
         self._one_delay = OneDelay()
+        self._room = RoomLevel()
         self._noise: np.ndarray | None = None  # the microphone's floor per band
         self.silenced_frames = 0  # frames the gate took as the reply's echo
 
@@ -154,6 +155,7 @@ class EchoGate:
         self._mic.write(first, rows)
         self._clock += count
         self._track_noise(rows)
+        self._room.hear(rows.sum(axis=1))
         anchors = self._anchors
         anchors.append((now_ms, self._clock - now_ms / 10))
         while anchors[0][0] < now_ms - ANCHOR_WINDOW_MS:
@@ -199,7 +201,7 @@ class EchoGate:
         # Every delay the path may have, bounded by what was heard, and one of them must
         # explain the whole sound.
         at_delays = self._reply_at_delays(first, rows.shape[0])
-        heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), float(noise.sum())
+        heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), self._room.level
         self._evidence.observe(heard, reply, floor)
         gains = self._evidence.gains(path.gains)
         explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)

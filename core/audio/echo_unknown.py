@@ -16,6 +16,8 @@ assumption down, both from the physics of an echo rather than its level:
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from core.audio.echo_path import MAX_LAG_BLOCKS, UNKNOWN
@@ -30,6 +32,27 @@ EVIDENCE_BLOCKS = 5  # telling blocks at a delay before its bound is used
 BAND_COLOUR = 10.0  # one band of an echo may stand 10 dB over its whole's share (a small speaker)
 MISFITS_ALLOWED = 0.1  # share of a sound's blocks a delay may fail to explain (at least one)
 SOUND_ENDS_AFTER = 5  # quiet blocks (50 ms): the next loud block begins a new sound
+ROOM_FRAMES = 100  # 3 s of frames behind the room's level
+ROOM_PERCENTILE = 20  # of their mean block energies: the room between words
+DIGITAL_SILENCE = 1.0  # a frame's mean block energy under this is no room (a client's zeros)
+
+
+class RoomLevel:
+    """The room's usual energy per block with no one talking: the lower fifth of the
+    last 3 s of frames' mean block energy. (The gate's per-band floors follow each band's
+    dips, 20 dB under a block of the same noise in total; they also fall to a client's
+    digital silence, which is skipped here.)"""
+
+    def __init__(self) -> None:
+        self._frames: deque[float] = deque(maxlen=ROOM_FRAMES)
+        self.level = 0.0
+
+    def hear(self, heard: np.ndarray) -> None:
+        """One frame: the energy of each of its blocks."""
+        mean = float(heard.mean()) if heard.size else 0.0
+        if mean >= DIGITAL_SILENCE:
+            self._frames.append(mean)
+            self.level = float(np.percentile(self._frames, ROOM_PERCENTILE))
 
 
 class QuietEvidence:

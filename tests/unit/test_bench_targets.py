@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from monitoring.bench import first_reply
 from monitoring.bench.targets import missed_targets
 from tests.conftest import ROOT
 
@@ -58,3 +59,17 @@ def test_echo_targets_are_held_per_level() -> None:
         "synthetic echo at -10 dB: every reply answered, none interrupted by its echo",
         "synthetic echo at -20 dB: barge-in p95 at most 150 ms",
     ]
+
+
+def test_the_first_reply_bench_fails_on_an_echo_or_a_late_voice() -> None:
+    met = {"echo_started_speech": {"-10 dB": 0, "-6 dB": 2},
+           "talked_over": {"question at 0 dB": {"cases": 72, "never": 0, "p50_ms": 240.0, "p90_ms": 355.0}}}
+    assert first_reply.missed(met) == []
+    echoed = copy.deepcopy(met)
+    echoed["echo_started_speech"]["-10 dB"] = 1
+    late = copy.deepcopy(met)
+    late["talked_over"]["question at 0 dB"]["p90_ms"] = 500.0
+    lost = copy.deepcopy(met)
+    lost["talked_over"]["question at 0 dB"]["never"] = 1
+    assert first_reply.missed(echoed) == ["the first reply's echo at -10 dB started speech"]
+    assert [len(first_reply.missed(s)) for s in (late, lost)] == [1, 1]

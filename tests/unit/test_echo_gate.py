@@ -12,7 +12,7 @@ import webrtcvad
 
 from core.audio.echo_gate import BlockRing, EchoGate
 from core.audio.echo_path import QUIET_GAIN
-from core.audio.echo_unknown import DELAYS, EVIDENCE_BLOCKS, OneDelay, QuietEvidence
+from core.audio.echo_unknown import DELAYS, EVIDENCE_BLOCKS, OneDelay, QuietEvidence, RoomLevel
 from core.audio.resample import StreamResampler
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 from monitoring.clients.echoing_client import speech_gain
@@ -58,13 +58,14 @@ def microphone(level_db: float | None, delay_ms: int = 120, reverberant: bool = 
     return mic
 
 
-def run(mic: np.ndarray, stop_at_s: float | None = None) -> tuple[EchoGate, list[float]]:
+def run(mic: np.ndarray, stop_at_s: float | None = None,
+        reply_at_s: float = REPLY_AT_S) -> tuple[EchoGate, list[float]]:
     """The microphone through the gate and the segmenter; the speech starts, in seconds."""
     gate, segmenter = EchoGate(), Segmenter(SegmenterConfig(neural=False))
     pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2")
     reply = StreamResampler(16000, 22050).process(REPLY.astype("<i2"), last=True).tobytes()
     starts: list[float] = []
-    due = [(REPLY_AT_S * 1000, lambda now: gate.sent(reply, 22050, now))]
+    due = [(reply_at_s * 1000, lambda now: gate.sent(reply, 22050, now))]
     if stop_at_s is not None:
         due.append((stop_at_s * 1000, gate.stopped))
     for index in range(0, pcm.size - FRAME + 1, FRAME):
@@ -213,3 +214,23 @@ def test_a_pause_ends_a_sound_and_the_next_is_judged_afresh() -> None:
     fits = np.zeros(DELAYS, dtype=bool)
     fits[40] = True
     assert one.explains(1e6, fits, noise=1e3)
+
+
+def test_after_a_clients_digital_silence_the_first_reply_still_does_not_interrupt_itself() -> None:
+    """A client that sent zeros before (the page's first frames, a test client) drags the
+    per-band floors far under the room: room noise must not then count as a sound that no
+    delay explains, which let the first reply's echo through."""
+    lead_s = 1.0
+    mic = np.concatenate((np.zeros(int(16000 * lead_s)), microphone(-10.0)))
+    gate, starts = run(mic, reply_at_s=REPLY_AT_S + lead_s)
+    assert starts == []
+    assert gate.silenced_frames > 100
+
+
+def test_the_rooms_level_is_its_usual_noise_and_skips_digital_silence() -> None:
+    room = RoomLevel()
+    for _ in range(50):
+        room.hear(np.zeros(3))  # a client's zeros
+    for frame in np.random.default_rng(2).exponential(1e5, (300, 3)):  # blocks of noise, 1e5 on average
+        room.hear(frame)
+    assert 0.5e5 <= room.level <= 1e5  # within 3 dB under the usual block, not at the zeros
