@@ -206,8 +206,9 @@ class EchoGate:
         gains = self._evidence.gains(path.gains)
         explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)
         fits = heard[:, None] <= MARGIN * (reply * gains.max(axis=1)[None, :] + floor)
+        sounding = heard > MARGIN * floor
         for block in range(rows.shape[0]):
-            explained[block] &= self._one_delay.explains(float(heard[block]), fits[block], floor)
+            explained[block] &= self._one_delay.explains(bool(sounding[block]), fits[block])
         return explained
 
     @staticmethod

@@ -23,7 +23,6 @@ import numpy as np
 from core.audio.echo_path import MAX_LAG_BLOCKS, UNKNOWN
 
 DELAYS = MAX_LAG_BLOCKS + 1
-MARGIN = 4.0  # 6 dB: as the gate's, the slack between a predicted echo and what is heard
 # A quiet block is telling at a delay when the assumed echo would stand 25 dB over the
 # noise there and the microphone is within 6 dB of the noise.
 EVIDENCE_CONTRAST = 300.0
@@ -45,14 +44,21 @@ class RoomLevel:
 
     def __init__(self) -> None:
         self._frames: deque[float] = deque(maxlen=ROOM_FRAMES)
-        self.level = 0.0
+        self._level: float | None = 0.0  # None: to be worked out from the frames
 
     def hear(self, heard: np.ndarray) -> None:
         """One frame: the energy of each of its blocks."""
         mean = float(heard.mean()) if heard.size else 0.0
         if mean >= DIGITAL_SILENCE:
             self._frames.append(mean)
-            self.level = float(np.percentile(self._frames, ROOM_PERCENTILE))
+            self._level = None
+
+    @property
+    def level(self) -> float:
+        """(Worked out when read: only while the path is unknown, not for every frame.)"""
+        if self._level is None:
+            self._level = float(np.percentile(self._frames, ROOM_PERCENTILE))
+        return self._level
 
 
 class QuietEvidence:
@@ -91,11 +97,11 @@ class OneDelay:
         self._blocks = 0
         self._quiet = 0
 
-    def explains(self, heard: float, fits: np.ndarray, noise: float) -> bool:
-        """One microphone block (``heard``: its energy; ``fits``: per delay, whether the
-        echo at that delay accounts for it). Blocks at the noise floor explain themselves
-        and, after ``SOUND_ENDS_AFTER`` of them, end the sound."""
-        if heard <= MARGIN * noise:
+    def explains(self, sounding: bool, fits: np.ndarray) -> bool:
+        """One microphone block (``sounding``: over the room's level; ``fits``: per delay,
+        whether the echo at that delay accounts for it). Blocks at the room's level explain
+        themselves and, after ``SOUND_ENDS_AFTER`` of them, end the sound."""
+        if not sounding:
             self._quiet += 1
             if self._quiet >= SOUND_ENDS_AFTER:
                 self._misfits[:] = 0.0

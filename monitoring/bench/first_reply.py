@@ -30,6 +30,7 @@ from core.audio.resample import StreamResampler
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 from monitoring.bench.clips import playlist
 from monitoring.clients.echoing_client import EchoPath
+from monitoring.clients.voice_client import is_voiced
 from monitoring.metrics.series import percentile
 
 FRAME = 480  # samples: the segmenter's 30 ms
@@ -42,7 +43,6 @@ PERSON_LEVELS_DB = (0.0, -6.0)
 ECHO_LEVELS_DB = (-10.0, -6.0)
 ECHO_DELAYS_MS = (40, 120, 250, 450)
 ROOM_NOISE_RMS = 30.0
-VOICED_RMS = 300.0  # a frame counts as the person's first word: webrtcvad says speech, and this loud
 QUESTIONS_P90_MS = 400.0
 NEVER = None
 
@@ -73,12 +73,13 @@ def speech_starts(mic: np.ndarray, reply: bytes, rate: int) -> list[float]:
 
 
 def first_voiced_s(signal: np.ndarray) -> float | None:
+    """The person's first word: a frame as loud as the clients count voiced, and speech
+    to webrtcvad."""
     vad = webrtcvad.Vad(2)
     pcm = np.clip(signal, -32768, 32767).astype("<i2")
     for index in range(0, pcm.size - FRAME + 1, FRAME):
-        frame = pcm[index : index + FRAME]
-        loud = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2))) > VOICED_RMS
-        if loud and vad.is_speech(frame.tobytes(), 16000):
+        frame = pcm[index : index + FRAME].tobytes()
+        if is_voiced(frame) and vad.is_speech(frame, 16000):
             return index / 16000
     return None
 
