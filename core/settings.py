@@ -351,6 +351,16 @@ class Settings:
         default=0.5,
         metadata={"doc": "The turn model's probability from which a voice sounds finished."},
     )
+    turn_weigh_words: bool = field(
+        default=True,
+        metadata={"doc": "Ask the replies model at each pause whether the words so far end the line "
+                         "(the embedded model only; ~30 ms)."},
+    )
+    turn_fragment_probability: float = field(
+        default=0.1,
+        metadata={"doc": "Below this chance of the line ending there, the words are taken as unfinished "
+                         "and the longest silence is waited for."},
+    )
     turn_speculative_reply: bool = field(
         default=True,
         metadata={"doc": "Generate the answer while the end-of-turn silence is still being "
@@ -493,6 +503,8 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()} must be one of {allowed}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"{PREFIX}LOG_FORMAT must be text or json")
+        if not (0 <= self.turn_finished_probability <= 1 and 0 <= self.turn_fragment_probability <= 1):
+            raise SettingsError(f"{PREFIX}TURN_*_PROBABILITY must be 0..1")
         if not 0 <= self.simulated_jitter < 1:
             raise SettingsError(f"{PREFIX}SIMULATED_JITTER must be 0..1 (exclusive)")
         if min(self.simulated_stt_ms, self.simulated_llm_first_token_ms,

@@ -13,6 +13,7 @@ from core.providers.base import Message
 class Transcribe:
     job: int
     audio: bytes
+    weigh: bool = False  # and ask the replies model if the words end the line (``Transcribed.ends_here``)
 
 
 @dataclass(frozen=True)

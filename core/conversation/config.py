@@ -14,6 +14,8 @@ class EngineConfig:
     min_reply_gap_ms: int = 650  # no reply sooner after the speech, unless it sounded finished
     hear_turn_ends: bool = False  # ask the turn model at each pause (``JudgeEnd``)
     finished_probability: float = 0.5  # the turn model's verdict from here up: it sounds finished
+    weigh_words: bool = True  # ask the replies model, at each pause, whether the words end the line
+    fragment_probability: float = 0.1  # its chance of the line ending below this: more is coming
     speculative_reply: bool = True  # generate while the end-of-turn silence is confirmed
     refractory_ms: int = 200  # speech starting this soon after the reply ends is its echo
     false_interruption_ms: int = 2000  # a paused reply resumes if nothing real follows

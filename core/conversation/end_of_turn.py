@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from core.conversation.commands import Action, Cancel, DropTranscription, JudgeEnd, Transcribe
 from core.conversation.config import EngineConfig
-from core.conversation.endpointing import Finish, asks, is_backchannel, judge
+from core.conversation.endpointing import Finish, asks, is_backchannel, weighed
 from core.conversation.reply_turn import ReplyTurn
 
 
@@ -97,7 +97,7 @@ class EndOfTurn:
         deadline = speech_end_at + self.config.commit_after_ms
         pending = self.pending = PendingEnd(self._new_job(), end_ms, speech_end_at, deadline,
                                             over_reply=self._reply_held())
-        actions.append(Transcribe(pending.job, audio))
+        actions.append(Transcribe(pending.job, audio, weigh=self.config.weigh_words))
         return [*actions, JudgeEnd(pending.job, audio)] if self.config.hear_turn_ends else actions
 
     def ended(self, end_ms: int, audio: bytes, now: float,
@@ -114,13 +114,14 @@ class EndOfTurn:
         self.pending = PendingEnd(self._new_job(), end_ms, now, now, short=short)
         return [*actions, Transcribe(self.pending.job, audio)], self.pending
 
-    def heard(self, job: int, text: str, now: float) -> PendingEnd | None:
-        """The transcript of the pending end arrived: its words set the deadline."""
+    def heard(self, job: int, text: str, now: float, ends_here: float | None = None) -> PendingEnd | None:
+        """The transcript of the pending end arrived: its words (and the replies model's
+        chance that the line ends with them) set the deadline."""
         pending = self.pending
         if pending is None or pending.job != job:
             return None
         pending.transcript, pending.transcript_at = text, now
-        pending.verdict = judge(text)
+        pending.verdict = weighed(text, ends_here, self.config.fragment_probability)
         self._plan(pending)
         return pending
 

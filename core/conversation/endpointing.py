@@ -42,6 +42,28 @@ def judge(text: str) -> Finish:
     return Finish.UNKNOWN
 
 
+# Fewer words than this, and a base model expects more after them as often as not
+# ("Yes", "Ever tried", "No matter"), though such lines are whole answers.
+WEIGHED_MIN_WORDS = 3
+
+
+def worth_weighing(text: str) -> bool:
+    """Could a model's view of whether the line ends here change the wait? Not for a
+    question or a request (whole speech acts), words that already trail off, or one or
+    two words."""
+    return (len(_WORD.findall(text.lower())) >= WEIGHED_MIN_WORDS and not asks(text)
+            and judge(text) is not Finish.UNFINISHED)
+
+
+def weighed(text: str, ends_here: float | None, below: float) -> Finish:
+    """``judge``'s verdict, unless the model gives the line less than ``below`` chance of
+    ending with these words: then more is coming ("My sister, who lives in Chicago.")."""
+    verdict = judge(text)
+    if ends_here is not None and ends_here < below and worth_weighing(text):
+        return Finish.UNFINISHED
+    return verdict
+
+
 # What a listener says to mean "go on" (or that Whisper writes for it): over a reply
 # being heard, an utterance made only of these is not a turn.
 _BACKCHANNEL = frozenset("""

@@ -97,7 +97,7 @@ class TurnEngine:
     def job_done(self, result: JobResult, now: float) -> list[Action]:
         """What a provider call of a turn brought back."""
         if isinstance(result, Transcribed):
-            return self.transcript(result.job, result.text, now)
+            return self.transcript(result.job, result.text, now, result.ends_here)
         if isinstance(result, EndJudged):
             self._end.sounded(result.job, result.probability, now)
             return self.tick(now)
@@ -204,8 +204,8 @@ class TurnEngine:
         return actions
 
     # ----- results of provider calls -------------------------------------------------
-    def transcript(self, job: int, text: str, now: float) -> list[Action]:
-        pending = self._end.heard(job, text, now)
+    def transcript(self, job: int, text: str, now: float, ends_here: float | None = None) -> list[Action]:
+        pending = self._end.heard(job, text, now, ends_here)
         if pending is not None:
             actions = self.tick(now)
             if self._end.pending is pending:  # not committed yet: get the answer ready meanwhile

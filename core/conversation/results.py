@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 class Transcribed:
     job: int
     text: str
+    ends_here: float | None = None  # the replies model's chance that the line ends with these words
 
 
 @dataclass(frozen=True)

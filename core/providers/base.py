@@ -58,6 +58,15 @@ class LLMProvider(ABC):
         ``avoid`` is the previous reply: the new one must not repeat it word for word.
         """
 
+    def line_ends_here(self, history: Sequence[Message], words: str) -> float | None:
+        """How likely the person's line is over after ``words`` (0-1), judged on the words
+        alone, the conversation so far as context; None when this model cannot tell.
+
+        Asked at a pause, before the reply: it must cost a few tens of milliseconds, so
+        only a model at hand (in this process) answers it.
+        """
+        return None
+
     def prepare(self, history: Sequence[Message]) -> None:
         """The conversation so far is known: get ready to answer after it (optional).
 

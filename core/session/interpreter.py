@@ -26,6 +26,7 @@ from core.conversation.commands import (
     Speak,
     Transcribe,
 )
+from core.conversation.endpointing import worth_weighing
 from core.conversation.engine import TurnEngine
 from core.conversation.events import OutputEvent
 from core.conversation.results import JobResult
@@ -78,7 +79,8 @@ class ActionInterpreter:
             self._jobs.settled(item)  # type: ignore[arg-type]
             self._pending.extend(self._engine.job_done(item, self._now()))  # type: ignore[arg-type]
         elif isinstance(item, Transcribe):
-            self._later(self._jobs.transcribe(self._providers().stt, item.job, item.audio))
+            weigh = self._weigher() if item.weigh else None
+            self._later(self._jobs.transcribe(self._providers().stt, item.job, item.audio, weigh))
         elif isinstance(item, JudgeEnd):
             self._later(self._jobs.judge_end(item.job, item.audio))
         elif isinstance(item, DropTranscription):
@@ -99,6 +101,12 @@ class ActionInterpreter:
             notice = self._recorder.record(item)
             if notice is not None:
                 self._emit(notice)
+
+    def _weigher(self) -> Callable[[str], float | None]:
+        """The replies model's view of a pause's words, in the conversation so far; asked
+        only where it can change the wait (``worth_weighing``)."""
+        llm, history = self._providers().llm, self._engine.history
+        return lambda words: llm.line_ends_here(history, words) if worth_weighing(words) else None
 
     def _later(self, result: JobResult | None) -> None:
         if result is not None:

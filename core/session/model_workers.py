@@ -31,6 +31,16 @@ _END = object()
 PER_SESSION = {"stt": 3, "llm": 2, "tts": 2}
 
 ErrorCallback = Callable[[ProviderError], None]
+Weigh = Callable[[str], float | None]  # the words of a pause → the chance the line ends there
+
+
+def _weighed(weigh: Weigh, text: str) -> float | None:
+    """Only a hint for the wait: a failure is logged and leaves the other evidence to decide."""
+    try:
+        return weigh(text)
+    except Exception as exc:  # noqa: BLE001 - the transcript must still reach the turn
+        log.warning("weighing the words failed: %s", as_provider_error("llm", exc))
+        return None
 
 
 def as_provider_error(provider: str, exc: BaseException) -> ProviderError:
@@ -80,9 +90,10 @@ class ModelWorkers:
             self.ends.shutdown()
 
     # ----- transcription --------------------------------------------------------------
-    def transcribe(self, stt: STTProvider, audio: bytes, on_text: Callable[[str], None],
-                   on_error: ErrorCallback, *, owner: Hashable) -> Future[None]:
-        """Raises ``Overloaded`` when the pool is full."""
+    def transcribe(self, stt: STTProvider, audio: bytes, on_text: Callable[[str, float | None], None],
+                   on_error: ErrorCallback, *, owner: Hashable, weigh: Weigh | None = None) -> Future[None]:
+        """Raises ``Overloaded`` when the pool is full. ``on_text`` gets the words and,
+        when ``weigh`` is given, its view of them (None if it has none or failed)."""
 
         def run() -> None:
             try:
@@ -90,7 +101,7 @@ class ModelWorkers:
             except Exception as exc:  # noqa: BLE001 - any failure goes to the turn, logged there
                 on_error(as_provider_error(stt.name, exc))
                 return
-            on_text(text)
+            on_text(text, _weighed(weigh, text) if weigh is not None else None)
 
         return self._stt.submit(owner, run)
 

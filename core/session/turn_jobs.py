@@ -26,7 +26,7 @@ from core.conversation.results import (
     Transcribed,
 )
 from core.providers.base import LLMProvider, Message, ProviderError, STTProvider, TTSProvider
-from core.session.model_workers import ModelWorkers, SpeechFeed
+from core.session.model_workers import ModelWorkers, SpeechFeed, Weigh
 from core.session.turn_budget import ReplyBudget
 from core.session.workers import Overloaded
 
@@ -96,11 +96,12 @@ class TurnJobs:
         return failed
 
     # ----- transcription ----------------------------------------------------------------
-    def transcribe(self, stt: STTProvider, job: int, audio: bytes) -> JobFailed | None:
+    def transcribe(self, stt: STTProvider, job: int, audio: bytes,
+                   weigh: Weigh | None = None) -> JobFailed | None:
         try:
             self._jobs[job] = self._workers.transcribe(
-                stt, audio, lambda text: self._deliver(Transcribed(job, text)), self._on_error(None, job),
-                owner=self._owner)
+                stt, audio, lambda text, ends: self._deliver(Transcribed(job, text, ends)),
+                self._on_error(None, job), owner=self._owner, weigh=weigh)
         except Overloaded:
             return _busy(None, job, "stt")
         return None

@@ -40,7 +40,7 @@ def test_a_spoken_question_gets_a_text_reply_and_reply_audio(real_providers) -> 
 
     audio = read_wav_16k_mono(FIXTURES / "question_1.wav")
     workers.transcribe(real_providers.stt, audio, put("text"), put("error"), owner="s1")
-    _, (heard,) = next_result()
+    _, (heard, _no_view) = next_result()
     assert "capital" in heard.lower()
 
     workers.generate(real_providers.llm, (), heard, None, put("piece"), put("done"), put("error"),
@@ -85,3 +85,14 @@ def test_preparing_the_prompt_does_not_change_the_answer(real_providers) -> None
     llm.prepare(history)
     warm = "".join(llm.stream_reply(history, "How many legs does a spider have?"))
     assert warm == cold and warm.strip()
+
+
+def test_the_replies_model_expects_more_after_a_fragment_than_after_a_whole_line(real_providers) -> None:
+    """The words of a pause, weighed in a conversation with one exchange so far."""
+    history = [Message("user", "Hi."), Message("assistant", "Hello! How was your day?")]
+    llm = real_providers.llm
+    fragments = ["When we got to the station", "My brother, who works as a nurse", "Even though I was tired"]
+    whole = ["It was a long day at work.", "We adopted a puppy last week.", "My train was late again."]
+    going_on = [llm.line_ends_here(history, words) for words in fragments]
+    ending = [llm.line_ends_here(history, words) for words in whole]
+    assert max(going_on) < 0.1 <= min(ending), (going_on, ending)

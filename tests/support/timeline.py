@@ -36,6 +36,7 @@ from core.conversation.commands import (
     Transcribe,
 )
 from core.conversation.config import EngineConfig
+from core.conversation.endpointing import worth_weighing
 from core.conversation.engine import TurnEngine
 from core.conversation.events import AudioKind, OutputEvent, ReplyAudio
 from core.conversation.results import EndJudged, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded, Transcribed
@@ -69,6 +70,7 @@ class _Speech:
     end_ms: int
     text: str
     sounds: float | None = None  # how finished its end sounds to the turn model (None: no verdict)
+    ends: float | None = None  # the replies model's chance that the line ends with its words
 
 
 @dataclass
@@ -104,11 +106,12 @@ class Timeline:
         self._audio = bytearray()
 
     # ----- the script -------------------------------------------------------------
-    def say(self, start_s: float, end_s: float, text: str, sounds: float | None = None) -> Timeline:
-        """Speech from ``start_s`` to ``end_s`` whose words are ``text``; ``sounds``: the
-        probability the turn model gives its end (with ``EngineConfig.hear_turn_ends``)."""
+    def say(self, start_s: float, end_s: float, text: str, sounds: float | None = None,
+            ends: float | None = None) -> Timeline:
+        """Speech from ``start_s`` to ``end_s`` whose words are ``text``; ``sounds``: the turn
+        model's probability for its end (``hear_turn_ends``); ``ends``: the replies model's."""
         start_ms, end_ms = round(start_s * 1000), round(end_s * 1000)
-        self._speech.append(_Speech(start_ms, end_ms, text, sounds))
+        self._speech.append(_Speech(start_ms, end_ms, text, sounds, ends))
         return self
 
     def cough(self, start_s: float, ms: int = 150) -> Timeline:
@@ -180,9 +183,9 @@ class Timeline:
             elif isinstance(action, Transcribe):
                 self.stt.text = self._words_until(self.now)
                 text = self.stt.transcribe(action.audio)
-                job = action.job
+                job, ends = action.job, self._ends_here() if action.weigh and worth_weighing(text) else None
                 self._at(self.now + self.delays.stt_ms,
-                         lambda job=job, text=text: self._transcribed(job, text))
+                         lambda job=job, text=text, ends=ends: self._transcribed(job, text, ends))
             elif isinstance(action, JudgeEnd):
                 ended = [s for s in self._speech if s.end_ms <= self.now]
                 verdict = EndJudged(action.job, ended[-1].sounds if ended else None)
@@ -203,8 +206,11 @@ class Timeline:
             elif isinstance(action, EndSegment):
                 self.segmenter.reset()
 
-    def _transcribed(self, job: int, text: str) -> None:
-        self._execute(self.engine.job_done(Transcribed(job, text), self.now))
+    def _transcribed(self, job: int, text: str, ends_here: float | None = None) -> None:
+        self._execute(self.engine.job_done(Transcribed(job, text, ends_here), self.now))
+
+    def _ends_here(self) -> float | None:  # the replies model's view of the last words said
+        return next((s.ends for s in reversed(self._speech) if s.end_ms <= self.now), None)
 
     def _generate(self, action: Generate) -> None:
         pieces = list(self.llm.stream_reply(action.history, action.text))

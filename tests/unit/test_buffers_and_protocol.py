@@ -71,3 +71,6 @@ def test_settings_come_from_prefixed_variables_and_are_checked() -> None:
         Settings.from_env({"VOICECHAT_TTS_PROVIDER": "carrier-pigeon"})
     with pytest.raises(SettingsError):
         Settings.from_env({"VOICECHAT_NO_SUCH_THING": "1"})
+    with pytest.raises(SettingsError, match="PROBABILITY"):
+        Settings.from_env({"VOICECHAT_TURN_FRAGMENT_PROBABILITY": "1.5"}).validate()
+    assert Settings.from_env({"VOICECHAT_TURN_WEIGH_WORDS": "off"}).turn_weigh_words is False

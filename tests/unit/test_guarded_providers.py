@@ -170,3 +170,22 @@ def test_prepare_failure_is_not_a_circuit_failure(guard: Callable[[Any], Any]) -
     llm = guard(GuardedLLM(FailingPrepare(), policy(failure_threshold=1)))
     llm.prepare([])
     assert llm.circuit.consecutive_failures == 0 and llm.status().circuit == "closed"
+
+
+def test_the_view_of_the_words_is_the_active_providers_and_a_failure_is_none(
+        guard: Callable[[Any], Any]) -> None:
+    class Weighing(FakeLLM):
+        def __init__(self, fail: bool) -> None:
+            super().__init__()
+            self.fail = fail
+
+        def line_ends_here(self, history: Any, words: str) -> float | None:
+            if self.fail:
+                raise ProviderError(self.name, "busy", retryable=True)
+            return 0.25
+
+    assert guard(GuardedLLM(Weighing(False), policy())).line_ends_here([], "my sister") == 0.25
+    failing = guard(GuardedLLM(Weighing(True), policy(failure_threshold=1)))
+    assert failing.line_ends_here([], "my sister") is None
+    assert failing.circuit.consecutive_failures == 0
+    assert guard(GuardedLLM(FakeLLM(), policy())).line_ends_here([], "my sister") is None  # no view

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.conversation.endpointing import asks, is_backchannel
+from core.conversation.endpointing import Finish, asks, is_backchannel, weighed, worth_weighing
 from core.conversation.history import ConversationHistory
 from core.conversation.sentences import SentenceSplitter, speakable
 from core.providers.base import Message
@@ -115,3 +115,23 @@ def test_questions_and_requests_ask(text: str) -> None:
                                   "Tell me", "Tell me about the weather and", ""])
 def test_statements_and_fragments_do_not_ask(text: str) -> None:
     assert not asks(text)
+
+
+@pytest.mark.parametrize(("text", "worth"), [
+    ("My sister, who lives in Chicago.", True),
+    ("We adopted a puppy last week.", True),
+    ("Ever tried.", False),  # one or two words: whole answers a base model cannot tell
+    ("Yes.", False),
+    ("What is the weather like?", False),  # a question
+    ("Tell me about the moon.", False),  # a request
+    ("I went to the shop and", False),  # already trails off
+])
+def test_which_words_are_worth_weighing(text: str, worth: bool) -> None:
+    assert worth_weighing(text) is worth
+
+
+def test_a_low_chance_of_ending_makes_a_line_unfinished() -> None:
+    assert weighed("My sister, who lives in Chicago.", 0.04, 0.1) is Finish.UNFINISHED
+    assert weighed("My sister, who lives in Chicago.", 0.4, 0.1) is Finish.DONE
+    assert weighed("My sister, who lives in Chicago.", None, 0.1) is Finish.DONE
+    assert weighed("Ever tried.", 0.01, 0.1) is not Finish.UNFINISHED

@@ -75,3 +75,45 @@ def test_the_reply_waits_a_breath_not_the_longest(words: str, sounds: float | No
     t.say(0.5, 1.5, words, sounds=sounds).run(5.0)
     gap = first_audio_after(t, 1, 1.5)
     assert HEARING.min_reply_gap_ms <= gap < HEARING.min_reply_gap_ms + 30
+
+
+# ----- the words weighed by the replies model (``EngineConfig.weigh_words``) ----------
+
+def test_a_fragment_the_model_expects_more_after_is_not_answered_into_its_pause() -> None:
+    """The voice sounds finished (as a synthetic voice's comma often does), but the
+    replies model gives "My sister, who lives in Chicago" little chance of ending there."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("How nice."))
+    t.say(0.5, 1.8, "My sister, who lives in Chicago.", sounds=0.9, ends=0.04)
+    t.say(2.9, 4.0, "is coming to visit next month.", sounds=0.9, ends=0.9).run(8.0)
+    turns = {r.event["turn"] for r in t.events("reply_done")}
+    assert len(turns) == 1
+    first = min(r.at for r in t.received if r.audio is not None)
+    assert first > 4000  # nothing was heard in the 1.1 s pause
+    assert first - 4000 < 350  # and the whole line was answered at once
+
+
+def test_a_fragment_left_alone_is_answered_after_the_longest_wait() -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Go on."))
+    t.say(0.5, 1.8, "My sister, who lives in Chicago.", sounds=0.9, ends=0.04).run(6.0)
+    gap = first_audio_after(t, 1, 1.8)
+    assert HEARING.commit_unfinished_ms <= gap < HEARING.commit_unfinished_ms + 150
+
+
+@pytest.mark.parametrize(("words", "ends"), [
+    ("We adopted a puppy last week.", 0.78),  # the model expects the line to end
+    ("Ever tried.", 0.02),  # two words: a base model cannot tell a short answer from a start
+    ("What is the weather like?", 0.01),  # a question is a whole speech act
+    ("I lost my keys again.", None),  # no view (a remote model, or the model was busy)
+], ids=["likely end", "two words", "question", "no view"])
+def test_words_the_model_cannot_overrule_are_answered_at_once(words: str, ends: float | None) -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("I see."))
+    t.say(0.5, 1.5, words, sounds=0.9, ends=ends).run(5.0)
+    assert first_audio_after(t, 1, 1.5) < 350
+
+
+def test_without_weighing_the_fragment_is_answered_at_once() -> None:
+    """The control: with ``weigh_words`` off the same pause is talked into."""
+    config = EngineConfig(hear_turn_ends=True, weigh_words=False)
+    t = Timeline(config=config, delays=FAST, llm=FakeLLM("How nice."))
+    t.say(0.5, 1.8, "My sister, who lives in Chicago.", sounds=0.9, ends=0.04).run(6.0)
+    assert first_audio_after(t, 1, 1.8) < 350

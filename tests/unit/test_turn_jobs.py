@@ -56,6 +56,26 @@ def test_a_transcription_comes_back_with_its_job(workers) -> None:
     assert results.wait_for(Transcribed) == [Transcribed(7, "hello there")]
 
 
+def test_a_transcription_comes_back_with_the_view_of_its_words(workers) -> None:
+    results = Results()
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
+    seen: list[str] = []
+    jobs.transcribe(FakeSTT("my sister who lives"), 8, b"\0\0" * 1600,
+                    weigh=lambda words: seen.append(words) or 0.03)
+    assert results.wait_for(Transcribed) == [Transcribed(8, "my sister who lives", 0.03)]
+    assert seen == ["my sister who lives"]
+
+
+def test_a_failed_view_of_the_words_still_delivers_them(workers) -> None:
+    def broken(words: str) -> float:
+        raise RuntimeError("model gone")
+
+    results = Results()
+    jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")
+    jobs.transcribe(FakeSTT("my sister who lives"), 9, b"\0\0" * 1600, weigh=broken)
+    assert results.wait_for(Transcribed) == [Transcribed(9, "my sister who lives", None)]
+
+
 def test_a_reply_comes_back_in_pieces_then_its_end(workers) -> None:
     results = Results()
     jobs = TurnJobs(workers, results, closed=lambda: False, owner="s1")

@@ -7,10 +7,12 @@ from collections.abc import Iterator, Sequence
 
 from core.providers.base import LLMProvider, Message, ProviderError
 from core.providers.embedded.cpu_share import runnable_in_other_processes, threads_for_now
+from core.providers.embedded.line_end import ending_probability, ending_tokens, unfinished_words
 from core.providers.embedded.model_files import gemma_gguf
-from core.providers.prompt import STOP, build_prompt, prompt_prefix
+from core.providers.prompt import SPEAKER, STOP, build_prompt, prompt_prefix
 
 THREADS_CHECK_TOKENS = 8  # how often the thread count is fitted again during a reply
+LINE_END_WAIT_S = 0.1  # the longest wait for the model to weigh a pause's words
 
 
 class LlamaLLM(LLMProvider):
@@ -32,6 +34,7 @@ class LlamaLLM(LLMProvider):
         self._threads = n_threads
         # llama.cpp contexts are not thread-safe; one generation at a time.
         self._lock = threading.Lock()
+        self._ending = ending_tokens(self._llm)
 
     def _fit_threads(self) -> None:
         """Use only the cores other processes leave free (``cpu_share``); under the lock."""
@@ -71,6 +74,19 @@ class LlamaLLM(LLMProvider):
                         yield text
             except (RuntimeError, ValueError) as exc:
                 raise ProviderError(self.name, f"generation failed: {exc}", retryable=False) from exc
+
+    def line_ends_here(self, history: Sequence[Message], words: str) -> float | None:
+        prompt = f"{prompt_prefix(history)}{SPEAKER['user']}: {unfinished_words(words)}"
+        # Wanted within tens of ms: behind another session's reply, no view rather than late.
+        if not self._lock.acquire(timeout=LINE_END_WAIT_S):
+            return None
+        try:
+            self._fit_threads()
+            return ending_probability(self._llm, prompt, self._ending)
+        except (RuntimeError, ValueError) as exc:
+            raise ProviderError(self.name, f"prompt evaluation failed: {exc}", retryable=False) from exc
+        finally:
+            self._lock.release()
 
     def prepare(self, history: Sequence[Message]) -> None:
         # llama.cpp keeps the evaluated tokens of the last prompt and reuses the longest

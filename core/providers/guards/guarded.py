@@ -79,6 +79,18 @@ class GuardedLLM(Guard[LLMProvider], LLMProvider):
             log.debug("llm: %s could not prepare the next prompt: %s", route.provider.name,
                       type(exc).__name__)
 
+    def line_ends_here(self, history: Sequence[Message], words: str) -> float | None:
+        """The active provider's view, if it has one; a failure means no view (the pause's
+        other evidence decides) and, like ``prepare``, does not count against it."""
+        route = self._active_route()
+        if route is None:
+            return None
+        try:
+            return route.provider.line_ends_here(history, words)
+        except ProviderError as exc:
+            log.debug("llm: %s could not weigh the words: %s", route.provider.name, exc)
+            return None
+
     def _probe_once(self, route: Route) -> None:
         self._probe_first_piece(route, lambda p: p.stream_reply([], "hi"), _check_text_piece)
 
