@@ -3,6 +3,7 @@
 #   make test   set up test needs (Chromium, espeak-ng, sox included) and run the suite
 #   make bench  measure voice-to-voice latency against a freshly started server
 #   make bench-page  measure the page in headless Chromium
+#   make bench-line-ends  the replies model's odds that a line ends: finished lines against sentence starts
 #   make bench-first-reply  the echo gate before it knows the path: a voice over the first reply, its echo
 #   make bench-phone  voice-to-voice over a phone call (scripted Twilio) and the µ-law cost
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
@@ -41,7 +42,7 @@ SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
 SPEECH_STAMP := $(VENV)/.speech-installed
 
-.PHONY: bench-first-reply run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: bench-line-ends bench-first-reply run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -112,6 +113,9 @@ bench-first-reply: setup
 
 bench-relevance: setup
 	$(PY) -m monitoring.bench.relevance --out docs/results/relevance.json
+
+bench-line-ends: setup
+	$(PY) -m monitoring.bench.line_ends --out docs/results/line-ends.json
 
 bench-phone: setup
 	$(PY) -m monitoring.bench.phone --out docs/results/phone-bench.json

@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-# Words that leave a sentence hanging when they are the last thing said.
-_TRAILING = frozenset("""
-and or but so because since although though while if when unless until whereas
-um uh er erm hmm like mean well
-the a an my your his her their our its this that these those some any
+# Words that leave a sentence hanging when they are the last thing said. The first
+# set never ends an English sentence; the second usually does not, but can ("I love
+# it.", "I'm not sure about that.", "for a while."): where a model weighs the words
+# (``weighed``), it decides those.
+_NEVER_LAST = frozenset("""
+and or but because although whereas unless if um uh er erm the a an my your their our its
+""".split())
+_OFTEN_TRAILING = frozenset("""
+so since though while when until like mean well his her this that these those some any
 to of in on at for with from by about into than as
 is are was were be been am do does did have has had will would can could should
 i we you he she they it
 """.split())
+_TRAILING = _NEVER_LAST | _OFTEN_TRAILING
 _WORD = re.compile(r"[a-z']+")
 
 
@@ -35,7 +40,7 @@ def judge(text: str) -> Finish:
         return Finish.UNKNOWN
     if stripped.endswith("?"):
         return Finish.DONE  # "... does a spider have?" ends on a helper verb, and is done
-    if stripped.endswith(("...", "…", ",", "-", "—")) or words[-1] in _TRAILING:
+    if _trails_off(stripped) or words[-1] in _TRAILING:
         return Finish.UNFINISHED
     if stripped.endswith((".", "!")) and len(words) >= 2:
         return Finish.DONE
@@ -49,19 +54,27 @@ WEIGHED_MIN_WORDS = 3
 
 def worth_weighing(text: str) -> bool:
     """Could a model's view of whether the line ends here change the wait? Not for a
-    question or a request (whole speech acts), words that already trail off, or one or
-    two words."""
-    return (len(_WORD.findall(text.lower())) >= WEIGHED_MIN_WORDS and not asks(text)
-            and judge(text) is not Finish.UNFINISHED)
+    question or a request (whole speech acts), words that surely trail off ("and", a
+    comma), or one or two words."""
+    words = _WORD.findall(text.lower())
+    return (len(words) >= WEIGHED_MIN_WORDS and not asks(text) and words[-1] not in _NEVER_LAST
+            and not _trails_off(text.strip()))
 
 
 def weighed(text: str, ends_here: float | None, below: float) -> Finish:
-    """``judge``'s verdict, unless the model gives the line less than ``below`` chance of
-    ending with these words: then more is coming ("My sister, who lives in Chicago.")."""
-    verdict = judge(text)
-    if ends_here is not None and ends_here < below and worth_weighing(text):
+    """The verdict on the words with the model's view, when it has one: more is coming
+    when it gives the line less than ``below`` chance of ending here ("My sister, who
+    lives in Chicago."), and a last word that only often trails off is its to judge
+    ("I'm not sure about that." ends; "What I wanted to say is" does not)."""
+    if ends_here is None or not worth_weighing(text):
+        return judge(text)
+    if ends_here < below:
         return Finish.UNFINISHED
-    return verdict
+    return Finish.DONE if text.strip().endswith((".", "!")) else Finish.UNKNOWN
+
+
+def _trails_off(stripped: str) -> bool:
+    return stripped.endswith(("...", "…", ",", "-", "—"))
 
 
 # What a listener says to mean "go on" (or that Whisper writes for it): over a reply

@@ -73,3 +73,21 @@ def test_the_first_reply_bench_fails_on_an_echo_or_a_late_voice() -> None:
     lost["talked_over"]["question at 0 dB"]["never"] = 1
     assert first_reply.missed(echoed) == ["the first reply's echo at -10 dB started speech"]
     assert [len(first_reply.missed(s)) for s in (late, lost)] == [1, 1]
+
+
+def test_the_line_ends_bench_misses_when_finished_lines_wait_or_fragments_pass() -> None:
+    from monitoring.bench import line_ends
+
+    def rows(kind: str, held: int, n: int = 20) -> list[dict]:
+        return [{"kind": kind, "context": "first line", "ends_here": 0.01 if i < held else 0.8, "ms": 30}
+                for i in range(n)]
+
+    good = line_ends.summarize(rows("finished", 1) + rows("going-on", 15), below=0.1)
+    assert line_ends.missed(good) == []
+    slow = line_ends.summarize(rows("finished", 2) + rows("going-on", 15), below=0.1)
+    assert [m.split(",")[0] for m in line_ends.missed(slow)] == ["finished lines held"]
+    deaf = line_ends.summarize(rows("finished", 0) + rows("going-on", 9), below=0.1)
+    assert [m.split(",")[0] for m in line_ends.missed(deaf)] == ["going-on lines held"]
+    no_view = line_ends.summarize([{**r, "ends_here": None} for r in rows("going-on", 20)]
+                                  + rows("finished", 0), below=0.1)
+    assert line_ends.missed(no_view)  # a model with no view holds nothing: missed

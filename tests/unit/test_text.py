@@ -135,3 +135,11 @@ def test_a_low_chance_of_ending_makes_a_line_unfinished() -> None:
     assert weighed("My sister, who lives in Chicago.", 0.4, 0.1) is Finish.DONE
     assert weighed("My sister, who lives in Chicago.", None, 0.1) is Finish.DONE
     assert weighed("Ever tried.", 0.01, 0.1) is not Finish.UNFINISHED
+
+
+def test_a_last_word_that_only_often_trails_off_is_the_models_to_judge() -> None:
+    assert weighed("I'm not sure about that.", 0.52, 0.1) is Finish.DONE
+    assert weighed("So what I was thinking is.", 0.017, 0.1) is Finish.UNFINISHED
+    assert weighed("I'm not sure about that.", None, 0.1) is Finish.UNFINISHED  # no model: the list
+    assert weighed("I went to the shop and", 0.9, 0.1) is Finish.UNFINISHED  # "and" never ends one
+    assert weighed("We drove to the coast,", 0.9, 0.1) is Finish.UNFINISHED  # nor does a comma

@@ -104,7 +104,8 @@ def test_a_fragment_left_alone_is_answered_after_the_longest_wait() -> None:
     ("Ever tried.", 0.02),  # two words: a base model cannot tell a short answer from a start
     ("What is the weather like?", 0.01),  # a question is a whole speech act
     ("I lost my keys again.", None),  # no view (a remote model, or the model was busy)
-], ids=["likely end", "two words", "question", "no view"])
+    ("I'm not sure about that.", 0.52),  # "that" often trails off, but the model hears an end
+], ids=["likely end", "two words", "question", "no view", "last word weighed"])
 def test_words_the_model_cannot_overrule_are_answered_at_once(words: str, ends: float | None) -> None:
     t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("I see."))
     t.say(0.5, 1.5, words, sounds=0.9, ends=ends).run(5.0)
