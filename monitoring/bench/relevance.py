@@ -12,6 +12,11 @@ it is right in every detail. Kinds, reported apart:
 - ``follow-up``: a one-word answer or an acknowledgement to the assistant's own last
   question (the history holds that exchange); on topic means it carries the
   conversation on about the assistant's question, not answers the word.
+
+Where the embedded model's reply starts with a lead-in (``core.providers.lead_in``: the
+person took up Sam's offer, "Here's a tip for sleeping better:"), the lead-in holds the
+offer's own words; so each reply is also judged on the model's own words after it
+(``on_topic_own_words``), which is the figure that says what the model added.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from core.providers.base import LLMProvider, Message
+from core.providers.lead_in import lead_in
 from monitoring.bench.kinds import by_kind
 
 EMPTY_REPLY = "Sorry, I don't have an answer to that."
@@ -131,8 +137,11 @@ def ask_all(llm: LLMProvider) -> list[dict[str, Any]]:
     for prompt in PROMPTS:
         started = time.perf_counter()
         reply = "".join(llm.stream_reply(prompt.history, prompt.text)).strip()
+        start = lead_in(prompt.history, prompt.text) or ""
+        own = reply.removeprefix(start).strip() if start and reply.startswith(start) else reply
         results.append({"kind": prompt.kind, "prompt": prompt.text, "reply": reply,
-                        "on_topic": on_topic(prompt, reply),
+                        "on_topic": on_topic(prompt, reply), "lead_in": start or None,
+                        "on_topic_own_words": on_topic(prompt, own),
                         "ms": round((time.perf_counter() - started) * 1000)})
     return results
 
@@ -141,7 +150,9 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: dict[str, Any] = {}
     for kind, mine in by_kind(results).items():
         hits = sum(r["on_topic"] for r in mine)
-        kinds[kind] = {"n": len(mine), "on_topic": hits, "share": round(hits / len(mine), 3)}
+        own = sum(r.get("on_topic_own_words", r["on_topic"]) for r in mine)
+        kinds[kind] = {"n": len(mine), "on_topic": hits, "share": round(hits / len(mine), 3),
+                       "on_topic_own_words": own}
     return kinds
 
 

@@ -96,3 +96,10 @@ def test_the_replies_model_expects_more_after_a_fragment_than_after_a_whole_line
     going_on = [llm.line_ends_here(history, words) for words in fragments]
     ending = [llm.line_ends_here(history, words) for words in whole]
     assert max(going_on) < 0.1 <= min(ending), (going_on, ending)
+
+
+def test_taking_up_an_offer_gets_it_delivered_and_the_model_goes_on(real_providers) -> None:
+    history = [Message("user", "Hi."), Message("assistant", "Would you like a tip for sleeping better?")]
+    reply = "".join(real_providers.llm.stream_reply(history, "Okay.")).strip()
+    assert reply.startswith("Here's a tip for sleeping better:")
+    assert len(reply.removeprefix("Here's a tip for sleeping better:").split()) >= 3, reply

@@ -24,7 +24,9 @@ def test_a_reply_is_on_topic_with_an_expected_whole_word() -> None:
 
 
 def test_figures_are_per_kind() -> None:
-    results = [{"kind": "question", "on_topic": True}, {"kind": "question", "on_topic": False},
-               {"kind": "follow-up", "on_topic": True}]
-    assert summarize(results) == {"question": {"n": 2, "on_topic": 1, "share": 0.5},
-                                  "follow-up": {"n": 1, "on_topic": 1, "share": 1.0}}
+    results = [{"kind": "question", "on_topic": True, "on_topic_own_words": True},
+               {"kind": "question", "on_topic": False, "on_topic_own_words": False},
+               {"kind": "follow-up", "on_topic": True, "on_topic_own_words": False}]  # (a lead-in's words)
+    assert summarize(results) == {
+        "question": {"n": 2, "on_topic": 1, "share": 0.5, "on_topic_own_words": 1},
+        "follow-up": {"n": 1, "on_topic": 1, "share": 1.0, "on_topic_own_words": 0}}

@@ -9,6 +9,7 @@ from core.providers.base import LLMProvider, Message, ProviderError
 from core.providers.embedded.cpu_share import runnable_in_other_processes, threads_for_now
 from core.providers.embedded.line_end import ending_probability, ending_tokens, unfinished_words
 from core.providers.embedded.model_files import gemma_gguf
+from core.providers.lead_in import lead_in
 from core.providers.prompt import SPEAKER, STOP, build_prompt, prompt_prefix
 
 THREADS_CHECK_TOKENS = 8  # how often the thread count is fitted again during a reply
@@ -35,6 +36,7 @@ class LlamaLLM(LLMProvider):
         # llama.cpp contexts are not thread-safe; one generation at a time.
         self._lock = threading.Lock()
         self._ending = ending_tokens(self._llm)
+        self._newlines = [int(t) for t in self._ending if self._llm.detokenize([int(t)]).startswith(b"\n")]
 
     def _fit_threads(self) -> None:
         """Use only the cores other processes leave free (``cpu_share``); under the lock."""
@@ -50,13 +52,24 @@ class LlamaLLM(LLMProvider):
 
     def stream_reply(self, history: Sequence[Message], user_text: str,
                      avoid: str | None = None) -> Iterator[str]:
-        prompt = build_prompt(history, user_text)
+        start = lead_in(history, user_text)  # the person took up Sam's offer: deliver it
+        prompt = build_prompt(history, user_text) + (f" {start}" if start else "")
         # Greedy decoding repeats itself readily ("I tried." to every line); barring the
         # first token of the previous reply makes a word-for-word repeat impossible.
         bias = {self._first_token(avoid): -100.0} if avoid else None
         with self._lock:
             self._fit_threads()
             try:
+                if start:
+                    yield start
+                    # The model goes on after a lead-in on the same line, not after a line
+                    # break (which ends Sam's line: the colon invites one).
+                    first = self._llm.create_completion(prompt, max_tokens=1, temperature=0.0,
+                                                        logit_bias={t: -100.0 for t in self._newlines})
+                    piece = first["choices"][0]["text"]  # type: ignore[index]
+                    prompt += piece
+                    if piece:
+                        yield piece
                 stream = self._llm.create_completion(
                     prompt,
                     max_tokens=self._max_tokens,
