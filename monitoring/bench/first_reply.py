@@ -13,13 +13,19 @@ timing noise), a session's first reply (Piper, six sentences) is sent at 0.5 s a
   whose echo started speech.
 
 Prints one JSON line; exits 1 when a target is missed (no echo at -10 dB starts speech;
-recorded questions at their own level heard within 400 ms, p90).
+recorded questions at their own level heard within 400 ms, p90). Piper's renditions
+vary from run to run: a run that misses keeps its own in a temporary folder, and
+``--replies FOLDER`` runs the bench again on them.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+import tempfile
+import wave
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,11 +53,32 @@ QUESTIONS_P90_MS = 400.0
 NEVER = None
 
 
-def replies() -> list[tuple[bytes, int]]:
+def replies(kept: Path | None = None) -> list[tuple[bytes, int]]:
+    """Piper's renditions of the reply's sentences (they vary from run to run), or the
+    ones a failed run kept in ``kept``."""
+    if kept is not None:
+        return [read_wav(path) for path in sorted(kept.glob("reply-*.wav"))]
     from core.providers.embedded.piper import PiperTTS
 
     tts = PiperTTS()
     return [(b"".join(tts.synthesize(text)), tts.sample_rate) for text in SENTENCES]
+
+
+def keep(said: list[tuple[bytes, int]]) -> Path:
+    """Save a failed run's renditions, to run it again (``--replies``) and find the cause."""
+    folder = Path(tempfile.mkdtemp(prefix="first-reply-missed-"))
+    for index, (pcm, rate) in enumerate(said):
+        with wave.open(str(folder / f"reply-{index}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(rate)
+            out.writeframes(pcm)
+    return folder
+
+
+def read_wav(path: Path) -> tuple[bytes, int]:
+    with wave.open(str(path), "rb") as source:
+        return source.readframes(source.getnframes()), source.getframerate()
 
 
 def speech_starts(mic: np.ndarray, reply: bytes, rate: int) -> list[float]:
@@ -115,9 +142,8 @@ def _figures(silenced: list[float | None]) -> dict[str, Any]:
             "p50_ms": percentile(heard, 50), "p90_ms": percentile(heard, 90)}
 
 
-def run() -> dict[str, Any]:
+def run(said: list[tuple[bytes, int]]) -> dict[str, Any]:
     rng = np.random.default_rng(5)
-    said = replies()
     people = [(name.split("_")[0], np.frombuffer(pcm, dtype="<i2").astype(np.float64))
               for name, pcm in playlist()]
     over: dict[str, list[float | None]] = {}
@@ -145,11 +171,18 @@ def missed(summary: dict[str, Any]) -> list[str]:
     return misses
 
 
-def main() -> int:
-    summary = run()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--replies", type=Path, help="a folder a missed run kept: its renditions")
+    args = parser.parse_args(argv)
+    said = replies(args.replies)
+    summary = run(said)
     print(json.dumps(summary))
     misses = missed(summary)
     print("targets missed: " + "; ".join(misses) if misses else "all targets met", file=sys.stderr)
+    if misses and args.replies is None:
+        print(f"the replies of this run are kept in {keep(said)} (--replies runs them again)",
+              file=sys.stderr)
     return 1 if misses else 0
 
 

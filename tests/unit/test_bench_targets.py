@@ -91,3 +91,14 @@ def test_the_line_ends_bench_misses_when_finished_lines_wait_or_fragments_pass()
     no_view = line_ends.summarize([{**r, "ends_here": None} for r in rows("going-on", 20)]
                                   + rows("finished", 0), below=0.1)
     assert line_ends.missed(no_view)  # a model with no view holds nothing: missed
+
+
+def test_a_missed_first_reply_run_keeps_its_renditions_to_run_again() -> None:
+    import shutil
+
+    said = [(bytes(range(200)) * 10, 22050), (b"\x01\x00" * 700, 16000)]
+    folder = first_reply.keep(said)
+    try:
+        assert first_reply.replies(folder) == said
+    finally:
+        shutil.rmtree(folder)
