@@ -53,12 +53,16 @@ WEIGHED_MIN_WORDS = 3
 
 
 def worth_weighing(text: str) -> bool:
-    """Could a model's view of whether the line ends here change the wait? Not for a
-    question or a request (whole speech acts), words that surely trail off ("and", a
-    comma), or one or two words."""
+    """Could a model's view of whether the line ends here change the wait? Not for words
+    that surely trail off ("and", a comma), nor for one or two words."""
     words = _WORD.findall(text.lower())
-    return (len(words) >= WEIGHED_MIN_WORDS and not asks(text) and words[-1] not in _NEVER_LAST
-            and not _trails_off(text.strip()))
+    return len(words) >= WEIGHED_MIN_WORDS and words[-1] not in _NEVER_LAST and not _trails_off(text.strip())
+
+
+# A question mark (the recognizer's judgement of syntax and melody) or a request verb
+# first is evidence of an end of its own: the model must find an end this many times
+# less likely to overrule it ("Can you remind me?" 0.004; "Can you help me?" 0.035).
+ASKED_EVIDENCE = 10
 
 
 def weighed(text: str, ends_here: float | None, below: float) -> Finish:
@@ -68,9 +72,9 @@ def weighed(text: str, ends_here: float | None, below: float) -> Finish:
     ("I'm not sure about that." ends; "What I wanted to say is" does not)."""
     if ends_here is None or not worth_weighing(text):
         return judge(text)
-    if ends_here < below:
+    if ends_here < (below / ASKED_EVIDENCE if asks(text) else below):
         return Finish.UNFINISHED
-    return Finish.DONE if text.strip().endswith((".", "!")) else Finish.UNKNOWN
+    return Finish.DONE if text.strip().endswith((".", "!", "?")) else Finish.UNKNOWN
 
 
 def _trails_off(stripped: str) -> bool:

@@ -10,8 +10,9 @@ two places in a conversation (its first line; after the assistant asked how the 
 was):
 
 - ``finished``: everyday whole lines said to an assistant (statements and requests, as
-  Whisper writes them): held is the cost, an answer 1.5 s late. A request ("Tell me
-  about…") is not weighed: its words decide, as in a session;
+  Whisper writes them): held is the cost, an answer 1.5 s late;
+- ``asked``: the 35 questions and requests of the relevance bench, whole: a question
+  mark or a request verb first needs ten times less chance of an end to be held;
 - ``going-on``: the start of a sentence, cut where a speaker may stop to think, on a
   content word (the cuts the word rules cannot see: no "and", "the", "um", no comma).
 
@@ -31,10 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.conversation.endpointing import worth_weighing
+from core.conversation.endpointing import Finish, weighed, worth_weighing
 from core.providers.base import LLMProvider, Message
+from monitoring.bench.relevance import PROMPTS
 
-FINISHED_HELD_MAX = 0.05
+FINISHED_HELD_MAX = 0.05  # finished lines, and questions and requests
 GOING_ON_HELD_MIN = 0.5
 CONTEXTS: dict[str, tuple[Message, ...]] = {
     "first line": (),
@@ -128,13 +130,17 @@ GOING_ON = (
 )
 
 
+# The relevance bench's questions and requests on their own: whole, as people ask them.
+ASKED = tuple(prompt.text for prompt in PROMPTS if prompt.kind == "question")
+
+
 def weigh_all(llm: LLMProvider) -> list[dict[str, Any]]:
     results = []
     for context, history in CONTEXTS.items():
-        for kind, lines in (("finished", FINISHED), ("going-on", GOING_ON)):
+        for kind, lines in (("finished", FINISHED), ("asked", ASKED), ("going-on", GOING_ON)):
             for line in lines:
-                text = line if kind == "finished" else f"{line}."  # (as the recognizer writes it)
-                if not worth_weighing(text):  # a request: its words decide, as in a session
+                text = f"{line}." if kind == "going-on" else line  # (as the recognizer writes it)
+                if not worth_weighing(text):  # too short: its words decide, as in a session
                     results.append({"kind": kind, "context": context, "line": text, "ends_here": None})
                     continue
                 started = time.perf_counter()
@@ -151,7 +157,7 @@ def summarize(results: list[dict[str, Any]], below: float) -> dict[str, Any]:
                                                                {"n": 0, "weighed": 0, "held": 0})
         group["n"] += 1
         group["weighed"] += "ms" in row
-        group["held"] += row["ends_here"] is not None and row["ends_here"] < below
+        group["held"] += weighed(row["line"], row["ends_here"], below) is Finish.UNFINISHED
     for contexts in figures.values():
         for group in contexts.values():
             group["held_share"] = round(group["held"] / group["n"], 3)
@@ -161,9 +167,10 @@ def summarize(results: list[dict[str, Any]], below: float) -> dict[str, Any]:
 
 def missed(summary: dict[str, Any]) -> list[str]:
     misses = []
-    for context, group in summary["kinds"]["finished"].items():
-        if (share := group["held_share"]) > FINISHED_HELD_MAX:
-            misses.append(f"finished lines held, {context}: {share:.0%} > {FINISHED_HELD_MAX:.0%}")
+    for kind in ("finished", "asked"):
+        for context, group in summary["kinds"].get(kind, {}).items():
+            if (share := group["held_share"]) > FINISHED_HELD_MAX:
+                misses.append(f"{kind} lines held, {context}: {share:.0%} > {FINISHED_HELD_MAX:.0%}")
     for context, group in summary["kinds"]["going-on"].items():
         if (share := group["held_share"]) < GOING_ON_HELD_MIN:
             misses.append(f"going-on lines held, {context}: {share:.0%} < {GOING_ON_HELD_MIN:.0%}")

@@ -122,8 +122,8 @@ def test_statements_and_fragments_do_not_ask(text: str) -> None:
     ("We adopted a puppy last week.", True),
     ("Ever tried.", False),  # one or two words: whole answers a base model cannot tell
     ("Yes.", False),
-    ("What is the weather like?", False),  # a question
-    ("Tell me about the moon.", False),  # a request
+    ("What is the weather like?", True),  # a question: weighed, against stronger evidence
+    ("Tell me about the moon.", True),  # a request, likewise
     ("I went to the shop and", False),  # already trails off
 ])
 def test_which_words_are_worth_weighing(text: str, worth: bool) -> None:
@@ -143,3 +143,10 @@ def test_a_last_word_that_only_often_trails_off_is_the_models_to_judge() -> None
     assert weighed("I'm not sure about that.", None, 0.1) is Finish.UNFINISHED  # no model: the list
     assert weighed("I went to the shop and", 0.9, 0.1) is Finish.UNFINISHED  # "and" never ends one
     assert weighed("We drove to the coast,", 0.9, 0.1) is Finish.UNFINISHED  # nor does a comma
+
+
+def test_a_question_or_a_request_needs_ten_times_less_chance_to_be_held() -> None:
+    assert weighed("Can you remind me?", 0.004, 0.1) is Finish.UNFINISHED
+    assert weighed("Can you help me?", 0.035, 0.1) is Finish.DONE  # a statement would be held
+    assert weighed("I can help you.", 0.035, 0.1) is Finish.UNFINISHED
+    assert weighed("Tell me about it.", 0.5, 0.1) is Finish.DONE  # "it" weighed, not listed

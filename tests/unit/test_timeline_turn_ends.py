@@ -102,7 +102,7 @@ def test_a_fragment_left_alone_is_answered_after_the_longest_wait() -> None:
 @pytest.mark.parametrize(("words", "ends"), [
     ("We adopted a puppy last week.", 0.78),  # the model expects the line to end
     ("Ever tried.", 0.02),  # two words: a base model cannot tell a short answer from a start
-    ("What is the weather like?", 0.01),  # a question is a whole speech act
+    ("What is the weather like?", 0.03),  # a question mark is evidence of its own
     ("I lost my keys again.", None),  # no view (a remote model, or the model was busy)
     ("I'm not sure about that.", 0.52),  # "that" often trails off, but the model hears an end
 ], ids=["likely end", "two words", "question", "no view", "last word weighed"])
@@ -118,3 +118,12 @@ def test_without_weighing_the_fragment_is_answered_at_once() -> None:
     t = Timeline(config=config, delays=FAST, llm=FakeLLM("How nice."))
     t.say(0.5, 1.8, "My sister, who lives in Chicago.", sounds=0.9, ends=0.04).run(6.0)
     assert first_audio_after(t, 1, 1.8) < 350
+
+
+def test_a_question_the_model_expects_more_after_waits_for_the_rest() -> None:
+    """"Can you remind me?" (said as a question, then "to call my mother" 0.6 s later)."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Sure."))
+    t.say(0.5, 1.4, "Can you remind me?", sounds=0.8, ends=0.004)
+    t.say(2.0, 2.9, "to call my mother.", sounds=0.9, ends=0.9).run(6.0)
+    assert len({r.event["turn"] for r in t.events("reply_done")}) == 1
+    assert min(r.at for r in t.received if r.audio is not None) > 2900
