@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from core.audio.echo_bands import BANDS, SAMPLE_RATE, BandAnalyzer
 from core.audio.echo_path import (
+    EARLY_SLACK,
     MAX_LAG_BLOCKS,
     SMEAR_AFTER,
     SMEAR_BEFORE,
@@ -194,7 +195,7 @@ class EchoGate:
         path = self.path
         noise = self._noise if self._noise is not None else np.zeros(BANDS)
         if path.lag is not None:
-            low, high = path.lag + SMEAR_AFTER, path.lag - SMEAR_BEFORE
+            low, high = path.lag + SMEAR_AFTER, max(path.lag - EARLY_SLACK, 0)
             span = self._reply.read(first - low, rows.shape[0] + low - high)
             loudest = sliding_window_view(span, low - high + 1, axis=0).max(axis=2) * path.gains
             return self._within(rows, loudest, noise)

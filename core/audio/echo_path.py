@@ -44,6 +44,10 @@ LAG_HYSTERESIS = 0.1  # correlation a new delay must win by
 STEADY_SPREAD = 0.7  # log10 units: the middle half of mic/reply levels within 7 dB
 LOUDEST_ECHO = 0.0  # log10 units: an "echo" louder than the reply as sent is the person
 SMEAR_BEFORE, SMEAR_AFTER = 1, 3  # blocks of slack: a misjudged delay, a room's reverberation
+# A delay judged from the envelopes of one or two phrases can come out late by 30 ms (a
+# room's tail drags the envelopes' best match later): the known delay's echo is expected
+# from this many blocks earlier (its onsets would pass as speech otherwise).
+EARLY_SLACK = 3
 
 
 @dataclass(frozen=True)
