@@ -35,6 +35,7 @@ from core.audio.echo_gate import EchoGate
 from core.audio.resample import StreamResampler
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 from monitoring.bench.clips import playlist
+from monitoring.bench.targets import report
 from monitoring.clients.echoing_client import EchoPath
 from monitoring.clients.voice_client import is_voiced
 from monitoring.metrics.series import percentile
@@ -179,11 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = run(said)
     print(json.dumps(summary))
     misses = missed(summary)
-    print("targets missed: " + "; ".join(misses) if misses else "all targets met", file=sys.stderr)
     if misses and args.replies is None:
         print(f"the replies of this run are kept in {keep(said)} (--replies runs them again)",
               file=sys.stderr)
-    return 1 if misses else 0
+    return report(misses)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from typing import Any
 from core.conversation.endpointing import Finish, weighed, worth_weighing
 from core.providers.base import LLMProvider, Message
 from monitoring.bench.relevance import PROMPTS
+from monitoring.bench.targets import report
 
 FINISHED_HELD_MAX = 0.05  # finished lines, and questions and requests
 GOING_ON_HELD_MIN = 0.5
@@ -192,10 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary))
     if args.out:
         args.out.write_text(json.dumps({**summary, "each": results}, indent=2))
-    misses = missed(summary)
-    for miss in misses:
-        print(f"target missed: {miss}", file=sys.stderr)
-    return 1 if misses else 0
+    return report(missed(summary))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ that misses one exits non-zero and says which."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 V2V_P50_MS = 700.0
@@ -17,6 +18,12 @@ ECHO_SELF_INTERRUPTIONS = 0  # issue 17: replies that stopped for their own echo
 # Issue 17: voice-to-voice after a finished sentence of human speech (the recorded phrases).
 HUMAN_V2V_P50_MS = 450.0
 HUMAN_V2V_P95_MS = 650.0
+
+
+def report(misses: list[str]) -> int:
+    """Say which targets were missed (or that all were met), on stderr; the exit status."""
+    print("targets missed: " + "; ".join(misses) if misses else "all targets met", file=sys.stderr)
+    return 1 if misses else 0
 
 
 def _at_most(value: float | None, limit: float) -> bool:

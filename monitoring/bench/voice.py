@@ -35,7 +35,7 @@ import numpy as np
 from monitoring.bench import backchannels, echo, monologue, short_answers
 from monitoring.bench.clips import monologue_material, paused_sentences, playlist
 from monitoring.bench.material import one_word_answers
-from monitoring.bench.targets import missed_targets
+from monitoring.bench.targets import missed_targets, report
 from monitoring.clients.voice_client import (
     FRAME_BYTES,
     VoiceClient,
@@ -264,9 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "cut_offs": cut_offs, "short_answers_each": short,
                                         "monologues_each": talks, "backchannels_each": nods,
                                         "echo_each": echoes}, indent=2))
-    missed = missed_targets(summary)
-    print("targets missed: " + "; ".join(missed) if missed else "all targets met", file=sys.stderr)
-    return 1 if missed else 0
+    return report(missed_targets(summary))
 
 
 if __name__ == "__main__":

@@ -39,12 +39,7 @@ def unfinished_words(words: str) -> str:
 def ending_probability(llm: Llama, prompt: str, ending: np.ndarray) -> float:
     """P(the next token ends the line | ``prompt``). Caller holds the model's lock."""
     tokens = llm.tokenize(prompt.encode(), add_bos=True)
-    cached = llm.input_ids[: llm.n_tokens].tolist()
-    common = 0
-    for old, new in zip(cached, tokens, strict=False):
-        if old != new:
-            break
-        common += 1
+    common = llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
     common = min(common, len(tokens) - 1)  # at least one token evaluated, for its logits
     llm.n_tokens = common
     llm.eval(tokens[common:])
