@@ -27,12 +27,14 @@ from core.audio.echo_path import (
     MAX_LAG_BLOCKS,
     SMEAR_AFTER,
     SMEAR_BEFORE,
+    TALK_ECHO_CORRELATION,
     UNKNOWN,
     WINDOW_BLOCKS,
     EchoPath,
     estimate,
     smeared,
 )
+from core.audio.echo_pieces import ALIGN_AFTER_BLOCKS, JITTER_BLOCKS, Pieces, piece_delay
 from core.audio.echo_unknown import DELAYS, OneDelay, QuietEvidence, RoomLevel
 from core.audio.resample import StreamResampler
 
@@ -102,6 +104,8 @@ class EchoGate:
         self.path: EchoPath = UNKNOWN
         self._evidence = QuietEvidence()
         self._one_delay = OneDelay()
+        self._pieces = Pieces()  # reply pieces started afresh, their own delay not yet found
+        self._piece_start = 0  # the block where the latest piece started afresh
         self._room = RoomLevel()
         self._noise: np.ndarray | None = None  # the microphone's floor per band
         self.silenced_frames = 0  # frames the gate took as the reply's echo
@@ -124,6 +128,8 @@ class EchoGate:
         if self._cursor < now:  # the client's queue ran dry: this plays on arrival
             self._cursor = now
             self._reply_bands.reset()
+            self._pieces.began(now)
+            self._piece_start = now
         rows = self._reply_bands.blocks(samples)
         if self._cursor + rows.shape[0] - now >= REFERENCE_BLOCKS - HISTORY_BLOCKS:
             return  # further ahead than the schedule holds: not compared
@@ -135,6 +141,7 @@ class EchoGate:
         """The client was told to stop playing (``clear``): nothing more of it sounds."""
         now = self._position(now_ms)
         self._reply.forget_from(now, self._reply_until)
+        self._pieces.forget_from(now)
         self._cursor = self._reply_until = min(self._reply_until, now)
         self._reply_bands.reset()
 
@@ -142,6 +149,7 @@ class EchoGate:
         """Listening starts anew: what was scheduled on the old timeline is gone (the
         path learnt stays: the same client, the same room)."""
         self._reply.clear()
+        self._pieces.clear()
         self._anchors.clear()
         self._cursor = self._reply_until = self._clock
         self._reply_bands.reset()
@@ -195,15 +203,24 @@ class EchoGate:
         path = self.path
         noise = self._noise if self._noise is not None else np.zeros(BANDS)
         if path.lag is not None:
-            low, high = path.lag + SMEAR_AFTER, max(path.lag - EARLY_SLACK, 0)
+            low, high = path.lag + SMEAR_AFTER, path.lag - EARLY_SLACK
+            last = first + rows.shape[0] - high + JITTER_BLOCKS
+            if self._pieces.loose_between(first - low - JITTER_BLOCKS, last, self._reply_until):
+                low, high = low + JITTER_BLOCKS, high - JITTER_BLOCKS  # its own delay not found yet
+            high = max(high, 0)
             span = self._reply.read(first - low, rows.shape[0] + low - high)
             loudest = sliding_window_view(span, low - high + 1, axis=0).max(axis=2) * path.gains
             return self._within(rows, loudest, noise)
         # Every delay the path may have, bounded by what was heard, and one of them must
         # explain the whole sound.
+        if self._pieces.started_within(first, rows.shape[0]):  # (the earliest it can sound)
+            self._one_delay.may_move(JITTER_BLOCKS)
+            self._evidence.may_move(JITTER_BLOCKS)
         at_delays = self._reply_at_delays(first, rows.shape[0])
         heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), self._room.level
-        self._evidence.observe(heard, reply, floor)
+        # (evidence about the delay of this piece only: an earlier one's may differ)
+        own = first + np.arange(rows.shape[0])[:, None] - np.arange(DELAYS)[None, :] >= self._piece_start
+        self._evidence.observe(heard, np.where(own, reply, 0.0), floor)
         gains = self._evidence.gains(path.gains)
         explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)
         fits = heard[:, None] <= MARGIN * (reply * gains.max(axis=1)[None, :] + floor)
@@ -237,3 +254,40 @@ class EchoGate:
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
         reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)
         self.path = estimate(mic, reply, scheduled, self.path, talked)
+        self._align(talked)
+
+    def _align(self, talked: bool) -> None:
+        """Find the delay of the oldest piece started afresh, once enough of it has been
+        heard, and move the schedule from it on so that the path's delay is its own."""
+        lag, piece = self.path.lag, self._pieces.first(self._reply_until)
+        if lag is None or piece is None:
+            return
+        start, end = piece
+        heard_from = start + lag - JITTER_BLOCKS  # the earliest its echo can begin
+        if self._clock - heard_from < ALIGN_AFTER_BLOCKS + 2 * JITTER_BLOCKS:
+            return
+        mic_first = max(heard_from, self._clock - WINDOW_BLOCKS)
+        width = self._clock - mic_first
+        reply_first = mic_first - MAX_LAG_BLOCKS
+        positions = np.arange(reply_first, self._clock)
+        in_piece = (positions >= start) & (positions < end) & self._reply.written(reply_first, positions.size)
+        delay = piece_delay(self._mic.read(mic_first, width), self._reply.read(reply_first, positions.size),
+                            in_piece, lag, TALK_ECHO_CORRELATION if talked else None)
+        if delay is None:
+            if self._clock > end + lag + JITTER_BLOCKS + SMEAR_AFTER:
+                self._pieces.done_with_first()  # all of it heard, never matched: judged as the rest
+            return
+        if delay != lag:
+            self._move_schedule(start, delay - lag)
+        self._pieces.shift(delay - lag)
+
+    def _move_schedule(self, start: int, by: int) -> None:
+        """The client plays the reply from block ``start`` on ``by`` blocks later (or earlier)."""
+        count = self._reply_until - start
+        if count <= 0:
+            return
+        rows = self._reply.read(start, count)
+        self._reply.forget_from(start, self._reply_until)
+        self._reply.write(start + by, rows)
+        self._cursor += by
+        self._reply_until += by

@@ -77,13 +77,23 @@ def _log_envelope(bands: np.ndarray) -> np.ndarray:
     return np.log10(energy + max(float(energy.max(initial=0.0)) * ENVELOPE_RANGE, 1e-9))
 
 
-def _correlations(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray) -> np.ndarray:
-    """Pearson correlation of the envelopes at each lag 0..MAX_LAG_BLOCKS, over the
-    microphone blocks that the ``sounding`` reply blocks (its pauses included; the
-    person's words before and after it left out) fall in at that lag."""
+def _rises(envelope: np.ndarray) -> np.ndarray:
+    """How much louder each block is than the one before (0 when quieter): onsets, which
+    an echo keeps sharp while a room's tail smears the decays."""
+    return np.maximum(np.diff(envelope, prepend=envelope[:1]), 0.0)
+
+
+def correlations(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray,
+                 onsets: bool = False) -> np.ndarray:
+    """Pearson correlation of the envelopes (or, with ``onsets``, of their rises) at each
+    lag 0..MAX_LAG_BLOCKS, over the microphone blocks that the ``sounding`` reply blocks
+    (its pauses included; the person's words before and after it left out) fall in at
+    that lag."""
     width = mic.shape[0]
-    mic_env = _log_envelope(mic)
-    reply_env = sliding_window_view(_log_envelope(reply), width)[::-1]  # row = lag
+    mic_env, reply_full = _log_envelope(mic), _log_envelope(reply)
+    if onsets:
+        mic_env, reply_full = _rises(mic_env), _rises(reply_full)
+    reply_env = sliding_window_view(reply_full, width)[::-1]  # row = lag
     weights = sliding_window_view(sounding.astype(np.float64), width)[::-1]
     count = weights.sum(axis=1)
     safe = np.maximum(count, 1.0)
@@ -117,11 +127,11 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     sounding[min(width, int(loud_rows[-1]) + 1) :] = False
     if int(sounding.sum()) < MIN_SPAN_BLOCKS:
         return previous  # not yet heard at every delay
-    correlations = _correlations(mic, reply, sounding)
-    lag = int(np.argmax(correlations))
-    if previous.lag is not None and correlations[previous.lag] >= correlations[lag] - LAG_HYSTERESIS:
+    found = correlations(mic, reply, sounding)
+    lag = int(np.argmax(found))
+    if previous.lag is not None and found[previous.lag] >= found[lag] - LAG_HYSTERESIS:
         lag = previous.lag  # a client's delay does not wander: keep it unless clearly beaten
-    best = float(correlations[lag])
+    best = float(found[lag])
     at_lag = smeared(reply)[MAX_LAG_BLOCKS - lag: MAX_LAG_BLOCKS - lag + width]
     loud = at_lag.sum(axis=1) > loudest * ACTIVE_SHARE
     if int(loud.sum()) < MIN_LOUD_BLOCKS:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from core.audio.echo_path import MAX_LAG_BLOCKS, UNKNOWN
 
@@ -81,6 +82,14 @@ class QuietEvidence:
             self.bound = np.maximum(self.bound, ratios.max(axis=0))
             self.count += telling.sum(axis=0)
 
+    def may_move(self, by: int) -> None:
+        """A piece of reply started afresh may sound up to ``by`` delays from where the
+        evidence was gathered (``echo_pieces``): a delay stays bounded only as far as all
+        its neighbours are, and as high as the highest of them."""
+        told = np.where(self.count >= EVIDENCE_BLOCKS, self.count, 0)
+        self.count = sliding_window_view(np.pad(told, by, mode="edge"), 2 * by + 1).min(axis=1)
+        self.bound = sliding_window_view(np.pad(self.bound, by, mode="edge"), 2 * by + 1).max(axis=1)
+
     def gains(self, assumed: np.ndarray) -> np.ndarray:
         """Per delay and band: the ``assumed`` band gains, lowered where quiet blocks
         bound them."""
@@ -112,3 +121,9 @@ class OneDelay:
         self._misfits += ~fits
         standing = self._misfits <= max(1.0, MISFITS_ALLOWED * self._blocks)
         return bool(np.any(standing & fits))
+
+    def may_move(self, by: int) -> None:
+        """A piece of reply started afresh may sound up to ``by`` delays from the one
+        before it (``echo_pieces``): each delay stands as well as its best neighbour."""
+        padded = np.pad(self._misfits, by, mode="edge")
+        self._misfits = sliding_window_view(padded, 2 * by + 1).min(axis=1)
