@@ -25,6 +25,7 @@ from core.audio.echo_bands import BANDS, SAMPLE_RATE, BandAnalyzer
 from core.audio.echo_path import (
     EARLY_SLACK,
     MAX_LAG_BLOCKS,
+    NO_ECHO,
     SMEAR_AFTER,
     SMEAR_BEFORE,
     TALK_ECHO_CORRELATION,
@@ -253,7 +254,15 @@ class EchoGate:
         mic = self._mic.read(end - WINDOW_BLOCKS, WINDOW_BLOCKS)
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
         reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)
-        self.path = estimate(mic, reply, scheduled, self.path, talked)
+        path = estimate(mic, reply, scheduled, self.path, talked)
+        if path.gains is NO_ECHO.gains and self.path.gains is not NO_ECHO.gains:
+            # "Nothing comes back" must hold for the latest piece alone too: two pieces at
+            # delays of their own do not follow the reply at any one delay together.
+            own = scheduled.copy()
+            own[: max(self._piece_start - first, 0)] = False
+            alone = estimate(mic, reply, own, self.path, talked)
+            path = path if alone.gains is NO_ECHO.gains else alone
+        self.path = path
         self._align(talked)
 
     def _align(self, talked: bool) -> None:
