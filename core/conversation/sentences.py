@@ -18,6 +18,13 @@ _NON_SPEECH = re.compile(
 _LIST_MARK = re.compile(r"(^|\s)(?:[-•]|\d+[.)])\s+")
 # A clause ends at , ; or : followed by white space ("10:30" and "3,000" do not).
 _CLAUSE_END = re.compile(r"[,;:](?=\s)")
+# A reply's opening word that people say as a piece of its own ("No, it's not possible."):
+# spoken at once, however few the words.
+_INTERJECTIONS = frozenset((
+    "yes", "yeah", "yep", "no", "nope", "sure", "okay", "ok", "well", "oh", "ah", "hmm",
+    "right", "alright", "hi", "hello", "hey", "sorry", "thanks", "absolutely", "definitely",
+    "certainly", "actually", "honestly", "great", "wow", "indeed", "of course",
+))
 
 
 def speakable(text: str) -> str:
@@ -31,7 +38,8 @@ def speakable(text: str) -> str:
 class SentenceSplitter:
     """Cuts streamed text into sentences. With ``first_clause_words`` set, the first
     piece may end at a clause break (comma, semicolon, colon) once it has that many
-    words: "I'm sorry, I can't cook." is spoken as "I'm sorry," then "I can't cook.".
+    words, or is an interjection ("No,"): "I'm sorry, I can't cook." is spoken as "I'm
+    sorry," then "I can't cook.".
     The synthesizer gets a short first piece sooner, so the answer is heard earlier;
     the rest goes on sentence by sentence."""
 
@@ -74,7 +82,8 @@ class SentenceSplitter:
     def _first_clause(self) -> list[str]:
         for match in _CLAUSE_END.finditer(self._buffer):
             clause = speakable(self._buffer[: match.end()])
-            if len(clause.split()) >= self._first_clause_words:
+            said = clause[:-1].strip().lower()
+            if len(clause.split()) >= self._first_clause_words or said in _INTERJECTIONS:
                 self._buffer = self._buffer[match.end():]
                 self.clauses += 1
                 return [clause]

@@ -84,8 +84,18 @@ def test_the_first_piece_may_be_a_clause() -> None:
     assert splitter.clauses == 1
 
 
+@pytest.mark.parametrize(("reply", "pieces"), [
+    ("No, it's not possible.", ["No,", "it's not possible."]),
+    ("Well, I think so.", ["Well,", "I think so."]),
+    ("Of course, here it is.", ["Of course,", "here it is."]),
+    ("Yes, I did. And you, too.", ["Yes,", "I did.", "And you, too."]),
+])
+def test_an_opening_interjection_is_spoken_at_once(reply: str, pieces: list[str]) -> None:
+    assert feed_all(SentenceSplitter(first_clause_words=2), reply) == pieces
+
+
 def test_a_clause_must_be_long_enough_and_really_end() -> None:
-    assert feed_all(SentenceSplitter(first_clause_words=2), "Yes, I did.") == ["Yes, I did."]
+    assert feed_all(SentenceSplitter(first_clause_words=2), "Paris, I think.") == ["Paris, I think."]
     assert feed_all(SentenceSplitter(first_clause_words=2), "It's 10:30 now, in Tokyo.") == [
         "It's 10:30 now,", "in Tokyo."]
     assert feed_all(SentenceSplitter(first_clause_words=2), "About 3,000 people came.") == [
