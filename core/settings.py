@@ -418,7 +418,8 @@ class Settings:
     first_clause_words: int = field(
         default=2,
         metadata={"doc": "The first piece spoken may end at a comma once it has this many "
-                         "words, so speech starts sooner (0: whole sentences only)."},
+                         "words, or is an interjection ('No,'), so speech starts sooner "
+                         "(0: whole sentences only)."},
     )
     max_reply_sentences: int = field(
         default=3, metadata={"doc": "Most sentences in one spoken reply."}
