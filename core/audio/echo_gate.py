@@ -36,6 +36,7 @@ from core.audio.echo_path import (
     smeared,
 )
 from core.audio.echo_pieces import ALIGN_AFTER_BLOCKS, JITTER_BLOCKS, Pieces, piece_delay
+from core.audio.echo_ring import BlockRing
 from core.audio.echo_unknown import DELAYS, OneDelay, QuietEvidence, RoomLevel
 from core.audio.resample import StreamResampler
 
@@ -50,41 +51,6 @@ REFERENCE_BLOCKS = 4096  # 41 s of reply scheduled ahead and kept behind
 NOISE_FALL, NOISE_RISE = 0.1, 1.002
 ANCHOR_WINDOW_MS = 3000  # frames over which the least delayed one places "now" on the timeline
 HISTORY_BLOCKS = WINDOW_BLOCKS + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE
-
-
-class BlockRing:
-    """Band rows by absolute block index, the last ``capacity`` of them; unwritten or
-    overwritten indices read as silence."""
-
-    def __init__(self, capacity: int) -> None:
-        self._rows = np.zeros((capacity, BANDS))
-        self._index = np.full(capacity, -1, dtype=np.int64)
-
-    def write(self, first: int, rows: np.ndarray) -> None:
-        positions = np.arange(first, first + rows.shape[0])
-        slots = positions % self._index.size
-        self._rows[slots] = rows
-        self._index[slots] = positions
-
-    def read(self, first: int, count: int) -> np.ndarray:
-        positions = np.arange(first, first + count)
-        slots = positions % self._index.size
-        rows = self._rows[slots].copy()
-        rows[self._index[slots] != positions] = 0.0
-        return rows
-
-    def written(self, first: int, count: int) -> np.ndarray:
-        positions = np.arange(first, first + count)
-        return self._index[positions % self._index.size] == positions
-
-    def forget_from(self, first: int, until: int) -> None:
-        if until > first:
-            positions = np.arange(first, until)
-            slots = positions % self._index.size
-            self._index[slots[self._index[slots] == positions]] = -1
-
-    def clear(self) -> None:
-        self._index[:] = -1
 
 
 class EchoGate:

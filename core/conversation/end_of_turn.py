@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from core.conversation.commands import Action, Cancel, DropTranscription, JudgeEnd, Transcribe
 from core.conversation.config import EngineConfig
 from core.conversation.endpointing import Finish, asks, is_backchannel, weighed
+from core.conversation.patience import Patience
 from core.conversation.reply_turn import ReplyTurn
 
 
@@ -53,10 +54,19 @@ class PendingEnd:
     def sounds_finished(self, config: EngineConfig) -> bool:
         return self.sound is not None and self.sound >= config.finished_probability
 
-    def hold_ms(self, config: EngineConfig) -> int:
-        """The silence after the speech that commits this turn, from what is known so far."""
+    def hold_ms(self, config: EngineConfig, patient: bool = False) -> int:
+        """The silence after the speech that commits this turn, from what is known so far
+        (``patient``: with a person who was lately talked over mid-sentence)."""
         if self.over_reply and self.transcript is not None and is_backchannel(self.transcript):
             return config.commit_done_ms  # "mhm" over the reply: let it go on at once
+        hold = self._hold_ms(config)
+        if not patient:
+            return hold
+        if self.transcript is not None and asks(self.transcript):
+            return max(hold, config.min_reply_gap_ms)  # a question waits a breath
+        return max(hold, config.commit_unfinished_ms)
+
+    def _hold_ms(self, config: EngineConfig) -> int:
         if self.verdict is Finish.UNFINISHED:
             return config.commit_unfinished_ms
         if self.sound is not None and not self.sounds_finished(config):
@@ -83,6 +93,7 @@ class EndOfTurn:
         self.config = config
         self._reply_held = reply_held
         self.pending: PendingEnd | None = None
+        self.patience = Patience()
         self._last_job = 0
         self._committed_end_ms: int | None = None
 
@@ -122,6 +133,7 @@ class EndOfTurn:
             return None
         pending.transcript, pending.transcript_at = text, now
         pending.verdict = weighed(text, ends_here, self.config.fragment_probability)
+        self.patience.heard(acknowledgement=is_backchannel(text) or not text.strip())
         self._plan(pending)
         return pending
 
@@ -135,7 +147,7 @@ class EndOfTurn:
         return pending
 
     def _plan(self, pending: PendingEnd) -> None:
-        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config)
+        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config, self.patience.patient)
 
     def due(self, now: float) -> PendingEnd | None:
         pending = self.pending
@@ -145,6 +157,7 @@ class EndOfTurn:
         """The turn is committed: this end is no longer pending."""
         self.pending = None
         self._committed_end_ms = pending.end_ms
+        self.patience.taken(pending.speech_end_at)
 
     def drop(self) -> list[Action]:
         """The person went on talking: forget the pending end and any reply made for it."""

@@ -137,6 +137,7 @@ class TurnEngine:
         still recorded, so its deletion covers it), then remember nothing of it."""
         actions = self.stop(now)
         self._memory.forget()
+        self._end.patience.forget()
         return actions
 
     def text(self, text: str, now: float) -> list[Action]:
@@ -170,6 +171,7 @@ class TurnEngine:
         self._ignore_segment = ended is not None and now - ended < self.config.refractory_ms
         if self._ignore_segment:
             return []
+        self._end.patience.speech_started(now)
         return [UserSpeechStarted(), *self._playback.talked_over(now)]
 
     def speech_paused(self, end_ms: int, audio: bytes, now: float) -> list[Action]:
@@ -196,6 +198,7 @@ class TurnEngine:
         if self._ignore_segment:
             self._ignore_segment = False
             return []
+        self._end.patience.nothing_said()
         actions = [*self._end.drop(), UserSpeechDiscarded()]
         if self._playback.held is not None:
             actions += self._playback.resume(now)  # a cough or a click: carry on speaking
@@ -263,10 +266,7 @@ class TurnEngine:
 
     def _false_interruption_over(self, now: float) -> bool:
         """The reply held by a barge-in has waited long enough for words that never came.
-
-        Words said over the reply that are still being recognized decide for themselves
-        (``Answers.answer``): a slow recognizer must not turn a long interruption into "noise".
-        """
+        (Words said over it still being recognized decide for themselves: ``Answers.answer``.)"""
         held, current = self._playback.held, self._playback.current
         hearing_them = current is not None and current is not held and current.job is not None
         return (held is not None and not self._in_speech and self._end.pending is None

@@ -26,7 +26,8 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,20 @@ class Bench:
         self.timeout_s = timeout_s
         self.verbose = verbose
         self.rng = np.random.default_rng(1)
+        self.audio_after_clear_elsewhere = 0  # in the parts' own conversations
+
+    @contextmanager
+    def own_conversation(self, url: str) -> Iterator[None]:
+        """A part in a conversation of its own: what the session learnt in an earlier
+        part (a patient listener after the barge-ins) does not carry into it."""
+        shared = self.client
+        with VoiceClient(url) as fresh:
+            self.client = fresh
+            try:
+                yield
+            finally:
+                self.client = shared
+                self.audio_after_clear_elsewhere += fresh.audio_after_clear
 
     def lead(self) -> list[bytes]:
         return [quiet_frame(self.rng) for _ in range(LEAD_FRAMES)]
@@ -225,17 +240,23 @@ def main(argv: list[str] | None = None) -> int:
             parts = set(args.parts) - ({"cut-offs"} if args.no_cut_offs else set())
             turns = bench.voice_to_voice(clips, args.rounds) if "turns" in parts else []
             barge_ins = bench.barge_ins(clips, args.barge_ins) if "barge-ins" in parts else []
-            cut_offs = bench.false_cut_offs() if "cut-offs" in parts else []
+            cut_offs: list[dict[str, Any]] = []
+            if "cut-offs" in parts:
+                with bench.own_conversation(url):
+                    cut_offs = bench.false_cut_offs()
             short = (short_answers.ask_each(url, one_word_answers(), bench.log)
                      if "short-answers" in parts else [])
             nods = (backchannels.say_each(url, [c for n, c in clips if n.startswith("question")], bench.log)
                     if "backchannels" in parts else [])
             echoes = (echo.run(url, [c for n, c in clips if n.startswith("question")], bench.log)
                       if "echo" in parts else [])
-            talks = (monologue.speak_each(client, monologue_material(), bench.rng, args.timeout,
-                                          bench.settle, bench.log) if "monologues" in parts else [])
+            talks: list[dict[str, Any]] = []
+            if "monologues" in parts:
+                with bench.own_conversation(url):
+                    talks = monologue.speak_each(bench.client, monologue_material(), bench.rng, args.timeout,
+                                                 bench.settle, bench.log)
             elapsed = time.monotonic() - started
-            audio_after_clear = client.audio_after_clear
+            audio_after_clear = client.audio_after_clear + bench.audio_after_clear_elsewhere
         finally:
             client.close()
         rss_after = server.worker_rss_bytes() if server else None

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import webrtcvad
 
-from core.audio.echo_gate import BlockRing, EchoGate
+from core.audio.echo_gate import EchoGate
 from core.audio.echo_path import QUIET_GAIN
+from core.audio.echo_ring import BlockRing
 from core.audio.echo_unknown import DELAYS, EVIDENCE_BLOCKS, OneDelay, QuietEvidence, RoomLevel
 from core.audio.resample import StreamResampler
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted

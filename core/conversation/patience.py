@@ -1,0 +1,57 @@
+"""Learning a person's pauses from being talked over.
+
+Some people stop for a second in the middle of a sentence, again and again (reading
+aloud, thinking aloud, telling a story); the voice and the words at such a pause can
+sound as finished as an end ("Last weekend we drove up to the mountains."). When the
+person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
+their turn, and says more than an acknowledgement, the turn was taken too early: for
+their next ``PATIENT_TURNS`` turns every end waits the longest silence (their reply is
+prepared meanwhile, so it is heard the moment the wait is over), but a question or a
+request, which waits a breath. A person who does not pause that way never sees it.
+"""
+
+from __future__ import annotations
+
+RESUMED_WITHIN_MS = 2000  # the longest pause inside a sentence the product is held to (1.5 s), and more
+PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
+
+
+class Patience:
+    def __init__(self) -> None:
+        self._taken_end_at: float | None = None  # end of the speech last taken as a turn (ms)
+        self._resumed_at: float | None = None  # speech started soon after it (ms)
+        self.turns_left = 0
+        self.too_early = 0  # turns found taken too early, this conversation
+
+    @property
+    def patient(self) -> bool:
+        return self.turns_left > 0
+
+    def taken(self, speech_end_at: float) -> None:
+        """A turn was committed for the speech that ended at ``speech_end_at``."""
+        if self.turns_left:
+            self.turns_left -= 1
+        self._taken_end_at, self._resumed_at = speech_end_at, None
+
+    def speech_started(self, now: float) -> None:
+        taken = self._taken_end_at
+        if taken is not None and self._resumed_at is None and now - taken <= RESUMED_WITHIN_MS:
+            self._resumed_at = now
+
+    def nothing_said(self) -> None:
+        """The sound after the pause was not speech (a cough, a click)."""
+        self._resumed_at = None
+
+    def heard(self, acknowledgement: bool) -> None:
+        """The words said after the pause are known: more than "mhm" means the person was
+        still going on when their turn was taken."""
+        if self._resumed_at is None:
+            return
+        self._resumed_at = self._taken_end_at = None
+        if not acknowledgement:
+            self.turns_left = PATIENT_TURNS
+            self.too_early += 1
+
+    def forget(self) -> None:
+        self._taken_end_at = self._resumed_at = None
+        self.turns_left = 0

@@ -1,0 +1,74 @@
+"""A person who was talked over mid-sentence gets a patient listener (``Patience``), on the
+virtual timeline: their next pauses are waited out, a question only a breath, an
+acknowledgement is no sign, and it wears off."""
+
+from __future__ import annotations
+
+from core.conversation.config import EngineConfig
+from core.conversation.patience import PATIENT_TURNS
+from tests.support.fakes import FakeLLM
+from tests.support.timeline import Delays, Timeline
+
+FAST = Delays(stt_ms=150, llm_first_token_ms=50, llm_token_ms=10, tts_ms=40)
+HEARING = EngineConfig(hear_turn_ends=True)
+
+
+def audio_between(t: Timeline, start_s: float, end_s: float) -> int:
+    return sum(1 for r in t.received if r.audio is not None and start_s * 1000 < r.at < end_s * 1000)
+
+
+def first_audio_after(t: Timeline, end_s: float) -> float:
+    return min(r.at for r in t.received if r.audio is not None and r.at > end_s * 1000) - end_s * 1000
+
+
+def storyteller(t: Timeline) -> Timeline:
+    """Three clauses that each sound finished, a second apart."""
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
+    t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9)
+    return t.say(4.5, 5.5, "Then we walked until it got dark.", sounds=0.9)
+
+
+def test_once_talked_over_mid_sentence_the_next_pauses_are_waited_out() -> None:
+    t = storyteller(Timeline(config=HEARING, delays=FAST, llm=FakeLLM("That sounds lovely.")))
+    t.run(10.0)
+    assert audio_between(t, 1.5, 2.5) > 0  # the first pause was talked into: nothing to go by yet
+    assert t.engine._end.patience.too_early == 1
+    assert audio_between(t, 3.5, 4.5) == 0  # the second, the same voice and words, is waited out
+    assert first_audio_after(t, 5.5) >= HEARING.commit_unfinished_ms  # the end, after the longest wait
+
+
+def test_control_without_the_first_pause_a_finished_clause_is_answered_at_once() -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("That sounds lovely."))
+    t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9).run(6.0)
+    assert first_audio_after(t, 3.5) < 350
+
+
+def test_a_patient_listener_answers_a_question_after_a_breath() -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Sure."))
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
+    t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9)
+    t.say(6.0, 7.0, "Can you find me a cafe like that?", sounds=0.9).run(10.0)
+    gap = first_audio_after(t, 7.0)
+    assert HEARING.min_reply_gap_ms <= gap < HEARING.commit_unfinished_ms
+
+
+def test_an_acknowledgement_over_the_reply_is_no_sign() -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("The weather is sunny today. It will stay warm."))
+    t.say(0.5, 1.5, "What is the weather like?", sounds=0.9)
+    t.say(2.4, 2.7, "Mhm.", sounds=0.9)
+    t.say(8.0, 9.0, "We stopped at a little cafe.", sounds=0.9).run(12.0)
+    assert t.engine._end.patience.too_early == 0
+    assert first_audio_after(t, 9.0) < 350
+
+
+def test_patience_wears_off() -> None:
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Nice."))
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
+    t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9)
+    start = 8.0
+    for _ in range(PATIENT_TURNS):  # turns a few seconds apart, each waited out
+        t.say(start, start + 1.0, "It was a good day.", sounds=0.9)
+        start += 5.0
+    t.say(start, start + 1.0, "We should go again.", sounds=0.9).run(start + 4.0)
+    assert t.engine._end.patience.too_early == 1
+    assert first_audio_after(t, start + 1.0) < 350
