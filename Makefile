@@ -5,6 +5,7 @@
 #   make bench-page  measure the page in headless Chromium
 #   make bench-line-ends  the replies model's odds that a line ends: finished lines against sentence starts
 #   make bench-first-reply  the echo gate before it knows the path: a voice over the first reply, its echo
+#   make bench-reply-pieces  the echo of replies whose sentences each sound at a delay of their own
 #   make bench-phone  voice-to-voice over a phone call (scripted Twilio) and the µ-law cost
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
 #   make attack  the exposed server attacked, attack by attack (docs/reliability.md, Attacks)
@@ -42,7 +43,7 @@ SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
 SPEECH_STAMP := $(VENV)/.speech-installed
 
-.PHONY: bench-line-ends bench-first-reply run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: bench-line-ends bench-first-reply bench-reply-pieces run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -110,6 +111,9 @@ bench: setup $(SPEECH_STAMP)
 
 bench-first-reply: setup
 	$(PY) -m monitoring.bench.first_reply
+
+bench-reply-pieces: setup
+	$(PY) -m monitoring.bench.reply_pieces
 
 bench-relevance: setup
 	$(PY) -m monitoring.bench.relevance --out docs/results/relevance.json

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+
+import numpy as np
 
 from monitoring.bench import first_reply
 from monitoring.bench.targets import missed_targets
@@ -73,6 +76,33 @@ def test_the_first_reply_bench_fails_on_an_echo_or_a_late_voice() -> None:
     lost["talked_over"]["question at 0 dB"]["never"] = 1
     assert first_reply.missed(echoed) == ["the first reply's echo at -10 dB started speech"]
     assert [len(first_reply.missed(s)) for s in (late, lost)] == [1, 1]
+
+
+def test_the_reply_pieces_bench_fails_on_an_echo_at_the_held_levels_or_a_late_voice() -> None:
+    from monitoring.bench import reply_pieces
+
+    met = {"echo_started_speech": {"-10 dB": 0, "-20 dB": 0, "-6 dB": 3},
+           "question_over_last_piece": {"cases": 24, "never": 0, "p50_ms": 60.0, "p90_ms": 150.0}}
+    assert reply_pieces.missed(met) == []
+    echoed = copy.deepcopy(met)
+    echoed["echo_started_speech"]["-20 dB"] = 1
+    assert reply_pieces.missed(echoed) == ["the echo at -20 dB started speech in 1 replies"]
+    late = copy.deepcopy(met)
+    late["question_over_last_piece"]["p90_ms"] = 450.0
+    lost = copy.deepcopy(met)
+    lost["question_over_last_piece"]["never"] = 1
+    assert [len(reply_pieces.missed(s)) for s in (late, lost)] == [1, 1]
+
+
+def test_the_reply_pieces_layout_sends_each_sentence_after_the_last_has_played() -> None:
+    from monitoring.bench import reply_pieces
+
+    sentences = [np.zeros(16000 * n) for n in (1, 2, 3, 4)]
+    pieces, jitters = reply_pieces.layout(sentences, np.random.default_rng(0))
+    assert 2 <= len(pieces) <= 4 and len(jitters) == len(pieces) and jitters[0] == 0.0
+    for (at, samples), (next_at, _) in itertools.pairwise(pieces):
+        assert next_at - (at + samples.size / 16000) >= min(reply_pieces.GAPS_MS) / 1000 - 1e-9
+    assert all(abs(j) <= reply_pieces.JITTER_MS / 1000 for j in jitters)
 
 
 def test_the_line_ends_bench_misses_when_finished_lines_wait_or_fragments_pass() -> None:
