@@ -26,6 +26,7 @@ from core.audio.echo_path import (
     EARLY_SLACK,
     MAX_LAG_BLOCKS,
     NO_ECHO,
+    NO_ECHO_CORRELATION,
     SMEAR_AFTER,
     SMEAR_BEFORE,
     TALK_ECHO_CORRELATION,
@@ -97,6 +98,9 @@ class EchoGate:
             self._reply_bands.reset()
             self._pieces.began(now)
             self._piece_start = now
+        elif self._cursor - now < JITTER_BLOCKS and self._pieces.last != self._cursor:
+            # Queued for less than the arrival jitter: it may as well have run dry.
+            self._pieces.began(self._cursor)
         rows = self._reply_bands.blocks(samples)
         if self._cursor + rows.shape[0] - now >= REFERENCE_BLOCKS - HISTORY_BLOCKS:
             return  # further ahead than the schedule holds: not compared
@@ -221,13 +225,20 @@ class EchoGate:
         first, count = end - WINDOW_BLOCKS - MAX_LAG_BLOCKS, WINDOW_BLOCKS + MAX_LAG_BLOCKS
         reply, scheduled = self._reply.read(first, count), self._reply.written(first, count)
         path = estimate(mic, reply, scheduled, self.path, talked)
-        if path.gains is NO_ECHO.gains and self.path.gains is not NO_ECHO.gains:
-            # "Nothing comes back" must hold for the latest piece alone too: two pieces at
-            # delays of their own do not follow the reply at any one delay together.
+        if path.gains is NO_ECHO.gains and self.path.gains is not NO_ECHO.gains and self.path.lag is None:
+            # "Nothing comes back" must hold for the latest piece alone too (two pieces at
+            # delays of their own do not follow the reply at any one delay together), and
+            # unless nothing follows the reply at all, the quiet microphone must have ruled
+            # out the delay that follows it best: a weak echo in a noisy room follows the
+            # reply loosely (0.48 at -20 dB) but is never at the floor there.
             own = scheduled.copy()
             own[: max(self._piece_start - first, 0)] = False
             alone = estimate(mic, reply, own, self.path, talked)
-            path = path if alone.gains is NO_ECHO.gains else alone
+            if alone.gains is not NO_ECHO.gains:
+                path = alone
+            elif (path.correlation >= NO_ECHO_CORRELATION and path.nearest is not None
+                  and not self._evidence.told(path.nearest)):
+                path = self.path
         self.path = path
         self._align(talked)
 

@@ -41,6 +41,7 @@ GAIN_PERCENTILE = 75  # of the ratios at the delay: the echo at its louder, not 
 ACTIVE_SHARE = 0.05  # a reply block counts as loud within 13 dB of the window's loudest
 GAIN_HOLD = 0.8  # a band's gain falls at most 1 dB an estimate (every 100 ms)
 LAG_HYSTERESIS = 0.1  # correlation a new delay must win by
+ONSET_DOUBT = 0.3  # a first delay whose onsets match this much worse than elsewhere waits
 STEADY_SPREAD = 0.7  # log10 units: the middle half of mic/reply levels within 7 dB
 LOUDEST_ECHO = 0.0  # log10 units: an "echo" louder than the reply as sent is the person
 SMEAR_BEFORE, SMEAR_AFTER = 1, 3  # blocks of slack: a misjudged delay, a room's reverberation
@@ -59,6 +60,7 @@ class EchoPath:
     correlation: float = 0.0
     level: float = 0.0  # log10 of the echo's energy per unit of reply energy (known echoes)
     candidate: int | None = None  # a delay found once, to be confirmed by the next estimate
+    nearest: int | None = None  # with "no echo": the delay that followed the reply best
 
 
 UNKNOWN = EchoPath(None, np.full(BANDS, UNKNOWN_GAIN))
@@ -107,6 +109,16 @@ def correlations(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray,
     return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
 
 
+def _onsets_doubt(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray, lag: int) -> bool:
+    """On a short stretch the envelopes match over a broad plateau and can peak far off
+    (a quiet echo in room noise: 500 ms away at 0.91, the true delay 0.84); the onsets,
+    which an echo keeps sharp, then match much better elsewhere (0.47 there, 0.91 at the
+    true delay). A first delay is taken only where its onsets match nearly as well as
+    anywhere."""
+    onsets = correlations(mic, reply, sounding, onsets=True)
+    return bool(onsets[lag] < float(onsets.max()) - ONSET_DOUBT)
+
+
 def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath,
              talked: bool = False) -> EchoPath:
     """The path from the last ``WINDOW_BLOCKS`` of microphone bands (``mic``) and the reply
@@ -131,6 +143,8 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     lag = int(np.argmax(found))
     if previous.lag is not None and found[previous.lag] >= found[lag] - LAG_HYSTERESIS:
         lag = previous.lag  # a client's delay does not wander: keep it unless clearly beaten
+    elif previous.lag is None and _onsets_doubt(mic, reply, sounding, lag):
+        return previous  # not decided yet: more of the reply will tell
     best = float(found[lag])
     at_lag = smeared(reply)[MAX_LAG_BLOCKS - lag: MAX_LAG_BLOCKS - lag + width]
     loud = at_lag.sum(axis=1) > loudest * ACTIVE_SHARE
@@ -156,7 +170,7 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
         # Heard at every delay and nothing follows the reply, or what follows it is louder
         # than it (the person talking over it): nothing comes back. (Following it but
         # unsteady can be an echo in a noisy stretch: not decided yet.)
-        return EchoPath(None, NO_ECHO.gains, best)
+        return EchoPath(None, NO_ECHO.gains, best, nearest=lag)
     if previous.lag is None:  # (a delay found once and not again is dropped)
         return EchoPath(None, previous.gains, previous.correlation, previous.level)
     echo_gone = float(np.median(levels)) < previous.level - 1.0  # 10 dB under it

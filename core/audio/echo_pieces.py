@@ -41,6 +41,10 @@ class Pieces:
     def __init__(self) -> None:
         self._starts: deque[int] = deque(maxlen=MAX_PIECES)
 
+    @property
+    def last(self) -> int | None:
+        return self._starts[-1] if self._starts else None
+
     def began(self, start: int) -> None:
         """A piece was placed at reply block ``start`` after the client's queue ran dry."""
         self._starts.append(start)

@@ -90,6 +90,10 @@ class QuietEvidence:
         self.count = sliding_window_view(np.pad(told, by, mode="edge"), 2 * by + 1).min(axis=1)
         self.bound = sliding_window_view(np.pad(self.bound, by, mode="edge"), 2 * by + 1).max(axis=1)
 
+    def told(self, delay: int) -> bool:
+        """Quiet blocks have bounded the echo at this delay."""
+        return bool(self.count[delay] >= EVIDENCE_BLOCKS)
+
     def gains(self, assumed: np.ndarray) -> np.ndarray:
         """Per delay and band: the ``assumed`` band gains, lowered where quiet blocks
         bound them."""

@@ -6,8 +6,11 @@ knows only to the arrival jitter (the network, a busy page, its own clock estima
 Offline, frame by frame through the real ``EchoGate`` and ``Segmenter`` (no server: the
 jitter is drawn, not waited for), seeded random replies of 2-4 Piper sentences are sent
 with a dry gap between them (50-300 ms), each sentence sounding up to 80 ms earlier or
-later than the one before, through the echo bench's small room at a delay of 40-450 ms,
-from a session's first reply (the path unknown) on.
+later than the first (never sooner than 20 ms after it was sent, nor before the one
+before has played: the client plays what arrives after what it holds), through the echo
+bench's small room at a delay of 40-450 ms, from a session's first reply (the path
+unknown) on. Piper's renditions vary from run to run: a run that misses keeps its own
+(``--replies FOLDER`` runs the bench again on them).
 
 Figures, per echo level: replies whose own echo started speech; and, at -10 dB, how
 much of a recorded question said 0.2 s into the reply's last sentence the gate silenced
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +33,7 @@ from core.audio.echo_gate import EchoGate
 from core.audio.resample import StreamResampler
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 from monitoring.bench.clips import playlist
-from monitoring.bench.first_reply import FRAME, ROOM_NOISE_RMS, first_voiced_s, replies
+from monitoring.bench.first_reply import FRAME, ROOM_NOISE_RMS, first_voiced_s, keep, replies
 from monitoring.bench.targets import report
 from monitoring.clients.echoing_client import EchoPath
 from monitoring.metrics.series import percentile
@@ -39,6 +43,9 @@ HELD_LEVELS = ("-10 dB", "-20 dB")
 DELAYS_MS = (40, 120, 250, 450)
 GAPS_MS = (50, 150, 300)
 JITTER_MS = 80
+# A piece can come back no sooner than the network, the page's output and the microphone
+# allow, and the gate searches delays up to 500 ms.
+DELAY_RANGE_MS = (20, 480)
 FIRST_AT_S = 0.5
 INTO_LAST_S = 0.2
 QUESTIONS_P90_MS = 400.0
@@ -46,16 +53,20 @@ QUESTIONS_P90_MS = 400.0
 Piece = tuple[float, np.ndarray]  # (sent at, seconds; its samples at 16 kHz)
 
 
-def layout(sentences: list[np.ndarray], rng: np.random.Generator) -> tuple[list[Piece], list[float]]:
+def layout(sentences: list[np.ndarray], rng: np.random.Generator,
+           delay_ms: int = 250) -> tuple[list[Piece], list[float]]:
     """A reply of 2-4 sentences, each sent a dry gap after the last has played, and the
-    extra delay (seconds) each sounds at, the first's 0."""
+    extra delay (seconds) each sounds at, the first's 0 (the path's ``delay_ms`` plus it
+    within ``DELAY_RANGE_MS``)."""
+    low = max(-JITTER_MS, DELAY_RANGE_MS[0] - delay_ms)
+    high = min(JITTER_MS, DELAY_RANGE_MS[1] - delay_ms)
     count = int(rng.integers(2, 5))
     chosen = [sentences[int(i)] for i in rng.choice(len(sentences), count, replace=False)]
     pieces, jitters, at = [], [0.0], FIRST_AT_S
     for index, samples in enumerate(chosen):
         pieces.append((at, samples))
         if index:
-            jitters.append(float(rng.uniform(-JITTER_MS, JITTER_MS)) / 1000)
+            jitters.append(float(rng.uniform(low, high)) / 1000)
         at += samples.size / 16000 + float(rng.choice(GAPS_MS)) / 1000
     return pieces, jitters
 
@@ -65,9 +76,12 @@ def microphone(pieces: list[Piece], jitters: list[float], level_db: float, delay
     response = EchoPath(level_db, delay_ms=delay_ms).impulse_response()
     last_at, last = pieces[-1]
     mic = rng.normal(0.0, ROOM_NOISE_RMS, int(16000 * (last_at + last.size / 16000 + 1.5)))
+    played_until = 0.0
     for (at, samples), jitter in zip(pieces, jitters, strict=True):
         echo = np.convolve(samples, response)
-        start = int(16000 * (at + jitter))
+        begins = max(at + jitter, played_until)  # on arrival, or after what is still playing
+        played_until = begins + samples.size / 16000
+        start = int(16000 * begins)
         mic[start : start + echo.size] += echo[: mic.size - start]
     return mic
 
@@ -104,10 +118,10 @@ def silenced_ms(mic: np.ndarray, pieces: list[Piece], person: np.ndarray) -> flo
     return round((heard[0] - at_s - voiced) * 1000, 1)
 
 
-def run(trials: int, seed: int) -> dict[str, Any]:
+def run(said: list[tuple[bytes, int]], trials: int, seed: int, verbose: bool = False) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     sentences = [StreamResampler(rate, 16000).process(np.frombuffer(pcm, dtype="<i2"), last=True)
-                 .astype(np.float64) for pcm, rate in replies()]
+                 .astype(np.float64) for pcm, rate in said]
     questions = [np.frombuffer(pcm, dtype="<i2").astype(np.float64)
                  for name, pcm in playlist() if name.startswith("question")]
     echoes: dict[str, int] = {}
@@ -115,9 +129,17 @@ def run(trials: int, seed: int) -> dict[str, Any]:
     for level_db in LEVELS_DB:
         started = 0
         for trial in range(trials):
-            pieces, jitters = layout(sentences, rng)
-            mic = microphone(pieces, jitters, level_db, int(rng.choice(DELAYS_MS)), rng)
-            started += bool(speech_starts(mic, pieces))
+            delay_ms = int(rng.choice(DELAYS_MS))
+            pieces, jitters = layout(sentences, rng, delay_ms)
+            mic = microphone(pieces, jitters, level_db, delay_ms, rng)
+            starts = speech_starts(mic, pieces)
+            started += bool(starts)
+            if verbose and starts:
+                print(json.dumps({"level_db": level_db, "trial": trial, "delay_ms": delay_ms,
+                                  "sent_s": [round(at, 2) for at, _ in pieces],
+                                  "lengths_s": [round(p.size / 16000, 2) for _, p in pieces],
+                                  "jitters_ms": [round(j * 1000) for j in jitters],
+                                  "speech_at_s": [round(s, 2) for s in starts]}), file=sys.stderr)
             if level_db == LEVELS_DB[0]:
                 over.append(silenced_ms(mic, pieces, questions[trial % len(questions)]))
         echoes[f"{level_db:g} dB"] = started
@@ -141,10 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=24, help="replies per echo level")
     parser.add_argument("--seed", type=int, default=3, help="the random layouts and jitters")
+    parser.add_argument("--verbose", action="store_true", help="print each reply whose echo started speech")
+    parser.add_argument("--replies", type=Path, help="a folder a missed run kept: its renditions")
     args = parser.parse_args(argv)
-    summary = run(args.trials, args.seed)
+    said = replies(args.replies)
+    summary = run(said, args.trials, args.seed, args.verbose)
     print(json.dumps(summary))
-    return report(missed(summary))
+    misses = missed(summary)
+    if misses and args.replies is None:
+        print(f"the replies of this run are kept in {keep(said)} (--replies runs them again)",
+              file=sys.stderr)
+    return report(misses)
 
 
 if __name__ == "__main__":

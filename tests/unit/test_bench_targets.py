@@ -98,11 +98,11 @@ def test_the_reply_pieces_layout_sends_each_sentence_after_the_last_has_played()
     from monitoring.bench import reply_pieces
 
     sentences = [np.zeros(16000 * n) for n in (1, 2, 3, 4)]
-    pieces, jitters = reply_pieces.layout(sentences, np.random.default_rng(0))
+    pieces, jitters = reply_pieces.layout(sentences, np.random.default_rng(0), delay_ms=40)
     assert 2 <= len(pieces) <= 4 and len(jitters) == len(pieces) and jitters[0] == 0.0
     for (at, samples), (next_at, _) in itertools.pairwise(pieces):
         assert next_at - (at + samples.size / 16000) >= min(reply_pieces.GAPS_MS) / 1000 - 1e-9
-    assert all(abs(j) <= reply_pieces.JITTER_MS / 1000 for j in jitters)
+    assert all(abs(j) <= reply_pieces.JITTER_MS / 1000 and 40 + j * 1000 >= 20 for j in jitters)
 
 
 def test_the_line_ends_bench_misses_when_finished_lines_wait_or_fragments_pass() -> None:
