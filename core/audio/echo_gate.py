@@ -175,9 +175,10 @@ class EchoGate:
         noise = self._noise if self._noise is not None else np.zeros(BANDS)
         if path.lag is not None:
             low, high = path.lag + SMEAR_AFTER, path.lag - EARLY_SLACK
-            last = first + rows.shape[0] - high + JITTER_BLOCKS
-            if self._pieces.loose_between(first - low - JITTER_BLOCKS, last, self._reply_until):
-                low, high = low + JITTER_BLOCKS, high - JITTER_BLOCKS  # its own delay not found yet
+            slack = self._pieces.slack
+            if self._pieces.loose_between(first - low - slack, first + rows.shape[0] - high + slack,
+                                          self._reply_until):
+                low, high = low + slack, high - slack  # its own delay not found yet
             high = max(high, 0)
             span = self._reply.read(first - low, rows.shape[0] + low - high)
             loudest = sliding_window_view(span, low - high + 1, axis=0).max(axis=2) * path.gains

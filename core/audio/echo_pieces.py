@@ -9,7 +9,8 @@ learnt on that one. Expected at the old delay, its echo's syllables stand 6 dB o
 prediction and pass as a voice: the reply interrupts itself (measured: 40 ms of jitter
 between two pieces was enough).
 
-So each piece started afresh is judged with ``JITTER_BLOCKS`` of slack either side until
+So each piece started afresh is judged with slack either side (``JITTER_BLOCKS``, or the
+jitter the client's last pieces showed, if less) until
 its own delay is found (the onsets of its envelope matched against the microphone's
 over the known delay ± the jitter, once ``ALIGN_AFTER_BLOCKS`` of it have been heard and
 one delay clearly matches best: onsets, because the envelopes themselves match over a
@@ -33,6 +34,10 @@ ALIGN_LOUD_BLOCKS = 30  # and of them, its voice (within 13 dB of its loudest)
 DISTINCT_BLOCKS = 3  # delays this far apart are rival matches, not one match's shoulders
 CLEAR_WIN = 0.15  # correlation the best delay must beat every rival by
 MAX_PIECES = 32  # pieces started afresh and not yet aligned (older ones are long over)
+OFFSETS_KEPT = 8  # the last pieces' offsets from the path, which set the slack
+OFFSETS_NEEDED = 3  # pieces aligned before the client's own jitter is trusted
+SLACK_MARGIN = 2  # blocks of slack beyond the largest of them
+MIN_SLACK = 3
 
 
 class Pieces:
@@ -40,6 +45,16 @@ class Pieces:
 
     def __init__(self) -> None:
         self._starts: deque[int] = deque(maxlen=MAX_PIECES)
+        self._offsets: deque[int] = deque(maxlen=OFFSETS_KEPT)
+
+    @property
+    def slack(self) -> int:
+        """Blocks of slack either side for a piece not yet aligned: the jitter this client
+        has shown lately, and all of ``JITTER_BLOCKS`` until a few pieces have shown it (a
+        steady client's pieces then slow a barge-in no more than a known path does)."""
+        if len(self._offsets) < OFFSETS_NEEDED:
+            return JITTER_BLOCKS
+        return min(JITTER_BLOCKS, max(MIN_SLACK, max(self._offsets) + SLACK_MARGIN))
 
     @property
     def last(self) -> int | None:
@@ -84,6 +99,7 @@ class Pieces:
     def shift(self, by: int) -> None:
         """The schedule from the oldest piece on moved ``by`` blocks (it is aligned)."""
         self._starts = deque((start + by for start in list(self._starts)[1:]), maxlen=MAX_PIECES)
+        self._offsets.append(abs(by))
 
 
 def piece_delay(mic: np.ndarray, reply: np.ndarray, piece: np.ndarray, lag: int,

@@ -251,6 +251,7 @@ def test_a_delay_judged_30_ms_late_still_explains_the_echos_onsets(monkeypatch, 
     monkeypatch.setattr(gate_module, "EARLY_SLACK", slack)
     if slack == 1:  # (nor is the piece's own delay looked for, which would also mend it)
         monkeypatch.setattr(gate_module, "JITTER_BLOCKS", 0)
+        monkeypatch.setattr("core.audio.echo_pieces.JITTER_BLOCKS", 0)
         monkeypatch.setattr(gate_module, "piece_delay", lambda *args, **kwargs: None)
     _, starts = run(microphone(-10.0, delay_ms=120))
     if slack == 3:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import core.audio.echo_gate as gate_module
+import core.audio.echo_pieces as pieces_module
 from core.audio.echo_bands import BANDS
 from core.audio.echo_gate import EchoGate
 from core.audio.echo_path import MAX_LAG_BLOCKS
@@ -57,6 +58,7 @@ def pieces_run(lengths_s: list[float], jitters_ms: list[int], level_db: float = 
 def without_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     """The control: every piece is expected at the delay learnt on the first."""
     monkeypatch.setattr(gate_module, "JITTER_BLOCKS", 0)
+    monkeypatch.setattr(pieces_module, "JITTER_BLOCKS", 0)
     monkeypatch.setattr(gate_module, "piece_delay", lambda *args, **kwargs: None)
 
 
