@@ -171,7 +171,7 @@ class TurnEngine:
         self._ignore_segment = ended is not None and now - ended < self.config.refractory_ms
         if self._ignore_segment:
             return []
-        self._end.patience.speech_started(now)
+        self._end.patience.speech_started(now, self._playback.current)
         return [UserSpeechStarted(), *self._playback.talked_over(now)]
 
     def speech_paused(self, end_ms: int, audio: bytes, now: float) -> list[Action]:

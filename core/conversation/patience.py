@@ -4,7 +4,8 @@ Some people stop for a second in the middle of a sentence, again and again (read
 aloud, thinking aloud, telling a story); the voice and the words at such a pause can
 sound as finished as an end ("Last weekend we drove up to the mountains."). When the
 person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
-their turn, and says more than an acknowledgement, the turn was taken too early: for
+their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and says
+more than an acknowledgement, the turn was taken too early: for
 their next ``PATIENT_TURNS`` turns every end waits the longest silence (their reply is
 prepared meanwhile, so it is heard the moment the wait is over), but a question or a
 request, which waits a breath. A person who does not pause that way never sees it.
@@ -12,7 +13,10 @@ request, which waits a breath. A person who does not pause that way never sees i
 
 from __future__ import annotations
 
+from core.conversation.reply_turn import ReplyTurn
+
 RESUMED_WITHIN_MS = 2000  # the longest pause inside a sentence the product is held to (1.5 s), and more
+TALKED_OVER_WITHIN_MS = 1000  # into the answer's audio (or before it): they were not listening to it
 PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
 
 
@@ -33,9 +37,14 @@ class Patience:
             self.turns_left -= 1
         self._taken_end_at, self._resumed_at = speech_end_at, None
 
-    def speech_started(self, now: float) -> None:
+    def speech_started(self, now: float, answer: ReplyTurn | None) -> None:
+        """``answer``: the reply under way, if any. Over its start, or before it is heard:
+        a sign; after it (a quick next question after a short answer), none."""
         taken = self._taken_end_at
-        if taken is not None and self._resumed_at is None and now - taken <= RESUMED_WITHIN_MS:
+        heard_at = answer.first_audio_at if answer is not None else None
+        over_its_start = answer is not None and (heard_at is None or now - heard_at <= TALKED_OVER_WITHIN_MS)
+        soon = taken is not None and now - taken <= RESUMED_WITHIN_MS
+        if over_its_start and soon and self._resumed_at is None:
             self._resumed_at = now
 
     def nothing_said(self) -> None:

@@ -11,6 +11,7 @@ from tests.support.timeline import Delays, Timeline
 
 FAST = Delays(stt_ms=150, llm_first_token_ms=50, llm_token_ms=10, tts_ms=40)
 HEARING = EngineConfig(hear_turn_ends=True)
+ANSWER = "That sounds lovely. Tell me more. What happened next?"  # 1.5 s of the fake voice
 
 
 def audio_between(t: Timeline, start_s: float, end_s: float) -> int:
@@ -29,7 +30,7 @@ def storyteller(t: Timeline) -> Timeline:
 
 
 def test_once_talked_over_mid_sentence_the_next_pauses_are_waited_out() -> None:
-    t = storyteller(Timeline(config=HEARING, delays=FAST, llm=FakeLLM("That sounds lovely.")))
+    t = storyteller(Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER)))
     t.run(10.0)
     assert audio_between(t, 1.5, 2.5) > 0  # the first pause was talked into: nothing to go by yet
     assert t.engine._end.patience.too_early == 1
@@ -44,12 +45,21 @@ def test_control_without_the_first_pause_a_finished_clause_is_answered_at_once()
 
 
 def test_a_patient_listener_answers_a_question_after_a_breath() -> None:
-    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Sure."))
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
     t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
     t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9)
     t.say(6.0, 7.0, "Can you find me a cafe like that?", sounds=0.9).run(10.0)
     gap = first_audio_after(t, 7.0)
     assert HEARING.min_reply_gap_ms <= gap < HEARING.commit_unfinished_ms
+
+
+def test_a_next_question_after_a_short_answer_is_no_sign() -> None:
+    """Answered ("Eight.") and heard to its end, the person asks again at once."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Eight."))
+    t.say(0.5, 1.5, "How many legs does a spider have?", sounds=0.9)
+    t.say(2.6, 3.6, "We stopped at a little cafe.", sounds=0.9).run(6.0)
+    assert t.engine._end.patience.too_early == 0
+    assert first_audio_after(t, 3.6) < 350
 
 
 def test_an_acknowledgement_over_the_reply_is_no_sign() -> None:
@@ -62,7 +72,7 @@ def test_an_acknowledgement_over_the_reply_is_no_sign() -> None:
 
 
 def test_patience_wears_off() -> None:
-    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Nice."))
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
     t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
     t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9)
     start = 8.0
