@@ -179,8 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     said = replies(args.replies)
     summary = run(said)
     print(json.dumps(summary))
-    misses = missed(summary)
-    if misses and args.replies is None:
+    return report_keeping(missed(summary), said, args.replies)
+
+
+def report_keeping(misses: list[str], said: list[tuple[bytes, int]], kept: Path | None) -> int:
+    """``report``, and a run that misses on fresh renditions keeps them."""
+    if misses and kept is None:
         print(f"the replies of this run are kept in {keep(said)} (--replies runs them again)",
               file=sys.stderr)
     return report(misses)

@@ -33,8 +33,7 @@ from core.audio.echo_gate import EchoGate
 from core.audio.resample import StreamResampler
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 from monitoring.bench.clips import playlist
-from monitoring.bench.first_reply import FRAME, ROOM_NOISE_RMS, first_voiced_s, keep, replies
-from monitoring.bench.targets import report
+from monitoring.bench.first_reply import FRAME, ROOM_NOISE_RMS, first_voiced_s, replies, report_keeping
 from monitoring.clients.echoing_client import EchoPath
 from monitoring.metrics.series import percentile
 
@@ -86,22 +85,28 @@ def microphone(pieces: list[Piece], jitters: list[float], level_db: float, delay
     return mic
 
 
-def speech_starts(mic: np.ndarray, pieces: list[Piece]) -> list[float]:
-    """The microphone through a fresh gate told of each piece as it is sent (at Piper's
-    rate, as the server sends it), and the segmenter: where each speech it heard starts."""
+def through_gate(mic: np.ndarray, sends: list[tuple[float, bytes]]) -> tuple[EchoGate, list[float]]:
+    """The microphone through a fresh gate told of each send (ms, PCM16 at 22,050 Hz, as
+    Piper's audio is sent) when it is due, and the segmenter: where each speech it heard
+    starts, in seconds."""
     gate, segmenter = EchoGate(), Segmenter(SegmenterConfig(neural=False))
-    sends = [(at * 1000, StreamResampler(16000, 22050).process(samples.astype("<i2"), last=True).tobytes())
-             for at, samples in pieces]
+    pending = list(sends)
     pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2")
     starts: list[float] = []
     for index in range(0, pcm.size - FRAME + 1, FRAME):
         now_ms = (index + FRAME) / 16
-        while sends and sends[0][0] <= now_ms:
-            gate.sent(sends.pop(0)[1], 22050, now_ms)
+        while pending and pending[0][0] <= now_ms:
+            gate.sent(pending.pop(0)[1], 22050, now_ms)
         for event in segmenter.process(gate.filter(pcm[index : index + FRAME].tobytes(), now_ms)):
             if isinstance(event, SpeechStarted):
                 starts.append(event.start_ms / 1000)
-    return starts
+    return gate, starts
+
+
+def speech_starts(mic: np.ndarray, pieces: list[Piece]) -> list[float]:
+    sends = [(at * 1000, StreamResampler(16000, 22050).process(samples.astype("<i2"), last=True).tobytes())
+             for at, samples in pieces]
+    return through_gate(mic, sends)[1]
 
 
 def silenced_ms(mic: np.ndarray, pieces: list[Piece], person: np.ndarray) -> float | None:
@@ -169,11 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     said = replies(args.replies)
     summary = run(said, args.trials, args.seed, args.verbose)
     print(json.dumps(summary))
-    misses = missed(summary)
-    if misses and args.replies is None:
-        print(f"the replies of this run are kept in {keep(said)} (--replies runs them again)",
-              file=sys.stderr)
-    return report(misses)
+    return report_keeping(missed(summary), said, args.replies)
 
 
 if __name__ == "__main__":

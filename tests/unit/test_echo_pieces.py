@@ -15,8 +15,8 @@ from core.audio.echo_path import MAX_LAG_BLOCKS
 from core.audio.echo_pieces import JITTER_BLOCKS, Pieces, piece_delay
 from core.audio.echo_unknown import DELAYS, EVIDENCE_BLOCKS, OneDelay, QuietEvidence
 from core.audio.resample import StreamResampler
-from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
-from tests.unit.test_echo_gate import FRAME, PERSON, REPLY, room
+from monitoring.bench.reply_pieces import through_gate
+from tests.unit.test_echo_gate import PERSON, REPLY, room
 
 FIRST_AT_S = 1.0
 
@@ -42,17 +42,7 @@ def pieces_run(lengths_s: list[float], jitters_ms: list[int], level_db: float = 
     if person_at_s is not None:
         start = int(person_at_s * 16000)
         mic[start : start + PERSON.size] += PERSON[: mic.size - start]
-    gate, segmenter = EchoGate(), Segmenter(SegmenterConfig(neural=False))
-    pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2")
-    starts: list[float] = []
-    for index in range(0, pcm.size - FRAME + 1, FRAME):
-        now_ms = (index + FRAME) / 16
-        while sends and sends[0][0] <= now_ms:
-            gate.sent(sends.pop(0)[1], 22050, now_ms)
-        for event in segmenter.process(gate.filter(pcm[index : index + FRAME].tobytes(), now_ms)):
-            if isinstance(event, SpeechStarted):
-                starts.append(event.start_ms / 1000)
-    return gate, starts
+    return through_gate(mic, sends)
 
 
 def without_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
