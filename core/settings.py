@@ -361,6 +361,11 @@ class Settings:
         metadata={"doc": "Below this chance of the line ending there, the words are taken as unfinished "
                          "and the longest silence is waited for."},
     )
+    turn_patience: bool = field(
+        default=False,
+        metadata={"doc": "Learn from being talked over mid-sentence: a person who goes on over the start "
+                         "of an answer gets their next four ends waited out (1.5 s; a question 0.65 s)."},
+    )
     turn_speculative_reply: bool = field(
         default=True,
         metadata={"doc": "Generate the answer while the end-of-turn silence is still being "

@@ -229,15 +229,16 @@ class EchoGate:
         if path.gains is NO_ECHO.gains and self.path.gains is not NO_ECHO.gains and self.path.lag is None:
             # "Nothing comes back" must hold for the latest piece alone too (two pieces at
             # delays of their own do not follow the reply at any one delay together), and
-            # unless nothing follows the reply at all, the quiet microphone must have ruled
-            # out the delay that follows it best: a weak echo in a noisy room follows the
-            # reply loosely (0.48 at -20 dB) but is never at the floor there.
+            # unless nothing follows the reply at all (or a voice over it is what does), the
+            # quiet microphone must have ruled out the delay that follows it best: a weak
+            # echo in a noisy room follows the reply loosely (0.48 at -20 dB) but is never
+            # at the floor there.
             own = scheduled.copy()
             own[: max(self._piece_start - first, 0)] = False
             alone = estimate(mic, reply, own, self.path, talked)
             if alone.gains is not NO_ECHO.gains:
                 path = alone
-            elif (path.correlation >= NO_ECHO_CORRELATION and path.nearest is not None
+            elif (not talked and path.correlation >= NO_ECHO_CORRELATION and path.nearest is not None
                   and not self._evidence.told(path.nearest)):
                 path = self.path
         self.path = path

@@ -147,7 +147,8 @@ class EndOfTurn:
         return pending
 
     def _plan(self, pending: PendingEnd) -> None:
-        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config, self.patience.patient)
+        patient = self.config.patience and self.patience.patient
+        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config, patient)
 
     def due(self, now: float) -> PendingEnd | None:
         pending = self.pending

@@ -10,7 +10,7 @@ from tests.support.fakes import FakeLLM
 from tests.support.timeline import Delays, Timeline
 
 FAST = Delays(stt_ms=150, llm_first_token_ms=50, llm_token_ms=10, tts_ms=40)
-HEARING = EngineConfig(hear_turn_ends=True)
+HEARING = EngineConfig(hear_turn_ends=True, patience=True)
 ANSWER = "That sounds lovely. Tell me more. What happened next?"  # 1.5 s of the fake voice
 
 
