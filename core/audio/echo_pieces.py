@@ -10,14 +10,13 @@ prediction and pass as a voice: the reply interrupts itself (measured: 40 ms of 
 between two pieces was enough).
 
 So each piece started afresh is judged with slack either side (``JITTER_BLOCKS``, or the
-jitter the client's last pieces showed, if less) until
-its own delay is found (the onsets of its envelope matched against the microphone's
-over the known delay ± the jitter, once ``ALIGN_AFTER_BLOCKS`` of it have been heard and
-one delay clearly matches best: onsets, because the envelopes themselves match over a
-broad plateau on half a second of speech), and the schedule from it
-on is moved by the difference: the path stays one delay for every piece. Before the path
-is known, a piece started afresh lets ``OneDelay`` move its delay by up to the jitter
-(``echo_unknown``).
+jitter the client's last pieces showed, if less) until its own delay is found (the
+onsets of its envelope matched against the microphone's over the known delay ± the
+jitter, once ``ALIGN_AFTER_BLOCKS`` of it have been heard and one delay clearly matches
+best: onsets, because the envelopes themselves match over a broad plateau on half a
+second of speech), and the schedule from it on is moved by the difference: the path
+stays one delay for every piece. Before the path is known, a piece started afresh lets
+``OneDelay`` and ``QuietEvidence`` move their delays by up to the jitter (``echo_unknown``).
 """
 
 from __future__ import annotations

@@ -37,6 +37,12 @@ ROOM_PERCENTILE = 20  # of their mean block energies: the room between words
 DIGITAL_SILENCE = 1.0  # a frame's mean block energy under this is no room (a client's zeros)
 
 
+def nearby(values: np.ndarray, by: int) -> np.ndarray:
+    """Per delay, the values at the delays up to ``by`` either side (the edge values
+    repeated past the ends): delays x (2 * by + 1)."""
+    return sliding_window_view(np.pad(values, by, mode="edge"), 2 * by + 1)
+
+
 class RoomLevel:
     """The room's usual energy per block with no one talking: the lower fifth of the
     last 3 s of frames' mean block energy. (The gate's per-band floors follow each band's
@@ -86,9 +92,8 @@ class QuietEvidence:
         """A piece of reply started afresh may sound up to ``by`` delays from where the
         evidence was gathered (``echo_pieces``): a delay stays bounded only as far as all
         its neighbours are, and as high as the highest of them."""
-        told = np.where(self.count >= EVIDENCE_BLOCKS, self.count, 0)
-        self.count = sliding_window_view(np.pad(told, by, mode="edge"), 2 * by + 1).min(axis=1)
-        self.bound = sliding_window_view(np.pad(self.bound, by, mode="edge"), 2 * by + 1).max(axis=1)
+        self.count = nearby(np.where(self.count >= EVIDENCE_BLOCKS, self.count, 0), by).min(axis=1)
+        self.bound = nearby(self.bound, by).max(axis=1)
 
     def told(self, delay: int) -> bool:
         """Quiet blocks have bounded the echo at this delay."""
@@ -129,5 +134,4 @@ class OneDelay:
     def may_move(self, by: int) -> None:
         """A piece of reply started afresh may sound up to ``by`` delays from the one
         before it (``echo_pieces``): each delay stands as well as its best neighbour."""
-        padded = np.pad(self._misfits, by, mode="edge")
-        self._misfits = sliding_window_view(padded, 2 * by + 1).min(axis=1)
+        self._misfits = nearby(self._misfits, by).min(axis=1)

@@ -5,10 +5,11 @@ aloud, thinking aloud, telling a story); the voice and the words at such a pause
 sound as finished as an end ("Last weekend we drove up to the mountains."). When the
 person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
 their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and says
-more than an acknowledgement, the turn was taken too early: for
-their next ``PATIENT_TURNS`` turns every end waits the longest silence (their reply is
-prepared meanwhile, so it is heard the moment the wait is over), but a question or a
-request, which waits a breath. A person who does not pause that way never sees it.
+more than an acknowledgement, the turn was taken too early: for their next
+``PATIENT_TURNS`` turns every end waits the longest silence (their reply is prepared
+meanwhile, so it is heard the moment the wait is over), but a question or a request,
+which waits a breath. A person who does not pause that way never sees it. Used only
+with ``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
 """
 
 from __future__ import annotations
