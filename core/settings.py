@@ -362,7 +362,7 @@ class Settings:
                          "and the longest silence is waited for."},
     )
     turn_patience: bool = field(
-        default=False,
+        default=True,
         metadata={"doc": "Learn from being talked over mid-sentence: a person who goes on over the start "
                          "of an answer gets their next four ends waited out (1.5 s; a question 0.65 s)."},
     )

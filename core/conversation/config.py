@@ -17,7 +17,7 @@ class EngineConfig:
     weigh_words: bool = True  # ask the replies model, at each pause, whether the words end the line
     fragment_probability: float = 0.1  # its chance of the line ending below this: more is coming
     speculative_reply: bool = True  # generate while the end-of-turn silence is confirmed
-    patience: bool = False  # wait out the ends of a person lately talked over mid-sentence
+    patience: bool = True  # wait out the ends of a person lately talked over mid-sentence
     refractory_ms: int = 200  # speech starting this soon after the reply ends is its echo
     false_interruption_ms: int = 2000  # a paused reply resumes if nothing real follows
     dedup_window_ms: int = 14_000  # the same words again within this time are not answered

@@ -133,7 +133,7 @@ class EndOfTurn:
             return None
         pending.transcript, pending.transcript_at = text, now
         pending.verdict = weighed(text, ends_here, self.config.fragment_probability)
-        self.patience.heard(acknowledgement=is_backchannel(text) or not text.strip())
+        self.patience.heard(text)
         self._plan(pending)
         return pending
 

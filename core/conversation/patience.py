@@ -5,7 +5,8 @@ aloud, thinking aloud, telling a story); the voice and the words at such a pause
 sound as finished as an end ("Last weekend we drove up to the mountains."). When the
 person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
 their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and says
-more than an acknowledgement, the turn was taken too early: for their next
+more than an acknowledgement or a redirection (a question, a request, "wait", "no"),
+the turn was taken too early: for their next
 ``PATIENT_TURNS`` turns every end waits the longest silence (their reply is prepared
 meanwhile, so it is heard the moment the wait is over), but a question or a request,
 which waits a breath. A person who does not pause that way never sees it. Used only
@@ -14,11 +15,28 @@ with ``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
 
 from __future__ import annotations
 
+import re
+
+from core.conversation.endpointing import asks, is_backchannel
 from core.conversation.reply_turn import ReplyTurn
 
 RESUMED_WITHIN_MS = 2000  # the longest pause inside a sentence the product is held to (1.5 s), and more
 TALKED_OVER_WITHIN_MS = 1000  # into the answer's audio (or before it): they were not listening to it
 PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
+
+# First words of someone who interrupts an answer to turn it elsewhere, not to go on
+# with their own sentence.
+_REDIRECTING = frozenset("stop wait no hold hang sorry actually never".split())
+_FIRST_WORD = re.compile(r"[a-z']+")
+
+
+def goes_on(words: str) -> bool:
+    """Do the words said over an answer carry on the person's own sentence? Not an
+    acknowledgement ("mhm"), not a question or a request, not "wait" or "no, ..."."""
+    first = _FIRST_WORD.search(words.lower())
+    if first is None or is_backchannel(words) or asks(words):
+        return False
+    return first.group() not in _REDIRECTING
 
 
 class Patience:
@@ -52,13 +70,13 @@ class Patience:
         """The sound after the pause was not speech (a cough, a click)."""
         self._resumed_at = None
 
-    def heard(self, acknowledgement: bool) -> None:
-        """The words said after the pause are known: more than "mhm" means the person was
-        still going on when their turn was taken."""
+    def heard(self, words: str) -> None:
+        """The words said after the pause are known: words that carry on (``goes_on``)
+        mean the person was still going on when their turn was taken."""
         if self._resumed_at is None:
             return
         self._resumed_at = self._taken_end_at = None
-        if not acknowledgement:
+        if goes_on(words):
             self.turns_left = PATIENT_TURNS
             self.too_early += 1
 

@@ -4,8 +4,10 @@ acknowledgement is no sign, and it wears off."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.conversation.config import EngineConfig
-from core.conversation.patience import PATIENT_TURNS
+from core.conversation.patience import PATIENT_TURNS, goes_on
 from tests.support.fakes import FakeLLM
 from tests.support.timeline import Delays, Timeline
 
@@ -69,6 +71,28 @@ def test_an_acknowledgement_over_the_reply_is_no_sign() -> None:
     t.say(8.0, 9.0, "We stopped at a little cafe.", sounds=0.9).run(12.0)
     assert t.engine._end.patience.too_early == 0
     assert first_audio_after(t, 9.0) < 350
+
+
+def test_a_redirection_over_the_answer_is_no_sign() -> None:
+    """Talked over at once, but to turn the answer elsewhere: their next end is answered
+    at once, as before (the control is the first test: the same timing, words that go on)."""
+    for redirect in ("Wait, tell me about the sea instead.", "What about the sea?", "No, the other one."):
+        t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
+        t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
+        t.say(2.5, 3.5, redirect, sounds=0.9)
+        t.say(8.0, 9.0, "We stopped at a little cafe.", sounds=0.9).run(12.0)
+        assert t.engine._end.patience.too_early == 0, redirect
+        assert first_audio_after(t, 9.0) < 350, redirect
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("and then we walked down to the lake.", True), ("We stopped at a little cafe.", True),
+    ("Mhm.", False), ("Oh, okay.", False), ("", False), ("What about the sea?", False),
+    ("Tell me about the sea instead.", False), ("Wait.", False), ("Stop, that's enough.", False),
+    ("No, the other one.", False), ("Actually I meant Paris.", False),
+])
+def test_words_that_go_on(words: str, expected: bool) -> None:
+    assert goes_on(words) is expected
 
 
 def test_patience_wears_off() -> None:
