@@ -90,13 +90,18 @@ oh ah aha i see got it really true exactly indeed all
 BACKCHANNEL_MAX_WORDS = 3
 
 
-# Hums and sighs however many letters Whisper gives them: "Mmm", "Hmmm", "Ahh", "Ohh".
-_HUM = re.compile(r"^(?:m+h*m*|h+m+|a+h+|o+h+|u+h+)$")
+# Hums and sighs however many letters Whisper gives them: "Mmm", "Hmmm", "Ahh", "Ohh", "Em".
+_HUM = re.compile(r"^(?:m+h*m*|h+m+|a+h+|o+h+|u+h+|e+m+)$")
+# One hum written as a run of syllables or letters: "Mm-mm-mm-mm", "M-H-M", "M. M. M."
+_HUM_SYLLABLE = re.compile(r"^(?:m+|h+m*|m+h+m*)$")
 
 
 def is_backchannel(text: str) -> bool:
-    """"Mhm.", "Yeah, right.", "Oh, okay." — not "Okay, stop." nor "Yes, and what about..."."""
+    """"Mhm.", "Yeah, right.", "Oh, okay.", "Mm-mm-mm" — not "Okay, stop." nor "Yes, and
+    what about..."."""
     words = _WORD.findall(text.lower().replace("-", " "))
+    if words and all(_HUM_SYLLABLE.match(w) for w in words):
+        return True
     return 0 < len(words) <= BACKCHANNEL_MAX_WORDS and all(
         w in _BACKCHANNEL or _HUM.match(w) for w in words)
 

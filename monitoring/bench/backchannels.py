@@ -3,8 +3,9 @@ a listener does to say "go on". Each is said about half a second into a reply's 
 the reply either goes on (never stopped, or stopped and picked up again from the sentence
 it cut) or is stopped for good (cut, or replaced by an answer to the backchannel).
 
-Material: espeak-ng, five voices (``monitoring.bench.material``), five backchannels each
-(kind ``synthetic``); the questions before them are the project's recorded ones.
+Material, each its own kind: espeak-ng, five voices (``monitoring.bench.material``), five
+backchannels each (``synthetic``); the Piper voice at three speeds, the same five
+(``neural``). The questions before them are the project's recorded ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from monitoring.bench.kinds import by_kind
-from monitoring.bench.material import VOICES, spoken
+from monitoring.bench.material import VOICES, NeuralVoice, spoken
 from monitoring.clients.voice_client import VoiceClient, frames_of, quiet_frame
 
 BACKCHANNELS = ("Mhm.", "Yeah.", "Right.", "Uh huh.", "Okay.")
@@ -49,7 +50,17 @@ def _settled(client: VoiceClient, target: int) -> Callable[[], bool]:
     return settled
 
 
-def _one_voice(client: VoiceClient, voice: str, questions: list[bytes], rng: np.random.Generator,
+PIPER_SPEEDS = (0.8, 1.0, 1.3)  # Piper's length scale: quicker, as trained, slower
+
+
+def neural_voices() -> dict[str, Callable[[str], bytes]]:
+    """The Piper voice at each of ``PIPER_SPEEDS``."""
+    voice = NeuralVoice()
+    return {f"piper-x{scale}": lambda text, scale=scale: voice.say(text, scale) for scale in PIPER_SPEEDS}
+
+
+def _one_voice(client: VoiceClient, kind: str, voice: str, say: Callable[[str], bytes],
+               questions: list[bytes], rng: np.random.Generator,
                log: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
     results = []
     for word, question in zip(BACKCHANNELS, questions, strict=True):
@@ -58,15 +69,15 @@ def _one_voice(client: VoiceClient, voice: str, questions: list[bytes], rng: np.
         lead = [quiet_frame(rng) for _ in range(LEAD_FRAMES)]
         client.stream(lead + frames_of(question), until=heard, max_s=TIMEOUT_S, rng=rng)
         if not heard():
-            results.append({"kind": "synthetic", "voice": voice, "word": word, "ok": False})
+            results.append({"kind": kind, "voice": voice, "word": word, "ok": False})
             continue
         target = client.latest_turn()
-        client.stream(frames_of(spoken(word, voice, 170)), until=_settled(client, target),
+        client.stream(frames_of(say(word)), until=_settled(client, target),
                       max_s=DECIDED_WITHIN_S, rng=rng)
         record = client.turns[target]
         replaced = _answered_instead(client, target)
         stopped = replaced or record.cleared_at is not None
-        result = {"kind": "synthetic", "voice": voice, "word": word, "ok": True, "went_on": not stopped,
+        result = {"kind": kind, "voice": voice, "word": word, "ok": True, "went_on": not stopped,
                   "paused_and_resumed": record.resumes > 0 and not stopped, "replaced": replaced}
         results.append(result)
         log(result)
@@ -82,9 +93,12 @@ def say_each(url: str, questions: list[bytes],
     same words again would not be answered)."""
     results = []
     rng = np.random.default_rng(5)
-    for voice in VOICES:
+    voices: list[tuple[str, str, Callable[[str], bytes]]] = [
+        ("synthetic", voice, lambda text, voice=voice: spoken(text, voice, 170)) for voice in VOICES]
+    voices += [("neural", name, say) for name, say in neural_voices().items()]
+    for kind, voice, say in voices:
         with VoiceClient(url) as client:
-            results += _one_voice(client, voice, questions[: len(BACKCHANNELS)], rng, log)
+            results += _one_voice(client, kind, voice, say, questions[: len(BACKCHANNELS)], rng, log)
     return results
 
 

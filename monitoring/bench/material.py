@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from monitoring.clients.voice_client import read_wav_16k_mono
 
 ANSWER_WORDS = ("Yes", "No", "Okay", "Sure", "Thanks", "Seven")
@@ -46,6 +48,28 @@ def spoken(text: str, voice: str, rate: int) -> bytes:
         subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True,
                        capture_output=True, timeout=30)
         return read_wav_16k_mono(wav)
+
+
+class NeuralVoice:
+    """The assistant's own Piper voice, for material spoken by a second synthesizer (kind
+    ``neural``): any text at any of Piper's length scales (None: the voice's own), as
+    16 kHz mono PCM16."""
+
+    def __init__(self) -> None:
+        from core.providers.embedded.piper import PiperTTS
+
+        self._tts = PiperTTS()
+
+    def say(self, text: str, length_scale: float | None = None) -> bytes:
+        from piper import SynthesisConfig
+
+        from core.audio.resample import StreamResampler
+
+        config = SynthesisConfig(length_scale=length_scale)
+        chunks = self._tts._voice.synthesize(text, syn_config=config)
+        audio = np.frombuffer(b"".join(c.audio_int16_bytes for c in chunks), np.int16)
+        resampled = StreamResampler(self._tts.sample_rate, 16000).process(audio, last=True)
+        return resampled.astype(np.int16).tobytes()
 
 
 def one_word_answers() -> list[Clip]:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from monitoring.bench.kinds import by_kind
-from monitoring.bench.material import VOICES, spoken
+from monitoring.bench.material import VOICES, NeuralVoice, spoken
 from monitoring.clients.voice_client import FRAME_BYTES, VoiceClient, frames_of, is_voiced, quiet_frame
 from monitoring.metrics.monitor import percentile
 
@@ -104,14 +104,10 @@ def synthetic_commas() -> list[Monologue]:
 
 def neural_commas() -> list[Monologue]:
     """Every sentence said by the Piper voice."""
-    from core.audio.resample import StreamResampler
-    from core.providers.embedded.piper import PiperTTS
-
-    tts, out = PiperTTS(), []
+    voice, out = NeuralVoice(), []
     for number, sentence in enumerate(SENTENCES, 1):
-        audio = np.frombuffer(b"".join(tts.synthesize(sentence)), np.int16)
-        pcm = StreamResampler(tts.sample_rate, 16000).process(audio, last=True).astype(np.int16).tobytes()
         first = sum(len(m.pauses_ms) for m in out)
+        pcm = voice.say(sentence)
         out.append(_stretched("neural-commas", f"piper/{number}", pcm, PIPER_GAP_FRAMES, first))
     return out
 

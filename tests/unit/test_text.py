@@ -104,13 +104,15 @@ def test_a_clause_must_be_long_enough_and_really_end() -> None:
 
 
 @pytest.mark.parametrize("text", ["Mhm.", "Yeah.", "Uh-huh.", "Yeah, right.", "Oh, okay.", "I see.",
-                                  "Got it!", "Mmmm", "MMM", "Uh-uh.", "AHH!", "Hmmm."])
+                                  "Got it!", "Mmmm", "MMM", "Uh-uh.", "AHH!", "Hmmm.",
+                                  # one hum, however Whisper spells it out
+                                  "Mm-mm-mm-mm-mm", "M-H-M.", "M. M. M. M. M. M.", "Em..."])
 def test_acknowledgements_are_backchannels(text: str) -> None:
     assert is_backchannel(text)
 
 
 @pytest.mark.parametrize("text", ["", "Okay, stop.", "Yes, and what about Paris?", "Wait.", "No.",
-                                  "Yeah yeah yeah yeah"])
+                                  "Yeah yeah yeah yeah", "M. Night Shyamalan", "Emma."])
 def test_other_words_are_not_backchannels(text: str) -> None:
     assert not is_backchannel(text)
 
