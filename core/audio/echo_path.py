@@ -42,6 +42,7 @@ ACTIVE_SHARE = 0.05  # a reply block counts as loud within 13 dB of the window's
 GAIN_HOLD = 0.8  # a band's gain falls at most 1 dB an estimate (every 100 ms)
 LAG_HYSTERESIS = 0.1  # correlation a new delay must win by
 ONSET_DOUBT = 0.3  # a first delay whose onsets match this much worse than elsewhere waits
+TALK_ONSET_CORRELATION = 0.5  # and, with a voice over the reply, whose onsets match less than this
 STEADY_SPREAD = 0.7  # log10 units: the middle half of mic/reply levels within 7 dB
 LOUDEST_ECHO = 0.0  # log10 units: an "echo" louder than the reply as sent is the person
 SMEAR_BEFORE, SMEAR_AFTER = 1, 3  # blocks of slack: a misjudged delay, a room's reverberation
@@ -119,6 +120,14 @@ def _onsets_doubt(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray, lag:
     return bool(onsets[lag] < float(onsets.max()) - ONSET_DOUBT)
 
 
+def _voice_by_chance(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray, lag: int) -> bool:
+    """With a voice over the reply, a first delay is taken only where the onsets match
+    too: a voice that started just after the reply and was cut with it followed its
+    envelope at 0.86 over 0.3 s, its onsets at 0.4 (echoes under a voice: 0.55-0.91,
+    one 0.27, which waits for a quieter stretch)."""
+    return bool(correlations(mic, reply, sounding, onsets=True)[lag] < TALK_ONSET_CORRELATION)
+
+
 def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath,
              talked: bool = False) -> EchoPath:
     """The path from the last ``WINDOW_BLOCKS`` of microphone bands (``mic``) and the reply
@@ -157,6 +166,8 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     # talking), only a close follower is an echo: a voice reaches 0.5-0.67 by chance.
     needed = TALK_ECHO_CORRELATION if talked else ECHO_CORRELATION
     if best >= needed and steady and not louder:
+        if talked and previous.lag is None and _voice_by_chance(mic, reply, sounding, lag):
+            return previous
         if previous.lag != lag and previous.candidate != lag:
             # A new delay must be found twice in a row (100 ms apart): a voice that happens
             # to follow the reply in one window does not in the next.

@@ -33,7 +33,7 @@ from core.phone import twilio_messages
 from core.phone.audio import InboundAudio, OutboundAudio
 from core.phone.routes import MEDIA_PATH
 from monitoring.bench.clips import playlist
-from monitoring.bench.voice import Bench
+from monitoring.bench.conversation import Bench
 from monitoring.clients.twilio_client import (
     TwilioCall,
     incoming_call,

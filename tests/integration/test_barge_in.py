@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitoring.bench.clips import playlist
-from monitoring.bench.voice import Bench
+from monitoring.bench.conversation import Bench
 from monitoring.clients.voice_client import VoiceClient
 
 pytestmark = pytest.mark.models
