@@ -114,6 +114,23 @@ def test_on_headphones_the_path_is_learnt_quiet_and_a_quiet_voice_is_heard() -> 
     assert starts and 4.5 <= starts[0] <= 4.5 + 0.05 + 0.15, starts
 
 
+def test_on_headphones_once_nothing_comes_back_no_frame_of_a_soft_voice_is_silenced() -> None:
+    """A soft voice 30 dB under the reply (the quiet consonants of a barge-in): once the
+    gate knows nothing comes back, it passes every frame (a recorded barge-in lost 240 ms
+    of "Ever failed." when its soft frames were taken for a -40 dB echo)."""
+    mic = microphone(None, person_at_s=4.5, person_db=-30.0)
+    gate, pcm = EchoGate(), np.clip(np.rint(mic), -32768, 32767).astype("<i2")
+    gate.sent(StreamResampler(16000, 22050).process(REPLY.astype("<i2"), last=True).tobytes(), 22050,
+              REPLY_AT_S * 1000)
+    silenced = []
+    for index in range(int(REPLY_AT_S * 16000), pcm.size - FRAME + 1, FRAME):
+        frame = pcm[index : index + FRAME].tobytes()
+        if gate.filter(frame, (index + FRAME) / 16) != frame and index >= 4.5 * 16000:
+            silenced.append(index / 16000)
+    assert gate.path.lag is None and np.all(gate.path.gains <= QUIET_GAIN)
+    assert silenced == []
+
+
 @pytest.mark.parametrize("into_reply_s", [0.3, 0.6])
 def test_on_headphones_a_person_talking_over_the_first_reply_at_once_is_heard_within_400_ms(
         into_reply_s: float) -> None:
