@@ -160,6 +160,15 @@ class EndOfTurn:
         self._committed_end_ms = pending.end_ms
         self.patience.taken(pending.speech_end_at)
 
+    def went_on(self, now: float) -> list[Action]:
+        """The person went on after a pause. A pause that only the patient wait held (it
+        outlasted the usual one) shows the patience is still needed: it is renewed."""
+        pending = self.pending
+        if (pending is not None and self.config.patience and self.patience.patient
+                and now > pending.speech_end_at + pending.hold_ms(self.config)):
+            self.patience.renew()
+        return self.drop()
+
     def drop(self) -> list[Action]:
         """The person went on talking: forget the pending end and any reply made for it."""
         pending, self.pending = self.pending, None

@@ -182,7 +182,7 @@ class TurnEngine:
     def speech_resumed(self, now: float) -> list[Action]:
         if self._ignore_segment:
             return []
-        return self._end.drop() + self._playback.talked_over(now)
+        return self._end.went_on(now) + self._playback.talked_over(now)
 
     def utterance(self, end_ms: int, audio: bytes, now: float, short: bool = False) -> list[Action]:
         """The segmenter's longest wait is over: the turn is committed now at the latest."""

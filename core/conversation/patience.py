@@ -6,11 +6,12 @@ sound as finished as an end ("Last weekend we drove up to the mountains."). When
 person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
 their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and says
 more than an acknowledgement or a redirection (a question, a request, "wait", "no"),
-the turn was taken too early: for their next
-``PATIENT_TURNS`` turns every end waits the longest silence (their reply is prepared
-meanwhile, so it is heard the moment the wait is over), but a question or a request,
-which waits a breath. A person who does not pause that way never sees it. Used only
-with ``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
+the turn was taken too early: for their next ``PATIENT_TURNS`` turns every end waits
+the longest silence (their reply is prepared meanwhile, so it is heard the moment the
+wait is over), but a question or a request, which waits a breath. Each pause that only
+the patient wait held renews it, so it lasts while the person keeps pausing that way;
+a person who does not pause that way never sees it. Used only with
+``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Patience:
         self._resumed_at: float | None = None  # speech started soon after it (ms)
         self.turns_left = 0
         self.too_early = 0  # turns found taken too early, this conversation
+        self.renewed = 0  # pauses held only by being patient, this conversation
 
     @property
     def patient(self) -> bool:
@@ -79,6 +81,12 @@ class Patience:
         if goes_on(words):
             self.turns_left = PATIENT_TURNS
             self.too_early += 1
+
+    def renew(self) -> None:
+        """A pause held only by the patient wait: the person still pauses that way."""
+        if self.turns_left:
+            self.turns_left = PATIENT_TURNS
+            self.renewed += 1
 
     def forget(self) -> None:
         self._taken_end_at = self._resumed_at = None

@@ -106,3 +106,35 @@ def test_patience_wears_off() -> None:
     t.say(start, start + 1.0, "We should go again.", sounds=0.9).run(start + 4.0)
     assert t.engine._end.patience.too_early == 1
     assert first_audio_after(t, start + 1.0) < 350
+
+
+def story_after_story(t: Timeline, stories: int) -> tuple[Timeline, list[tuple[float, float]]]:
+    """Talked over once; then ``stories`` two-clause stories, each with a 1 s pause that
+    sounds finished, 6 s apart: the pauses, as (start, end) in seconds."""
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
+    t.say(2.5, 3.5, "We stopped at a little cafe.", sounds=0.9)
+    pauses, start = [], 8.0
+    for _ in range(stories):
+        t.say(start, start + 1.0, "Then we walked to the lake.", sounds=0.9)
+        t.say(start + 2.0, start + 3.0, "It was cold and bright.", sounds=0.9)
+        pauses.append((start + 1.0, start + 2.0))
+        start += 8.0
+    return t.run(start + 2.0), pauses
+
+
+def test_patience_lasts_while_the_person_keeps_pausing() -> None:
+    """Each pause that only the patient wait held renews it: story after story (more
+    than ``PATIENT_TURNS``), no pause is talked into."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
+    t, pauses = story_after_story(t, PATIENT_TURNS + 2)
+    assert [audio_between(t, a, b) for a, b in pauses] == [0] * len(pauses)
+    assert t.engine._end.patience.too_early == 1 and t.engine._end.patience.renewed == len(pauses)
+
+
+def test_control_without_renewal_patience_wears_off_between_stories() -> None:
+    """The same person, their pauses not counted: once the patient turns are spent, a
+    pause is talked into again (what the renewal prevents)."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
+    t.engine._end.patience.renew = lambda: None  # type: ignore[method-assign]
+    t, pauses = story_after_story(t, PATIENT_TURNS + 2)
+    assert any(audio_between(t, a, b) for a, b in pauses)
