@@ -26,18 +26,27 @@ TALKED_OVER_WITHIN_MS = 1000  # into the answer's audio (or before it): they wer
 PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
 
 # First words of someone who interrupts an answer to turn it elsewhere, not to go on
-# with their own sentence.
+# with their own sentence: "Wait, ...", "No, ...", and the words a question opens with.
 _REDIRECTING = frozenset("stop wait no hold hang sorry actually never".split())
+_ASKING = frozenset("""
+what who where when why how which whose can could would will shall should do does did is are
+was were have has may might
+""".split())
 _FIRST_WORD = re.compile(r"[a-z']+")
 
 
 def goes_on(words: str) -> bool:
     """Do the words said over an answer carry on the person's own sentence? Not an
-    acknowledgement ("mhm"), not a question or a request, not "wait" or "no, ..."."""
+    acknowledgement ("mhm"), not "wait" or "no, ...", not a request, not a question that
+    opens as one ("What about the sea?"). A question mark alone is not enough: on words
+    it cannot make out the recognizer ends a clause with one ("Next up, ... d-lit.tag?")."""
     first = _FIRST_WORD.search(words.lower())
-    if first is None or is_backchannel(words) or asks(words):
+    if first is None or is_backchannel(words) or first.group() in _REDIRECTING:
         return False
-    return first.group() not in _REDIRECTING
+    stripped = words.strip()
+    if stripped.endswith("?"):
+        return first.group() not in _ASKING
+    return not asks(stripped)
 
 
 class Patience:

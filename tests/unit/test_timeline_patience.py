@@ -90,6 +90,7 @@ def test_a_redirection_over_the_answer_is_no_sign() -> None:
     ("Mhm.", False), ("Oh, okay.", False), ("", False), ("What about the sea?", False),
     ("Tell me about the sea instead.", False), ("Wait.", False), ("Stop, that's enough.", False),
     ("No, the other one.", False), ("Actually I meant Paris.", False),
+    ("Who lives in Chicago?", False), ("Next up, a little cafe for breakfast. And what on the way?", True),
 ])
 def test_words_that_go_on(words: str, expected: bool) -> None:
     assert goes_on(words) is expected
