@@ -5,10 +5,10 @@ aloud, thinking aloud, telling a story); the voice and the words at such a pause
 sound as finished as an end ("Last weekend we drove up to the mountains."). When the
 person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
 their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and says
-more than an acknowledgement or a redirection (a question, a request, "wait", "no"),
-the turn was taken too early: for their next ``PATIENT_TURNS`` turns every end waits
-the longest silence (their reply is prepared meanwhile, so it is heard the moment the
-wait is over), but a question or a request, which waits a breath. Each pause that only
+more than an acknowledgement or a request (``goes_on``), the turn was taken too early:
+for their next ``PATIENT_TURNS`` turns every end waits the longest silence (their reply
+is prepared meanwhile, so it is heard the moment the wait is over), but a question or a
+request, which waits a breath. Each pause that only
 the patient wait held renews it, so it lasts while the person keeps pausing that way;
 a person who does not pause that way never sees it. Used only with
 ``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
@@ -24,29 +24,19 @@ from core.conversation.reply_turn import ReplyTurn
 RESUMED_WITHIN_MS = 2000  # the longest pause inside a sentence the product is held to (1.5 s), and more
 TALKED_OVER_WITHIN_MS = 1000  # into the answer's audio (or before it): they were not listening to it
 PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
-
-# First words of someone who interrupts an answer to turn it elsewhere, not to go on
-# with their own sentence: "Wait, ...", "No, ...", and the words a question opens with.
-_REDIRECTING = frozenset("stop wait no hold hang sorry actually never".split())
-_ASKING = frozenset("""
-what who where when why how which whose can could would will shall should do does did is are
-was were have has may might
-""".split())
-_FIRST_WORD = re.compile(r"[a-z']+")
+_WORD = re.compile(r"[a-z']+")
 
 
 def goes_on(words: str) -> bool:
     """Do the words said over an answer carry on the person's own sentence? Not an
-    acknowledgement ("mhm"), not "wait" or "no, ...", not a request, not a question that
-    opens as one ("What about the sea?"). A question mark alone is not enough: on words
-    it cannot make out the recognizer ends a clause with one ("Next up, ... d-lit.tag?")."""
-    first = _FIRST_WORD.search(words.lower())
-    if first is None or is_backchannel(words) or first.group() in _REDIRECTING:
-        return False
+    acknowledgement ("mhm"), not a request ("Tell me about the sea instead."). A question
+    or a first "wait" or "no" is not told apart: the recognizer makes them out of the
+    middles of sentences ("Stopped at a little cafe" → "Stop, ...", "who lives in
+    Chicago?"), and being patient costs a question only a breath."""
     stripped = words.strip()
-    if stripped.endswith("?"):
-        return first.group() not in _ASKING
-    return not asks(stripped)
+    if not _WORD.search(stripped.lower()) or is_backchannel(stripped):
+        return False
+    return not (asks(stripped) and not stripped.endswith("?"))
 
 
 class Patience:
