@@ -110,22 +110,21 @@ def correlations(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray,
     return np.nan_to_num(result, nan=0.0, posinf=0.0, neginf=0.0)
 
 
-def _onsets_doubt(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray, lag: int) -> bool:
+def _onsets_doubt(onsets: np.ndarray, lag: int) -> bool:
     """On a short stretch the envelopes match over a broad plateau and can peak far off
     (a quiet echo in room noise: 500 ms away at 0.91, the true delay 0.84); the onsets,
     which an echo keeps sharp, then match much better elsewhere (0.47 there, 0.91 at the
     true delay). A first delay is taken only where its onsets match nearly as well as
-    anywhere."""
-    onsets = correlations(mic, reply, sounding, onsets=True)
+    anywhere (``onsets``: their correlation at each lag)."""
     return bool(onsets[lag] < float(onsets.max()) - ONSET_DOUBT)
 
 
-def _voice_by_chance(mic: np.ndarray, reply: np.ndarray, sounding: np.ndarray, lag: int) -> bool:
+def _voice_by_chance(onsets: np.ndarray, lag: int) -> bool:
     """With a voice over the reply, a first delay is taken only where the onsets match
     too: a voice that started just after the reply and was cut with it followed its
     envelope at 0.86 over 0.3 s, its onsets at 0.4 (echoes under a voice: 0.55-0.91,
     one 0.27, which waits for a quieter stretch)."""
-    return bool(correlations(mic, reply, sounding, onsets=True)[lag] < TALK_ONSET_CORRELATION)
+    return bool(onsets[lag] < TALK_ONSET_CORRELATION)
 
 
 def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous: EchoPath,
@@ -150,9 +149,11 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
         return previous  # not yet heard at every delay
     found = correlations(mic, reply, sounding)
     lag = int(np.argmax(found))
+    # A first delay is judged by the onsets too (once, for both checks below).
+    onsets = correlations(mic, reply, sounding, onsets=True) if previous.lag is None else None
     if previous.lag is not None and found[previous.lag] >= found[lag] - LAG_HYSTERESIS:
         lag = previous.lag  # a client's delay does not wander: keep it unless clearly beaten
-    elif previous.lag is None and _onsets_doubt(mic, reply, sounding, lag):
+    elif onsets is not None and _onsets_doubt(onsets, lag):
         return previous  # not decided yet: more of the reply will tell
     best = float(found[lag])
     at_lag = smeared(reply)[MAX_LAG_BLOCKS - lag: MAX_LAG_BLOCKS - lag + width]
@@ -166,7 +167,7 @@ def estimate(mic: np.ndarray, reply: np.ndarray, scheduled: np.ndarray, previous
     # talking), only a close follower is an echo: a voice reaches 0.5-0.67 by chance.
     needed = TALK_ECHO_CORRELATION if talked else ECHO_CORRELATION
     if best >= needed and steady and not louder:
-        if talked and previous.lag is None and _voice_by_chance(mic, reply, sounding, lag):
+        if talked and onsets is not None and _voice_by_chance(onsets, lag):
             return previous
         if previous.lag != lag and previous.candidate != lag:
             # A new delay must be found twice in a row (100 ms apart): a voice that happens

@@ -146,9 +146,12 @@ class EndOfTurn:
         self._plan(pending)  # (a reply made ahead gets its earliest time when adopted)
         return pending
 
+    @property
+    def _patient(self) -> bool:
+        return self.config.patience and self.patience.patient
+
     def _plan(self, pending: PendingEnd) -> None:
-        patient = self.config.patience and self.patience.patient
-        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config, patient)
+        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config, self._patient)
 
     def due(self, now: float) -> PendingEnd | None:
         pending = self.pending
@@ -164,7 +167,7 @@ class EndOfTurn:
         """The person went on after a pause. A pause that only the patient wait held (it
         outlasted the usual one) shows the patience is still needed: it is renewed."""
         pending = self.pending
-        if (pending is not None and self.config.patience and self.patience.patient
+        if (pending is not None and self._patient
                 and now > pending.speech_end_at + pending.hold_ms(self.config)):
             self.patience.renew()
         return self.drop()

@@ -117,9 +117,12 @@ say teach translate define calculate set call open repeat please
 def asks(text: str) -> bool:
     """A question ("...?") or a request ("Tell me about the weather."): what the words
     say is complete, whatever the voice did."""
+    return text.strip().endswith("?") or requests(text)
+
+
+def requests(text: str) -> bool:
+    """A request: a request verb first, three words or more, a full stop or "!" at the end."""
     stripped = text.strip()
-    if stripped.endswith("?"):
-        return True
     words = _WORD.findall(stripped.lower())
     return len(words) >= 3 and words[0] in _REQUEST_VERBS and stripped.endswith((".", "!"))
 

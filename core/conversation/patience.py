@@ -16,15 +16,12 @@ a person who does not pause that way never sees it. Used only with
 
 from __future__ import annotations
 
-import re
-
-from core.conversation.endpointing import asks, is_backchannel
+from core.conversation.endpointing import is_backchannel, normalized, requests
 from core.conversation.reply_turn import ReplyTurn
 
 RESUMED_WITHIN_MS = 2000  # the longest pause inside a sentence the product is held to (1.5 s), and more
 TALKED_OVER_WITHIN_MS = 1000  # into the answer's audio (or before it): they were not listening to it
 PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
-_WORD = re.compile(r"[a-z']+")
 
 
 def goes_on(words: str) -> bool:
@@ -33,10 +30,7 @@ def goes_on(words: str) -> bool:
     or a first "wait" or "no" is not told apart: the recognizer makes them out of the
     middles of sentences ("Stopped at a little cafe" → "Stop, ...", "who lives in
     Chicago?"), and being patient costs a question only a breath."""
-    stripped = words.strip()
-    if not _WORD.search(stripped.lower()) or is_backchannel(stripped):
-        return False
-    return not (asks(stripped) and not stripped.endswith("?"))
+    return bool(normalized(words)) and not is_backchannel(words) and not requests(words)
 
 
 class Patience:

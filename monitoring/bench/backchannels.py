@@ -77,11 +77,11 @@ def _one_voice(client: VoiceClient, kind: str, voice: str, say: Callable[[str], 
         record = client.turns[target]
         replaced = _answered_instead(client, target)
         stopped = replaced or record.cleared_at is not None
-        heard = [later.transcript for number, later in list(client.turns.items())
-                 if number > target and later.transcript]
+        words_heard = [later.transcript for number, later in list(client.turns.items())
+                       if number > target and later.transcript]
         result = {"kind": kind, "voice": voice, "word": word, "ok": True, "went_on": not stopped,
                   "paused_and_resumed": record.resumes > 0 and not stopped, "replaced": replaced,
-                  "heard": heard}
+                  "heard": words_heard}
         results.append(result)
         log(result)
         for turn in range(target, client.latest_turn() + 1):

@@ -61,13 +61,9 @@ class NeuralVoice:
         self._tts = PiperTTS()
 
     def say(self, text: str, length_scale: float | None = None) -> bytes:
-        from piper import SynthesisConfig
-
         from core.audio.resample import StreamResampler
 
-        config = SynthesisConfig(length_scale=length_scale)
-        chunks = self._tts._voice.synthesize(text, syn_config=config)
-        audio = np.frombuffer(b"".join(c.audio_int16_bytes for c in chunks), np.int16)
+        audio = np.frombuffer(b"".join(self._tts.synthesize(text, length_scale)), np.int16)
         resampled = StreamResampler(self._tts.sample_rate, 16000).process(audio, last=True)
         return resampled.astype(np.int16).tobytes()
 

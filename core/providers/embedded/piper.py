@@ -20,13 +20,20 @@ class PiperTTS(TTSProvider):
         self.sample_rate = int(self._voice.config.sample_rate)
         self._lock = threading.Lock()
 
-    def synthesize(self, text: str) -> Iterator[bytes]:
+    def synthesize(self, text: str, length_scale: float | None = None) -> Iterator[bytes]:
+        """``length_scale``: slower over 1, quicker under (the benches' material); None,
+        the voice's own."""
         text = text.strip()
         if not text:
             return
+        config = None
+        if length_scale is not None:
+            from piper import SynthesisConfig
+
+            config = SynthesisConfig(length_scale=length_scale)
         try:
             with self._lock:
-                chunks = [c.audio_int16_bytes for c in self._voice.synthesize(text)]
+                chunks = [c.audio_int16_bytes for c in self._voice.synthesize(text, syn_config=config)]
         except (RuntimeError, ValueError) as exc:
             raise ProviderError(self.name, f"synthesis failed: {exc}", retryable=False) from exc
         yield from chunks
