@@ -4,8 +4,15 @@ the reply either goes on (never stopped, or stopped and picked up again from the
 it cut) or is stopped for good (cut, or replaced by an answer to the backchannel).
 
 Material, each its own kind: espeak-ng, five voices (``monitoring.bench.material``), five
-backchannels each (``synthetic``); the Piper voice at three speeds, the same five
-(``neural``). The questions before them are the project's recorded ones.
+backchannels each (``synthetic``); the Piper voice at three speeds, the four that are
+words (``neural``). The questions before them are the project's recorded ones.
+
+The hum. Given the text "Mhm.", both synthesizers spell it: "em-aitch-em" (espeak-ng's
+phonemes ``,Em,eItS'Em``, which Piper uses too), which no listener says, and which
+Whisper writes "and the term", "In a game", "and make 10." (the stop-32 figures counted
+those). espeak-ng is given the hum as phonemes instead (a nasal "m-hm"). Piper cannot
+hum: given the same hum in IPA, five ways, its voice makes a short word-like sound that
+Whisper writes "Nah.", "That?", "Mama", "A moment." — so the neural kind has no hum.
 """
 
 from __future__ import annotations
@@ -20,7 +27,10 @@ from monitoring.bench.kinds import by_kind
 from monitoring.bench.material import VOICES, NeuralVoice, spoken
 from monitoring.clients.voice_client import VoiceClient, frames_of, quiet_frame
 
-BACKCHANNELS = ("Mhm.", "Yeah.", "Right.", "Uh huh.", "Okay.")
+HUM = "Mhm."
+BACKCHANNELS = (HUM, "Yeah.", "Right.", "Uh huh.", "Okay.")
+WORDS = tuple(word for word in BACKCHANNELS if word != HUM)  # what Piper can say
+ESPEAK_HUM = "[[m'hm]]"  # espeak-ng's phoneme input: m, stress, h, m
 INTO_REPLY_S = 0.5  # of the reply's audio heard before the backchannel starts
 LEAD_FRAMES = 15
 TIMEOUT_S = 20.0
@@ -59,11 +69,16 @@ def neural_voices() -> dict[str, Callable[[str], bytes]]:
     return {f"piper-x{scale}": lambda text, scale=scale: voice.say(text, scale) for scale in PIPER_SPEEDS}
 
 
+def espeak_says(word: str, voice: str) -> bytes:
+    """``word`` said by espeak-ng in ``voice``, the hum as a hum."""
+    return spoken(ESPEAK_HUM if word == HUM else word, voice, 170)
+
+
 def _one_voice(client: VoiceClient, kind: str, voice: str, say: Callable[[str], bytes],
-               questions: list[bytes], rng: np.random.Generator,
+               words: tuple[str, ...], questions: list[bytes], rng: np.random.Generator,
                log: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
     results = []
-    for word, question in zip(BACKCHANNELS, questions, strict=True):
+    for word, question in zip(words, questions, strict=True):
         before = client.latest_turn()
         heard = _reply_heard_for(client, before)
         lead = [quiet_frame(rng) for _ in range(LEAD_FRAMES)]
@@ -96,12 +111,13 @@ def say_each(url: str, questions: list[bytes],
     same words again would not be answered)."""
     results = []
     rng = np.random.default_rng(5)
-    voices: list[tuple[str, str, Callable[[str], bytes]]] = [
-        ("synthetic", voice, lambda text, voice=voice: spoken(text, voice, 170)) for voice in VOICES]
-    voices += [("neural", name, say) for name, say in neural_voices().items()]
-    for kind, voice, say in voices:
+    voices: list[tuple[str, str, Callable[[str], bytes], tuple[str, ...]]] = [
+        ("synthetic", voice, lambda text, voice=voice: espeak_says(text, voice), BACKCHANNELS)
+        for voice in VOICES]
+    voices += [("neural", name, say, WORDS) for name, say in neural_voices().items()]
+    for kind, voice, say, words in voices:
         with VoiceClient(url) as client:
-            results += _one_voice(client, kind, voice, say, questions[: len(BACKCHANNELS)], rng, log)
+            results += _one_voice(client, kind, voice, say, words, questions[: len(words)], rng, log)
     return results
 
 
@@ -113,5 +129,6 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         kinds[kind] = {"n": len(mine), "measured": len(done), "stopped": stopped,
                        "stopped_share": round(stopped / len(done), 3) if done else None,
                        "paused_and_resumed": sum(r["paused_and_resumed"] for r in done),
-                       "replaced_by_an_answer": sum(r["replaced"] for r in done)}
+                       "replaced_by_an_answer": sum(r["replaced"] for r in done),
+                       "stopped_by": sorted(r["word"] for r in done if not r["went_on"])}
     return kinds
