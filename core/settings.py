@@ -326,7 +326,7 @@ class Settings:
         default=5, metadata={"doc": "Frames looked at for the start decision."}
     )
     vad_end_silence_ms: int = field(
-        default=1500,
+        default=1700,
         metadata={"doc": "Longest silence waited for when the words or the voice sound unfinished."},
     )
     turn_commit_ms: int = field(
@@ -364,7 +364,7 @@ class Settings:
     turn_patience: bool = field(
         default=True,
         metadata={"doc": "Learn from being talked over mid-sentence: a person who goes on over the start "
-                         "of an answer gets their next four ends waited out (1.5 s; a question 0.65 s)."},
+                         "of an answer gets their next four ends waited out (1.7 s; a question 0.65 s)."},
     )
     turn_speculative_reply: bool = field(
         default=True,

@@ -10,7 +10,10 @@ class EngineConfig:
     speculate_after_ms: int = 60  # the segmenter's pause event comes this long after speech
     commit_after_ms: int = 450  # silence that ends a turn when the words give no hint
     commit_done_ms: int = 200  # ... when they sound finished (question, full sentence)
-    commit_unfinished_ms: int = 1500  # ... when they or the voice trail off; the longest wait
+    # ... when they or the voice trail off; the longest wait: a pause of 1.5 s (the longest
+    # inside a sentence the product is held to) and the 90 ms it takes to know the voice is
+    # back (3 voiced frames), with room for the client's frames arriving late
+    commit_unfinished_ms: int = 1700
     min_reply_gap_ms: int = 650  # no reply sooner after the speech, unless it sounded finished
     hear_turn_ends: bool = False  # ask the turn model at each pause (``JudgeEnd``)
     finished_probability: float = 0.5  # the turn model's verdict from here up: it sounds finished
