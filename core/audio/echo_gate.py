@@ -17,6 +17,7 @@ Not an echo canceller: frames are passed or silenced whole, never subtracted fro
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -34,6 +35,7 @@ from core.audio.echo_path import (
     WINDOW_BLOCKS,
     EchoPath,
     estimate,
+    quietest,
     smeared,
 )
 from core.audio.echo_pieces import ALIGN_AFTER_BLOCKS, JITTER_BLOCKS, Pieces, piece_delay
@@ -70,7 +72,12 @@ class EchoGate:
         self._cursor = 0  # block where the next reply audio starts playing
         self._reply_until = 0  # one past the last block of reply scheduled
         self.path: EchoPath = UNKNOWN
+        # Quiet blocks where the reply (smeared) was loud bound each delay's gain; only
+        # those where it was loud in every block that may sound in them rule a delay out:
+        # after a phrase's last loud block the smeared reply is still loud for its room's
+        # tail, where a weak echo (-20 dB) is already at the floor.
         self._evidence = QuietEvidence()
+        self._strict_evidence = QuietEvidence()
         self._one_delay = OneDelay()
         self._pieces = Pieces()  # reply pieces started afresh, their own delay not yet found
         self._piece_start = 0  # the block where the latest piece started afresh
@@ -192,11 +199,14 @@ class EchoGate:
         if self._pieces.started_within(first, rows.shape[0]):  # (the earliest it can sound)
             self._one_delay.may_move(JITTER_BLOCKS)
             self._evidence.may_move(JITTER_BLOCKS)
+            self._strict_evidence.may_move(JITTER_BLOCKS)
         at_delays = self._reply_at_delays(first, rows.shape[0])
         heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), self._room.level
         # (evidence about the delay of this piece only: an earlier one's may differ)
         own = first + np.arange(rows.shape[0])[:, None] - np.arange(DELAYS)[None, :] >= self._piece_start
         self._evidence.observe(heard, np.where(own, reply, 0.0), floor)
+        surely = self._reply_at_delays(first, rows.shape[0], quietest).sum(axis=2)
+        self._strict_evidence.observe(heard, np.where(own, surely, 0.0), floor)
         gains = self._evidence.gains(path.gains)
         explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)
         fits = heard[:, None] <= MARGIN * (reply * gains.max(axis=1)[None, :] + floor)
@@ -211,11 +221,12 @@ class EchoGate:
         beyond = np.maximum(rows - predicted, 0.0).sum(axis=1)
         return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(rows.sum(axis=1), 1e-9)
 
-    def _reply_at_delays(self, first: int, count: int) -> np.ndarray:
-        """The reply (smeared) under each of ``count`` microphone blocks from ``first`` at
-        each delay 0..MAX_LAG_BLOCKS: blocks x delays x bands."""
-        span = smeared(self._reply.read(first - MAX_LAG_BLOCKS - SMEAR_AFTER,
-                                        count + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE))
+    def _reply_at_delays(self, first: int, count: int,
+                         spread: Callable[[np.ndarray], np.ndarray] = smeared) -> np.ndarray:
+        """The reply (``smeared``, or ``quietest``) under each of ``count`` microphone
+        blocks from ``first`` at each delay 0..MAX_LAG_BLOCKS: blocks x delays x bands."""
+        span = spread(self._reply.read(first - MAX_LAG_BLOCKS - SMEAR_AFTER,
+                                       count + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE))
         rows = MAX_LAG_BLOCKS + SMEAR_AFTER + np.arange(count)[:, None] - np.arange(DELAYS)[None, :]
         return span[rows]
 
@@ -243,7 +254,7 @@ class EchoGate:
             if alone.gains is not NO_ECHO.gains:
                 path = alone
             elif (not talked and path.correlation >= NO_ECHO_CORRELATION and path.nearest is not None
-                  and not self._evidence.told(path.nearest)):
+                  and not self._strict_evidence.told(path.nearest)):
                 path = self.path
         self.path = path
         self._align(talked)

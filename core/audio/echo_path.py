@@ -75,6 +75,13 @@ def smeared(reply: np.ndarray) -> np.ndarray:
     return sliding_window_view(padded, SMEAR_AFTER + SMEAR_BEFORE + 1, axis=0).max(axis=2)
 
 
+def quietest(reply: np.ndarray) -> np.ndarray:
+    """Each block: the quietest of the reply blocks that may sound in it (the window of
+    ``smeared``). Where even this is loud, the echo at that delay must be."""
+    padded = np.pad(reply, ((SMEAR_AFTER, SMEAR_BEFORE), (0, 0)))
+    return sliding_window_view(padded, SMEAR_AFTER + SMEAR_BEFORE + 1, axis=0).min(axis=2)
+
+
 def _log_envelope(bands: np.ndarray) -> np.ndarray:
     energy = bands.sum(axis=1)
     return np.log10(energy + max(float(energy.max(initial=0.0)) * ENVELOPE_RANGE, 1e-9))
