@@ -54,15 +54,16 @@ class PendingEnd:
     def sounds_finished(self, config: EngineConfig) -> bool:
         return self.sound is not None and self.sound >= config.finished_probability
 
-    def hold_ms(self, config: EngineConfig, patient: bool = False) -> int:
+    def hold_ms(self, config: EngineConfig, patient: bool = False, continuing: bool = False) -> int:
         """The silence after the speech that commits this turn, from what is known so far
-        (``patient``: with a person who was lately talked over mid-sentence)."""
+        (``patient``: with a person who was lately talked over mid-sentence; ``continuing``:
+        these words carry on the sentence that was talked over)."""
         if self.over_reply and self.transcript is not None and is_backchannel(self.transcript):
             return config.commit_done_ms  # "mhm" over the reply: let it go on at once
         hold = self._hold_ms(config)
         if not patient:
             return hold
-        if self.transcript is not None and asks(self.transcript):
+        if self.transcript is not None and asks(self.transcript) and not continuing:
             return max(hold, config.min_reply_gap_ms)  # a question waits a breath
         return max(hold, config.commit_unfinished_ms)
 
@@ -151,7 +152,8 @@ class EndOfTurn:
         return self.config.patience and self.patience.patient
 
     def _plan(self, pending: PendingEnd) -> None:
-        pending.deadline = pending.speech_end_at + pending.hold_ms(self.config, self._patient)
+        pending.deadline = pending.speech_end_at + pending.hold_ms(
+            self.config, self._patient, self._patient and self.patience.continuing)
 
     def due(self, now: float) -> PendingEnd | None:
         pending = self.pending

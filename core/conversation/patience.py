@@ -8,7 +8,7 @@ their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and 
 more than an acknowledgement or a request (``goes_on``), the turn was taken too early:
 for their next ``PATIENT_TURNS`` turns every end waits the longest silence (their reply
 is prepared meanwhile, so it is heard the moment the wait is over), but a question or a
-request, which waits a breath. Each pause that only
+request, which waits a breath (not in the words that carried the sentence on). Each pause that only
 the patient wait held renews it, so it lasts while the person keeps pausing that way;
 a person who does not pause that way never sees it. Used only with
 ``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
@@ -38,6 +38,10 @@ class Patience:
         self._taken_end_at: float | None = None  # end of the speech last taken as a turn (ms)
         self._resumed_at: float | None = None  # speech started soon after it (ms)
         self.turns_left = 0
+        # The words since the turn taken too early carry on its sentence: until the next turn
+        # is taken, a question mark there is the recognizer's, not a question ("My sister"
+        # talked over, then "who lives in Chicago?"), and waits as long as any other end.
+        self.continuing = False
         self.too_early = 0  # turns found taken too early, this conversation
         self.renewed = 0  # pauses held only by being patient, this conversation
 
@@ -50,6 +54,7 @@ class Patience:
         if self.turns_left:
             self.turns_left -= 1
         self._taken_end_at, self._resumed_at = speech_end_at, None
+        self.continuing = False
 
     def speech_started(self, now: float, answer: ReplyTurn | None) -> None:
         """``answer``: the reply under way, if any. Over its start, or before it is heard:
@@ -74,6 +79,7 @@ class Patience:
         if goes_on(words):
             self.turns_left = PATIENT_TURNS
             self.too_early += 1
+            self.continuing = True
 
     def renew(self) -> None:
         """A pause held only by the patient wait: the person still pauses that way."""
@@ -84,3 +90,4 @@ class Patience:
     def forget(self) -> None:
         self._taken_end_at = self._resumed_at = None
         self.turns_left = 0
+        self.continuing = False

@@ -55,6 +55,18 @@ def test_a_patient_listener_answers_a_question_after_a_breath() -> None:
     assert HEARING.min_reply_gap_ms <= gap < HEARING.commit_unfinished_ms
 
 
+def test_a_question_mark_in_the_words_that_went_on_is_not_a_question() -> None:
+    """Whisper makes a question of a relative clause said after a pause; the words that
+    went on over the answer carry the talked-over sentence on, so its next pause waits
+    as long as any other (a question in a later turn still waits a breath: above)."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
+    t.say(0.5, 1.5, "My sister.", sounds=0.9)
+    t.say(2.5, 3.5, "Who lives in Chicago?", sounds=0.9)
+    t.say(4.5, 5.5, "Is coming to visit next month.", sounds=0.9).run(10.0)
+    assert audio_between(t, 1.5, 2.5) > 0 and t.engine._end.patience.too_early == 1
+    assert audio_between(t, 3.5, 4.5) == 0
+
+
 def test_a_next_question_after_a_short_answer_is_no_sign() -> None:
     """Answered ("Eight.") and heard to its end, the person asks again at once."""
     t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM("Eight."))
