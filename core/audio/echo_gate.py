@@ -117,7 +117,20 @@ class EchoGate:
 
     def stopped(self, now_ms: float) -> None:
         """The client was told to stop playing (``clear``): nothing more of it sounds."""
+        self._stop_at(self._position(now_ms))
+
+    def played(self, now_ms: float) -> None:
+        """The client says it has played everything it was sent. With more than the
+        longest delay of it still to come on the schedule, it did not play it as it came
+        (a client that never plays, or reports at once): none of it sounds, not even what
+        the schedule placed before now, and a word said just after is not its echo."""
         now = self._position(now_ms)
+        if self._reply_until - now > MAX_LAG_BLOCKS:
+            self._reply.forget_from(max(self._reply_until - REFERENCE_BLOCKS, 0), now)
+            self._pieces.clear()
+        self._stop_at(now)
+
+    def _stop_at(self, now: int) -> None:
         self._reply.forget_from(now, self._reply_until)
         self._pieces.forget_from(now)
         self._cursor = self._reply_until = min(self._reply_until, now)

@@ -95,7 +95,7 @@ class AudioFront:
         audio sent, nothing more sounds (a client may play faster than the schedule the
         gate assumed, or report early)."""
         if self.echo is not None and turn == self._sounding_turn:
-            self.echo.stopped(self._clock())
+            self.echo.played(self._clock())
 
     def hear_staged(self, staged: StagedAudio) -> Iterator[SegmentEvent | VoicedFrame]:
         if staged.generation != self.generation:

@@ -30,7 +30,8 @@ from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 MAX_CALLS = 2_000_000  # per gate: about 15 hours of frames; the oldest go first
 DUMP_EVERY_S = 2.0
 
-Call = tuple[Any, ...]  # ("f", frame, now_ms, passed) | ("s", pcm, rate, now_ms) | ("c", now_ms) | ("r",)
+# ("f", frame, now_ms, passed) | ("s", pcm, rate, now_ms) | ("c", now_ms) | ("p", now_ms) | ("r",)
+Call = tuple[Any, ...]
 
 
 class GateRecorder:
@@ -49,6 +50,7 @@ class GateRecorder:
     def install(self) -> None:
         recorder = self
         filter_, sent, stopped, reset = EchoGate.filter, EchoGate.sent, EchoGate.stopped, EchoGate.reset
+        played = EchoGate.played
 
         def recorded_filter(gate: EchoGate, frame: bytes, now_ms: float) -> bytes:
             out = filter_(gate, frame, now_ms)
@@ -63,12 +65,17 @@ class GateRecorder:
             recorder.keep(gate, ("c", now_ms))
             stopped(gate, now_ms)
 
+        def recorded_played(gate: EchoGate, now_ms: float) -> None:
+            recorder.keep(gate, ("p", now_ms))
+            played(gate, now_ms)
+
         def recorded_reset(gate: EchoGate) -> None:
             recorder.keep(gate, ("r",))
             reset(gate)
 
         EchoGate.filter, EchoGate.sent = recorded_filter, recorded_sent  # type: ignore[method-assign]
         EchoGate.stopped, EchoGate.reset = recorded_stopped, recorded_reset  # type: ignore[method-assign]
+        EchoGate.played = recorded_played  # type: ignore[method-assign]
 
     def keep(self, gate: EchoGate, call: Call) -> None:
         with self._lock:
@@ -121,6 +128,8 @@ def replay(calls: list[Call]) -> tuple[EchoGate, list[tuple[float, int | None]],
             gate.sent(call[1], call[2], call[3])
         elif call[0] == "c":
             gate.stopped(call[1])
+        elif call[0] == "p":
+            gate.played(call[1])
         elif call[0] == "r":
             gate.reset()
         else:

@@ -60,7 +60,7 @@ def microphone(level_db: float | None, delay_ms: int = 120, reverberant: bool = 
 
 
 def run(mic: np.ndarray, stop_at_s: float | None = None,
-        reply_at_s: float = REPLY_AT_S) -> tuple[EchoGate, list[float]]:
+        reply_at_s: float = REPLY_AT_S, played_at_s: float | None = None) -> tuple[EchoGate, list[float]]:
     """The microphone through the gate and the segmenter; the speech starts, in seconds."""
     gate, segmenter = EchoGate(), Segmenter(SegmenterConfig(neural=False))
     pcm = np.clip(np.rint(mic), -32768, 32767).astype("<i2")
@@ -69,6 +69,8 @@ def run(mic: np.ndarray, stop_at_s: float | None = None,
     due = [(reply_at_s * 1000, lambda now: gate.sent(reply, 22050, now))]
     if stop_at_s is not None:
         due.append((stop_at_s * 1000, gate.stopped))
+    if played_at_s is not None:
+        due.append((played_at_s * 1000, gate.played))
     for index in range(0, pcm.size - FRAME + 1, FRAME):
         now_ms = (index + FRAME) / 16  # when the frame is whole
         while due and due[0][0] <= now_ms:
@@ -142,6 +144,27 @@ def test_on_headphones_a_person_talking_over_the_first_reply_at_once_is_heard_wi
     _, starts = run(microphone(None, person_at_s=person_at_s, person_db=person_db))
     first_voice = person_at_s + 0.05
     assert starts and starts[0] - first_voice <= 0.4, starts
+
+
+def test_a_word_after_a_client_reports_a_long_reply_played_at_once_is_heard_whole() -> None:
+    """A client that never plays (it reports ``playback_done`` 0.4 s after 7 s of reply
+    arrived): its schedule is not believed, and a voice 0.3 s later, 5 dB under the
+    reply, before anything is known of the path, is not taken for the echo of what it
+    "played"."""
+    person_at_s = REPLY_AT_S + 0.7
+    mic = microphone(None, person_at_s=person_at_s, person_db=-14.0)
+    _, starts = run(mic, played_at_s=REPLY_AT_S + 0.4)
+    assert starts and starts[0] - person_at_s <= 0.06, starts
+
+
+def test_control_a_reply_cleared_after_playing_a_while_hides_the_start_of_that_voice() -> None:
+    """Cleared (a barge-in) at the same moment instead, those 0.4 s did play: until the
+    path is known, the start of a voice no louder than the reply just after it may be
+    its echo."""
+    person_at_s = REPLY_AT_S + 0.7
+    mic = microphone(None, person_at_s=person_at_s, person_db=-14.0)
+    _, starts = run(mic, stop_at_s=REPLY_AT_S + 0.4)
+    assert not starts or starts[0] - person_at_s > 0.1, starts
 
 
 def test_a_person_talking_on_and_on_over_a_reply_keeps_their_words() -> None:
