@@ -54,6 +54,7 @@ REFERENCE_BLOCKS = 4096  # 41 s of reply scheduled ahead and kept behind
 NOISE_FALL, NOISE_RISE = 0.1, 1.002
 ANCHOR_WINDOW_MS = 3000  # frames over which the least delayed one places "now" on the timeline
 HISTORY_BLOCKS = WINDOW_BLOCKS + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE
+Spread = Callable[[np.ndarray], np.ndarray]  # the reply blocks that may sound in each block
 
 
 class EchoGate:
@@ -72,12 +73,7 @@ class EchoGate:
         self._cursor = 0  # block where the next reply audio starts playing
         self._reply_until = 0  # one past the last block of reply scheduled
         self.path: EchoPath = UNKNOWN
-        # Quiet blocks where the reply (smeared) was loud bound each delay's gain; only
-        # those where it was loud in every block that may sound in them rule a delay out:
-        # after a phrase's last loud block the smeared reply is still loud for its room's
-        # tail, where a weak echo (-20 dB) is already at the floor.
         self._evidence = QuietEvidence()
-        self._strict_evidence = QuietEvidence()
         self._one_delay = OneDelay()
         self._pieces = Pieces()  # reply pieces started afresh, their own delay not yet found
         self._piece_start = 0  # the block where the latest piece started afresh
@@ -116,14 +112,12 @@ class EchoGate:
         self._reply_until = self._cursor
 
     def stopped(self, now_ms: float) -> None:
-        """The client was told to stop playing (``clear``): nothing more of it sounds."""
-        self._stop_at(self._position(now_ms))
+        self._stop_at(self._position(now_ms))  # (a clear: nothing more of it sounds)
 
     def played(self, now_ms: float) -> None:
-        """The client says it has played everything it was sent. With more than the
-        longest delay of it still to come on the schedule, it did not play it as it came
-        (a client that never plays, or reports at once): none of it sounds, not even what
-        the schedule placed before now, and a word said just after is not its echo."""
+        """The client has played all it was sent. With over 500 ms of it still to come on
+        the schedule, it did not play it as it came (a client that never plays, or reports
+        at once): none of it sounds, not even what the schedule placed before now."""
         now = self._position(now_ms)
         if self._reply_until - now > MAX_LAG_BLOCKS:
             self._reply.forget_from(max(self._reply_until - REFERENCE_BLOCKS, 0), now)
@@ -212,14 +206,12 @@ class EchoGate:
         if self._pieces.started_within(first, rows.shape[0]):  # (the earliest it can sound)
             self._one_delay.may_move(JITTER_BLOCKS)
             self._evidence.may_move(JITTER_BLOCKS)
-            self._strict_evidence.may_move(JITTER_BLOCKS)
         at_delays = self._reply_at_delays(first, rows.shape[0])
         heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), self._room.level
         # (evidence about the delay of this piece only: an earlier one's may differ)
         own = first + np.arange(rows.shape[0])[:, None] - np.arange(DELAYS)[None, :] >= self._piece_start
-        self._evidence.observe(heard, np.where(own, reply, 0.0), floor)
         surely = self._reply_at_delays(first, rows.shape[0], quietest).sum(axis=2)
-        self._strict_evidence.observe(heard, np.where(own, surely, 0.0), floor)
+        self._evidence.observe(heard, np.where(own, reply, 0.0), floor, np.where(own, surely, 0.0))
         gains = self._evidence.gains(path.gains)
         explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)
         fits = heard[:, None] <= MARGIN * (reply * gains.max(axis=1)[None, :] + floor)
@@ -234,10 +226,9 @@ class EchoGate:
         beyond = np.maximum(rows - predicted, 0.0).sum(axis=1)
         return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(rows.sum(axis=1), 1e-9)
 
-    def _reply_at_delays(self, first: int, count: int,
-                         spread: Callable[[np.ndarray], np.ndarray] = smeared) -> np.ndarray:
-        """The reply (``smeared``, or ``quietest``) under each of ``count`` microphone
-        blocks from ``first`` at each delay 0..MAX_LAG_BLOCKS: blocks x delays x bands."""
+    def _reply_at_delays(self, first: int, count: int, spread: Spread = smeared) -> np.ndarray:
+        """The reply (``spread``) under each of ``count`` microphone blocks from ``first``
+        at each delay 0..MAX_LAG_BLOCKS: blocks x delays x bands."""
         span = spread(self._reply.read(first - MAX_LAG_BLOCKS - SMEAR_AFTER,
                                        count + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE))
         rows = MAX_LAG_BLOCKS + SMEAR_AFTER + np.arange(count)[:, None] - np.arange(DELAYS)[None, :]
@@ -267,7 +258,7 @@ class EchoGate:
             if alone.gains is not NO_ECHO.gains:
                 path = alone
             elif (not talked and path.correlation >= NO_ECHO_CORRELATION and path.nearest is not None
-                  and not self._strict_evidence.told(path.nearest)):
+                  and not self._evidence.told(path.nearest)):
                 path = self.path
         self.path = path
         self._align(talked)

@@ -70,34 +70,47 @@ class RoomLevel:
 
 class QuietEvidence:
     """Per delay: the loudest echo (microphone over reply energy) that the blocks heard
-    at the noise floor, while the reply was loud at that delay, leave possible."""
+    at the noise floor, while the reply was loud at that delay, leave possible; and
+    whether such blocks rule the delay out. Only blocks where the reply was loud in every
+    block that may sound in them rule out: after a phrase's last loud block the smeared
+    reply is still loud for its room's tail, where a weak echo (-20 dB) is already at
+    the floor (those blocks still bound the delay's gain)."""
 
     def __init__(self) -> None:
         self.count = np.zeros(DELAYS, dtype=np.int64)
         self.bound = np.zeros(DELAYS)
+        self.ruling = np.zeros(DELAYS, dtype=np.int64)  # blocks that rule the delay out
 
-    def observe(self, heard: np.ndarray, reply: np.ndarray, noise: float) -> None:
+    def observe(self, heard: np.ndarray, reply: np.ndarray, noise: float,
+                surely: np.ndarray | None = None) -> None:
         """``heard``: the microphone's energy per block; ``reply``: the reply's (smeared)
-        energy under each block at each delay (blocks x delays)."""
+        energy under each block at each delay (blocks x delays); ``surely``: the quietest
+        of it that may sound there (``reply`` when not given)."""
         if noise <= 0.0:
             return
-        assumed_loud = reply * float(UNKNOWN.gains.max()) >= EVIDENCE_CONTRAST * noise
-        telling = assumed_loud & (heard[:, None] <= EVIDENCE_QUIET * noise)
+        quiet = heard[:, None] <= EVIDENCE_QUIET * noise
+        telling = self._loud(reply, noise) & quiet
         if telling.any():
             ratios = np.where(telling, heard[:, None] / np.maximum(reply, 1e-9), 0.0)
             self.bound = np.maximum(self.bound, ratios.max(axis=0))
             self.count += telling.sum(axis=0)
+        self.ruling += (telling if surely is None else self._loud(surely, noise) & quiet).sum(axis=0)
+
+    @staticmethod
+    def _loud(reply: np.ndarray, noise: float) -> np.ndarray:
+        return reply * float(UNKNOWN.gains.max()) >= EVIDENCE_CONTRAST * noise
 
     def may_move(self, by: int) -> None:
         """A piece of reply started afresh may sound up to ``by`` delays from where the
         evidence was gathered (``echo_pieces``): a delay stays bounded only as far as all
         its neighbours are, and as high as the highest of them."""
         self.count = nearby(np.where(self.count >= EVIDENCE_BLOCKS, self.count, 0), by).min(axis=1)
+        self.ruling = nearby(np.where(self.ruling >= EVIDENCE_BLOCKS, self.ruling, 0), by).min(axis=1)
         self.bound = nearby(self.bound, by).max(axis=1)
 
     def told(self, delay: int) -> bool:
-        """Quiet blocks have bounded the echo at this delay."""
-        return bool(self.count[delay] >= EVIDENCE_BLOCKS)
+        """Quiet blocks have ruled out a loud echo at this delay."""
+        return bool(self.ruling[delay] >= EVIDENCE_BLOCKS)
 
     def gains(self, assumed: np.ndarray) -> np.ndarray:
         """Per delay and band: the ``assumed`` band gains, lowered where quiet blocks

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.audio.echo_gate import EchoGate
+from core.audio.echo_unknown import QuietEvidence
 from core.audio.segmenter import Segmenter, SegmenterConfig, SpeechStarted
 
 CALLS = np.load(Path(__file__).parents[1] / "fixtures" / "echo_weak_first_reply.npz")
@@ -51,7 +52,15 @@ def test_the_weak_echo_of_the_first_reply_is_never_heard_as_speech() -> None:
     assert [s for s in starts if s >= REPLY_SENT_MS] == []
 
 
+class SmearedRuling(QuietEvidence):
+    """The rule before: any quiet block under a loud smeared reply rules a delay out."""
+
+    def observe(self, heard: np.ndarray, reply: np.ndarray, noise: float,
+                surely: np.ndarray | None = None) -> None:
+        super().observe(heard, reply, noise)
+
+
 def test_control_ruling_delays_out_on_the_smeared_reply_lets_the_echo_through() -> None:
     gate = EchoGate()
-    gate._strict_evidence = gate._evidence  # the rule before: any quiet block under a loud smeared reply
+    gate._evidence = SmearedRuling()
     assert [s for s in speech_starts(gate) if s >= REPLY_SENT_MS] == [3810]
