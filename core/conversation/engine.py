@@ -133,8 +133,8 @@ class TurnEngine:
         self._memory.last_reply, self._answers.last_turn = carried.last_reply, carried.last_turn
 
     def forget(self, now: float) -> list[Action]:
-        """The person deleted the conversation: stop as ``stop`` does (a reply cut now is
-        still recorded, so its deletion covers it), then remember nothing of it."""
+        """The person deleted the conversation: stop as ``stop`` does (a cut reply is still
+        recorded, so its deletion covers it), then remember nothing."""
         actions = self.stop(now)
         self._memory.forget()
         self._end.patience.forget()
@@ -171,7 +171,7 @@ class TurnEngine:
         self._ignore_segment = ended is not None and now - ended < self.config.refractory_ms
         if self._ignore_segment:
             return []
-        self._end.patience.speech_started(now, self._playback.current)
+        self._end.patience.speech_started(now, *self._playback.under_way(now))
         return [UserSpeechStarted(), *self._playback.talked_over(now)]
 
     def speech_paused(self, end_ms: int, audio: bytes, now: float) -> list[Action]:

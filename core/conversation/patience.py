@@ -20,7 +20,10 @@ from core.conversation.endpointing import is_backchannel, normalized, requests
 from core.conversation.reply_turn import ReplyTurn
 
 RESUMED_WITHIN_MS = 2000  # the longest pause inside a sentence the product is held to (1.5 s), and more
-TALKED_OVER_WITHIN_MS = 1000  # into the answer's audio (or before it): they were not listening to it
+# Into the answer's audio, while it still plays (or before it): they were not listening to
+# it. As long as the longest pause the product is held to: a reply 0.3 s into a 1.5 s
+# pause is talked over 1.2 s into its audio.
+TALKED_OVER_WITHIN_MS = 1500
 PATIENT_TURNS = 4  # turns taken patiently after the last one taken too early
 
 
@@ -56,12 +59,14 @@ class Patience:
         self._taken_end_at, self._resumed_at = speech_end_at, None
         self.continuing = False
 
-    def speech_started(self, now: float, answer: ReplyTurn | None) -> None:
-        """``answer``: the reply under way, if any. Over its start, or before it is heard:
-        a sign; after it (a quick next question after a short answer), none."""
+    def speech_started(self, now: float, answer: ReplyTurn | None, playing: bool) -> None:
+        """``answer``: the reply under way, if any (``playing``: its audio still being
+        heard). Over its start, or before it is heard: a sign; after it (a quick next
+        question after a short answer), none."""
         taken = self._taken_end_at
         heard_at = answer.first_audio_at if answer is not None else None
-        over_its_start = answer is not None and (heard_at is None or now - heard_at <= TALKED_OVER_WITHIN_MS)
+        over_its_start = answer is not None and (
+            heard_at is None or (playing and now - heard_at <= TALKED_OVER_WITHIN_MS))
         soon = taken is not None and now - taken <= RESUMED_WITHIN_MS
         if over_its_start and soon and self._resumed_at is None:
             self._resumed_at = now

@@ -125,6 +125,11 @@ class Playback:
         until = turn.paused_at if turn.paused_at is not None else now
         return until < turn.playback_start() + turn.audio.total_ms
 
+    def under_way(self, now: float) -> tuple[ReplyTurn | None, bool]:
+        """The reply under way, if any, and whether its audio is being heard now."""
+        turn = self.current
+        return turn, turn is not None and self.playing(turn, now)
+
     # ----- barge-in -------------------------------------------------------------------------
     def talked_over(self, now: float) -> list[Action]:
         """The person speaks while a reply is on its way or playing: hold it.

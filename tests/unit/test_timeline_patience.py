@@ -55,6 +55,19 @@ def test_a_patient_listener_answers_a_question_after_a_breath() -> None:
     assert HEARING.min_reply_gap_ms <= gap < HEARING.commit_unfinished_ms
 
 
+def test_a_long_pause_talked_into_is_a_sign_though_the_answer_played_a_second() -> None:
+    """A 1.5 s pause: the answer came 0.3 s into it and had played 1.2 s when the person
+    went on; it was still playing, so they were not listening to it."""
+    t = Timeline(config=HEARING, delays=FAST, llm=FakeLLM(ANSWER))
+    t.say(0.5, 1.5, "We drove up to the mountains.", sounds=0.9)
+    t.say(3.0, 4.0, "We stopped at a little cafe.", sounds=0.9)
+    t.say(5.0, 6.0, "Then we walked until it got dark.", sounds=0.9).run(10.0)
+    first = first_audio_after(t, 1.5)
+    assert 1000 < 1500 - first < 1500  # talked over more than a second into its audio
+    assert t.engine._end.patience.too_early == 1
+    assert audio_between(t, 4.0, 5.0) == 0
+
+
 def test_a_question_mark_in_the_words_that_went_on_is_not_a_question() -> None:
     """Whisper makes a question of a relative clause said after a pause; the words that
     went on over the answer carry the talked-over sentence on, so its next pause waits
