@@ -178,9 +178,9 @@ class EchoGate:
             self._noise = np.maximum(tracked, 1.0)  # (after digital silence it can still rise)
 
     def _mark_talk(self, first: int, rows: np.ndarray) -> None:
-        """Someone talked over the reply in these blocks (let through, over the noise)."""
+        """Someone talked over the reply in these blocks (let through, 6 dB over the room)."""
         noise = float(self._noise.sum()) if self._noise is not None else 0.0
-        loud = rows.sum(axis=1) > MARGIN * noise
+        loud = rows.sum(axis=1) > MARGIN * max(noise, self._room.level)
         self._talk[np.arange(first, first + rows.shape[0]) % WINDOW_BLOCKS] = loud
 
     def _reply_near(self, first: int) -> bool:
