@@ -17,7 +17,6 @@ Not an echo canceller: frames are passed or silenced whole, never subtracted fro
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -35,8 +34,7 @@ from core.audio.echo_path import (
     WINDOW_BLOCKS,
     EchoPath,
     estimate,
-    quietest,
-    smeared,
+    sounding_together,
 )
 from core.audio.echo_pieces import ALIGN_AFTER_BLOCKS, JITTER_BLOCKS, Pieces, piece_delay
 from core.audio.echo_ring import BlockRing
@@ -54,7 +52,6 @@ REFERENCE_BLOCKS = 4096  # 41 s of reply scheduled ahead and kept behind
 NOISE_FALL, NOISE_RISE = 0.1, 1.002
 ANCHOR_WINDOW_MS = 3000  # frames over which the least delayed one places "now" on the timeline
 HISTORY_BLOCKS = WINDOW_BLOCKS + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE
-Spread = Callable[[np.ndarray], np.ndarray]  # the reply blocks that may sound in each block
 
 
 class EchoGate:
@@ -206,12 +203,12 @@ class EchoGate:
         if self._pieces.started_within(first, rows.shape[0]):  # (the earliest it can sound)
             self._one_delay.may_move(JITTER_BLOCKS)
             self._evidence.may_move(JITTER_BLOCKS)
-        at_delays = self._reply_at_delays(first, rows.shape[0])
+        at_delays, quietest = self._reply_at_delays(first, rows.shape[0])
         heard, reply, floor = rows.sum(axis=1), at_delays.sum(axis=2), self._room.level
         # (evidence about the delay of this piece only: an earlier one's may differ)
         own = first + np.arange(rows.shape[0])[:, None] - np.arange(DELAYS)[None, :] >= self._piece_start
-        surely = self._reply_at_delays(first, rows.shape[0], quietest).sum(axis=2)
-        self._evidence.observe(heard, np.where(own, reply, 0.0), floor, np.where(own, surely, 0.0))
+        surely = np.where(own, quietest.sum(axis=2), 0.0)
+        self._evidence.observe(heard, np.where(own, reply, 0.0), floor, surely)
         gains = self._evidence.gains(path.gains)
         explained = self._within(rows, (at_delays * gains[None]).max(axis=1), noise)
         fits = heard[:, None] <= MARGIN * (reply * gains.max(axis=1)[None, :] + floor)
@@ -226,13 +223,14 @@ class EchoGate:
         beyond = np.maximum(rows - predicted, 0.0).sum(axis=1)
         return beyond <= (1.0 - EXPLAINED_SHARE) * np.maximum(rows.sum(axis=1), 1e-9)
 
-    def _reply_at_delays(self, first: int, count: int, spread: Spread = smeared) -> np.ndarray:
-        """The reply (``spread``) under each of ``count`` microphone blocks from ``first``
-        at each delay 0..MAX_LAG_BLOCKS: blocks x delays x bands."""
-        span = spread(self._reply.read(first - MAX_LAG_BLOCKS - SMEAR_AFTER,
-                                       count + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE))
+    def _reply_at_delays(self, first: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The loudest and the quietest of the reply that may sound in each of ``count``
+        microphone blocks from ``first``, at each delay 0..MAX_LAG_BLOCKS: blocks x delays
+        x bands, each."""
+        together = sounding_together(self._reply.read(first - MAX_LAG_BLOCKS - SMEAR_AFTER,
+                                                      count + MAX_LAG_BLOCKS + SMEAR_AFTER + SMEAR_BEFORE))
         rows = MAX_LAG_BLOCKS + SMEAR_AFTER + np.arange(count)[:, None] - np.arange(DELAYS)[None, :]
-        return span[rows]
+        return together.max(axis=2)[rows], together.min(axis=2)[rows]
 
     def _estimate(self) -> None:
         end = self._clock

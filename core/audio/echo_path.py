@@ -68,18 +68,16 @@ UNKNOWN = EchoPath(None, np.full(BANDS, UNKNOWN_GAIN))
 NO_ECHO = EchoPath(None, np.full(BANDS, QUIET_GAIN))
 
 
+def sounding_together(reply: np.ndarray) -> np.ndarray:
+    """Each block: the reply blocks that may sound in it, rows ``i - SMEAR_AFTER .. i +
+    SMEAR_BEFORE`` (blocks x bands x those rows; a view, not a copy)."""
+    padded = np.pad(reply, ((SMEAR_AFTER, SMEAR_BEFORE), (0, 0)))
+    return sliding_window_view(padded, SMEAR_AFTER + SMEAR_BEFORE + 1, axis=0)
+
+
 def smeared(reply: np.ndarray) -> np.ndarray:
-    """Each block: the loudest of the reply blocks that may sound in it (rows = blocks).
-    Row ``i`` of the result covers rows ``i - SMEAR_AFTER .. i + SMEAR_BEFORE``."""
-    padded = np.pad(reply, ((SMEAR_AFTER, SMEAR_BEFORE), (0, 0)))
-    return sliding_window_view(padded, SMEAR_AFTER + SMEAR_BEFORE + 1, axis=0).max(axis=2)
-
-
-def quietest(reply: np.ndarray) -> np.ndarray:
-    """Each block: the quietest of the reply blocks that may sound in it (the window of
-    ``smeared``). Where even this is loud, the echo at that delay must be."""
-    padded = np.pad(reply, ((SMEAR_AFTER, SMEAR_BEFORE), (0, 0)))
-    return sliding_window_view(padded, SMEAR_AFTER + SMEAR_BEFORE + 1, axis=0).min(axis=2)
+    """Each block: the loudest of the reply blocks that may sound in it (rows = blocks)."""
+    return sounding_together(reply).max(axis=2)
 
 
 def _log_envelope(bands: np.ndarray) -> np.ndarray:
