@@ -153,7 +153,7 @@ class EndOfTurn:
 
     def _plan(self, pending: PendingEnd) -> None:
         pending.deadline = pending.speech_end_at + pending.hold_ms(
-            self.config, self._patient, self._patient and self.patience.continuing)
+            self.config, self._patient, self.patience.continuing)
 
     def due(self, now: float) -> PendingEnd | None:
         pending = self.pending

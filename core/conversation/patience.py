@@ -4,14 +4,15 @@ Some people stop for a second in the middle of a sentence, again and again (read
 aloud, thinking aloud, telling a story); the voice and the words at such a pause can
 sound as finished as an end ("Last weekend we drove up to the mountains."). When the
 person starts again within ``RESUMED_WITHIN_MS`` of the end of speech that was taken as
-their turn, before its answer has been heard for ``TALKED_OVER_WITHIN_MS``, and says
-more than an acknowledgement or a request (``goes_on``), the turn was taken too early:
-for their next ``PATIENT_TURNS`` turns every end waits the longest silence (their reply
-is prepared meanwhile, so it is heard the moment the wait is over), but a question or a
-request, which waits a breath (not in the words that carried the sentence on). Each pause that only
-the patient wait held renews it, so it lasts while the person keeps pausing that way;
-a person who does not pause that way never sees it. Used only with
-``EngineConfig.patience`` (``VOICECHAT_TURN_PATIENCE``).
+their turn, before its answer is heard or while it still plays, up to
+``TALKED_OVER_WITHIN_MS`` into it, and says more than an acknowledgement or a request
+(``goes_on``), the turn was taken too early: for their next ``PATIENT_TURNS`` turns every
+end waits the longest silence (their reply is prepared meanwhile, so it is heard the
+moment the wait is over), but a question or a request, which waits a breath (not in the
+words that carried the sentence on). Each pause that only the patient wait held renews
+it, so it lasts while the person keeps pausing that way; a person who does not pause
+that way never sees it. Used only with ``EngineConfig.patience``
+(``VOICECHAT_TURN_PATIENCE``).
 """
 
 from __future__ import annotations
