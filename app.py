@@ -17,7 +17,7 @@ from typing import Any
 import dash
 from dash import Input, Output, dcc, html
 
-from components import admin_page, layout, transcript
+from components import admin_page, callbacks, layout, transcript
 from core import log_format
 from core.phone.routes import install_phone_routes
 from core.providers.choice import allowed_base_urls
@@ -65,6 +65,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings), privacy,
                                access)
     app.layout = html.Div([dcc.Location(id="page-location"), html.Div(id="page-root")])
+    callbacks.register(app)  # (the component modules, imported above, declared them)
 
     @app.callback(Output("page-root", "children"), Input("page-location", "pathname"))
     def route(pathname: str | None) -> html.Div:

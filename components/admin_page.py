@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 import feffery_antd_components as fac
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 from flask import current_app, request
 
 from components import admin_cards, admin_charts, admin_tables, admin_token
+from components.callbacks import callback
 from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics
 from monitoring.metrics.cluster_view import cluster
 

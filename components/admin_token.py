@@ -8,7 +8,9 @@ the page shows nothing until the server has accepted it.
 from __future__ import annotations
 
 import feffery_antd_components as fac
-from dash import Input, Output, State, clientside_callback, dcc, html
+from dash import Input, Output, State, dcc, html
+
+from components.callbacks import clientside_callback
 
 
 def render() -> html.Div:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import feffery_antd_components as fac
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, html
+from dash import ClientsideFunction, Input, Output, State, html
 
+from components.callbacks import clientside_callback
 from core.transport.wire import MAX_TEXT_CHARS
 
 

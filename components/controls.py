@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import feffery_antd_components as fac
-from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, dcc, html
+
+from components.callbacks import clientside_callback
 
 
 def render() -> html.Section:

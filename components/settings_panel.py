@@ -10,8 +10,9 @@ text fields apply with their "Use this server" button, not at every keystroke.
 from __future__ import annotations
 
 import feffery_antd_components as fac
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from components.callbacks import clientside_callback
 from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES, SERVER_URL
 from core.session.session_settings import SessionSettings
 

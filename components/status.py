@@ -7,7 +7,9 @@ button runs whatever recovery the current problem offers (reconnect, retry, star
 from __future__ import annotations
 
 import feffery_antd_components as fac
-from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, dcc, html
+
+from components.callbacks import clientside_callback
 
 
 def render() -> html.Div:

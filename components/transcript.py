@@ -10,7 +10,9 @@ what the server keeps.
 from __future__ import annotations
 
 import feffery_antd_components as fac
-from dash import ClientsideFunction, Input, Output, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, dcc, html
+
+from components.callbacks import clientside_callback
 
 EMPTY_TEXT = "Press Start and ask a question, or type one below."
 
