@@ -15,6 +15,7 @@ window.VoiceChat.appStats = function appStats(app) {
     visualizerFrames: app.visualizer.frames,
     player: Object.assign({}, app.player.stats),
     problem: app.ui.problem,
+    retrying: app.reconnector.waiting ? app.reconnector.kind : null, // "lost" | "full" | null
     settings: app.settings,
     marks: Object.assign({}, app.marks),
     appliedSettings: app.appliedSettings,

@@ -7,6 +7,8 @@ window.VoiceChat.Connection = class Connection {
     this.access = access; // keeps the renewed session ticket the server sends
     this.socket = null;
     this.framesSent = 0;
+    this.closingError = null; // the error event sent just before the server closes
+    this.unansweredText = null; // a typed message sent before the server took the conversation
   }
 
   // ``ticket``: the session ticket (sent first, where the server asks for one);
@@ -40,6 +42,9 @@ window.VoiceChat.Connection = class Connection {
       } catch (error) {
         console.error("server sent a message that is not JSON", error);
         return;
+      }
+      if (parsed.type === "error" && window.VoiceChat.CLOSING_ERRORS.includes(parsed.code)) {
+        this.closingError = parsed; // why the close that follows (assets/refusals.js)
       }
       if (parsed.type === "ticket") this.access.remember(parsed.ticket, parsed.expires_at);
       else this.handlers.onEvent(parsed);

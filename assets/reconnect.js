@@ -1,48 +1,96 @@
-// Reconnecting when the connection drops while the person is talking: a countdown with
-// growing waits (assets/backoff.js) and a "Reconnect now" button, then listening again
-// on the resumed conversation.
+// Connecting again while the person is talking: after a lost connection (growing waits
+// from half a second) or a full server (growing waits from five seconds, as room frees
+// up slowly), with a countdown that ticks each second and a button to try at once; then
+// listening again on the resumed conversation.
 window.VoiceChat = window.VoiceChat || {};
+
+window.VoiceChat.RETRIES = {
+  lost: {
+    state: "reconnecting",
+    words: (s) => `The connection to the server was lost. Reconnecting in ${s} s…`,
+    action: "Reconnect now",
+    done: "Reconnected.",
+  },
+  full: {
+    state: "waiting",
+    words: (s) => `The service is full right now: every place for a conversation is taken. Trying again in ${s} s…`,
+    action: "Try now",
+    done: "Connected: there was room.",
+  },
+};
 
 window.VoiceChat.Reconnector = class Reconnector {
   constructor(app) {
     this.app = app;
-    this.backoff = new window.VoiceChat.Backoff();
+    this.backoffs = { lost: new window.VoiceChat.Backoff(), full: new window.VoiceChat.Backoff(5000, 60000) };
+    this.kind = null; // the retry under way: "lost" | "full"
     this.timer = null;
+    this.ticker = null;
+    this.dueAt = 0;
+    this.pendingDone = null; // said once the server takes the conversation ("ready")
   }
 
-  schedule() {
+  schedule(kind = "lost") {
     this.cancel();
+    if (kind !== "lost") this.backoffs.lost.reset();
+    if (kind !== "full") this.backoffs.full.reset();
+    const retry = window.VoiceChat.RETRIES[kind];
     const app = this.app;
-    const delay = this.backoff.next();
-    app.ui.set("reconnecting");
+    this.kind = kind;
+    this.dueAt = Date.now() + this.backoffs[kind].next();
+    app.ui.set(retry.state);
     app.recover = () => this.now();
-    app.ui.showProblem(
-      `The connection to the server was lost. Reconnecting in ${Math.max(1, Math.round(delay / 1000))} s…`,
-      "warning", "Reconnect now");
-    this.timer = setTimeout(() => this.now(), delay);
+    this.tick();
+    this.ticker = setInterval(() => this.tick(), 1000);
+    this.timer = setTimeout(() => this.now(), this.dueAt - Date.now());
+  }
+
+  // The countdown, in whole seconds (never 0 while waiting).
+  tick() {
+    const retry = window.VoiceChat.RETRIES[this.kind];
+    const seconds = Math.max(1, Math.ceil((this.dueAt - Date.now()) / 1000));
+    this.app.ui.showProblem(retry.words(seconds), "warning", retry.action);
+  }
+
+  get waiting() {
+    return this.timer !== null;
   }
 
   cancel() {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.ticker !== null) clearInterval(this.ticker);
     this.timer = null;
+    this.ticker = null;
   }
 
   async now() {
+    const kind = this.kind || "lost";
     this.cancel();
     const app = this.app;
     if (!app.running) return;
     try {
       await app.ensureConnection();
     } catch (error) {
-      if (app.running) this.schedule();
+      if (app.running) this.schedule(kind);
       return;
     }
-    this.backoff.reset();
     app.recover = null;
-    app.ui.showProblem("Reconnected.", "success");
+    this.pendingDone = window.VoiceChat.RETRIES[kind].done;
+    if (app.connection) app.connection.sendJson({ type: "start" }); // (else closed meanwhile: onClose)
+  }
+
+  // The server took the conversation: the waits start again from the shortest.
+  ready() {
+    this.backoffs.lost.reset();
+    this.backoffs.full.reset();
+    this.kind = null;
+    const done = this.pendingDone;
+    this.pendingDone = null;
+    if (!done) return;
+    const ui = this.app.ui;
+    ui.showProblem(done, "success");
     setTimeout(() => {
-      if (app.ui.problem && app.ui.problem.message === "Reconnected.") app.ui.clearProblem();
+      if (ui.problem && ui.problem.message === done) ui.clearProblem();
     }, 3000);
-    app.connection.sendJson({ type: "start" });
   }
 };

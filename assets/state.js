@@ -11,6 +11,7 @@ window.VoiceChat.STATES = {
   thinking: { label: "Thinking…", color: "thinking" },
   speaking: { label: "Speaking", color: "speaking" },
   reconnecting: { label: "Reconnecting…", color: "busy" },
+  waiting: { label: "Waiting for room…", color: "busy" },
   error: { label: "Error", color: "error" },
 };
 

@@ -65,7 +65,7 @@ window.VoiceChat.App = class App {
     }
     if (!this.running) return; // stopped while the microphone was being opened
     this.recorder.setEnabled(!this.muted);
-    this.connection.sendJson({ type: "start" });
+    if (this.connection) this.connection.sendJson({ type: "start" }); // (else refused meanwhile: onClose)
     // ?viz=off leaves the visualizer out (the page benchmark measures what it costs).
     if (new URLSearchParams(window.location.search).get("viz") !== "off") {
       this.visualizer.start(() => [this.recorder && this.recorder.analyser, this.player.analyser]);
@@ -111,6 +111,7 @@ window.VoiceChat.App = class App {
       return false;
     }
     this.connection.sendJson({ type: "text", text: words });
+    this.connection.unansweredText = words; // until the server takes the conversation
     return true;
   }
 
@@ -220,18 +221,25 @@ window.VoiceChat.App = class App {
     this.connection = null;
     this.resumeTicket.touch();
     this.player.clear();
+    const verdict = window.VoiceChat.closeVerdict(info, connection.closingError, this.access);
     if (!this.running) {
       this.ui.set("idle");
+      if (connection.closingError && connection.unansweredText) this.offerToResend(verdict, connection.unansweredText);
       return;
     }
-    if (info.code === 1008) {
-      // Refused for good (origin, ticket): reconnecting would be refused again.
-      const why = this.access.refusal(info.reason)
-        || `The server refused the connection${info.reason ? ` (${info.reason})` : ""}.`;
-      this.fail(why, "Try again", () => this.start());
+    if (verdict.kind === "final") {
+      // Refused for good (a limit, the origin, the ticket): trying again alone would be refused again.
+      this.fail(verdict.message, verdict.action, verdict.action ? () => this.start() : null);
       return;
     }
-    this.reconnector.schedule();
+    this.reconnector.schedule(verdict.kind);
+  }
+
+  // A typed message the server refused with its connection: kept, to send again.
+  offerToResend(verdict, text) {
+    const why = verdict.kind === "full" ? "The service is full right now." : verdict.message;
+    this.recover = () => this.sendText(text);
+    this.ui.showProblem(`${why} Your message was not sent: “${text.slice(0, 60)}”.`, "warning", "Send again");
   }
 
   // ----- from the server ------------------------------------------------------------
@@ -268,6 +276,8 @@ window.VoiceChat.App = class App {
   onReady(event) {
     this.ui.showProviders(event.providers);
     this.resumeTicket.remember(event);
+    this.reconnector.ready();
+    if (this.connection) this.connection.unansweredText = null;
     this.session = { id: event.session_id, resumed: Boolean(event.resumed) };
     if (event.resumed && event.history && !this.ui.messages.length) this.ui.restoreHistory(event.history);
   }

@@ -74,8 +74,9 @@ class ConnectionPool:
             if self._max_per_address and sum(
                     1 for e in self._sessions.values()
                     if e.client_address == client_address) >= self._max_per_address:
-                return Refused("address_limit", f"At most {self._max_per_address} conversations at once "
-                                                "from one address; close another one first.")
+                limit = self._max_per_address
+                return Refused("address_limit", f"At most {limit} conversation{'s' if limit != 1 else ''} "
+                                                "at once from one address: close one first.")
             entry = PoolEntry(session_id, client_address, opened_at=self._clock(),
                               last_activity=self._clock(), owner=owner)
             self._sessions[session_id] = entry

@@ -107,7 +107,7 @@ class Lease:
             self._member = member
             return None
         if code == "address_limit":
-            return Refused(code, "Too many conversations at once from one address; close another one first.")
+            return Refused(code, "Too many conversations at once from one address: close one first.")
         return Refused(code, "The service has no room for another conversation right now.")
 
     # ----- one process per conversation (with Redis) ----------------------------------------
