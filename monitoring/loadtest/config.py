@@ -42,6 +42,10 @@ class LoadConfig:
     seed: int = 0
     fail_on_errors: bool = False
     connect_timeout_s: float = 10.0
+    max_p95_ms: float | None = None  # exit 1 when the voice-to-voice p95 is over it
+    max_failed: int | None = None  # exit 1 when more turns and sessions failed or were refused
+    csv: Path | None = None  # every turn, one row each
+    junit: Path | None = None  # the checks as a JUnit XML test suite
 
     @property
     def planned_turns(self) -> int:
@@ -71,7 +75,12 @@ def check_config(config: LoadConfig) -> None:
         raise ConfigError(f"--barge-in-every must be >= 0 (0: never), not {config.barge_in_every}")
     if not config.audio:
         raise ConfigError("no audio: give --audio FILE... (16 kHz mono PCM16 WAV)")
-    for option, path in (("--out", config.out), ("--plot", config.plot)):
+    if config.max_p95_ms is not None and config.max_p95_ms <= 0:
+        raise ConfigError(f"--max-p95-ms must be > 0, not {config.max_p95_ms}")
+    if config.max_failed is not None and config.max_failed < 0:
+        raise ConfigError(f"--max-failed must be >= 0, not {config.max_failed}")
+    for option, path in (("--out", config.out), ("--plot", config.plot), ("--csv", config.csv),
+                         ("--junit", config.junit)):
         if path is not None and not path.parent.resolve().is_dir():
             raise ConfigError(f"{option}: folder {path.parent} does not exist")
 
@@ -105,8 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--think-ms", type=int, default=defaults.think_ms,
                         help="room noise between a reply and the next question (default %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the room noise")
+    parser.add_argument("--csv", type=Path, help="write every turn as a row of this CSV file")
+    parser.add_argument("--junit", type=Path, help="write the checks as a JUnit XML test suite (for CI)")
     parser.add_argument("--fail-on-errors", action="store_true",
                         help="exit 1 if any turn or session failed (for CI)")
+    parser.add_argument("--max-p95-ms", type=float, metavar="MS",
+                        help="exit 1 if the voice-to-voice p95 is over MS (or no turn was answered)")
+    parser.add_argument("--max-failed", type=int, metavar="N",
+                        help="exit 1 if more than N turns and sessions failed, never ran or were refused")
     parser.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     return parser
 
@@ -121,7 +136,8 @@ def parse_config(argv: list[str] | None = None) -> tuple[LoadConfig, bool]:
         audio=tuple(args.audio) if args.audio else tuple(default_audio()), admin_token=token,
         out=args.out, plot=args.plot, barge_in_every=args.barge_in_every,
         turn_timeout_s=args.turn_timeout, think_ms=args.think_ms, seed=args.seed,
-        fail_on_errors=args.fail_on_errors)
+        fail_on_errors=args.fail_on_errors, max_p95_ms=args.max_p95_ms, max_failed=args.max_failed,
+        csv=args.csv, junit=args.junit)
     try:
         check_config(config)
     except ConfigError as exc:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
-import json
 import resource
 import signal
 import sys
@@ -30,10 +29,12 @@ from typing import TextIO
 from monitoring.loadtest.audio import AudioError, QuietFrames, load_clips
 from monitoring.loadtest.config import LoadConfig, check_config, parse_config
 from monitoring.loadtest.dial import CLOSE_TIMEOUT_S
+from monitoring.loadtest.outputs import write_outputs
 from monitoring.loadtest.report import Report, build_report, format_report
 from monitoring.loadtest.server import ServerUnreachable, ServerWatch, check_reachable
 from monitoring.loadtest.session import SessionPlan, SessionRunner
 from monitoring.loadtest.stats import LiveStats
+from monitoring.loadtest.verdict import Thresholds, checks, format_checks
 
 PROGRESS_S = 1.0
 SLACK_S = 30.0  # on top of the slowest possible run, before the run stops itself
@@ -129,7 +130,7 @@ def run_load(config: LoadConfig, progress: TextIO | None = None) -> Report:
     """``run`` on a fresh event loop, then the JSON and plot (when asked for), as the
     command line does, for callers that are not async."""
     report = asyncio.run(run(config, progress))
-    write_outputs(report, config)
+    write_outputs(report, config, checks(report, thresholds(config)))
     return report
 
 
@@ -142,15 +143,6 @@ async def _run_until_interrupted(config: LoadConfig, progress: TextIO | None) ->
         return await run(config, progress, stop)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-
-
-def write_outputs(report: Report, config: LoadConfig) -> None:
-    if config.out is not None:
-        config.out.write_text(json.dumps(report.to_json(), indent=1) + "\n")
-    if config.plot is not None:
-        from monitoring.loadtest.plot import write_plot  # matplotlib only when asked for
-
-        write_plot(report, config.plot)
 
 
 def console() -> None:
@@ -169,17 +161,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loadtest: {exc}", file=sys.stderr)
         return 1
     print(format_report(report))
-    write_outputs(report, config)
-    for label, path in (("JSON", config.out), ("plot", config.plot)):
-        if path is not None:
-            print(f"  {label:<20}{path}")
+    found = checks(report, thresholds(config))
+    if found:
+        print("Checks\n" + format_checks(found))
+    for label, path in write_outputs(report, config, found):
+        print(f"  {label:<20}{path}")
     if report.sessions.planned and report.sessions.failed == report.sessions.planned and all(
             (s.reason or "").startswith("could not connect") for s in report.per_session):
         print("loadtest: no session could connect", file=sys.stderr)
         return 1
-    if config.fail_on_errors and report.had_failures:
+    failed = [c.name for c in found if not c.passed]
+    if failed:
+        print(f"loadtest: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def thresholds(config: LoadConfig) -> Thresholds:
+    return Thresholds(config.max_p95_ms, config.max_failed, config.fail_on_errors)
 
 
 if __name__ == "__main__":

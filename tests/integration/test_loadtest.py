@@ -16,7 +16,7 @@ from core.providers.simulated import SimulatedLLM, SimulatedSTT, SimulatedTiming
 from core.settings import Settings
 from monitoring.loadtest.config import LoadConfig
 from monitoring.loadtest.report import Report, format_report
-from monitoring.loadtest.run import run, run_load
+from monitoring.loadtest.run import main, run, run_load
 from monitoring.servers.inprocess_server import InProcessServer
 from tests.conftest import FIXTURES
 
@@ -123,3 +123,19 @@ def test_a_run_stopped_midway_ends_every_session_and_reports_what_it_has(server,
     assert report.turns.ok + report.turns.stopped + report.turns.not_run == 9
     assert report.sessions.stopped == 3 and report.sessions.failed == 0
     assert "(STOPPED EARLY)" in format_report(report)
+
+
+def test_thresholds_set_the_exit_code_and_the_junit_file(server, tmp_path, capsys) -> None:
+    common = ["--url", server.ws_url, "--sessions", "1", "--turns", "1", "--ramp-up", "0", "--quiet",
+              "--audio", str(QUESTIONS[0]), "--admin-token", TOKEN]
+    met = main([*common, "--max-p95-ms", "60000", "--max-failed", "0", "--junit", str(tmp_path / "met.xml"),
+                "--csv", str(tmp_path / "turns.csv")])
+    missed = main([*common, "--max-p95-ms", "1", "--junit", str(tmp_path / "missed.xml")])
+
+    assert (met, missed) == (0, 1)
+    printed = capsys.readouterr()
+    assert "PASS  voice-to-voice p95" in printed.out and "FAIL  voice-to-voice p95" in printed.out
+    assert "loadtest: failed: voice-to-voice p95" in printed.err
+    assert "failures=\"0\"" in (tmp_path / "met.xml").read_text()
+    assert "failures=\"1\"" in (tmp_path / "missed.xml").read_text()
+    assert len((tmp_path / "turns.csv").read_text().splitlines()) == 2  # the header and the turn

@@ -51,11 +51,15 @@ def test_every_option_is_read(tmp_path) -> None:
         "--url", "ws://10.0.0.5:9000/ws/voice", "--sessions", "200", "--turns", "5", "--ramp-up", "30",
         "--audio", str(FIXTURES / "question_1.wav"), str(FIXTURES / "question_2.wav"),
         "--out", str(tmp_path / "r.json"), "--plot", str(tmp_path / "r.png"), "--barge-in-every", "3",
-        "--turn-timeout", "20", "--think-ms", "500", "--seed", "7", "--fail-on-errors", "--quiet"])
+        "--turn-timeout", "20", "--think-ms", "500", "--seed", "7", "--fail-on-errors", "--quiet",
+        "--max-p95-ms", "1500", "--max-failed", "3", "--csv", str(tmp_path / "t.csv"),
+        "--junit", str(tmp_path / "j.xml")])
     assert (config.sessions, config.turns, config.ramp_up_s, config.barge_in_every) == (200, 5, 30.0, 3)
     assert (config.turn_timeout_s, config.think_ms, config.seed) == (20.0, 500, 7)
     assert len(config.audio) == 2 and config.out == tmp_path / "r.json" and config.plot == tmp_path / "r.png"
     assert config.fail_on_errors and not progress
+    assert (config.max_p95_ms, config.max_failed) == (1500.0, 3)
+    assert config.csv == tmp_path / "t.csv" and config.junit == tmp_path / "j.xml"
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -70,6 +74,10 @@ def test_every_option_is_read(tmp_path) -> None:
     (["--sessions", "many"], "invalid int"),
     (["--out", "/no/such/folder/r.json"], "--out"),
     (["--plot", "/no/such/folder/r.png"], "--plot"),
+    (["--csv", "/no/such/folder/t.csv"], "--csv"),
+    (["--junit", "/no/such/folder/j.xml"], "--junit"),
+    (["--max-p95-ms", "0"], "--max-p95-ms"),
+    (["--max-failed", "-1"], "--max-failed"),
 ])
 def test_bad_arguments_exit_with_2_and_say_which(argv, words, capsys) -> None:
     with pytest.raises(SystemExit) as exited:

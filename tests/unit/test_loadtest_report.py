@@ -29,10 +29,10 @@ def turn(session: int, n: int, v2v: float | None = 800.0, ok: bool = True, reaso
                       barge_in_ms=barge_in_ms, server_turn=n)
 
 
-def report_of(turns: list[TurnResult], sessions: list[SessionResult], lag: LagHistogram | None = None,
+def report_of(records: list[TurnResult], sessions: list[SessionResult], lag: LagHistogram | None = None,
               server: dict[str, Any] | None = None, **config: Any) -> Report:
     settings = {"sessions": len(sessions), "turns": 2, "audio": (Path("q.wav"),), **config}
-    return build_report(LoadConfig(**settings), sessions, turns, lag=lag or LagHistogram(),
+    return build_report(LoadConfig(**settings), sessions, records, lag=lag or LagHistogram(),
                         server=server or NO_SERVER, errors=Counter({"rate_limited": 2}),
                         active=[(0.0, 0), (1.0, len(sessions))], started_at="2026-01-01T00:00:00+00:00",
                         duration_s=12.34, completed=True, tester_cpu_s=1.234)
