@@ -24,7 +24,7 @@ is are was were be been am do does did have has had will would can could should
 i we you he she they it
 """.split())
 _TRAILING = _NEVER_LAST | _OFTEN_TRAILING
-_WORD = re.compile(r"[a-z']+")
+_WORD = re.compile(r"[a-z0-9']+")  # (digits too: "What is 2 plus 2?" is not "What is 3 plus 3?")
 
 
 class Finish(Enum):

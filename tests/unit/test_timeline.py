@@ -103,6 +103,13 @@ def test_the_same_words_again_soon_are_not_answered_twice() -> None:
     assert t.first("ignored").event["reason"] == "repeated"
 
 
+def test_questions_that_differ_only_in_a_number_are_both_answered() -> None:
+    t = Timeline()
+    t.say(0.5, 1.5, "What is 2 plus 2?").say(6.0, 7.0, "What is 3 plus 3?")
+    t.run(12.0)
+    assert len(t.events("reply_done")) == 2 and not t.events("ignored")
+
+
 def test_nothing_understood_gets_a_clarifying_question() -> None:
     t = Timeline()
     t.say(0.5, 1.5, "").run(5.0)
