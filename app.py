@@ -66,6 +66,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
                                access)
     app.layout = html.Div([dcc.Location(id="page-location"), html.Div(id="page-root")])
     callbacks.register(app)  # (the component modules, imported above, declared them)
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
 
     @app.callback(Output("page-root", "children"), Input("page-location", "pathname"))
     def route(pathname: str | None) -> html.Div:

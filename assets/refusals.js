@@ -43,3 +43,10 @@ window.VoiceChat.closeVerdict = function closeVerdict(info, lastError, access) {
   }
   return { kind: "lost" }; // a restart, a dropped network: reconnect
 };
+
+// A typed message the server refused with its connection: kept, to send again.
+window.VoiceChat.offerToResend = function offerToResend(app, verdict, text) {
+  const why = verdict.kind === "full" ? "The service is full right now." : verdict.message;
+  app.recover = () => app.sendText(text);
+  app.ui.showProblem(`${why} Your message was not sent: “${text.slice(0, 60)}”.`, "warning", "Send again");
+};

@@ -192,7 +192,22 @@ window.VoiceChat.StateManager = class StateManager {
         div({ className: "message-text", children: m.text }),
       ],
     }));
+    this.followTalk();
     this.setProps("transcript-list", { children });
     this.setProps("transcript-empty", { style: { display: children.length ? "none" : "block" } });
+  }
+
+  // New messages scroll into view, unless the person scrolled up to read: the list
+  // follows while it is at (or within a line of) its end.
+  followTalk() {
+    const list = document.getElementById("transcript-list");
+    if (!list || list.dataset.follows) return;
+    list.dataset.follows = "yes";
+    const atEnd = () => list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    let following = true;
+    list.addEventListener("scroll", () => { following = atEnd(); }, { passive: true });
+    new MutationObserver(() => {
+      if (following) list.scrollTop = list.scrollHeight;
+    }).observe(list, { childList: true, subtree: true, characterData: true });
   }
 };

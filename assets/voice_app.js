@@ -224,7 +224,9 @@ window.VoiceChat.App = class App {
     const verdict = window.VoiceChat.closeVerdict(info, connection.closingError, this.access);
     if (!this.running) {
       this.ui.set("idle");
-      if (connection.closingError && connection.unansweredText) this.offerToResend(verdict, connection.unansweredText);
+      if (connection.closingError && connection.unansweredText) {
+        window.VoiceChat.offerToResend(this, verdict, connection.unansweredText);
+      }
       return;
     }
     if (verdict.kind === "final") {
@@ -233,13 +235,6 @@ window.VoiceChat.App = class App {
       return;
     }
     this.reconnector.schedule(verdict.kind);
-  }
-
-  // A typed message the server refused with its connection: kept, to send again.
-  offerToResend(verdict, text) {
-    const why = verdict.kind === "full" ? "The service is full right now." : verdict.message;
-    this.recover = () => this.sendText(text);
-    this.ui.showProblem(`${why} Your message was not sent: “${text.slice(0, 60)}”.`, "warning", "Send again");
   }
 
   // ----- from the server ------------------------------------------------------------

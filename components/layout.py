@@ -22,7 +22,7 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
                 children=[
                     html.Div(children=[
                         fac.AntdTitle("Voice chat", level=3, className="page-title"),
-                        fac.AntdText("Talk to the assistant. It runs on this machine.", type="secondary"),
+                        fac.AntdText("Press Start and talk, or type a message.", type="secondary"),
                     ]),
                     settings_panel.open_button(),
                 ],

@@ -26,9 +26,13 @@ def browser_with_mic(tmp_path: Path) -> Iterator[Callable]:
             mic = write_mic_wav(tmp_path / f"mic-{len(contexts)}.wav", speech)
             context = launch_chromium(playwright, tmp_path / f"profile-{len(contexts)}", mic,
                                       allow_microphone, bypass_csp=not enforce_csp, **options)
+            context.on("weberror", lambda error: page_errors.append(str(error.error)))
             contexts.append(context)
             return context
 
+        page_errors: list[str] = []
         yield launch
         for context in contexts:
             context.close()
+        # Whatever the test checked, an uncaught error in any of its pages fails it.
+        assert not page_errors, f"page errors: {page_errors}"

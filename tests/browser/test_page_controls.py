@@ -23,6 +23,8 @@ def test_idle_page_has_labelled_controls(live_server, browser_with_mic) -> None:
     expect(page.get_by_label("Message to the assistant")).to_have_count(1)
     assert page.locator("#controls-state").inner_text() == "Idle"
     assert page.get_by_role("button", name="Stop the conversation").is_disabled()
+    assert page.evaluate("document.documentElement.lang") == "en"  # read out in English
+    assert "this machine" not in page.inner_text("body")  # (false once deployed elsewhere)
     screenshots(page, "idle")
     assert not page.console_errors
 

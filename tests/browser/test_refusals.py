@@ -11,23 +11,17 @@ from contextlib import contextmanager
 
 from simple_websocket import Client
 
-from core.providers.base import Providers
-from core.providers.simulated import SimulatedLLM, SimulatedSTT, SimulatedTimings, SimulatedTTS
-from core.settings import Settings
 from monitoring.servers.inprocess_server import InProcessServer
 from tests.browser.page import STATS, open_page, screenshots, wait_state
+from tests.support.simulated_server import simulated_server
 from tests.support.wait import wait_until
-
-QUICK = SimulatedTimings(stt_ms=50, llm_first_token_ms=50, tts_first_audio_ms=50)
 
 
 @contextmanager
 def server_holding_one(**limits: int) -> Iterator[InProcessServer]:
     """A server (simulated models) with one conversation already open on it, from the
     same address the browser comes from; the conversation ends when the test says."""
-    settings = Settings().replace(greeting_after_ms=0, db_path="", **limits)
-    providers = Providers(SimulatedSTT(QUICK), SimulatedLLM(QUICK), SimulatedTTS(QUICK))
-    with InProcessServer(settings, providers) as server:
+    with simulated_server(**limits) as server:
         holder = Client.connect(server.ws_url)
         holder.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": 16000}))
         while json.loads(holder.receive(timeout=10))["type"] != "ready":
