@@ -17,7 +17,7 @@ from typing import Any
 import dash
 from dash import Input, Output, dcc, html
 
-from components import admin_page, callbacks, layout, transcript
+from components import admin_page, callbacks, layout, theme, transcript
 from core import log_format
 from core.phone.routes import install_phone_routes
 from core.providers.choice import allowed_base_urls
@@ -64,7 +64,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     access = ("passcode" if settings.access_passcode else "link") if settings.access_required else None
     voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings), privacy,
                                access)
-    app.layout = html.Div([dcc.Location(id="page-location"), html.Div(id="page-root")])
+    app.layout = theme.provider([dcc.Location(id="page-location"), html.Div(id="page-root")])
     callbacks.register(app)  # (the component modules, imported above, declared them)
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
 

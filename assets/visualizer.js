@@ -1,5 +1,5 @@
-// Spectrum of the microphone (green, upwards) and of the reply (blue, downwards) on one
-// canvas. Reads AnalyserNodes at most 20 times a second, only while a conversation runs
+// Spectrum of the microphone (upwards, in the page's colour for "you") and of the reply
+// (downwards, the assistant's colour) on one canvas, in the colours of assets/app.css. Reads AnalyserNodes at most 20 times a second, only while a conversation runs
 // and the tab is visible, and skips frames where nothing changed (silence stays drawn);
 // nothing runs on the audio thread.
 window.VoiceChat = window.VoiceChat || {};
@@ -73,18 +73,20 @@ window.VoiceChat.Visualizer = class Visualizer {
     const ctx = canvas.getContext("2d");
     const { width, height } = canvas;
     const middle = height / 2;
-    ctx.fillStyle = "#fafafa";
+    const colour = (name) => getComputedStyle(canvas).getPropertyValue(name).trim();
+    const [you, assistant] = [colour("--you"), colour("--assistant")];
+    ctx.fillStyle = colour("--canvas-bg");
     ctx.fillRect(0, 0, width, height);
-    ctx.fillStyle = "#d9d9d9";
+    ctx.fillStyle = colour("--canvas-line");
     ctx.fillRect(0, middle - 0.5, width, 1);
     if (blank) return;
     const step = width / this.bars;
     for (let bar = 0; bar < this.bars; bar++) {
       const x = bar * step + 1;
-      ctx.fillStyle = "#52c41a";
+      ctx.fillStyle = you;
       const h1 = up[bar] * (middle - 2);
       ctx.fillRect(x, middle - 1 - h1, step - 2, h1);
-      ctx.fillStyle = "#1677ff";
+      ctx.fillStyle = assistant;
       const h2 = down[bar] * (middle - 2);
       ctx.fillRect(x, middle + 1, step - 2, h2);
     }

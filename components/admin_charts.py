@@ -171,8 +171,24 @@ CHARTS: list[tuple[str, str, Callable[[Series], Figure]]] = [
 ]
 
 
-def figures(series: Series) -> list[Figure]:
-    return [build(series) for _, _, build in CHARTS]
+DARK = {"paper": "#1f1f1f", "text": "#d9d9d9", "grid": "#303030"}  # the dark page's panel colours
+
+
+def in_scheme(figure: Figure, dark: bool) -> Figure:
+    """The figure in the page's light or dark colours (the page follows the system)."""
+    if not dark:
+        return figure
+    layout = figure["layout"]
+    layout.update(paper_bgcolor=DARK["paper"], plot_bgcolor=DARK["paper"],
+                  font={**layout.get("font", {}), "color": DARK["text"]})
+    for name, axis in layout.items():
+        if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            axis["gridcolor"] = DARK["grid"]
+    return figure
+
+
+def figures(series: Series, dark: bool = False) -> list[Figure]:
+    return [in_scheme(build(series), dark) for _, _, build in CHARTS]
 
 
 def render() -> html.Div:

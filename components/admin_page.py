@@ -34,7 +34,7 @@ NEED_TOKEN = "A valid admin token is needed"
 def header(token_configured: bool) -> html.Header:
     return html.Header(className="admin-header", children=[
         html.Div(children=[
-            fac.AntdTitle("Voice chat · Metrics", level=3, className="page-title"),
+            fac.AntdTitle("Voice chat · Metrics", level=1, className="page-title"),
             fac.AntdText("Live figures of this server, for admins.", type="secondary"),
         ]),
         html.Div(className="admin-header-actions", children=[
@@ -54,16 +54,18 @@ def closed() -> fac.AntdResult:
 
 def render(token_configured: bool) -> html.Div:
     if not token_configured:
-        return html.Div(className="admin-page", children=[header(False), closed()])
+        return html.Div(className="admin-page", children=[header(False), html.Main(closed())])
     return html.Div(className="admin-page", children=[
         header(True),
-        admin_token.render(),
-        html.Div(id="admin-message", role="alert"),
-        html.Div(id="admin-dashboard", style=HIDDEN, children=[
-            html.Div(id="admin-updated", className="admin-muted admin-updated"),
-            admin_cards.render(),
-            admin_charts.render(),
-            admin_tables.render(),
+        html.Main(children=[
+            admin_token.render(),
+            html.Div(id="admin-message", role="alert"),
+            html.Div(id="admin-dashboard", style=HIDDEN, children=[
+                html.Div(id="admin-updated", className="admin-muted admin-updated"),
+                admin_cards.render(),
+                admin_charts.render(),
+                admin_tables.render(),
+            ]),
         ]),
         dcc.Interval(id="admin-refresh", interval=REFRESH_MS, disabled=True),
     ])
@@ -74,7 +76,7 @@ def _uptime(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
-def refused_view(token: str | None, wait_s: float = 0.0) -> list[Any]:
+def refused_view(token: str | None, wait_s: float = 0.0, dark: bool = False) -> list[Any]:
     if wait_s > 0:
         message = fac.AntdAlert(type="error", showIcon=True, message="Too many wrong tokens.",
                                 description=f"Wait {math.ceil(wait_s)} s, then paste the token the "
@@ -87,31 +89,33 @@ def refused_view(token: str | None, wait_s: float = 0.0) -> list[Any]:
         message = fac.AntdAlert(type="info", showIcon=True, message=f"{NEED_TOKEN} to see the metrics.",
                                 description="Paste the token the server was started with "
                                             "(VOICECHAT_ADMIN_TOKEN).")
-    empty = admin_charts.empty_figure("")
+    empty = admin_charts.in_scheme(admin_charts.empty_figure(""), dark)
     return [message, HIDDEN, SHOWN, HIDDEN, True, "", [],
             *[empty for _ in admin_charts.CHARTS], [], [], [], []]
 
 
-def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None = None) -> list[Any]:
+def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None = None,
+              dark: bool = False) -> list[Any]:
     series = data["series"]
     updated = (f"Updated {datetime.fromtimestamp(now):%H:%M:%S} · every {REFRESH_MS // 1000} s · "
                f"server up {_uptime(data['uptime_s'])} · charts: 10 s steps over the last hour")
     totals = processes["totals"] if processes else None
     return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now, totals),
-            *admin_charts.figures(series), admin_tables.turn_rows(data["recent_turns"]),
+            *admin_charts.figures(series, dark), admin_tables.turn_rows(data["recent_turns"]),
             admin_tables.provider_items(data["providers"]),
             admin_tables.conversation_rows(data.get("conversations", [])),
             admin_tables.process_rows(processes) if processes else []]
 
 
 def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
-         now: float | None = None) -> list[Any]:
-    """The refresh callback's outputs: the data only for an accepted token."""
+         now: float | None = None, dark: bool = False) -> list[Any]:
+    """The refresh callback's outputs: the data only for an accepted token (``dark``: the
+    page is in dark mode)."""
     admission, wait_s = gate.admit(token, address)
     if admission is not Admission.OPEN:
-        return refused_view(token, wait_s)
+        return refused_view(token, wait_s, dark)
     data = metrics(runtime)
-    return data_view(data, time.time() if now is None else now, cluster(runtime, data))
+    return data_view(data, time.time() if now is None else now, cluster(runtime, data), dark)
 
 
 @callback(
@@ -129,8 +133,10 @@ def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
     Output("admin-processes", "data"),
     Input("admin-refresh", "n_intervals"),
     Input("admin-token", "modified_timestamp"),
+    Input("theme", "algorithm"),
     State("admin-token", "data"),
 )
-def refresh(_intervals: int | None, _stored_at: int | None, token: str | None) -> list[Any]:
+def refresh(_intervals: int | None, _stored_at: int | None, scheme: str | None,
+            token: str | None) -> list[Any]:
     return view(current_app.config["VOICE_RUNTIME"], admin_gate(current_app), token,
-                request.remote_addr or "?")
+                request.remote_addr or "?", dark=scheme == "dark")

@@ -21,7 +21,7 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
                 className="page-header",
                 children=[
                     html.Div(children=[
-                        fac.AntdTitle("Voice chat", level=3, className="page-title"),
+                        fac.AntdTitle("Voice chat", level=1, className="page-title"),
                         fac.AntdText("Press Start and talk, or type a message.", type="secondary"),
                     ]),
                     settings_panel.open_button(),

@@ -6,6 +6,15 @@ from tests.conftest import ROOT
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 STATS = "window.VoiceChat.app.stats()"
+PLOTS = "#admin-dashboard .js-plotly-plot"
+# Every chart drawn at the width of its box (after a resize plotly redraws a moment later).
+PLOTS_FIT = f"""() => {{
+  const plots = [...document.querySelectorAll({PLOTS!r})];
+  return plots.length === 5 && plots.every((p) => {{
+    const svg = p.querySelector('.main-svg');
+    return svg && Math.abs(svg.getBoundingClientRect().width - p.getBoundingClientRect().width) <= 1;
+  }});
+}}"""
 
 
 def open_page(context, url: str):  # type: ignore[no-untyped-def]

@@ -18,20 +18,11 @@ from monitoring.clients.twilio_client import (
     stream_instructions,
 )
 from monitoring.clients.voice_client import VoiceClient, frames_of, read_wav_16k_mono
-from tests.browser.page import SCREENSHOTS
+from tests.browser.page import PLOTS, PLOTS_FIT, SCREENSHOTS
 from tests.conftest import ADMIN_TOKEN, FIXTURES
 
 pytestmark = pytest.mark.browser
 
-PLOTS = "#admin-dashboard .js-plotly-plot"
-# Every chart drawn at the width of its box (after a resize plotly redraws a moment later).
-PLOTS_FIT = f"""() => {{
-  const plots = [...document.querySelectorAll({PLOTS!r})];
-  return plots.length === 5 && plots.every((p) => {{
-    const svg = p.querySelector('.main-svg');
-    return svg && Math.abs(svg.getBoundingClientRect().width - p.getBoundingClientRect().width) <= 1;
-  }});
-}}"""
 
 
 def open_admin(context, url: str):  # type: ignore[no-untyped-def]
