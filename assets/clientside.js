@@ -11,7 +11,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return window.dash_clientside.no_update;
     },
     onDelete: function () {
-      window.VoiceChat.app.deleteConversation();
+      window.VoiceChat.app.conversation.remove();
       return window.dash_clientside.no_update;
     },
     onRecover: function () {
@@ -63,6 +63,28 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const usesServer = [tts, stt, llm].includes("openai");
       return [options, { display: tts === "openai" ? "none" : "block" },
         { display: usesServer ? "block" : "none" }];
+    },
+    onKeys: function (clicks) {
+      const VC = window.VoiceChat;
+      if (clicks) {
+        try {
+          window.localStorage.setItem(VC.KEYS_STORE, VC.keysOn() ? "off" : "on");
+        } catch (error) {
+          console.warn("could not keep the keys choice", error);
+        }
+      }
+      return VC.keysOn()
+        ? ["Keys: S start or stop · M mute · / type a message · Esc stop", "Turn keys off", "true"]
+        : ["Single-key shortcuts are off", "Turn keys on", "false"];
+    },
+    onConversation: function () {
+      const ctx = window.dash_clientside.callback_context;
+      const trigger = ctx.triggered_id || (ctx.triggered[0] && ctx.triggered[0].prop_id.split(".")[0]);
+      const actions = window.VoiceChat.app.conversation;
+      if (trigger === "transcript-new") actions.startNew();
+      if (trigger === "transcript-copy") actions.copy();
+      if (trigger === "transcript-download") actions.download();
+      return window.dash_clientside.no_update;
     },
     onSend: function (_submits, _clicks, value) {
       // What the box holds now: on a busy machine Enter can come before the typed value

@@ -1,11 +1,22 @@
 // Keyboard shortcuts: S start/stop, M mute, / type a message, Esc stop. Keys typed into
-// a text field are left alone (Esc there only leaves the field).
+// a text field are left alone (Esc there only leaves the field). They can be turned off
+// (kept in this browser): single keys get in the way of speech-input software.
 window.VoiceChat = window.VoiceChat || {};
+
+window.VoiceChat.KEYS_STORE = "voicechat.keys";
+window.VoiceChat.keysOn = function keysOn() {
+  try {
+    return window.localStorage.getItem(window.VoiceChat.KEYS_STORE) !== "off";
+  } catch (error) {
+    return true;
+  }
+};
 
 window.VoiceChat.installShortcuts = function installShortcuts(app) {
   document.addEventListener("keydown", (event) => {
     if (!document.getElementById("controls-start")) return; // another page (the admin's)
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    if (!window.VoiceChat.keysOn()) return;
     const target = event.target;
     const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
     if (typing) {

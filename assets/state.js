@@ -49,6 +49,13 @@ window.VoiceChat.StateManager = class StateManager {
     const view = window.VoiceChat.STATES[state];
     this.setProps("controls-state", { children: view.label });
     this.setProps("controls-dot", { className: `state-dot state-${view.color}` });
+    this.hintNext();
+    if (window.VoiceChat.wakeLock) window.VoiceChat.wakeLock.follow(state);
+  }
+
+  // Under the state, after Stop: what Start does now.
+  hintNext() {
+    this.setProps("controls-next", { children: window.VoiceChat.afterStopHint(this) });
   }
 
   // running: a conversation is on (or being set up); muted: the microphone is off.
@@ -66,7 +73,15 @@ window.VoiceChat.StateManager = class StateManager {
 
   // kind: error | warning | info | success; actionLabel: the recovery button, if any.
   showProblem(message, kind = "error", actionLabel = null) {
+    const fresh = !this.problem || this.problem.message !== message;
     this.problem = message ? { message, kind, actionLabel } : null;
+    if (kind === "error" && actionLabel && fresh) {
+      // Keyboard and screen reader users land on the way out (once Dash has shown it).
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        const button = document.getElementById("status-action");
+        if (button && this.problem && this.problem.actionLabel === actionLabel) button.focus();
+      }));
+    }
     this.setProps("status-panel", { style: { display: message ? "flex" : "none" } });
     this.setProps("status-alert", { message: message || "", type: kind });
     this.setProps("status-action", {
@@ -193,6 +208,7 @@ window.VoiceChat.StateManager = class StateManager {
       ],
     }));
     this.followTalk();
+    this.hintNext();
     this.setProps("transcript-list", { children });
     this.setProps("transcript-empty", { style: { display: children.length ? "none" : "block" } });
   }

@@ -10,6 +10,7 @@ window.VoiceChat.App = class App {
     this.player = new VC.Player();
     this.visualizer = new VC.Visualizer("visualizer-canvas");
     this.reconnector = new VC.Reconnector(this);
+    this.conversation = new VC.ConversationActions(this); // new, copy, download, delete
     this.resumeTicket = new VC.ResumeTicket();
     this.access = new VC.Access();
     // The resume window runs from the moment the page goes (a reload comes back into it).
@@ -113,19 +114,6 @@ window.VoiceChat.App = class App {
     this.connection.sendJson({ type: "text", text: words });
     this.connection.unansweredText = words; // until the server takes the conversation
     return true;
-  }
-
-  // Delete: the server forgets the conversation and deletes what it stored of it; the
-  // page clears it once the server confirms ("conversation_deleted").
-  async deleteConversation() {
-    try {
-      await this.ensureConnection();
-    } catch (error) {
-      this.ui.showProblem("The server could not be reached. Nothing was deleted.", "error", "Retry");
-      this.recover = () => this.deleteConversation();
-      return;
-    }
-    this.connection.sendJson({ type: "delete_conversation" });
   }
 
   // From the settings drawer: keep the choice and apply it to the session now.

@@ -47,13 +47,32 @@ def render() -> html.Section:
                                 style={"display": "none"}),
                 ],
             ),
+            html.Div(id="controls-next", className="controls-next", **{"aria-live": "polite"}),
             html.Div(
                 className="shortcut-hint",
-                children="Keys: S start or stop · M mute · / type a message · Esc stop",
+                children=[
+                    html.Span(KEYS_ON, id="controls-keys-text"),
+                    " · ",
+                    html.Button("Turn keys off", id="controls-keys", className="link-button", type="button",
+                                **{"aria-pressed": "true"}),
+                ],
             ),
             dcc.Store(id="controls-sink"),
         ],
     )
+
+
+KEYS_ON = "Keys: S start or stop · M mute · / type a message · Esc stop"
+
+# Single-key shortcuts can be turned off (they get in the way of speech-input software
+# and of some screen readers); the choice is kept in this browser (assets/keyboard.js).
+clientside_callback(
+    ClientsideFunction(namespace="voice", function_name="onKeys"),
+    Output("controls-keys-text", "children"),
+    Output("controls-keys", "children"),
+    Output("controls-keys", "aria-pressed"),
+    Input("controls-keys", "n_clicks"),
+)
 
 
 clientside_callback(

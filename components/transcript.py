@@ -2,9 +2,9 @@
 
 The list is filled by ``assets/state.js``: the person's words as soon as they are
 recognized, the reply sentence by sentence as it is spoken, a cut reply marked, and
-each reply's latency in its header. Delete (behind a confirmation) forgets the
-conversation on the server and deletes its stored turns; the note under the list says
-what the server keeps.
+each reply's latency in its header. New starts afresh, Copy and Download give the
+conversation as text, Delete (behind a confirmation) forgets the conversation on the
+server and deletes its stored turns; the note under the list says what the server keeps.
 """
 
 from __future__ import annotations
@@ -31,15 +31,24 @@ def render(note: str = "") -> fac.AntdCard:
     return fac.AntdCard(
         title="Conversation",
         className="transcript-panel",
-        extra=fac.AntdPopconfirm(
-            fac.AntdButton("Delete", id="transcript-delete", size="small", danger=True,
-                           icon=fac.AntdIcon(icon="antd-delete"),
-                           **{"aria-label": "Delete this conversation"}),
-            id="transcript-delete-confirm",
-            title="Delete this conversation?",
-            description="It is removed from this page and from the server's store.",
-            okText="Delete", cancelText="Keep", okButtonProps={"danger": True},
-        ),
+        extra=html.Div(className="transcript-actions", children=[
+            fac.AntdButton("New", id="transcript-new", size="small", icon=fac.AntdIcon(icon="antd-plus"),
+                           title="Start a new conversation", **{"aria-label": "Start a new conversation"}),
+            fac.AntdButton("Copy", id="transcript-copy", size="small", icon=fac.AntdIcon(icon="antd-copy"),
+                           title="Copy the conversation", **{"aria-label": "Copy the conversation"}),
+            fac.AntdButton("Download", id="transcript-download", size="small",
+                           icon=fac.AntdIcon(icon="antd-download"), title="Download the conversation as text",
+                           **{"aria-label": "Download the conversation as text"}),
+            fac.AntdPopconfirm(
+                fac.AntdButton("Delete", id="transcript-delete", size="small", danger=True,
+                               icon=fac.AntdIcon(icon="antd-delete"), title="Delete this conversation",
+                               **{"aria-label": "Delete this conversation"}),
+                id="transcript-delete-confirm",
+                title="Delete this conversation?",
+                description="It is removed from this page and from the server's store.",
+                okText="Delete", cancelText="Keep", okButtonProps={"danger": True},
+            ),
+        ]),
         children=[
             html.Div(EMPTY_TEXT, id="transcript-empty", className="transcript-empty"),
             html.Div(
@@ -53,6 +62,15 @@ def render(note: str = "") -> fac.AntdCard:
         ],
     )
 
+
+clientside_callback(
+    ClientsideFunction(namespace="voice", function_name="onConversation"),
+    Output("transcript-sink", "data", allow_duplicate=True),
+    Input("transcript-new", "nClicks"),
+    Input("transcript-copy", "nClicks"),
+    Input("transcript-download", "nClicks"),
+    prevent_initial_call=True,
+)
 
 clientside_callback(
     ClientsideFunction(namespace="voice", function_name="onDelete"),

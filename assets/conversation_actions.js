@@ -1,0 +1,77 @@
+// The conversation is the person's: start a new one, copy it, download it as text,
+// delete it here and on the server.
+window.VoiceChat = window.VoiceChat || {};
+
+// The conversation as plain text, one line per message: "[12:43:03] You: ...".
+window.VoiceChat.transcriptText = function transcriptText(messages) {
+  return messages.filter((m) => m.text).map((m) => {
+    const who = m.role === "user" ? "You" : "Assistant";
+    const cut = m.cut ? " [cut off]" : "";
+    return `[${m.time.toLocaleTimeString()}] ${who}: ${m.text}${cut}`;
+  }).join("\n");
+};
+
+window.VoiceChat.ConversationActions = class ConversationActions {
+  constructor(app) {
+    this.app = app;
+  }
+
+  // Afresh: the page and the assistant forget it (the server keeps what it stored, until
+  // Delete or its retention time).
+  async startNew() {
+    const app = this.app;
+    const wasRunning = app.running;
+    if (wasRunning) await app.stop();
+    else await app.teardown();
+    app.resumeTicket.forget();
+    app.session = null;
+    app.ui.clearMessages();
+    app.ui.showProblem(wasRunning ? "A new conversation: press Start to talk." : "A new conversation.", "success");
+  }
+
+  // The server forgets the conversation and deletes what it stored of it; the page
+  // clears it once the server confirms ("conversation_deleted").
+  async remove() {
+    const app = this.app;
+    try {
+      await app.ensureConnection();
+    } catch (error) {
+      app.ui.showProblem("The server could not be reached. Nothing was deleted.", "error", "Retry");
+      app.recover = () => this.remove();
+      return;
+    }
+    app.connection.sendJson({ type: "delete_conversation" });
+  }
+
+  async copy() {
+    const text = window.VoiceChat.transcriptText(this.app.ui.messages);
+    if (!text) return this.app.ui.showProblem("Nothing to copy yet.", "info");
+    try {
+      await navigator.clipboard.writeText(text);
+      this.app.ui.showProblem("The conversation was copied.", "success");
+    } catch (error) {
+      this.app.ui.showProblem("This browser did not allow copying; use Download instead.", "warning");
+    }
+  }
+
+  download() {
+    const text = window.VoiceChat.transcriptText(this.app.ui.messages);
+    if (!text) return this.app.ui.showProblem("Nothing to download yet.", "info");
+    const stamp = new Date().toISOString().slice(0, 16).replace(/[T:]/g, "-");
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([`${text}\n`], { type: "text/plain;charset=utf-8" }));
+    link.download = `conversation-${stamp}.txt`;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  }
+};
+
+// After Stop: what Start does now (the server remembers the conversation for its resume
+// window, a minute by default).
+window.VoiceChat.afterStopHint = function afterStopHint(ui) {
+  if (ui.state !== "idle" || !ui.messages.length) return "";
+  return "Stopped. Start within a minute goes on with this conversation; later, or after New, "
+    + "it starts afresh.";
+};
