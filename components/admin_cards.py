@@ -8,6 +8,8 @@ from typing import Any
 import feffery_antd_components as fac
 from dash import html
 
+from monitoring.metrics.alerts import THRESHOLDS
+
 LAST_MINUTE_S = 60.0
 ERROR_WINDOW_S = 300.0
 
@@ -40,19 +42,44 @@ def stats(data: dict[str, Any], now: float, cluster: dict[str, Any] | None = Non
     v2v, barge_in = data["voice_to_voice"], data["barge_in"]
     process = data["process"]
     errors = _recent(series, now, ERROR_WINDOW_S, "errors")
+    turns = _recent(series, now, ERROR_WINDOW_S, "turns")
     memory = process.get("rss_bytes")
+    typed = data.get("voice_to_voice_by_kind", {}).get("typed", {"n": 0})
+    v2v_note = _window(v2v["n"], "spoken turn")
+    if typed["n"]:
+        v2v_note += f"; typed {round(typed['p50'])} ms"
     return [
         Stat("sessions", "Active sessions", data["pool"]["active"], "",
              f"{data['pool']['parked']} waiting for a resume"),
         Stat("turns", "Turns per minute", _recent(series, now, LAST_MINUTE_S, "turns"), "",
              "in the last minute"),
-        Stat("v2v-p50", "Voice-to-voice p50", v2v["p50"], "ms", _window(v2v["n"], "turn")),
-        Stat("v2v-p95", "Voice-to-voice p95", v2v["p95"], "ms", _window(v2v["n"], "turn")),
-        Stat("errors", "Errors", errors, "", "in the last 5 minutes", warn=errors > 0),
-        Stat("cpu", "CPU", process.get("cpu_percent"), "%", "100% = one core"),
+        Stat("v2v-p50", "Voice-to-voice p50", v2v["p50"], "ms", v2v_note),
+        Stat("v2v-p95", "Voice-to-voice p95", v2v["p95"], "ms",
+             f"{_window(v2v['n'], 'spoken turn')}; alert over {THRESHOLDS.voice_to_voice_p95_ms:g}",
+             warn=_over(v2v["p95"], THRESHOLDS.voice_to_voice_p95_ms)),
+        error_rate(errors, turns),
+        Stat("cpu", "CPU", process.get("cpu_percent"), "%",
+             f"100% = one core; alert over {THRESHOLDS.cpu_percent:g}",
+             warn=_over(process.get("cpu_percent"), THRESHOLDS.cpu_percent)),
         Stat("memory", "Memory", None if memory is None else round(memory / 2**20), "MB", "resident"),
-        Stat("barge-in", "Barge-in p95", barge_in["p95"], "ms", _window(barge_in["n"], "interruption")),
+        Stat("barge-in", "Barge-in p95", barge_in["p95"], "ms",
+             f"{_window(barge_in['n'], 'interruption')}; alert over {THRESHOLDS.barge_in_p95_ms:g}",
+             warn=_over(barge_in["p95"], THRESHOLDS.barge_in_p95_ms)),
     ]
+
+
+def _over(value: float | None, threshold: float) -> bool:
+    return value is not None and value > threshold
+
+
+def error_rate(errors: int, turns: int) -> Stat:
+    """Errors for every hundred turns of the last five minutes: a count alone says little
+    without the traffic it came from."""
+    rate = round(100 * errors / turns, 1) if turns else (0 if not errors else None)
+    return Stat("errors", "Error rate", rate, "%",
+                f"{errors} error{'s' if errors != 1 else ''} in {turns} turn{'s' if turns != 1 else ''}, "
+                f"last 5 min; alert over {THRESHOLDS.error_rate_percent:g}",
+                warn=rate is None or rate > THRESHOLDS.error_rate_percent)
 
 
 def cluster_stats(totals: dict[str, Any]) -> list[Stat]:

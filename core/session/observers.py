@@ -6,6 +6,7 @@ from core.conversation.events import (
     Clear,
     ClearReason,
     ErrorNotice,
+    Ignored,
     OutputEvent,
     ReplyDone,
     ReplyResumed,
@@ -38,6 +39,8 @@ class SessionMetrics:
                 metrics.record_barge_in(heard_ms)
         elif isinstance(event, ReplyResumed):
             metrics.count("false_interruptions")
+        elif isinstance(event, Ignored) and event.reason == "backchannel":
+            metrics.count("backchannels_kept")  # "mhm" over a reply, which went on
         elif isinstance(event, ErrorNotice):
             metrics.count(f"error:{event.code}")
         elif isinstance(event, ProviderStatusChanged):

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import psutil
 
 from core.metrics import Metrics
+from monitoring.metrics.histograms import Histogram
 from monitoring.metrics.series import (
     BUCKET_S,
     BUCKETS,
@@ -29,13 +30,25 @@ from monitoring.metrics.series import (
     percentile,
 )
 
-__all__ = ["TURN_STAGES", "VOICE_TO_VOICE", "PerformanceMonitor", "ProcessReading", "percentile"]
+__all__ = ["TURN_STAGES", "VOICE_TO_VOICE", "PerformanceMonitor", "ProcessReading", "percentile", "turn_kind"]
 
 WINDOW = 500  # turns (and barge-ins) kept for percentiles
 RECENT_TURNS = 200  # turns kept for the admin page's table
 PENDING_TURNS = 10_000  # turns waiting to be folded into the buckets (folded every few seconds)
 SAMPLE_S = 5.0  # process readings and folding, from the runtime's ticker
 SESSION_ID_CHARS = 8
+
+
+TURN_KINDS = ("spoken", "typed", "scripted")
+
+
+def turn_kind(timings: Mapping[str, float]) -> str:
+    """Spoken (an end of speech, answered by the model), typed (a message, answered by the
+    model) or scripted (a greeting or a fixed reply, no model): the latency figures are
+    for spoken turns, as mixing in the others flatters them."""
+    if "llm_first_token_ms" not in timings:
+        return "scripted"
+    return "spoken" if "endpoint_ms" in timings else "typed"
 
 
 class ProcessProbe(Protocol):
@@ -64,7 +77,10 @@ class PerformanceMonitor(Metrics):
         self._lock = threading.Lock()
         self._clock = clock
         self._counters: Counter[str] = Counter()
-        self._turns: deque[dict[str, float]] = deque(maxlen=window)
+        self._turns: deque[tuple[str, dict[str, float]]] = deque(maxlen=window)  # (kind, timings)
+        self._turn_seconds = Histogram()  # voice-to-voice by (kind, channel)
+        self._stage_seconds = Histogram()  # each stage of spoken turns, by (stage,)
+        self._barge_in_seconds = Histogram()
         self._barge_ins: deque[float] = deque(maxlen=window)
         self._recent: deque[dict[str, Any]] = deque(maxlen=recent)
         self._pending_turns: deque[tuple[float, dict[str, float]]] = deque(maxlen=PENDING_TURNS)
@@ -94,17 +110,26 @@ class PerformanceMonitor(Metrics):
                     channel: str = "browser") -> None:
         timings = dict(timings)
         session = session_id[:SESSION_ID_CHARS] if session_id else None
+        kind = turn_kind(timings)
         with self._lock:
             now = self._clock()
-            self._turns.append(timings)
+            self._turns.append((kind, timings))
             self._counters["turns"] += 1
-            self._recent.append({"t": now, "session": session, "channel": channel, "timings": timings})
-            self._pending_turns.append((now, timings))
+            self._recent.append({"t": now, "session": session, "channel": channel, "kind": kind,
+                                 "timings": timings})
+            self._pending_turns.append((now, timings if kind == "spoken" else {}))
+            if VOICE_TO_VOICE in timings:
+                self._turn_seconds.observe((kind, channel), timings[VOICE_TO_VOICE] / 1000)
+            if kind == "spoken":
+                for stage in TURN_STAGES:
+                    if stage in timings:
+                        self._stage_seconds.observe((stage,), timings[stage] / 1000)
 
     def record_barge_in(self, ms: float) -> None:
         """How long playback took to stop after the person started talking over it."""
         with self._lock:
             self._barge_ins.append(float(ms))
+            self._barge_in_seconds.observe((), ms / 1000)
 
     def session_opened(self) -> None:
         with self._lock:
@@ -163,17 +188,28 @@ class PerformanceMonitor(Metrics):
             latest = list(islice(reversed(self._recent), max(0, limit)))
         return [{**turn, "timings": dict(turn["timings"])} for turn in latest]
 
+    def histograms(self) -> dict[str, Histogram]:
+        """Copies of the cumulative histograms (seconds), for /metrics."""
+        with self._lock:
+            return {"voice_to_voice": self._turn_seconds.copy(), "turn_stage": self._stage_seconds.copy(),
+                    "barge_in": self._barge_in_seconds.copy()}
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             counters = dict(self._counters)
             turns = list(self._turns)
             barge_ins = list(self._barge_ins)
             active = self.active_sessions
+        spoken = [t for kind, t in turns if kind == "spoken"]
         stages: dict[str, dict[str, float | None]] = {}
         for stage in (*TURN_STAGES, "total_ms"):
-            values = [t[stage] for t in turns if stage in t]
+            values = [t[stage] for t in spoken if stage in t]
             stages[stage] = {"p50": percentile(values, 50), "p95": percentile(values, 95),
                              "n": len(values)}
+        by_kind: dict[str, dict[str, float | None]] = {}
+        for name in TURN_KINDS:
+            values = [t[VOICE_TO_VOICE] for kind, t in turns if kind == name and VOICE_TO_VOICE in t]
+            by_kind[name] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
         reading = self._last_reading
         if reading is None:  # no sample yet: take the first one now
             self.sample()
@@ -184,7 +220,8 @@ class PerformanceMonitor(Metrics):
             "active_sessions": active,
             "counters": counters,
             "stages": stages,
-            "voice_to_voice": dict(stages[VOICE_TO_VOICE]),
+            "voice_to_voice": dict(stages[VOICE_TO_VOICE]),  # spoken turns (by_kind: the others)
+            "voice_to_voice_by_kind": by_kind,
             "barge_in": {"p50": percentile(barge_ins, 50), "p95": percentile(barge_ins, 95),
                          "n": len(barge_ins)},
             "process": {"rss_bytes": reading.rss_bytes, "cpu_percent": reading.cpu_percent,

@@ -1,8 +1,11 @@
 """The runtime's figures in the Prometheus text format, read at scrape time.
 
 Nothing is recorded twice: a collector turns the performance monitor's counters and
-bounded windows, the pool and the providers' states into metric families when
-Prometheus (or an admin) asks, so the audio path pays nothing for it. One registry per
+histograms, the pool and the providers' states into metric families when Prometheus
+(or an admin) asks, so the audio path pays nothing for it. Durations are histograms in
+seconds (``*_seconds_bucket``), as Prometheus's conventions ask, so they add up over
+processes and any time range (``histogram_quantile``); the process's CPU seconds, memory
+and file descriptors come from the library's standard process collector. One registry per
 runtime (not the library's global one), so tests may run several servers in a process.
 With several processes, each is scraped as its own target and Prometheus sums them
 (deploy/prometheus/scrape.yml, docs/scaling.md); the admin page's cluster view asks
@@ -14,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from core.providers.guards.recovery import statuses
 from core.runtime import VoiceRuntime
+from monitoring.metrics.histograms import Histogram
 from monitoring.metrics.monitor import monitor_of
 
 PREFIX = "voicechat"
@@ -39,6 +43,8 @@ class RuntimeCollector(Collector):
         yield sessions
         yield GaugeMetricFamily(f"{PREFIX}_client_addresses", "Client addresses with a session.",
                                 value=pool.addresses)
+        yield GaugeMetricFamily(f"{PREFIX}_session_limit", "Most sessions this process takes at once.",
+                                value=runtime.settings.max_sessions)
         counters: dict[str, int] = snapshot["counters"]
         yield CounterMetricFamily(f"{PREFIX}_sessions_opened", "Sessions opened since start.",
                                   value=counters.get("sessions_opened", 0))
@@ -53,31 +59,18 @@ class RuntimeCollector(Collector):
                 events.add_metric([name], value)
         yield errors
         yield events
-        stages = GaugeMetricFamily(
-            f"{PREFIX}_turn_stage_milliseconds",
-            "Per-turn stage timings over the recent window (ms after the end of speech).",
-            labels=["stage", "quantile"])
-        turns = GaugeMetricFamily(f"{PREFIX}_turn_stage_samples", "Turns in the window, by stage.",
-                                  labels=["stage"])
-        for stage, figures in snapshot["stages"].items():
-            turns.add_metric([stage], figures["n"])
-            for quantile in ("p50", "p95"):
-                if figures[quantile] is not None:
-                    stages.add_metric([stage, f"0.{quantile[1:]}"], figures[quantile])
-        yield stages
-        yield turns
-        yield from quantiles(f"{PREFIX}_voice_to_voice",
-                             "From the end of the person's speech to the first reply audio sent, "
-                             "over the recent window.", snapshot["voice_to_voice"])
-        yield from quantiles(f"{PREFIX}_barge_in",
-                             "From the start of speech over a reply to its playback being cleared, "
-                             "over the recent window.", snapshot["barge_in"])
+        histograms = monitor_of(runtime).histograms()
+        yield histogram(f"{PREFIX}_voice_to_voice_seconds",
+                        "From the end of the person's speech (or a typed message) to the first reply "
+                        "audio sent; kind: spoken, typed or scripted (a greeting, a fixed reply).",
+                        ["kind", "channel"], histograms["voice_to_voice"])
+        yield histogram(f"{PREFIX}_turn_stage_seconds",
+                        "Each stage of a spoken turn, in seconds after the end of speech.",
+                        ["stage"], histograms["turn_stage"])
+        yield histogram(f"{PREFIX}_barge_in_seconds",
+                        "From the start of speech over a reply to its playback being cleared.",
+                        [], histograms["barge_in"])
         process = snapshot["process"]
-        yield GaugeMetricFamily(f"{PREFIX}_process_resident_memory_bytes", "RSS of the server process.",
-                                value=process["rss_bytes"])
-        yield GaugeMetricFamily(f"{PREFIX}_process_cpu_percent",
-                                "CPU use between the monitor's last two readings (%, 100 = one core).",
-                                value=process["cpu_percent"])
         yield GaugeMetricFamily(f"{PREFIX}_process_threads", "Threads of the server process.",
                                 value=process["threads"])
         providers = GaugeMetricFamily(f"{PREFIX}_provider_up",
@@ -89,20 +82,17 @@ class RuntimeCollector(Collector):
         yield providers
 
 
-def quantiles(name: str, documentation: str, figures: dict[str, Any]) -> Iterator[Metric]:
-    """``<name>_milliseconds`` with p50 and p95 as ``quantile`` labels (none while the
-    window is empty), and ``<name>_samples``: how many values the window holds."""
-    family = GaugeMetricFamily(f"{name}_milliseconds", documentation, labels=["quantile"])
-    for quantile in ("p50", "p95"):
-        if figures[quantile] is not None:
-            family.add_metric([f"0.{quantile[1:]}"], figures[quantile])
-    yield family
-    yield GaugeMetricFamily(f"{name}_samples", "Values in the window.", value=figures["n"])
+def histogram(name: str, documentation: str, labels: list[str], observed: Histogram) -> Metric:
+    family = HistogramMetricFamily(name, documentation, labels=labels)
+    for values, counts in observed.items():
+        family.add_metric(list(values), counts.cumulative(), sum_value=counts.total_s)
+    return family
 
 
 def registry_for(runtime: VoiceRuntime) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RuntimeCollector(runtime))
+    ProcessCollector(registry=registry)  # process_cpu_seconds_total, process_resident_memory_bytes, ...
     return registry
 
 

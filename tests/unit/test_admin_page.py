@@ -128,7 +128,8 @@ def test_a_series_with_a_hole_gets_explicit_times() -> None:
 def test_cards_sum_the_recent_buckets_and_say_when_there_is_nothing() -> None:
     fake, clock = busy_runtime()
     stats = {s.key: s for s in admin_cards.stats(metrics(fake), clock.now)}
-    assert stats["turns"].value == 4 and stats["errors"].value == 1 and stats["errors"].warn
+    assert stats["turns"].value == 4 and stats["errors"].value == 25.0 and stats["errors"].warn
+    assert stats["errors"].note == "1 error in 4 turns, last 5 min; alert over 5"  # a rate, of what
     assert (stats["v2v-p50"].value, stats["v2v-p95"].value) == (700.0, 900.0)
     assert stats["barge-in"].value == 80.0 and stats["memory"].value == 512 and stats["cpu"].value == 42.0
     later = {s.key: s for s in admin_cards.stats(metrics(fake), clock.now + 3600)}
@@ -292,8 +293,11 @@ def test_admin_is_routed_to_its_own_page_and_everything_else_to_the_voice_page(a
 def test_card_notes_count_in_words() -> None:
     fake, clock = runtime()
     notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.now)}
-    assert (notes["v2v-p50"], notes["barge-in"]) == ("no turns yet", "no interruptions yet")
+    assert notes["v2v-p50"] == "no spoken turns yet"
+    assert notes["barge-in"] == "no interruptions yet; alert over 300"
     fake.monitor.record_turn(timings(500.0))
+    fake.monitor.record_turn({"llm_first_token_ms": 90.0, "tts_first_audio_ms": 180.0})  # typed
     notes = {s.key: s.note for s in admin_cards.stats(metrics(fake), clock.now)}
-    assert notes["v2v-p95"] == "last turn"
+    assert notes["v2v-p95"] == "last spoken turn; alert over 1000"
+    assert notes["v2v-p50"] == "last spoken turn; typed 180 ms"
 

@@ -148,7 +148,9 @@ def test_metrics_need_the_admin_token(serve) -> None:
     session_id = next(e for e in client.events if e["type"] == "ready")["session_id"]
     (recent,) = body["recent_turns"]  # what the admin page's table and charts are drawn from
     assert recent["session"] == session_id[:8] and recent["timings"]["tts_first_audio_ms"] >= 0
-    assert sum(b["turns"] for b in body["series"]) == 1 and body["voice_to_voice"]["n"] == 1
+    assert sum(b["turns"] for b in body["series"]) == 1
+    # A typed turn: not in the spoken turns' latency (it has no end of speech to wait for).
+    assert body["voice_to_voice"]["n"] == 0 and body["voice_to_voice_by_kind"]["typed"]["n"] == 1
     assert body["barge_in"] == {"p50": None, "p95": None, "n": 0}
     request = urllib.request.Request(server.http_url + "/metrics",
                                      headers={"Authorization": f"Bearer {TOKEN}"})
@@ -157,15 +159,19 @@ def test_metrics_need_the_admin_token(serve) -> None:
         families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
     assert [s.value for s in families["voicechat_sessions"].samples
             if s.labels["state"] == "active"] == [1]
-    assert any(s.labels == {"stage": "tts_first_audio_ms", "quantile": "0.50"}
-               for s in families["voicechat_turn_stage_milliseconds"].samples)
     assert {s.labels["role"] for s in families["voicechat_provider_up"].samples} == {"stt", "llm", "tts"}
-    assert [s.labels["quantile"] for s in families["voicechat_voice_to_voice_milliseconds"].samples] \
-        == ["0.50", "0.95"]
-    assert [s.value for s in families["voicechat_voice_to_voice_samples"].samples] == [1]
+    # Durations are histograms in seconds: the typed turn is counted once, by kind and channel.
+    v2v = families["voicechat_voice_to_voice_seconds"]
+    assert v2v.type == "histogram"
+    (count,) = [s for s in v2v.samples if s.name.endswith("_count")]
+    assert count.value == 1 and count.labels == {"kind": "typed", "channel": "browser"}
+    inf = [s for s in v2v.samples if s.name.endswith("_bucket") and s.labels["le"] == "+Inf"]
+    assert [s.value for s in inf] == [1]
+    assert not families["voicechat_turn_stage_seconds"].samples  # stages: spoken turns only
     assert [s.value for s in families["voicechat_turns"].samples if s.name.endswith("_total")] == [1]
-    assert not families["voicechat_barge_in_milliseconds"].samples  # none yet: no quantiles
-    assert [s.value for s in families["voicechat_barge_in_samples"].samples] == [0]
+    assert not families["voicechat_barge_in_seconds"].samples  # none yet
+    assert families["process_cpu_seconds"].type == "counter"  # the standard process collector
+    assert families["process_resident_memory_bytes"].samples[0].value > 0
     client.close()
 
 

@@ -163,3 +163,64 @@ def test_errors_waiting_to_be_folded_stay_bounded() -> None:
         clock.now += BUCKET_S
     assert len(mon._pending_errors) <= 4
     assert [b["errors"] for b in mon.series()] == [1, 1, 1, 0]
+
+
+def typed(v2v: float) -> dict[str, float]:
+    return {"llm_first_token_ms": 100.0, "llm_first_sentence_ms": 150.0, "tts_first_audio_ms": v2v}
+
+
+def greeting(v2v: float) -> dict[str, float]:
+    return {"tts_first_audio_ms": v2v}
+
+
+def test_latency_figures_are_for_spoken_turns_and_the_others_are_told_apart() -> None:
+    clock = ManualClock(1000.0)
+    m, _ = monitor(clock)
+    m.record_turn(turn(700.0))
+    m.record_turn(typed(150.0))
+    m.record_turn(greeting(40.0))
+    snap = m.snapshot()
+    assert snap["voice_to_voice"] == {"p50": 700.0, "p95": 700.0, "n": 1}  # not flattered by the others
+    assert snap["stages"]["llm_first_token_ms"]["n"] == 1
+    by_kind = snap["voice_to_voice_by_kind"]
+    assert (by_kind["typed"]["p50"], by_kind["scripted"]["p50"]) == (150.0, 40.0)
+    assert [t["kind"] for t in m.recent_turns()] == ["scripted", "typed", "spoken"]
+    clock.advance(BUCKET_S)
+    (bucket,) = [b for b in m.series() if b["turns"]]
+    assert bucket["turns"] == 3 and bucket["v2v_p50"] == 700.0
+
+
+def test_histograms_count_seconds_cumulatively_by_kind_and_channel() -> None:
+    m, _ = monitor(ManualClock(1000.0))
+    m.record_turn(turn(700.0), channel="phone")
+    m.record_turn(turn(300.0), channel="phone")
+    m.record_turn(typed(150.0))
+    m.record_barge_in(80.0)
+    histograms = m.histograms()
+    series = dict(histograms["voice_to_voice"].items())
+    phone = series[("spoken", "phone")]
+    assert phone.count == 2 and phone.total_s == pytest.approx(1.0)
+    cumulative = dict(phone.cumulative())
+    assert (cumulative["0.2"], cumulative["0.3"], cumulative["0.65"], cumulative["0.8"], cumulative["+Inf"]) \
+        == (0, 1, 1, 2, 2)
+    assert series[("typed", "browser")].count == 1
+    stages = dict(histograms["turn_stage"].items())
+    assert stages[("endpoint_ms",)].count == 2  # the spoken turns' stages only
+    assert dict(histograms["barge_in"].items())[()].count == 1
+    m.record_turn(turn(100.0), channel="phone")
+    assert phone.count == 2  # a copy: what was read does not change under the reader
+
+
+def test_a_kept_backchannel_and_a_false_interruption_are_counted_for_the_turn_taking_figures() -> None:
+    from core.conversation.events import Ignored, ReplyResumed
+    from core.session.audio_front import AudioFront
+    from core.session.observers import SessionMetrics
+    from core.settings import Settings
+
+    m, _ = monitor(ManualClock(1000.0))
+    observer = SessionMetrics(m, "session-1", "browser", AudioFront(Settings(), lambda: 0.0))
+    observer.observe(Ignored(3, "backchannel"))
+    observer.observe(Ignored(4, "repeated"))  # not a backchannel
+    observer.observe(ReplyResumed(3, 1200))
+    counters = m.snapshot()["counters"]
+    assert (counters["backchannels_kept"], counters["false_interruptions"]) == (1, 1)
