@@ -40,7 +40,8 @@ def exposed() -> Iterator[set[str]]:
         text = exposition(registry_for(runtime)).decode()
     finally:
         runtime.close()
-    yield {sample.name for family in text_string_to_metric_families(text) for sample in family.samples} | {"up"}
+    families = text_string_to_metric_families(text)
+    yield {sample.name for family in families for sample in family.samples} | {"up"}
 
 
 def metric_names(expr: str) -> set[str]:
