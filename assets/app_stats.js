@@ -15,6 +15,7 @@ window.VoiceChat.appStats = function appStats(app) {
     visualizerFrames: app.visualizer.frames,
     player: Object.assign({}, app.player.stats),
     problem: app.ui.problem,
+    replays: app.keptAudio.replays,
     retrying: app.reconnector.waiting ? app.reconnector.kind : null, // "lost" | "full" | null
     settings: app.settings,
     marks: Object.assign({}, app.marks),
@@ -22,7 +23,7 @@ window.VoiceChat.appStats = function appStats(app) {
     settingsStatus: app.ui.settingsText || "",
     session: app.session || null,
     messages: app.ui.messages.map((m) => ({
-      turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs,
+      turn: m.turn, role: m.role, text: m.text, cut: m.cut, latencyMs: m.latencyMs, heardMs: m.heardMs,
     })),
   };
 };

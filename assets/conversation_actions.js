@@ -14,6 +14,17 @@ window.VoiceChat.transcriptText = function transcriptText(messages) {
 window.VoiceChat.ConversationActions = class ConversationActions {
   constructor(app) {
     this.app = app;
+    // "Play the reply again" in a reply's waterfall (rendered by Dash: one listener for all).
+    document.addEventListener("click", (event) => {
+      const button = event.target.closest && event.target.closest("[data-replay]");
+      if (button) this.replay(button.dataset.replay);
+    });
+  }
+
+  replay(key) {
+    const kept = this.app.keptAudio;
+    if (this.app.player.playing) return this.app.ui.showProblem("Wait until the reply being spoken ends.", "info");
+    if (!kept.replay(key)) this.app.ui.showProblem("That reply's audio is no longer kept (the last 8 are).", "info");
   }
 
   // Afresh: the page and the assistant forget it (the server keeps what it stored, until
@@ -26,6 +37,7 @@ window.VoiceChat.ConversationActions = class ConversationActions {
     app.resumeTicket.forget();
     app.session = null;
     app.ui.clearMessages();
+    app.keptAudio.turns.clear();
     app.ui.showProblem(wasRunning ? "A new conversation: press Start to talk." : "A new conversation.", "success");
   }
 

@@ -124,9 +124,10 @@ window.VoiceChat.StateManager = class StateManager {
     let entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === role);
     if (!entry) {
       const key = `${this.epoch}:${turn}`;
-      const latencyMs = role === "assistant" && this.latencies.has(key) ? this.latencies.get(key) : null;
+      const times = role === "assistant" && this.latencies.has(key) ? this.latencies.get(key) : {};
       this.latencies.delete(key);
-      entry = { epoch: this.epoch, turn, role, text: "", time: new Date(), cut: false, latencyMs };
+      entry = Object.assign({ epoch: this.epoch, turn, role, text: "", time: new Date(), cut: false, latencyMs: null,
+        timings: null, heardMs: null, replayKey: null }, times);
       this.messages.push(entry);
       this.messages.sort((a, b) => a.epoch - b.epoch || a.turn - b.turn || (a.role === "user" ? -1 : 1));
     }
@@ -156,16 +157,20 @@ window.VoiceChat.StateManager = class StateManager {
     this.renderTranscript();
   }
 
-  setLatency(turn, ms) {
+  // A reply's timings (ms after the end of the words): its latency in the header, its
+  // steps in a waterfall; ``replayKey``: its audio is kept to be heard again.
+  setTimings(turn, timings, heardMs, replayKey) {
+    const ms = timings.tts_first_audio_ms;
     if (typeof ms !== "number") return;
+    const times = { latencyMs: ms, timings, heardMs, replayKey };
     const entry = this.messages.find((m) => m.epoch === this.epoch && m.turn === turn && m.role === "assistant");
     if (!entry) {
       // The whole reply arrived before its first words are shown (a short one): keep it.
       if (this.latencies.size > 32) this.latencies.clear();
-      this.latencies.set(`${this.epoch}:${turn}`, ms);
+      this.latencies.set(`${this.epoch}:${turn}`, times);
       return;
     }
-    entry.latencyMs = ms;
+    Object.assign(entry, times);
     this.renderTranscript();
   }
 
@@ -205,6 +210,7 @@ window.VoiceChat.StateManager = class StateManager {
       children: [
         div({ className: "message-meta", children: this.meta(m) }),
         div({ className: "message-text", children: m.text }),
+        m.timings ? window.VoiceChat.waterfall(m.replayKey, m.timings, m.heardMs, Boolean(m.replayKey)) : null,
       ],
     }));
     this.followTalk();

@@ -5,7 +5,7 @@
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.Turns = class Turns {
-  constructor(ui, player, reportPlayed) {
+  constructor(ui, player, reportPlayed, kept) {
     this.ui = ui;
     this.player = player;
     this.reportPlayed = reportPlayed; // (turn) => bool: told the server it has played
@@ -16,6 +16,11 @@ window.VoiceChat.Turns = class Turns {
     this.userText = new Map(); // turn -> what the person said (for a retry)
     this.spokenText = new window.VoiceChat.SpokenText((turn, text) => ui.appendReply(turn, text));
     this.speakingTurn = null;
+    this.kept = kept || new window.VoiceChat.TurnAudio(player); // for the waterfall's "heard" and replay
+  }
+
+  key(turn) {
+    return `${this.ui.epoch}:${turn}`;
   }
 
   // An event about a turn; false when it is not one (the app handles it).
@@ -44,7 +49,7 @@ window.VoiceChat.Turns = class Turns {
         return true;
       case "reply_done":
         this.doneTurns.add(event.turn);
-        this.ui.setLatency(event.turn, event.timings && event.timings.tts_first_audio_ms);
+        this.showTimings(event.turn, event.timings || {});
         if (event.text) this.ui.adviseStrongerModel();
         if (!this.player.playing) this.played();
         return true;
@@ -74,11 +79,22 @@ window.VoiceChat.Turns = class Turns {
     if (this.cleared.has(turn)) return;
     if (kind === 2) this.speakingTurn = turn; // the cue plays before the answer
     const startsAt = this.player.enqueue(rate, pcm);
+    if (kind !== 2) this.kept.add(this.key(turn), rate, pcm, startsAt);
     const waiting = kind === 2 ? undefined : this.onNextChunk.get(turn);
     if (waiting) {
       this.onNextChunk.delete(turn);
       for (const fn of waiting) this.player.at(startsAt, fn);
     }
+  }
+
+  // The reply's steps for its waterfall; "heard": its first audio sent, and as long
+  // again as it waited here to sound (the network's share is not known to the page).
+  showTimings(turn, timings) {
+    const key = this.key(turn);
+    const buffered = this.kept.bufferedMs(key);
+    const sent = timings.tts_first_audio_ms;
+    const heard = typeof sent === "number" && buffered !== null ? sent + buffered : null;
+    this.ui.setTimings(turn, timings, heard, this.kept.has(key) ? key : null);
   }
 
   // The announced audio follows its event: what it starts is timed by the chunk itself,

@@ -29,6 +29,7 @@ window.VoiceChat.App = class App {
     this.defaults = null; // the server's defaults, as the page was rendered with them
     this.voices = null; // the voices the page offers, per provider and language
     this.settingsPending = false; // a settings message awaits its answer
+    this.keptAudio = new VC.TurnAudio(this.player); // the latest replies, to hear again
     this.resetTurns();
     this.player.onDrained = () => this.turns.played();
   }
@@ -38,7 +39,7 @@ window.VoiceChat.App = class App {
       if (!this.connection) return false;
       this.connection.sendJson({ type: "playback_done", turn });
       return true;
-    });
+    }, this.keptAudio);
   }
 
   // ----- controls -----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,14 @@ USAGE_EXAMPLE = ("example: python -m monitoring.loadtest --url ws://127.0.0.1:80
 
 
 def default_audio() -> list[Path]:
-    """The real-sounding questions the tests use (16 kHz mono PCM16)."""
-    return sorted((ROOT / "tests" / "fixtures").glob("question_*.wav"))
+    """The real-sounding questions the tests use (16 kHz mono PCM16): tests/fixtures in a
+    checkout, the installed copy (voicechat_loadtest_audio) otherwise; none if neither."""
+    beside = sorted((ROOT / "tests" / "fixtures").glob("question_*.wav"))
+    if beside:
+        return beside
+    spec = importlib.util.find_spec("voicechat_loadtest_audio")  # a folder of files, not a module
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    return sorted(p for folder in folders for p in Path(folder).glob("question_*.wav"))
 
 
 class ConfigError(ValueError):
@@ -46,10 +53,14 @@ class LoadConfig:
     max_failed: int | None = None  # exit 1 when more turns and sessions failed or were refused
     csv: Path | None = None  # every turn, one row each
     junit: Path | None = None  # the checks as a JUnit XML test suite
+    # --duration: the sessions keep asking until then (a closed model: --turns is not used)
+    duration_s: float | None = None
+    arrival_rate: float | None = None  # (recorded) sessions a second arriving over --duration
 
     @property
-    def planned_turns(self) -> int:
-        return self.sessions * self.turns
+    def planned_turns(self) -> int | None:
+        """None: as many as fit in --duration."""
+        return None if self.duration_s is not None else self.sessions * self.turns
 
 
 def check_config(config: LoadConfig) -> None:
@@ -75,6 +86,8 @@ def check_config(config: LoadConfig) -> None:
         raise ConfigError(f"--barge-in-every must be >= 0 (0: never), not {config.barge_in_every}")
     if not config.audio:
         raise ConfigError("no audio: give --audio FILE... (16 kHz mono PCM16 WAV)")
+    if config.duration_s is not None and config.duration_s <= 0:
+        raise ConfigError(f"--duration must be > 0 seconds, not {config.duration_s}")
     if config.max_p95_ms is not None and config.max_p95_ms <= 0:
         raise ConfigError(f"--max-p95-ms must be > 0, not {config.max_p95_ms}")
     if config.max_failed is not None and config.max_failed < 0:
@@ -114,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--think-ms", type=int, default=defaults.think_ms,
                         help="room noise between a reply and the next question (default %(default)s)")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the room noise")
+    parser.add_argument("--duration", type=float, metavar="SECONDS",
+                        help="run this long: each session keeps asking questions until then (instead "
+                             "of --turns); with --arrival-rate, the time over which sessions arrive")
+    parser.add_argument("--arrival-rate", type=float, metavar="PER_SECOND",
+                        help="new sessions a second, evenly spaced over --duration, each asking --turns "
+                             "questions and leaving (an open model, instead of --sessions)")
     parser.add_argument("--csv", type=Path, help="write every turn as a row of this CSV file")
     parser.add_argument("--junit", type=Path, help="write the checks as a JUnit XML test suite (for CI)")
     parser.add_argument("--fail-on-errors", action="store_true",
@@ -131,13 +150,18 @@ def parse_config(argv: list[str] | None = None) -> tuple[LoadConfig, bool]:
     parser = build_parser()
     args = parser.parse_args(argv)
     token = args.admin_token if args.admin_token is not None else os.environ.get(TOKEN_ENV, "")
+    sessions, ramp_up, duration = args.sessions, args.ramp_up, args.duration
+    if args.arrival_rate is not None:  # an open model: arrivals over the duration, each asks --turns
+        if duration is None or args.arrival_rate <= 0:
+            parser.error("--arrival-rate needs --duration, and must be > 0")
+        sessions, ramp_up, duration = max(1, round(args.arrival_rate * duration)), duration, None
     config = LoadConfig(
-        url=args.url, sessions=args.sessions, turns=args.turns, ramp_up_s=args.ramp_up,
+        url=args.url, sessions=sessions, turns=args.turns, ramp_up_s=ramp_up,
         audio=tuple(args.audio) if args.audio else tuple(default_audio()), admin_token=token,
         out=args.out, plot=args.plot, barge_in_every=args.barge_in_every,
         turn_timeout_s=args.turn_timeout, think_ms=args.think_ms, seed=args.seed,
         fail_on_errors=args.fail_on_errors, max_p95_ms=args.max_p95_ms, max_failed=args.max_failed,
-        csv=args.csv, junit=args.junit)
+        csv=args.csv, junit=args.junit, duration_s=duration, arrival_rate=args.arrival_rate)
     try:
         check_config(config)
     except ConfigError as exc:

@@ -126,6 +126,7 @@ def parameters_of(config: LoadConfig) -> dict[str, Any]:
         "ramp_up_s": config.ramp_up_s, "audio": [str(p) for p in config.audio],
         "barge_in_every": config.barge_in_every, "turn_timeout_s": config.turn_timeout_s,
         "think_ms": config.think_ms, "seed": config.seed, "admin_token_given": bool(config.admin_token),
+        "duration_s": config.duration_s, "arrival_rate": config.arrival_rate,
     }
 
 
@@ -156,9 +157,10 @@ def build_report(config: LoadConfig, sessions: Sequence[SessionResult], turns: S
     failed_turns = [t for t in turns if not t.ok and t.reason not in (STOPPED, MOVED)]
     asked_again = sum(t.reason == MOVED for t in turns)
     stopped = len(turns) - len(ok_turns) - len(failed_turns) - asked_again
+    planned = config.planned_turns if config.planned_turns is not None else len(turns) - asked_again
     turn_counts = TurnCounts(
-        planned=config.planned_turns, ok=len(ok_turns), failed=len(failed_turns), stopped=stopped,
-        not_run=config.planned_turns - len(turns) + asked_again, asked_again=asked_again,
+        planned=planned, ok=len(ok_turns), failed=len(failed_turns), stopped=stopped,
+        not_run=planned - len(turns) + asked_again, asked_again=asked_again,
         failure_reasons=_counted(t.reason for t in failed_turns))
     barging = [t for t in turns if t.barge_in]
     reactions = [t.barge_in_ms for t in barging if t.barge_in_ms is not None]
@@ -197,9 +199,15 @@ def _reasons(counts: dict[str, int]) -> str:
 
 def format_report(report: Report) -> str:
     p = report.parameters
-    lines = [f"Load test of {p['url']}: {p['sessions']} sessions x {p['turns']} turns, ramp-up "
-             f"{p['ramp_up_s']:g} s, think {p['think_ms']} ms, barge-in every {p['barge_in_every'] or '-'}, "
-             f"turn timeout {p['turn_timeout_s']:g} s, seed {p['seed']}"]
+    if p.get("arrival_rate"):
+        shape = (f"{p['arrival_rate']:g} sessions a second over {p['ramp_up_s']:g} s ({p['sessions']}) "
+                 f"x {p['turns']} turns")
+    elif p.get("duration_s"):
+        shape = f"{p['sessions']} sessions asking for {p['duration_s']:g} s, ramp-up {p['ramp_up_s']:g} s"
+    else:
+        shape = f"{p['sessions']} sessions x {p['turns']} turns, ramp-up {p['ramp_up_s']:g} s"
+    lines = [f"Load test of {p['url']}: {shape}, think {p['think_ms']} ms, barge-in every "
+             f"{p['barge_in_every'] or '-'}, turn timeout {p['turn_timeout_s']:g} s, seed {p['seed']}"]
 
     def row(label: str, text: str) -> None:
         lines.append(f"  {label:<{LABEL_WIDTH}}{text}")

@@ -30,9 +30,10 @@ from monitoring.loadtest.audio import AudioError, QuietFrames, load_clips
 from monitoring.loadtest.config import LoadConfig, check_config, parse_config
 from monitoring.loadtest.dial import CLOSE_TIMEOUT_S
 from monitoring.loadtest.outputs import write_outputs
+from monitoring.loadtest.plan import SessionPlan
 from monitoring.loadtest.report import Report, build_report, format_report
 from monitoring.loadtest.server import ServerUnreachable, ServerWatch, check_reachable
-from monitoring.loadtest.session import SessionPlan, SessionRunner
+from monitoring.loadtest.session import SessionRunner
 from monitoring.loadtest.stats import LiveStats
 from monitoring.loadtest.verdict import Thresholds, checks, format_checks
 
@@ -45,7 +46,8 @@ def time_bound_s(config: LoadConfig, longest_clip_s: float) -> float:
     """The longest a run can take if every wait runs to its timeout; it stops by then."""
     per_turn = longest_clip_s + 2 * config.turn_timeout_s + config.think_ms / 1000.0
     start = config.connect_timeout_s + config.turn_timeout_s
-    return config.ramp_up_s + start + config.turns * per_turn + CLOSE_TIMEOUT_S * 2 + SLACK_S
+    asking = config.duration_s + per_turn if config.duration_s is not None else config.turns * per_turn
+    return config.ramp_up_s + start + asking + CLOSE_TIMEOUT_S * 2 + SLACK_S
 
 
 def _raise_file_limit(sessions: int) -> None:
@@ -86,8 +88,9 @@ async def run(config: LoadConfig, progress: TextIO | None = None,
     watch.before = await watch.sample(time.monotonic(), keep=False)
     started_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     t0 = time.monotonic()
+    until = t0 + config.duration_s if config.duration_s is not None else None
     plan = SessionPlan(config.url, config.turns, config.barge_in_every, config.turn_timeout_s,
-                       config.think_ms / 1000.0, config.connect_timeout_s, t0)
+                       config.think_ms / 1000.0, config.connect_timeout_s, t0, until)
     live = LiveStats(config.sessions)
     live.sample_active(0.0)
     cpu_before = _cpu_seconds()

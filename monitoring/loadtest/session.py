@@ -13,7 +13,6 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -32,22 +31,12 @@ from monitoring.loadtest.inbox import (
     TurnResult,
 )
 from monitoring.loadtest.moves import RECONNECT_PAUSE_S, PendingMove, resume_message, should_follow
+from monitoring.loadtest.plan import SessionPlan
 from monitoring.loadtest.stats import LiveStats
 
 FRAME_S = FRAME_MS / 1000.0
 LEAD_FRAMES = 15  # 300 ms of room noise before the first question
 CLOSE_TRY_AGAIN = 1013
-
-
-@dataclass(frozen=True)
-class SessionPlan:
-    url: str
-    turns: int
-    barge_in_every: int
-    turn_timeout_s: float
-    think_s: float
-    connect_timeout_s: float
-    t0: float  # time.monotonic() when the run started; every offset is from here
 
 
 class SessionRunner:
@@ -173,19 +162,19 @@ class SessionRunner:
         self._mic_t0, self._frame = time.monotonic(), 0
         for _ in range(LEAD_FRAMES):
             await self._tick(self.quiet.frame(self.index + self._frame))
-        while (turn := self._next_turn) <= self.plan.turns:
+        while self.plan.asks(turn := self._next_turn):
             clip = self.clips[(self.index + turn - 1) % len(self.clips)]
             pending = PendingTurn(turn, clip, self._target)
             inbox.pending = pending
             await self._speak(pending)
             k = self.plan.barge_in_every
-            talk_over = k > 0 and turn % k == 0 and turn < self.plan.turns
+            talk_over = k > 0 and turn % k == 0 and self.plan.asks(turn + 1)
             ok = await self._await_reply(pending, talk_over)
             if inbox.closed:
                 return self._closed_outcome()
             self._next_turn += 1
             self._target = pending.server_turn if ok and talk_over else None
-            if self._target is None and turn < self.plan.turns:
+            if self._target is None and self.plan.asks(turn + 1):
                 await self._think(pending, ok)
         failed = sum(not t.ok and t.reason != MOVED for t in self.turns)
         return ("ok", None) if not failed else ("failed", "turns failed")

@@ -41,6 +41,12 @@ def test_spoken_question_shows_transcripts_and_plays_the_reply(live_server, brow
     speaking = states.index("speaking", thinking)
     assert "listening" in states[speaking:] and "error" not in states, states
     assert not console_errors, console_errors
+    # A spoken turn's waterfall starts with the end of the words judged and recognized.
+    page.locator("details.waterfall summary").first.click()
+    labels = page.locator("details.waterfall").first.locator(".waterfall-label").all_inner_texts()
+    assert labels[:2] == ["Turn taken (end of your words judged)", "Words recognized"], labels
+    assert labels[-2:] == ["First audio sent", "Heard here"], labels
+    page.locator("details.waterfall summary").first.click()  # closed again for the screenshots
     advice = page.evaluate("window.VoiceChat.app.stats().problem")  # the small built-in model's answer
     assert advice["kind"] == "info" and "Ollama" in advice["message"], advice
     page.screenshot(path=str(SCREENSHOTS / "conversation-wide.png"), full_page=True)

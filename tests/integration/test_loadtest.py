@@ -139,3 +139,16 @@ def test_thresholds_set_the_exit_code_and_the_junit_file(server, tmp_path, capsy
     assert "failures=\"0\"" in (tmp_path / "met.xml").read_text()
     assert "failures=\"1\"" in (tmp_path / "missed.xml").read_text()
     assert len((tmp_path / "turns.csv").read_text().splitlines()) == 2  # the header and the turn
+
+
+def test_a_duration_keeps_the_sessions_asking_until_it_is_over(server, tmp_path) -> None:
+    report = run_load(config(server, tmp_path, sessions=2, turns=1, ramp_up_s=0.0, think_ms=200,
+                             duration_s=10.0, out=None, plot=None))
+
+    assert report.completed and report.sessions.ok == 2, report.sessions
+    per_session = [sum(t.session == s for t in report.per_turn) for s in (0, 1)]
+    # Past --turns (1): asked again while there was time (a turn here takes 5-8 s).
+    assert min(per_session) >= 1 and sum(per_session) >= 3, per_session
+    assert (report.turns.planned, report.turns.not_run, report.turns.failed) == (report.turns.ok, 0, 0)
+    last_question = max(t.start_s for t in report.per_turn if t.start_s is not None)
+    assert last_question < 10.0  # none asked after the duration

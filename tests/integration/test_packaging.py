@@ -27,7 +27,7 @@ def test_every_package_is_in_the_wheel_list() -> None:
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     on_disk = {str(p.parent.relative_to(ROOT)).replace("/", ".")
                for top in ("core", "components", "monitoring") for p in (ROOT / top).rglob("__init__.py")}
-    assert on_disk | {"voicechat_assets"} == listed
+    assert on_disk | {"voicechat_assets", "voicechat_loadtest_audio"} == listed
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source") / "voicechat"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         ".venv", ".git", "tmp", "tests", "docs", "build", "*.egg-info", "__pycache__"))
+    (source / "tests" / "fixtures").mkdir(parents=True)  # of the tests, only the load tester's questions
+    for question in (ROOT / "tests" / "fixtures").glob("question_*.wav"):
+        shutil.copy(question, source / "tests" / "fixtures")
     target = tmp_path_factory.mktemp("site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
                     "--disable-pip-version-check", "--target", str(target), str(source)],
@@ -54,6 +57,12 @@ def test_the_commands_are_installed_and_answer(installed: Path) -> None:
     assert (installed / "voicechat_assets" / "worklets").is_dir()
     assert "serve" in run(installed, str(installed / "bin" / "voicechat"), "--help").stdout
     assert "--sessions" in run(installed, str(installed / "bin" / "voicechat-loadtest"), "--help").stdout
+    # Its default questions come with it: the command works outside the checkout.
+    assert (installed / "voicechat_loadtest_audio" / "question_1.wav").is_file()
+    audio = run(installed, sys.executable, "-c",
+                "from monitoring.loadtest.config import default_audio; print(*default_audio(), sep=chr(10))")
+    assert audio.stdout.split() == [str(installed / "voicechat_loadtest_audio" / f"question_{i}.wav")
+                                    for i in range(1, 7)], audio
     minted = run(installed, str(installed / "bin" / "voicechat"), "ticket")
     assert minted.returncode == 2 and "VOICECHAT_TICKET_SECRET" in minted.stderr
     where = run(installed, sys.executable, "-c", "import app; print(app.assets_folder())")

@@ -83,15 +83,6 @@ def test_every_chart_says_why_it_is_empty() -> None:
     assert load["data"] and process["data"] and annotation(process) is None
 
 
-def test_in_dark_mode_every_chart_has_the_dark_panel_colours() -> None:
-    for light, dark in zip(admin_charts.figures([]), admin_charts.figures([], dark=True), strict=True):
-        assert light["layout"]["paper_bgcolor"] == "#fff"
-        assert dark["layout"]["paper_bgcolor"] == dark["layout"]["plot_bgcolor"] == admin_charts.DARK["paper"]
-        assert dark["layout"]["font"]["color"] == admin_charts.DARK["text"]
-        axes = [v for k, v in dark["layout"].items() if k.startswith(("xaxis", "yaxis"))]
-        assert all(axis["gridcolor"] == admin_charts.DARK["grid"] for axis in axes)
-
-
 def test_latency_charts_have_a_point_per_bucket_on_a_time_axis() -> None:
     fake, _ = busy_runtime()
     series = fake.monitor.series()

@@ -140,3 +140,25 @@ def test_the_run_is_bounded_by_its_parameters() -> None:
     short = time_bound_s(LoadConfig(sessions=10, turns=1), longest_clip_s=3.0)
     longer = time_bound_s(LoadConfig(sessions=10, turns=4), longest_clip_s=3.0)
     assert short < longer < short + 4 * (3.0 + 2 * 15.0 + 1.0)
+
+
+def test_a_duration_replaces_the_turns_and_an_arrival_rate_makes_the_sessions() -> None:
+    closed, _ = parse_config(["--duration", "60", "--sessions", "5"])
+    assert (closed.duration_s, closed.sessions, closed.planned_turns) == (60.0, 5, None)
+    opened, _ = parse_config(["--duration", "30", "--arrival-rate", "0.5", "--turns", "2"])
+    # 15 sessions arriving evenly over the 30 s, each asking 2 questions and leaving.
+    assert (opened.sessions, opened.ramp_up_s, opened.duration_s) == (15, 30.0, None)
+    assert opened.planned_turns == 30
+    assert opened.arrival_rate == 0.5
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--arrival-rate", "2"], "--arrival-rate needs --duration"),
+    (["--duration", "10", "--arrival-rate", "0"], "must be > 0"),
+    (["--duration", "0"], "--duration"),
+])
+def test_bad_duration_or_arrival_rate_exit_with_2(argv, words, capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert words in capsys.readouterr().err
