@@ -17,6 +17,9 @@ window.dash_clientside.theme = {
         window.dash_clientside.set_props("theme", { algorithm: window.VoiceChat.colourScheme() });
       });
     }
-    return window.VoiceChat.colourScheme();
+    const scheme = window.VoiceChat.colourScheme();
+    // The page is rendered light: only dark changes anything (re-rendering every component
+    // under the provider for nothing would cost the page's load time).
+    return scheme === "default" ? window.dash_clientside.no_update : scheme;
   },
 };
