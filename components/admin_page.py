@@ -19,7 +19,7 @@ import feffery_antd_components as fac
 from dash import Input, Output, State, dcc, html
 from flask import current_app, request
 
-from components import admin_cards, admin_charts, admin_tables, admin_token
+from components import admin_cards, admin_charts, admin_tables, admin_token, admin_turn_taking
 from components.callbacks import callback
 from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics
 from monitoring.metrics.cluster_view import cluster
@@ -65,6 +65,7 @@ def render(token_configured: bool) -> html.Div:
                 admin_cards.render(),
                 admin_charts.render(),
                 admin_tables.render(),
+                admin_turn_taking.render(),
             ]),
         ]),
         dcc.Interval(id="admin-refresh", interval=REFRESH_MS, disabled=True),
@@ -91,7 +92,7 @@ def refused_view(token: str | None, wait_s: float = 0.0, dark: bool = False) -> 
                                             "(VOICECHAT_ADMIN_TOKEN).")
     empty = admin_charts.in_scheme(admin_charts.empty_figure(""), dark)
     return [message, HIDDEN, SHOWN, HIDDEN, True, "", [],
-            *[empty for _ in admin_charts.CHARTS], [], [], [], []]
+            *[empty for _ in admin_charts.CHARTS], [], [], [], [], [], ""]
 
 
 def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None = None,
@@ -104,7 +105,8 @@ def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None
             *admin_charts.figures(series, dark), admin_tables.turn_rows(data["recent_turns"]),
             admin_tables.provider_items(data["providers"]),
             admin_tables.conversation_rows(data.get("conversations", [])),
-            admin_tables.process_rows(processes) if processes else []]
+            admin_tables.process_rows(processes) if processes else [],
+            admin_turn_taking.rows(data.get("turn_taking", {})), admin_turn_taking.hold(data["stages"])]
 
 
 def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
@@ -131,6 +133,8 @@ def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
     Output("admin-providers", "children"),
     Output("admin-conversations", "data"),
     Output("admin-processes", "data"),
+    Output("admin-turn-taking", "data"),
+    Output("admin-hold", "children"),
     Input("admin-refresh", "n_intervals"),
     Input("admin-token", "modified_timestamp"),
     Input("theme", "algorithm"),

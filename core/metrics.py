@@ -33,6 +33,21 @@ class Metrics(ABC):
     def sample_if_due(self) -> None:
         """Called often by the runtime's ticker: aggregate when it is time (optional)."""
 
+    def turn_taking(self, event: str, channel: str) -> None:
+        """How the turn-taking went, once per ``event`` (``TURN_TAKING_EVENTS``) on a
+        channel (``browser``, ``phone``)."""
+        self.count(f"turn_taking:{channel}:{event}")
+
+
+# What the turn-taking figures count (the admin page and /metrics show them by channel).
+TURN_TAKING_EVENTS = (
+    "barge_in",  # the person talked over a reply and it stopped
+    "talked_over_early",  # ... within a second of the reply's first sound: likely taken too early
+    "false_interruption",  # a noise stopped a reply, which then went on
+    "backchannel_kept",  # "mhm" over a reply, which went on
+    "short_answer",  # a one- or two-word answer ("yes", "no thanks") heard and answered
+)
+
 
 class NoMetrics(Metrics):
     """Records nothing: for tools and tests that do not look at the figures."""

@@ -96,6 +96,7 @@ def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
     snapshot = monitor.snapshot()
     snapshot["series"] = monitor.series()
     snapshot["recent_turns"] = monitor.recent_turns(RECENT_TURNS)
+    snapshot["turn_taking"] = monitor.turn_taking_view()
     snapshot["pool"] = dataclasses.asdict(runtime.pool.stats())
     snapshot["providers"] = [dataclasses.asdict(s) for s in statuses(runtime.providers)]
     store = runtime.store

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import psutil
 
-from core.metrics import Metrics
+from core.metrics import TURN_TAKING_EVENTS, Metrics
 from monitoring.metrics.histograms import Histogram
 from monitoring.metrics.series import (
     BUCKET_S,
@@ -35,6 +35,8 @@ __all__ = ["TURN_STAGES", "VOICE_TO_VOICE", "PerformanceMonitor", "ProcessReadin
 WINDOW = 500  # turns (and barge-ins) kept for percentiles
 RECENT_TURNS = 200  # turns kept for the admin page's table
 PENDING_TURNS = 10_000  # turns waiting to be folded into the buckets (folded every few seconds)
+TURN_TAKING_KEPT = 50_000  # turn-taking events kept with their time, for the last hour's counts
+HOUR_S = 3600.0
 SAMPLE_S = 5.0  # process readings and folding, from the runtime's ticker
 SESSION_ID_CHARS = 8
 
@@ -81,6 +83,8 @@ class PerformanceMonitor(Metrics):
         self._turn_seconds = Histogram()  # voice-to-voice by (kind, channel)
         self._stage_seconds = Histogram()  # each stage of spoken turns, by (stage,)
         self._barge_in_seconds = Histogram()
+        # (t, channel, event) of the latest turn-taking events, for the last hour's counts
+        self._turn_taking: deque[tuple[float, str, str]] = deque(maxlen=TURN_TAKING_KEPT)
         self._barge_ins: deque[float] = deque(maxlen=window)
         self._recent: deque[dict[str, Any]] = deque(maxlen=recent)
         self._pending_turns: deque[tuple[float, dict[str, float]]] = deque(maxlen=PENDING_TURNS)
@@ -124,6 +128,24 @@ class PerformanceMonitor(Metrics):
                 for stage in TURN_STAGES:
                     if stage in timings:
                         self._stage_seconds.observe((stage,), timings[stage] / 1000)
+
+    def turn_taking(self, event: str, channel: str) -> None:
+        with self._lock:
+            self._counters[f"turn_taking:{channel}:{event}"] += 1
+            self._turn_taking.append((self._clock(), channel, event))
+
+    def turn_taking_view(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Per channel and event: ``hour`` (the last hour) and ``total`` (since start);
+        every event of ``TURN_TAKING_EVENTS`` for every channel seen (browser always)."""
+        with self._lock:
+            now = self._clock()
+            recent = [(channel, event) for t, channel, event in self._turn_taking if t > now - HOUR_S]
+            totals = {name: n for name, n in self._counters.items() if name.startswith("turn_taking:")}
+        channels = {"browser"} | {name.split(":")[1] for name in totals}
+        return {channel: {event: {"hour": recent.count((channel, event)),
+                                  "total": totals.get(f"turn_taking:{channel}:{event}", 0)}
+                          for event in TURN_TAKING_EVENTS}
+                for channel in sorted(channels)}
 
     def record_barge_in(self, ms: float) -> None:
         """How long playback took to stop after the person started talking over it."""

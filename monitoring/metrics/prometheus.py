@@ -52,13 +52,19 @@ class RuntimeCollector(Collector):
                                   value=counters.get("turns", 0))
         errors = CounterMetricFamily(f"{PREFIX}_errors", "Error events sent, by code.", labels=["code"])
         events = CounterMetricFamily(f"{PREFIX}_events", "Other counted events, by name.", labels=["name"])
+        turn_taking = CounterMetricFamily(f"{PREFIX}_turn_taking", "How the turn-taking went, by channel "
+                                          "and event (core.metrics.TURN_TAKING_EVENTS).",
+                                          labels=["channel", "event"])
         for name, value in sorted(counters.items()):
             if name.startswith("error:"):
                 errors.add_metric([name.removeprefix("error:")], value)
+            elif name.startswith("turn_taking:"):
+                turn_taking.add_metric(name.split(":")[1:3], value)
             elif name not in ("sessions_opened", "turns"):
                 events.add_metric([name], value)
         yield errors
         yield events
+        yield turn_taking
         histograms = monitor_of(runtime).histograms()
         yield histogram(f"{PREFIX}_voice_to_voice_seconds",
                         "From the end of the person's speech (or a typed message) to the first reply "

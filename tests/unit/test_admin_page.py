@@ -186,11 +186,11 @@ def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
     fake, _ = busy_runtime()
     outputs = admin_page.view(fake, gate_of(fake), token, ADDRESS)
     message, dashboard, login, _forget, interval_off, updated, cards, *rest = outputs
-    figures, table, providers, conversations, processes = rest[:-4], rest[-4], rest[-3], rest[-2], rest[-1]
+    *figures, table, providers, conversations, processes, turn_taking, hold = rest
     assert "A valid admin token is needed" in message.message
     assert dashboard == {"display": "none"} and login == {} and interval_off
     assert not updated and not cards and not table and not providers and not conversations
-    assert not processes
+    assert not processes and not turn_taking and not hold
     assert all(not f["data"] for f in figures)
     refused = fake.monitor.snapshot()["counters"].get("refused_admin", 0)
     assert refused == (1 if token else 0)  # an empty prompt is not a refusal
@@ -202,9 +202,11 @@ def test_the_right_token_gets_the_figures() -> None:
     message, dashboard, login, forget, interval_off, updated, cards, *rest = outputs
     assert message is None and dashboard == forget == {} and login == {"display": "none"}
     assert not interval_off and updated.startswith("Updated")
-    assert len(cards) == 8 and len(rest) == len(admin_charts.CHARTS) + 4
-    assert len(rest[-4]) == 4 and rest[-3] and rest[-2] == []  # (no store: no conversations)
-    (this_server,) = rest[-1]  # (no Redis: the cluster is this process alone, no totals row)
+    *figures, table, providers, conversations, processes, turn_taking, hold = rest
+    assert len(cards) == 8 and len(figures) == len(admin_charts.CHARTS)
+    assert len(table) == 4 and providers and conversations == []  # (no store: no conversations)
+    (this_server,) = processes  # (no Redis: the cluster is this process alone, no totals row)
+    assert [row["channel"] for row in turn_taking] == ["browser"] * 5 and "Hold before replies" in hold
     assert this_server["process"] == "this server" and this_server["active_sessions"] == 0
     json.loads(to_json_plotly(outputs))
 

@@ -36,6 +36,7 @@ def exposed() -> Iterator[set[str]]:
     monitor.record_barge_in(90.0)
     monitor.count("error:provider_failed")
     monitor.count("barge_ins")
+    monitor.turn_taking("barge_in", "browser")
     try:
         text = exposition(registry_for(runtime)).decode()
     finally:

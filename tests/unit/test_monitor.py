@@ -222,5 +222,33 @@ def test_a_kept_backchannel_and_a_false_interruption_are_counted_for_the_turn_ta
     observer.observe(Ignored(3, "backchannel"))
     observer.observe(Ignored(4, "repeated"))  # not a backchannel
     observer.observe(ReplyResumed(3, 1200))
-    counters = m.snapshot()["counters"]
-    assert (counters["backchannels_kept"], counters["false_interruptions"]) == (1, 1)
+    view = m.turn_taking_view()["browser"]
+    assert (view["backchannel_kept"], view["false_interruption"]) == ({"hour": 1, "total": 1},) * 2
+    assert m.snapshot()["counters"]["false_interruptions"] == 1  # (the older counter goes on too)
+
+
+def test_a_reply_talked_over_within_a_second_and_short_answers_are_counted() -> None:
+    from core.conversation.events import Clear, ClearReason, ReplyStarted, Transcript
+    from core.session.audio_front import AudioFront
+    from core.session.observers import SessionMetrics
+    from core.settings import Settings
+
+    m, _ = monitor(ManualClock(1000.0))
+    now = [0.0]
+    front = AudioFront(Settings(), lambda: 0.0)
+    observer = SessionMetrics(m, "session-1", "phone", front, clock=lambda: now[0])
+    observer.observe(ReplyStarted(1, 22050))
+    now[0] = 0.6
+    observer.observe(Clear(1, ClearReason.BARGE_IN))  # 0.6 s into it: early
+    now[0] = 10.0
+    observer.observe(ReplyStarted(2, 22050))
+    now[0] = 12.5
+    observer.observe(Clear(2, ClearReason.BARGE_IN))  # 2.5 s into it: not early
+    observer.observe(Transcript(3, "No thanks."))
+    observer.observe(Transcript(4, "Tell me about the sea."))
+    view = m.turn_taking_view()
+    assert set(view) == {"browser", "phone"}
+    phone = view["phone"]
+    assert (phone["barge_in"]["total"], phone["talked_over_early"]["total"], phone["short_answer"]["total"]) \
+        == (2, 1, 1)
+    assert view["browser"]["barge_in"] == {"hour": 0, "total": 0}
