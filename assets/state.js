@@ -136,11 +136,14 @@ window.VoiceChat.StateManager = class StateManager {
 
   // A resumed conversation on a page that lost its transcript (a reload): the server's
   // history, as exchanges numbered before the turns to come.
+  // Stored turns keep their numbers (new turns go on after them); remembered exchanges,
+  // which have none, are numbered before the turns to come.
   restoreHistory(history) {
     const exchanges = Math.ceil(history.length / 2);
     history.forEach((item, index) => {
-      const entry = this.message(Math.floor(index / 2) - exchanges, item.role);
-      entry.cut = item.role === "assistant" && item.text.endsWith(" …");
+      const turn = typeof item.turn === "number" ? item.turn : Math.floor(index / 2) - exchanges;
+      const entry = this.message(turn, item.role);
+      entry.cut = Boolean(item.cut) || (item.role === "assistant" && item.text.endsWith(" …"));
       entry.text = item.text;
     });
     this.renderTranscript();

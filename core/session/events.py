@@ -21,7 +21,9 @@ class Ready(OutputEvent):
     settings: Mapping[str, Any] | None = None
     providers: Mapping[str, str] | None = None
     resumed: bool = False
-    history: Sequence[Mapping[str, str]] | None = None  # when resumed: the exchanges remembered
+    # when resumed: the conversation as stored ({turn, role, text, cut}), or without a store
+    # the exchanges the assistant remembers ({role, text, cut})
+    history: Sequence[Mapping[str, object]] | None = None
 
 
 @dataclass(frozen=True)

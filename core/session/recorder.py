@@ -16,13 +16,16 @@ from collections.abc import Callable
 
 from core.conversation.commands import Record
 from core.conversation.events import ErrorNotice, OutputEvent, ReplyDone, Transcript
+from core.conversation.history import Message
 from core.metrics import Metrics
 from core.session.events import ConversationDeleted
+from core.store.backend import StoreError
 from core.store.conversations import ConversationStore, StoreFull, Written
 
 log = logging.getLogger(__name__)
 
 STORE_WAIT_S = 1.0
+TRANSCRIPT_TURNS = 1000  # the most of a conversation a resumed page is shown
 
 
 class TurnRecorder:
@@ -61,6 +64,24 @@ class TurnRecorder:
             return ErrorNotice("store_busy", "The stored conversation could not be deleted right now; "
                                "try again.", retryable=True)
         return ConversationDeleted(stored=True)
+
+    def transcript(self, remembered: list[Message]) -> list[dict[str, object]]:
+        """What a resumed page shows: the whole conversation as stored (the turns queued
+        before now included), or, without a store (or when it cannot be read), what the
+        assistant remembers (its last few exchanges)."""
+        store = self._store
+        if store is not None:
+            try:
+                if self._ticket:
+                    store.outcome(self._ticket, STORE_WAIT_S)  # (the latest turns written first)
+                stored = store.turns(self._session_id, TRANSCRIPT_TURNS)
+                return [{"turn": t.turn, "role": t.role, "text": t.text, "cut": t.cut} for t in stored]
+            except StoreError as exc:
+                self._metrics.count("store_read_errors")
+                log.warning("session %s: stored conversation unreadable (%s): the remembered part instead",
+                            self._session_id[:8], exc)
+        return [{"role": m.role, "text": m.text, "cut": m.role == "assistant" and m.text.endswith(" …")}
+                for m in remembered]
 
     def gate(self, event: OutputEvent) -> Callable[[], OutputEvent | None] | None:
         """For an event that shows a finalized turn: wait until it is stored; the step

@@ -78,7 +78,7 @@ class Session:
     def open(self, resumed: bool = False) -> None:
         with self._lock:
             providers = self._options.providers
-            history = [{"role": m.role, "text": m.text} for m in self._engine.history] if resumed else None
+            history = self._recorder.transcript(list(self._engine.history)) if resumed else None
             self._emit(Ready(
                 session_id=self.id, resume_token=self.resume_token,
                 resume_window_s=self._settings.resume_window_s, input_sample_rate=INPUT_SAMPLE_RATE,

@@ -171,3 +171,27 @@ def test_without_a_store_the_conversation_is_still_forgotten(make_harness) -> No
     again = SentLog()
     h.session.attach(again)
     assert again.wait_event("ready")["history"] == []
+
+
+def test_a_resumed_page_gets_the_whole_stored_conversation_not_only_what_the_model_remembers(
+        tmp_path: Path) -> None:
+    h, store = stored_harness(tmp_path)
+    words = ["paris", "spain", "italy", "norway", "peru", "chile", "egypt", "japan"]
+    try:
+        send(h, type="start")
+        for turn, country in enumerate(words, start=1):
+            send(h, type="text", text=f"tell me about {country}")
+            h.sent.wait_event("reply_done", turn=turn)
+            send(h, type="playback_done", turn=turn)  # heard to its end (not cut by the next one)
+            h.sent.wait_for(lambda: h.session._engine.phase.name == "LISTENING")
+        assert len(h.session._engine.history) < 2 * len(words)  # the model remembers only the latest
+        h.session.detach()
+        again = SentLog()
+        h.session.attach(again)
+        history = again.wait_event("ready")["history"]
+        assert [(m["turn"], m["role"]) for m in history] == [
+            (turn, role) for turn in range(1, 9) for role in ("user", "assistant")]
+        assert history[0]["text"] == "tell me about paris" and not any(m["cut"] for m in history)
+    finally:
+        h.close()
+        store.close()
