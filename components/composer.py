@@ -18,7 +18,7 @@ def render() -> html.Div:
                 maxLength=MAX_TEXT_CHARS, allowClear=True, size="large",
                 **{"aria-label": "Message to the assistant"},
             ),
-            fac.AntdButton("Send", id="composer-send", type="primary", size="large",
+            fac.AntdButton("Send", id="composer-send", size="large",  # (Start is the one primary action)
                            icon=fac.AntdIcon(icon="antd-send"),
                            **{"aria-label": "Send the message"}),
         ],
