@@ -19,7 +19,14 @@ import feffery_antd_components as fac
 from dash import Input, Output, State, dcc, html
 from flask import current_app, request
 
-from components import admin_cards, admin_charts, admin_tables, admin_token, admin_turn_taking
+from components import (
+    admin_cards,
+    admin_charts,
+    admin_tables,
+    admin_token,
+    admin_transcripts,
+    admin_turn_taking,
+)
 from components.callbacks import callback
 from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics
 from monitoring.metrics.cluster_view import cluster
@@ -65,6 +72,7 @@ def render(token_configured: bool) -> html.Div:
                 admin_cards.render(),
                 admin_charts.render(),
                 admin_tables.render(),
+                admin_transcripts.render(),
                 admin_turn_taking.render(),
             ]),
         ]),

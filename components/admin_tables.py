@@ -122,9 +122,9 @@ def process_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _table(table_id: str, columns: list[tuple[str, str]], empty: str) -> fac.AntdTable:
+def _table(table_id: str, columns: list[tuple[str, str]], empty: str, **more: Any) -> fac.AntdTable:
     return fac.AntdTable(
-        id=table_id, data=[], size="small", bordered=False, locale="en-us",
+        id=table_id, data=[], size="small", bordered=False, locale="en-us", **more,
         columns=[{"dataIndex": key, "title": title,
                   "align": "right" if key.endswith("_ms") or key in NUMBER_COLUMNS else "left"}
                  for key, title in columns],
@@ -146,7 +146,8 @@ def render() -> html.Div:
                      children=html.Div(id="admin-providers", className="admin-providers")),
         fac.AntdCard(title="Stored conversations", size="small", className="admin-conversations-card",
                      children=_scrolling("Stored conversations", _table(
-                         "admin-conversations", CONVERSATION_COLUMNS, NO_CONVERSATIONS_TEXT))),
+                         "admin-conversations", CONVERSATION_COLUMNS, NO_CONVERSATIONS_TEXT,
+                         rowSelectionType="radio", selectedRowKeys=[]))),
         fac.AntdCard(title="Processes (with VOICECHAT_REDIS_URL: the whole cluster)", size="small",
                      className="admin-processes-card",
                      children=_scrolling("Processes", _table(

@@ -1,6 +1,7 @@
 """Endpoints for admins, behind ``VOICECHAT_ADMIN_TOKEN``: ``/metrics`` (the Prometheus
 text format) and ``/metrics.json`` (the same figures, with the time series and recent
 turns the admin page at ``/admin`` draws; the page calls ``metrics()`` directly), and
+``GET /api/conversations/<id>`` (a stored conversation, JSON or ``?format=text``) and
 ``DELETE /api/conversations/<id>`` (a conversation deleted on request).
 
 The token comes as ``Authorization: Bearer <token>`` and is compared in constant time;
@@ -32,6 +33,7 @@ from core.transport.client_address import client_address
 from monitoring.metrics.cluster_view import cluster
 from monitoring.metrics.monitor import monitor_of
 from monitoring.metrics.prometheus import exposition, registry_for
+from monitoring.metrics.transcripts import NoStore, as_text, turns
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,30 @@ def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
         if not SESSION_ID.fullmatch(session_id):
             return jsonify(error="invalid_session_id", message="Not a conversation id."), 400
         return forget_conversation(runtime, session_id)
+
+    @app.get("/api/conversations/<session_id>")
+    def read_conversation(session_id: str) -> Response | tuple[Response, int]:
+        """A stored conversation's turns (``?q=`` words to find, ``?format=text``)."""
+        refused = refusal()
+        if refused is not None:
+            return refused
+        if not SESSION_ID.fullmatch(session_id):
+            return jsonify(error="invalid_session_id", message="Not a conversation id."), 400
+        try:
+            rows = turns(runtime, session_id, request.args.get("q", "")[:200])
+        except NoStore as exc:
+            return jsonify(error="no_store", message=str(exc)), 404
+        except StoreError as exc:
+            log.warning("admin: %s", exc)
+            return jsonify(error="store_failed", message="The store could not be read."), 500
+        if request.args.get("format") == "text":
+            response = Response(as_text(session_id, rows), content_type="text/plain; charset=utf-8")
+            name = f"conversation-{session_id[:8]}.txt"
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        else:
+            response = jsonify(session_id=session_id, turns=rows)
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.get("/api/cluster")
     def cluster_endpoint() -> Response | tuple[Response, int]:
