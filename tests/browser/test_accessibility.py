@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from simple_websocket import Client
+import websocket
 
 from tests.browser.accessibility import serious_violations
 from tests.browser.page import PLOTS_FIT, SCREENSHOTS, STATS, open_page, wait_state
@@ -56,8 +56,7 @@ def test_every_state_has_no_serious_accessibility_violation(browser_with_mic, sc
         page.get_by_role("button", name="Stop the conversation").click()
         wait_state(page, "idle")
         wait_until(lambda: len(server.runtime.pool) == 0, timeout=10)
-        holder = Client.connect(server.ws_url)  # the one place taken: the page waits for room
-        holder.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": 16000}))
+        holder = websocket.create_connection(server.ws_url, timeout=10)  # the one place taken
         wait_until(lambda: len(server.runtime.pool) == 1, timeout=10)
         page.get_by_role("button", name="Start the conversation").click()
         wait_state(page, "waiting", timeout=10_000)

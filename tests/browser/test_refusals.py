@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from simple_websocket import Client
+import websocket
 
 from monitoring.servers.inprocess_server import InProcessServer
 from tests.browser.page import STATS, open_page, screenshots, wait_state
@@ -22,16 +22,16 @@ def server_holding_one(**limits: int) -> Iterator[InProcessServer]:
     """A server (simulated models) with one conversation already open on it, from the
     same address the browser comes from; the conversation ends when the test says."""
     with simulated_server(**limits) as server:
-        holder = Client.connect(server.ws_url)
-        holder.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": 16000}))
-        while json.loads(holder.receive(timeout=10))["type"] != "ready":
+        # (websocket-client: simple-websocket's client can lose a message that comes in the
+        # same packet as the handshake's reply)
+        holder = websocket.create_connection(server.ws_url, timeout=10)
+        while json.loads(holder.recv())["type"] != "ready":
             pass
         server.holder = holder  # type: ignore[attr-defined]
         try:
             yield server
         finally:
-            if holder.connected:
-                holder.close()
+            holder.close()
 
 
 def let_go(server: InProcessServer) -> None:
