@@ -9,6 +9,7 @@ window.VoiceChat.Recorder = class Recorder {
     this.node = null;
     this.analyser = null;
     this.framesCaptured = 0;
+    this.stopped = false; // stop() came: a start still under way lets go of what it got
   }
 
   async start() {
@@ -23,8 +24,10 @@ window.VoiceChat.Recorder = class Recorder {
         autoGainControl: !raw,
       },
     });
+    if (this.stopped) return this.release(); // (refused or stopped while the browser asked)
     this.context = new AudioContext();
     await this.context.audioWorklet.addModule("/assets/worklets/recorder-worklet.js");
+    if (this.stopped) return this.release();
     const source = this.context.createMediaStreamSource(this.stream);
     this.node = new AudioWorkletNode(this.context, "recorder-processor");
     this.node.port.onmessage = (event) => {
@@ -49,6 +52,11 @@ window.VoiceChat.Recorder = class Recorder {
   }
 
   async stop() {
+    this.stopped = true;
+    await this.release();
+  }
+
+  async release() {
     if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
     if (this.node) this.node.port.onmessage = null;
     if (this.context) await this.context.close();
