@@ -8,6 +8,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (trigger === "controls-start") app.start();
       if (trigger === "controls-stop") app.stop();
       if (trigger === "controls-mute") app.toggleMute();
+      if (trigger === "controls-interrupt") app.interrupt();
       return window.dash_clientside.no_update;
     },
     onDelete: function () {
@@ -74,7 +75,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         }
       }
       return VC.keysOn()
-        ? ["Keys: S start or stop · M mute · / type a message · Esc stop", "Turn keys off", "true"]
+        ? ["Keys: S start or stop · X stop the reply · M mute · / type a message · Esc stop", "Turn keys off",
+          "true"]
         : ["Single-key shortcuts are off", "Turn keys on", "false"];
     },
     onConversation: function () {

@@ -1,4 +1,4 @@
-// Keyboard shortcuts: S start/stop, M mute, / type a message, Esc stop. Keys typed into
+// Keyboard shortcuts: S start/stop, X stop the reply, M mute, / type a message, Esc stop. Keys typed into
 // a text field are left alone (Esc there only leaves the field). They can be turned off
 // (kept in this browser): single keys get in the way of speech-input software.
 window.VoiceChat = window.VoiceChat || {};
@@ -26,6 +26,7 @@ window.VoiceChat.installShortcuts = function installShortcuts(app) {
     const key = event.key.toLowerCase();
     if (key === "s") app.toggle();
     else if (key === "m") app.toggleMute();
+    else if (key === "x") app.interrupt();
     else if (key === "escape") app.stop();
     else if (key === "/") {
       const input = document.getElementById("composer-input");

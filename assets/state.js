@@ -50,6 +50,7 @@ window.VoiceChat.StateManager = class StateManager {
     this.setProps("controls-state", { children: view.label });
     this.setProps("controls-dot", { className: `state-dot state-${view.color}` });
     this.hintNext();
+    this.setProps("controls-interrupt", { disabled: state !== "speaking" && state !== "thinking" });
     if (window.VoiceChat.wakeLock) window.VoiceChat.wakeLock.follow(state);
   }
 

@@ -57,7 +57,7 @@ window.VoiceChat.Turns = class Turns {
         this.cleared.add(event.turn);
         this.onNextChunk.delete(event.turn);
         this.player.clear();
-        if (event.reason === "barge_in") this.ui.markCut(event.turn, true);
+        if (event.reason === "barge_in" || event.reason === "stopped") this.ui.markCut(event.turn, true);
         if (event.reason === "superseded") this.ui.dropTurn(event.turn);
         return true;
       case "resume":

@@ -85,6 +85,13 @@ window.VoiceChat.App = class App {
     this.showControls();
   }
 
+  // "Stop talking": the reply stops here at once; the server keeps what was heard, cut.
+  interrupt() {
+    if (!this.connection || !["speaking", "thinking"].includes(this.ui.state)) return;
+    this.player.clear();
+    this.connection.sendJson({ type: "interrupt" });
+  }
+
   toggle() {
     return this.running ? this.stop() : this.start();
   }

@@ -29,6 +29,12 @@ def render() -> html.Section:
                         **{"aria-label": "Stop the conversation", "aria-keyshortcuts": "S Escape"},
                     ),
                     fac.AntdButton(
+                        "Stop talking", id="controls-interrupt", size="large", disabled=True,
+                        icon=fac.AntdIcon(icon="antd-minus-circle"),
+                        title="Stop the reply now; the conversation goes on (X)",
+                        **{"aria-label": "Stop the reply", "aria-keyshortcuts": "X"},
+                    ),
+                    fac.AntdButton(
                         "Mute", id="controls-mute", size="large", disabled=True,
                         icon=fac.AntdIcon(icon="antd-pause"),
                         title="Mute the microphone (M)",
@@ -62,7 +68,7 @@ def render() -> html.Section:
     )
 
 
-KEYS_ON = "Keys: S start or stop · M mute · / type a message · Esc stop"
+KEYS_ON = "Keys: S start or stop · X stop the reply · M mute · / type a message · Esc stop"
 
 # Single-key shortcuts can be turned off (they get in the way of speech-input software
 # and of some screen readers); the choice is kept in this browser (assets/keyboard.js).
@@ -81,5 +87,6 @@ clientside_callback(
     Input("controls-start", "nClicks"),
     Input("controls-stop", "nClicks"),
     Input("controls-mute", "nClicks"),
+    Input("controls-interrupt", "nClicks"),
     prevent_initial_call=True,
 )

@@ -25,7 +25,6 @@ from core.conversation.commands import Action, Cancel, EndSegment
 from core.conversation.config import EngineConfig
 from core.conversation.end_of_turn import EndOfTurn, PendingEnd
 from core.conversation.events import (
-    Clear,
     ClearReason,
     ErrorNotice,
     Phase,
@@ -114,14 +113,16 @@ class TurnEngine:
         return self._phase.enter(Phase.LISTENING, None)
 
     def stop(self, now: float) -> list[Action]:
-        actions = self._end.drop()
-        playback = self._playback
-        for turn in playback.turns():
-            actions += playback.record_cut(turn, now) if playback.playing(turn, now) else []
-            actions += [Cancel(turn.number), Clear(turn.number, ClearReason.STOPPED)]
-        playback.current = playback.held = None
+        actions = self._end.drop() + self._playback.cut_all(now, ClearReason.STOPPED)
         self._in_speech = False
         return actions + self._phase.enter(Phase.IDLE, None)
+
+    def interrupt(self, now: float) -> list[Action]:
+        """The person asked the reply to stop ("Stop talking"): what they heard of it is
+        kept, marked cut, and the conversation goes on listening."""
+        if not self._playback.turns():
+            return []
+        return self._playback.cut_all(now, ClearReason.STOPPED) + self._phase.enter(Phase.LISTENING, None)
 
     def carried(self) -> CarriedConversation:
         memory = self._memory
@@ -149,12 +150,11 @@ class TurnEngine:
     def playback_done(self, turn: int, now: float) -> list[Action]:
         return self._playback.played(turn, now)
 
-    def playback_progress(self, turn: int, played_ms: float) -> None:
+    def playback_progress(self, turn: int, played_ms: float) -> list[Action]:
         """The client has played ``played_ms`` of ``turn``'s reply audio (not counting a
         thinking cue): what a cut reply is stored with, instead of what was sent."""
-        for reply in self._playback.turns():
-            if reply.number == turn:
-                reply.played_ms = max(reply.played_ms or 0.0, played_ms)
+        self._playback.progress(turn, played_ms)
+        return []
 
     # ----- segmenter events ---------------------------------------------------------
     def voice_activity(self, now: float) -> list[Action]:

@@ -9,7 +9,7 @@ the engine: no threads, no I/O, no clock.
 
 from __future__ import annotations
 
-from core.conversation.commands import Action, Prepare, Record
+from core.conversation.commands import Action, Cancel, Prepare, Record
 from core.conversation.config import EngineConfig
 from core.conversation.events import (
     Clear,
@@ -124,6 +124,21 @@ class Playback:
             return False
         until = turn.paused_at if turn.paused_at is not None else now
         return until < turn.playback_start() + turn.audio.total_ms
+
+    def cut_all(self, now: float, reason: ClearReason) -> list[Action]:
+        """Every reply under way ends now: what was heard of it is kept, marked cut."""
+        actions: list[Action] = []
+        for turn in self.turns():
+            actions += self.record_cut(turn, now) if self.playing(turn, now) else []
+            actions += [Cancel(turn.number), Clear(turn.number, reason)]
+        self.current = self.held = None
+        return actions
+
+    def progress(self, turn: int, played_ms: float) -> None:
+        """The client has played ``played_ms`` of ``turn``'s reply audio."""
+        for reply in self.turns():
+            if reply.number == turn:
+                reply.played_ms = max(reply.played_ms or 0.0, played_ms)
 
     def under_way(self, now: float) -> tuple[ReplyTurn | None, bool]:
         """The reply under way, if any, and whether its audio is being heard now."""

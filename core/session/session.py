@@ -65,11 +65,8 @@ class Session:
                                               lambda: self._options.providers, self._emit, self._now)
         self._listening = self._warned_not_listening = False
         self._closed = self._detached = False
-        self._outbox = self._new_outbox(port, on_broken)
-
-    def _new_outbox(self, port: OutputPort, on_broken: Callable[[], None] | None) -> Outbox:
-        return Outbox(port, self._settings.output_queue_items, self._engine.audio_allowed, self.id,
-                      self._metrics, on_broken)
+        self._outbox = Outbox(port, settings.output_queue_items, self._engine.audio_allowed, session_id,
+                              self._metrics, on_broken)
 
     def _now(self) -> float:
         return self._clock() * 1000.0
@@ -106,7 +103,8 @@ class Session:
             self.epoch += 1
             self._detached = False
             self.resume_token = secrets.token_urlsafe(24)
-            self._outbox = self._new_outbox(port, on_broken)
+            self._outbox = Outbox(port, self._settings.output_queue_items, self._engine.audio_allowed,
+                                  self.id, self._metrics, on_broken)
         self.open(resumed=True)
 
     def close(self) -> None:
@@ -174,10 +172,14 @@ class Session:
         self._interpreter.run(self._engine.stop(self._now()))
         self._front.reset()
 
-    def text(self, text: str) -> None:
+    def engine_step(self, step: Callable[[TurnEngine, float], list[Any]]) -> None:
+        """An input the engine alone decides on, ``step(engine, now)``, when active."""
         with self._input() as active:
             if active:
-                self._interpreter.run(self._engine.text(text.strip(), self._now()))
+                self._interpreter.run(step(self._engine, self._now()))
+
+    def text(self, text: str) -> None:
+        self.engine_step(lambda engine, now: engine.text(text.strip(), now))
 
     def forget(self) -> None:
         """The conversation is deleted: what is said stops, the history goes, the client
@@ -198,9 +200,7 @@ class Session:
                 self._interpreter.run(self._engine.playback_done(turn, self._now()))
 
     def playback_progress(self, turn: int, played_ms: float) -> None:
-        with self._input() as active:
-            if active:
-                self._engine.playback_progress(turn, played_ms)
+        self.engine_step(lambda engine, _: engine.playback_progress(turn, played_ms))
 
     def ping(self, t: Any) -> None:
         with self._input() as active:

@@ -28,6 +28,7 @@ HANDLERS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "hello": lambda s, data: _hello(s, data.get("sample_rate", INPUT_SAMPLE_RATE)),
     "start": lambda s, _: s.start_listening(),
     "stop": lambda s, _: s.stop_listening(),
+    "interrupt": lambda s, _: s.engine_step(lambda engine, now: engine.interrupt(now)),
     "text": lambda s, data: s.text(data["text"]),
     "playback_done": lambda s, data: s.playback_done(data["turn"]),
     "ping": lambda s, data: s.ping(data.get("t")),

@@ -49,7 +49,7 @@ AUDIO_HEADER = struct.Struct("<2sBBII")  # magic, version, kind, turn, sample ra
 MAX_TEXT_CHARS = 2000
 
 CLIENT_TYPES = frozenset({"hello", "start", "stop", "text", "playback_done", "ping", "settings", "resume",
-                          "delete_conversation", "auth"})
+                          "delete_conversation", "auth", "interrupt"})
 MAX_ID_CHARS = 128
 
 

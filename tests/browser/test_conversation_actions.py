@@ -73,9 +73,8 @@ def test_focus_goes_to_the_way_out_of_an_error(browser_with_mic) -> None:
         page.get_by_role("button", name="Start the conversation").click()
         wait_state(page, "error")
         page.wait_for_function("document.activeElement && document.activeElement.id === 'status-action'")
-        page.keyboard.press("Enter")  # the focused "Try again"
-        page.wait_for_function(f"{STATS}.states.filter(s => s === 'error').length === 1 && "
-                               f"{STATS}.states.filter(s => s === 'connecting').length === 2")
+        page.keyboard.press("Enter")  # the focused "Try again": a second start (refused again)
+        page.wait_for_function(f"{STATS}.states.filter(s => s === 'connecting').length === 2")
 
 
 def test_the_screen_is_kept_on_while_talking(browser_with_mic) -> None:
@@ -88,3 +87,24 @@ def test_the_screen_is_kept_on_while_talking(browser_with_mic) -> None:
         page.get_by_role("button", name="Stop the conversation").click()
         wait_state(page, "idle")
         page.wait_for_function("!window.VoiceChat.wakeLock.held && !window.VoiceChat.wakeLock.wanted")
+
+
+def test_stop_talking_ends_the_reply_and_the_conversation_goes_on(browser_with_mic) -> None:
+    with simulated_server(simulated_tts_first_audio_ms=50) as server:
+        page = open_page(browser_with_mic(), server.http_url)
+        stop_reply = page.get_by_role("button", name="Stop the reply")
+        assert stop_reply.is_disabled()  # nothing is being said
+        page.get_by_role("button", name="Start the conversation").click()
+        wait_state(page, "listening")
+        page.get_by_placeholder("Type a message").fill("Tell me a long story about the sea, please.")
+        page.keyboard.press("Enter")
+        wait_state(page, "speaking", timeout=10_000)
+        stop_reply.click()
+        wait_state(page, "listening", timeout=5_000)
+        page.wait_for_function(f"{STATS}.messages.some(m => m.role === 'assistant' && m.cut)")
+        stats = page.evaluate(STATS)
+        assert stats["running"] and stats["player"]["clears"] >= 1
+        assert stop_reply.is_disabled()
+        ask(page, "And what about rivers?")  # the conversation goes on: a second answer
+        page.wait_for_function(f"{STATS}.messages.filter(m => m.role === 'assistant' && m.text).length === 2",
+                               timeout=10_000)

@@ -271,3 +271,20 @@ def test_a_reply_held_by_a_backchannel_keeps_the_audio_made_meanwhile() -> None:
     assert done["text"] == "Here is a long story. It goes on and on. It has a dragon in it."
     sentences = {r.event["sentence"] for r in t.events("sentence_start", turn=1)}
     assert sentences == {0, 1, 2}
+
+
+def test_stop_talking_ends_the_reply_keeps_what_was_heard_and_listens_on() -> None:
+    from core.conversation.commands import Record
+
+    llm = FakeLLM("Here is a long story. It goes on and on. It has a dragon in it.")
+    t = Timeline(llm=llm)
+    t.say(0.5, 1.5, "Tell me a story.")
+    t.call_at(2.4, lambda: t._execute(t.engine.interrupt(t.now)))  # the page's "Stop talking"
+    t.run(12.0)
+    clear = t.first("clear", turn=1)
+    assert clear.event["reason"] == "stopped" and 2400 <= clear.at < 2500
+    assert not [r for r in t.audio(turn=1) if r.at > clear.at + t.delays.network_ms]  # nothing more of it
+    cut = [a for _, a in t.actions if isinstance(a, Record) and a.role == "assistant"]
+    assert cut and cut[-1].cut and cut[-1].text.endswith(" …")  # what was heard, marked cut
+    assert t.states()[-1] == "listening"
+    assert t.engine.interrupt(t.now) == []  # nothing to stop: nothing happens
