@@ -16,6 +16,7 @@ window.VoiceChat.appStats = function appStats(app) {
     player: Object.assign({}, app.player.stats),
     problem: app.ui.problem,
     replays: app.keptAudio.replays,
+    pushToTalk: { on: app.pushToTalk.on, held: app.pushToTalk.held, silenced: app.pushToTalk.silenced },
     retrying: app.reconnector.waiting ? app.reconnector.kind : null, // "lost" | "full" | null
     settings: app.settings,
     marks: Object.assign({}, app.marks),

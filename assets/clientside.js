@@ -79,6 +79,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           "true"]
         : ["Single-key shortcuts are off", "Turn keys on", "false"];
     },
+    onPushToTalk: function (clicks) {
+      const ptt = window.VoiceChat.app.pushToTalk;
+      const on = clicks ? ptt.toggle() : ptt.on;
+      return [on ? "Push to talk: on (turn off)" : "Push to talk", on ? "true" : "false",
+        { display: on ? "block" : "none" }];
+    },
     onConversation: function () {
       const ctx = window.dash_clientside.callback_context;
       const trigger = ctx.triggered_id || (ctx.triggered[0] && ctx.triggered[0].prop_id.split(".")[0]);

@@ -11,6 +11,7 @@ window.VoiceChat.App = class App {
     this.visualizer = new VC.Visualizer("visualizer-canvas");
     this.reconnector = new VC.Reconnector(this);
     this.conversation = new VC.ConversationActions(this); // new, copy, download, delete
+    this.pushToTalk = new VC.PushToTalk();
     this.resumeTicket = new VC.ResumeTicket();
     this.access = new VC.Access();
     // The resume window runs from the moment the page goes (a reload comes back into it).
@@ -189,7 +190,7 @@ window.VoiceChat.App = class App {
 
   sendFrame(frame) {
     if (!this.connection || this.muted) return;
-    this.connection.sendAudio(frame);
+    this.connection.sendAudio(this.pushToTalk.gate(frame));
     if (this.marks.firstFrameSent === null) this.marks.firstFrameSent = performance.now();
   }
 
@@ -292,4 +293,5 @@ window.VoiceChat.App = class App {
 };
 
 window.VoiceChat.app = new window.VoiceChat.App();
+window.VoiceChat.app.pushToTalk.install();
 window.VoiceChat.installShortcuts(window.VoiceChat.app);

@@ -53,6 +53,10 @@ def render() -> html.Section:
                                 style={"display": "none"}),
                 ],
             ),
+            fac.AntdButton("Hold to talk", id="controls-talk", size="large", block=True,
+                           icon=fac.AntdIcon(icon="antd-sound"), style={"display": "none"},
+                           title="Hold while you talk (or hold the space bar)",
+                           **{"aria-label": "Hold to talk"}),
             html.Div(id="controls-next", className="controls-next", **{"aria-live": "polite"}),
             html.Div(
                 className="shortcut-hint",
@@ -61,6 +65,9 @@ def render() -> html.Section:
                     " · ",
                     html.Button("Turn keys off", id="controls-keys", className="link-button", type="button",
                                 **{"aria-pressed": "true"}),
+                    " · ",
+                    html.Button("Push to talk", id="controls-ptt", className="link-button", type="button",
+                                **{"aria-pressed": "false"}),
                 ],
             ),
             dcc.Store(id="controls-sink"),
@@ -89,4 +96,13 @@ clientside_callback(
     Input("controls-mute", "nClicks"),
     Input("controls-interrupt", "nClicks"),
     prevent_initial_call=True,
+)
+
+# Push to talk (assets/push_to_talk.js): the microphone heard only while Talk is held.
+clientside_callback(
+    ClientsideFunction(namespace="voice", function_name="onPushToTalk"),
+    Output("controls-ptt", "children"),
+    Output("controls-ptt", "aria-pressed"),
+    Output("controls-talk", "style"),
+    Input("controls-ptt", "n_clicks"),
 )

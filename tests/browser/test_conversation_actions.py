@@ -108,3 +108,29 @@ def test_stop_talking_ends_the_reply_and_the_conversation_goes_on(browser_with_m
         ask(page, "And what about rivers?")  # the conversation goes on: a second answer
         page.wait_for_function(f"{STATS}.messages.filter(m => m.role === 'assistant' && m.text).length === 2",
                                timeout=10_000)
+
+
+def test_push_to_talk_sends_the_microphone_only_while_talk_is_held(browser_with_mic) -> None:
+    with simulated_server() as server:
+        page = open_page(browser_with_mic(), server.http_url)
+        page.get_by_role("button", name="Push to talk").click()
+        talk = page.get_by_role("button", name="Hold to talk")
+        talk.wait_for()  # shown once push to talk is on
+        page.get_by_role("button", name="Start the conversation").click()
+        wait_state(page, "listening")
+        page.wait_for_function(f"{STATS}.framesSent > 25")
+        stats = page.evaluate(STATS)
+        assert stats["pushToTalk"]["on"] and stats["pushToTalk"]["silenced"] >= stats["framesSent"] - 1
+
+        talk.hover()
+        page.mouse.down()  # held: the microphone's own frames go
+        page.wait_for_function(f"{STATS}.pushToTalk.held")
+        held_from = page.evaluate(f"[{STATS}.framesSent, {STATS}.pushToTalk.silenced]")
+        page.wait_for_function(f"{STATS}.framesSent > {held_from[0] + 25}")
+        assert page.evaluate(f"{STATS}.pushToTalk.silenced") <= held_from[1] + 1
+        page.mouse.up()  # let go: silence again
+        page.wait_for_function(f"!{STATS}.pushToTalk.held && "
+                               f"{STATS}.pushToTalk.silenced > {held_from[1] + 10}")
+
+        page.reload()  # the choice is kept in this browser
+        page.wait_for_function(f"window.VoiceChat && window.VoiceChat.app && {STATS}.pushToTalk.on")

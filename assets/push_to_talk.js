@@ -1,0 +1,67 @@
+// Push to talk, for noisy rooms and shared spaces: when it is on, the microphone is heard
+// only while the Talk button (or the space bar) is held; the rest of the time the server
+// gets silence, so it hears the end of each turn as it would anyone pausing. Kept in
+// this browser.
+window.VoiceChat = window.VoiceChat || {};
+
+window.VoiceChat.PushToTalk = class PushToTalk {
+  constructor(storage = window.localStorage, key = "voicechat.push_to_talk") {
+    this.storage = storage;
+    this.key = key;
+    this.on = this.read() === "on";
+    this.held = false;
+    this.silenced = 0; // frames sent as silence (tests read it)
+    this.silence = new Int16Array(320);
+  }
+
+  // The frame to send: the microphone's, or silence while not held.
+  gate(frame) {
+    if (!this.on || this.held) return frame;
+    this.silenced += 1;
+    return this.silence;
+  }
+
+  toggle() {
+    this.on = !this.on;
+    this.held = false;
+    try {
+      this.storage.setItem(this.key, this.on ? "on" : "off");
+    } catch (error) {
+      console.warn("could not keep the push-to-talk choice", error);
+    }
+    return this.on;
+  }
+
+  read() {
+    try {
+      return this.storage.getItem(this.key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // The Talk button's and the space bar's presses (wired once the page is drawn).
+  install() {
+    const hold = (held) => () => {
+      if (this.on) this.held = held;
+    };
+    document.addEventListener("pointerdown", (event) => {
+      if (event.target.closest && event.target.closest("#controls-talk")) hold(true)();
+    });
+    document.addEventListener("pointerup", hold(false));
+    document.addEventListener("pointercancel", hold(false));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === " " && this.on && !window.VoiceChat.typingIn(event.target)) {
+        event.preventDefault();
+        this.held = true;
+      }
+    });
+    document.addEventListener("keyup", (event) => {
+      if (event.key === " ") this.held = false;
+    });
+  }
+};
+
+window.VoiceChat.typingIn = function typingIn(target) {
+  return Boolean(target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable));
+};
