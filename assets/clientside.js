@@ -79,6 +79,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
           "true"]
         : ["Single-key shortcuts are off", "Turn keys on", "false"];
     },
+    listAudioDevices: function (visible) {
+      if (visible) window.VoiceChat.app.devices.show().catch((error) => console.warn("no device list", error));
+      return window.dash_clientside.no_update;
+    },
+    onAudioChoice: function (mic, speaker, volume) {
+      const devices = window.VoiceChat.app.devices;
+      const level = Number.parseInt(volume, 10);
+      devices.choose({ mic: mic || "", speaker: speaker || "", volume: Number.isNaN(level) ? 100 : level });
+      return window.dash_clientside.no_update;
+    },
     onPushToTalk: function (clicks) {
       const ptt = window.VoiceChat.app.pushToTalk;
       const on = clicks ? ptt.toggle() : ptt.on;

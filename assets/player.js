@@ -11,6 +11,22 @@ window.VoiceChat.Player = class Player {
     this.onDrained = null; // called when the last scheduled chunk has finished
     this.timers = new Set(); // callbacks due at a playback time (dropped by clear)
     this.stats = { chunks: 0, scheduledSeconds: 0, endedChunks: 0, clears: 0 };
+    this.volume = 1; // 0..1, the answers' loudness here
+    this.sinkId = ""; // the speaker ("": the default)
+  }
+
+  setVolume(volume) {
+    this.volume = Math.max(0, Math.min(1, volume));
+    if (this.output) this.output.gain.value = this.volume;
+  }
+
+  // Where the answers play, where the browser allows choosing (AudioContext.setSinkId).
+  setSink(sinkId) {
+    this.sinkId = sinkId || "";
+    if (!this.context || typeof this.context.setSinkId !== "function") return;
+    this.context.setSinkId(this.sinkId).catch((error) => {
+      console.warn("the chosen speaker could not be used", error.name);
+    });
   }
 
   ensureContext() {
@@ -18,6 +34,8 @@ window.VoiceChat.Player = class Player {
       // At 48 kHz, 16/22/24 kHz buffers join without glitches (at 44.1 kHz they did not).
       this.context = new AudioContext({ sampleRate: 48000 });
       this.output = this.context.createGain();
+      this.output.gain.value = this.volume;
+      if (this.sinkId) this.setSink(this.sinkId);
       this.analyser = this.context.createAnalyser();
       this.analyser.fftSize = 512;
       this.analyser.minDecibels = -85; // room noise stays below the visualizer's floor

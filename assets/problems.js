@@ -17,6 +17,9 @@ window.VoiceChat.describeStartError = function describeStartError(error) {
   if (error && error.name === "NotAllowedError") {
     return "Microphone access was denied. Allow it for this page in the browser, then try again.";
   }
+  if (error && error.name === "OverconstrainedError") {
+    return "The microphone chosen in Settings is not connected. Choose another (or the default), then try again.";
+  }
   if (error && error.name === "NotFoundError") {
     return "No microphone was found. Connect one, then try again.";
   }

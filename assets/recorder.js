@@ -2,8 +2,9 @@
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.Recorder = class Recorder {
-  constructor(onFrame) {
+  constructor(onFrame, deviceId = "") {
     this.onFrame = onFrame;
+    this.deviceId = deviceId; // the microphone chosen in Settings ("": the default)
     this.context = null;
     this.stream = null;
     this.node = null;
@@ -22,6 +23,7 @@ window.VoiceChat.Recorder = class Recorder {
         echoCancellation: !raw,
         noiseSuppression: !raw,
         autoGainControl: !raw,
+        ...(this.deviceId ? { deviceId: { exact: this.deviceId } } : {}),
       },
     });
     if (this.stopped) return this.release(); // (refused or stopped while the browser asked)

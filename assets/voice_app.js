@@ -12,6 +12,7 @@ window.VoiceChat.App = class App {
     this.reconnector = new VC.Reconnector(this);
     this.conversation = new VC.ConversationActions(this); // new, copy, download, delete
     this.pushToTalk = new VC.PushToTalk();
+    this.devices = new VC.AudioDevices(this.player); // microphone, speaker, volume
     this.resumeTicket = new VC.ResumeTicket();
     this.access = new VC.Access();
     // The resume window runs from the moment the page goes (a reload comes back into it).
@@ -57,7 +58,7 @@ window.VoiceChat.App = class App {
     try {
       await this.ensureConnection();
       if (!this.recorder) {
-        const recorder = new window.VoiceChat.Recorder((frame) => this.sendFrame(frame));
+        const recorder = new window.VoiceChat.Recorder((frame) => this.sendFrame(frame), this.devices.mic);
         this.recorder = recorder;
         await recorder.start();
         this.lastStream = recorder.stream;

@@ -12,6 +12,7 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from components import audio_devices
 from components.callbacks import clientside_callback
 from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES, SERVER_URL
 from core.session.session_settings import SessionSettings
@@ -165,6 +166,8 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
             id="settings-drawer", title="Settings", placement="right", width="min(400px, 100vw)",
             visible=False,
             children=[
+                *audio_devices.fields(),
+                fac.AntdDivider("Listening", innerTextOrientation="left"),
                 *listening_fields(defaults),
                 fac.AntdDivider("Providers", innerTextOrientation="left"),
                 *provider_fields(defaults),

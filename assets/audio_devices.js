@@ -1,0 +1,58 @@
+// Which microphone and speaker, and how loud the answers play: page-only choices, kept
+// in this browser (components/audio_devices.py draws the fields in the settings drawer).
+window.VoiceChat = window.VoiceChat || {};
+
+window.VoiceChat.AudioDevices = class AudioDevices {
+  constructor(player, storage = window.localStorage, key = "voicechat.audio") {
+    this.player = player;
+    this.storage = storage;
+    this.key = key;
+    this.choice = Object.assign({ mic: "", speaker: "", volume: 100 }, this.read());
+    this.apply();
+  }
+
+  read() {
+    try {
+      return JSON.parse(this.storage.getItem(this.key) || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
+  // The microphone to ask for ("" : the browser's default).
+  get mic() {
+    return this.choice.mic;
+  }
+
+  choose(changes) {
+    Object.assign(this.choice, changes);
+    try {
+      this.storage.setItem(this.key, JSON.stringify(this.choice));
+    } catch (error) {
+      console.warn("could not keep the sound choices", error);
+    }
+    this.apply();
+  }
+
+  apply() {
+    this.player.setVolume(this.choice.volume / 100);
+    this.player.setSink(this.choice.speaker);
+  }
+
+  // The drawer's options, and what this browser chose (shown once the devices are known).
+  async show() {
+    const VC = window.VoiceChat;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    const options = (kind, noun) => [{ label: "The browser's default", value: "" },
+      ...devices.filter((d) => d.kind === kind && d.deviceId && d.deviceId !== "default")
+        .map((d, i) => ({ label: d.label || `${noun} ${i + 1}`, value: d.deviceId }))];
+    const mics = options("audioinput", "Microphone");
+    const speakers = options("audiooutput", "Speaker");
+    const known = (list, id) => (list.some((o) => o.value === id) ? id : "");
+    VC.app.ui.setProps("settings-audio-mic", { options: mics, value: known(mics, this.choice.mic) });
+    VC.app.ui.setProps("settings-audio-speaker", { options: speakers, value: known(speakers, this.choice.speaker) });
+    VC.app.ui.setProps("settings-audio-volume", { value: String(this.choice.volume) });
+    this.listed = { mics: mics.length - 1, speakers: speakers.length - 1 };
+  }
+};
