@@ -67,6 +67,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     onKeys: function (clicks) {
       const VC = window.VoiceChat;
+      const unchanged = window.dash_clientside.no_update;
+      if (!clicks && VC.keysOn()) return [unchanged, unchanged, unchanged]; // as drawn: nothing to redraw
       if (clicks) {
         try {
           window.localStorage.setItem(VC.KEYS_STORE, VC.keysOn() ? "off" : "on");
@@ -91,6 +93,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     },
     onPushToTalk: function (clicks) {
       const ptt = window.VoiceChat.app.pushToTalk;
+      const unchanged = window.dash_clientside.no_update;
+      if (!clicks && !ptt.on) return [unchanged, unchanged, unchanged]; // as drawn: nothing to redraw
       const on = clicks ? ptt.toggle() : ptt.on;
       return [on ? "Push to talk: on (turn off)" : "Push to talk", on ? "true" : "false",
         { display: on ? "block" : "none" }];
