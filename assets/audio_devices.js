@@ -3,20 +3,11 @@
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.AudioDevices = class AudioDevices {
-  constructor(player, storage = window.localStorage, key = "voicechat.audio") {
+  constructor(player, key = "voicechat.audio") {
     this.player = player;
-    this.storage = storage;
     this.key = key;
-    this.choice = Object.assign({ mic: "", speaker: "", volume: 100 }, this.read());
+    this.choice = Object.assign({ mic: "", speaker: "", volume: 100 }, window.VoiceChat.readChoice(key, {}));
     this.apply();
-  }
-
-  read() {
-    try {
-      return JSON.parse(this.storage.getItem(this.key) || "{}");
-    } catch (error) {
-      return {};
-    }
   }
 
   // The microphone to ask for ("" : the browser's default).
@@ -26,11 +17,7 @@ window.VoiceChat.AudioDevices = class AudioDevices {
 
   choose(changes) {
     Object.assign(this.choice, changes);
-    try {
-      this.storage.setItem(this.key, JSON.stringify(this.choice));
-    } catch (error) {
-      console.warn("could not keep the sound choices", error);
-    }
+    window.VoiceChat.keepChoice(this.key, this.choice);
     this.apply();
   }
 

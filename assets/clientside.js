@@ -68,17 +68,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     onKeys: function (clicks) {
       const VC = window.VoiceChat;
       const unchanged = window.dash_clientside.no_update;
+      // The list of keys as the page was drawn with it (components/controls.py), read once.
+      const text = document.getElementById("controls-keys-text");
+      if (VC.keysText === undefined && text) VC.keysText = text.textContent;
       if (!clicks && VC.keysOn()) return [unchanged, unchanged, unchanged]; // as drawn: nothing to redraw
-      if (clicks) {
-        try {
-          window.localStorage.setItem(VC.KEYS_STORE, VC.keysOn() ? "off" : "on");
-        } catch (error) {
-          console.warn("could not keep the keys choice", error);
-        }
-      }
-      return VC.keysOn()
-        ? ["Keys: S start or stop · X stop the reply · M mute · / type a message · Esc stop", "Turn keys off",
-          "true"]
+      if (clicks) VC.keepChoice(VC.KEYS_STORE, !VC.keysOn());
+      return VC.keysOn() ? [VC.keysText, "Turn keys off", "true"]
         : ["Single-key shortcuts are off", "Turn keys on", "false"];
     },
     listAudioDevices: function (visible) {

@@ -5,11 +5,12 @@ window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.KEYS_STORE = "voicechat.keys";
 window.VoiceChat.keysOn = function keysOn() {
-  try {
-    return window.localStorage.getItem(window.VoiceChat.KEYS_STORE) !== "off";
-  } catch (error) {
-    return true;
-  }
+  return window.VoiceChat.readChoice(window.VoiceChat.KEYS_STORE, true) !== false;
+};
+
+// Is the person typing into ``target`` (a text field keeps its keys)?
+window.VoiceChat.typingIn = function typingIn(target) {
+  return Boolean(target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable));
 };
 
 window.VoiceChat.installShortcuts = function installShortcuts(app) {
@@ -17,10 +18,8 @@ window.VoiceChat.installShortcuts = function installShortcuts(app) {
     if (!document.getElementById("controls-start")) return; // another page (the admin's)
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     if (!window.VoiceChat.keysOn()) return;
-    const target = event.target;
-    const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable);
-    if (typing) {
-      if (event.key === "Escape") target.blur();
+    if (window.VoiceChat.typingIn(event.target)) {
+      if (event.key === "Escape") event.target.blur();
       return;
     }
     const key = event.key.toLowerCase();

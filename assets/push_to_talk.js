@@ -5,10 +5,9 @@
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.PushToTalk = class PushToTalk {
-  constructor(storage = window.localStorage, key = "voicechat.push_to_talk") {
-    this.storage = storage;
+  constructor(key = "voicechat.push_to_talk") {
     this.key = key;
-    this.on = this.read() === "on";
+    this.on = window.VoiceChat.readChoice(key, false) === true;
     this.held = false;
     this.silenced = 0; // frames sent as silence (tests read it)
     this.silence = new Int16Array(320);
@@ -24,20 +23,8 @@ window.VoiceChat.PushToTalk = class PushToTalk {
   toggle() {
     this.on = !this.on;
     this.held = false;
-    try {
-      this.storage.setItem(this.key, this.on ? "on" : "off");
-    } catch (error) {
-      console.warn("could not keep the push-to-talk choice", error);
-    }
+    window.VoiceChat.keepChoice(this.key, this.on);
     return this.on;
-  }
-
-  read() {
-    try {
-      return this.storage.getItem(this.key);
-    } catch (error) {
-      return null;
-    }
   }
 
   // The Talk button's and the space bar's presses (wired once the page is drawn).
@@ -60,8 +47,4 @@ window.VoiceChat.PushToTalk = class PushToTalk {
       if (event.key === " ") this.held = false;
     });
   }
-};
-
-window.VoiceChat.typingIn = function typingIn(target) {
-  return Boolean(target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.isContentEditable));
 };

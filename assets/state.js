@@ -50,8 +50,13 @@ window.VoiceChat.StateManager = class StateManager {
     this.setProps("controls-state", { children: view.label });
     this.setProps("controls-dot", { className: `state-dot state-${view.color}` });
     this.hintNext();
-    this.setProps("controls-interrupt", { disabled: state !== "speaking" && state !== "thinking" });
+    this.setProps("controls-interrupt", { disabled: !this.replyUnderWay });
     if (window.VoiceChat.wakeLock) window.VoiceChat.wakeLock.follow(state);
+  }
+
+  // An answer is being prepared or said: what "Stop talking" stops.
+  get replyUnderWay() {
+    return this.state === "speaking" || this.state === "thinking";
   }
 
   // Under the state, after Stop: what Start does now.
@@ -214,7 +219,7 @@ window.VoiceChat.StateManager = class StateManager {
       children: [
         div({ className: "message-meta", children: this.meta(m) }),
         div({ className: "message-text", children: m.text }),
-        m.timings ? window.VoiceChat.waterfall(m.replayKey, m.timings, m.heardMs, Boolean(m.replayKey)) : null,
+        m.timings ? window.VoiceChat.waterfall(m.replayKey, m.timings, m.heardMs) : null,
       ],
     }));
     this.followTalk();

@@ -16,7 +16,7 @@ window.VoiceChat.Turns = class Turns {
     this.userText = new Map(); // turn -> what the person said (for a retry)
     this.spokenText = new window.VoiceChat.SpokenText((turn, text) => ui.appendReply(turn, text));
     this.speakingTurn = null;
-    this.kept = kept || new window.VoiceChat.TurnAudio(player); // for the waterfall's "heard" and replay
+    this.kept = kept; // the app's TurnAudio: the waterfall's "heard", and replays
   }
 
   key(turn) {

@@ -89,7 +89,7 @@ window.VoiceChat.App = class App {
 
   // "Stop talking": the reply stops here at once; the server keeps what was heard, cut.
   interrupt() {
-    if (!this.connection || !["speaking", "thinking"].includes(this.ui.state)) return;
+    if (!this.connection || !this.ui.replyUnderWay) return;
     this.player.clear();
     this.connection.sendJson({ type: "interrupt" });
   }

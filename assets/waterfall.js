@@ -24,8 +24,9 @@ window.VoiceChat.waterfallSteps = function waterfallSteps(timings, heardMs) {
   });
 };
 
-// The Dash components of the waterfall (html.Details), for the message list.
-window.VoiceChat.waterfall = function waterfall(key, timings, heardMs, replayable) {
+// The Dash components of the waterfall (html.Details), for the message list; with
+// ``replayKey`` (the reply's audio is kept), a button to hear it again.
+window.VoiceChat.waterfall = function waterfall(replayKey, timings, heardMs) {
   const node = (type, props) => ({ namespace: "dash_html_components", type, props });
   const steps = window.VoiceChat.waterfallSteps(timings, heardMs);
   if (!steps.length) return null;
@@ -44,8 +45,8 @@ window.VoiceChat.waterfall = function waterfall(key, timings, heardMs, replayabl
       node("Span", { className: "waterfall-ms", children: `${Math.round(step.at)} ms` }),
     ],
   }));
-  const replay = replayable
-    ? [node("Button", { className: "link-button waterfall-replay", type: "button", "data-replay": key,
+  const replay = replayKey
+    ? [node("Button", { className: "link-button waterfall-replay", type: "button", "data-replay": replayKey,
       children: "Play the reply again" })]
     : [];
   return node("Details", {
