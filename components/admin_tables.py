@@ -132,7 +132,7 @@ def _table(table_id: str, columns: list[tuple[str, str]], empty: str, **more: An
         emptyContent=empty)
 
 
-def _scrolling(label: str, table: fac.AntdTable) -> html.Div:
+def scrolling(label: str, table: fac.AntdTable) -> html.Div:
     """A wide table scrolls sideways in its own region, which the keyboard can reach."""
     return html.Div(table, className="admin-scroll", tabIndex="0", role="region", **{"aria-label": label})
 
@@ -141,16 +141,16 @@ def render() -> html.Div:
     return html.Div(className="admin-tables", children=[
         fac.AntdCard(title="Recent turns (ms after the end of speech)", size="small",
                      className="admin-turns-card",
-                     children=_scrolling("Recent turns", _table("admin-turns", TURN_COLUMNS, NO_TURNS_TEXT))),
+                     children=scrolling("Recent turns", _table("admin-turns", TURN_COLUMNS, NO_TURNS_TEXT))),
         fac.AntdCard(title="Providers", size="small", className="admin-providers-card",
                      children=html.Div(id="admin-providers", className="admin-providers")),
         fac.AntdCard(title="Stored conversations", size="small", className="admin-conversations-card",
-                     children=_scrolling("Stored conversations", _table(
+                     children=scrolling("Stored conversations", _table(
                          "admin-conversations", CONVERSATION_COLUMNS, NO_CONVERSATIONS_TEXT,
                          rowSelectionType="radio", selectedRowKeys=[]))),
         fac.AntdCard(title="Processes (with VOICECHAT_REDIS_URL: the whole cluster)", size="small",
                      className="admin-processes-card",
-                     children=_scrolling("Processes", _table(
+                     children=scrolling("Processes", _table(
                          "admin-processes", PROCESS_COLUMNS, "No process answered"))),
     ])
 

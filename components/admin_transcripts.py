@@ -11,6 +11,7 @@ import feffery_antd_components as fac
 from dash import Input, Output, State, dcc, html, no_update
 from flask import current_app, request
 
+from components.admin_tables import scrolling
 from components.callbacks import callback
 from core.store.conversations import StoreError
 from monitoring.metrics.admin_api import Admission, admin_gate, forget_conversation
@@ -38,12 +39,10 @@ def render() -> fac.AntdCard:
         ]),
         children=[
             html.Div(id="admin-transcript-note", className="admin-muted admin-transcript-note"),
-            html.Div(fac.AntdTable(
+            scrolling("Conversation turns", fac.AntdTable(
                 id="admin-transcript-turns", data=[], size="small", bordered=False, locale="en-us",
                 columns=[{"dataIndex": key, "title": title, "align": "left"} for key, title in COLUMNS],
-                pagination={"pageSize": 20, "hideOnSinglePage": True, "showSizeChanger": False}),
-                className="admin-scroll", tabIndex="0", role="region",
-                **{"aria-label": "Conversation turns"}),
+                pagination={"pageSize": 20, "hideOnSinglePage": True, "showSizeChanger": False})),
             dcc.Download(id="admin-transcript-download"),
         ])
 

@@ -10,6 +10,7 @@ from typing import Any
 import feffery_antd_components as fac
 from dash import html
 
+from components.admin_tables import scrolling
 from core.metrics import TURN_TAKING_EVENTS
 
 LABELS = {
@@ -44,10 +45,9 @@ def render() -> fac.AntdCard:
         title="Turn-taking", size="small", className="admin-turn-taking-card",
         children=[
             html.Div(id="admin-hold", className="admin-muted admin-hold"),
-            html.Div(fac.AntdTable(
+            scrolling("Turn-taking", fac.AntdTable(
                 id="admin-turn-taking", data=[], size="small", bordered=False, locale="en-us",
                 columns=[{"dataIndex": key, "title": title, "align": "right" if key in NUMBERS else "left"}
                          for key, title in COLUMNS],
-                pagination=False), className="admin-scroll", tabIndex="0", role="region",
-                **{"aria-label": "Turn-taking"}),
+                pagination=False)),
         ])

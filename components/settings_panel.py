@@ -14,6 +14,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from components import audio_devices
 from components.callbacks import clientside_callback
+from components.settings_fields import field, select
 from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES, SERVER_URL
 from core.session.session_settings import SessionSettings
 
@@ -70,20 +71,6 @@ APPLIED_WITH_BUTTON = [
     ("settings-openai-voice", "openai_tts_voice", "str"),
 ]
 FIELDS = APPLIED_ON_CHANGE + APPLIED_WITH_BUTTON
-
-
-def field(label: str, help_text: str, control: object, field_id: str | None = None) -> html.Div:
-    extra = {"id": field_id} if field_id else {}
-    return html.Div(className="settings-field", **extra, children=[
-        html.Div(label, className="settings-label"),
-        control,
-        html.Div(help_text, className="settings-help"),
-    ])
-
-
-def select(component_id: str, options: list[dict[str, str]], label: str, **extra: object) -> fac.AntdSelect:
-    return fac.AntdSelect(id=component_id, options=options, allowClear=False, style={"width": "100%"},
-                          **{"aria-label": label}, **extra)
 
 
 def text_input(component_id: str, label: str, **extra: object) -> fac.AntdInput:

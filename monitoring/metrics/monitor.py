@@ -139,10 +139,10 @@ class PerformanceMonitor(Metrics):
         every event of ``TURN_TAKING_EVENTS`` for every channel seen (browser always)."""
         with self._lock:
             now = self._clock()
-            recent = [(channel, event) for t, channel, event in self._turn_taking if t > now - HOUR_S]
+            recent = Counter((channel, event) for t, channel, event in self._turn_taking if t > now - HOUR_S)
             totals = {name: n for name, n in self._counters.items() if name.startswith("turn_taking:")}
         channels = {"browser"} | {name.split(":")[1] for name in totals}
-        return {channel: {event: {"hour": recent.count((channel, event)),
+        return {channel: {event: {"hour": recent[(channel, event)],
                                   "total": totals.get(f"turn_taking:{channel}:{event}", 0)}
                           for event in TURN_TAKING_EVENTS}
                 for channel in sorted(channels)}
