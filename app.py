@@ -13,11 +13,14 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import dash
+import flask
 from dash import Input, Output, dcc, html
 
-from components import admin_page, callbacks, layout, theme, transcript
+from components import admin_page, callbacks, i18n, layout, theme, transcript
+from components.i18n_scripts import script_words
 from core import log_format
 from core.phone.routes import install_phone_routes
 from core.providers.choice import allowed_base_urls
@@ -60,20 +63,33 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
         suppress_callback_exceptions=True,  # each path renders only its own page's components
     )
     settings = runtime.settings
-    privacy = transcript.privacy_note(runtime.store is not None, settings.store_retention_days)
     access = ("passcode" if settings.access_passcode else "link") if settings.access_required else None
-    voice_page = layout.render(SessionSettings.defaults(settings), allowed_base_urls(settings), privacy,
-                               access)
+    words = script_words(app.config.assets_folder)
+    drawn: dict[str, html.Div] = {}  # the voice page, drawn once per language
+
+    def voice_page(language: str) -> html.Div:
+        if language not in drawn:
+            with i18n.using(language):
+                privacy = transcript.privacy_note(runtime.store is not None, settings.store_retention_days)
+                drawn[language] = layout.render(SessionSettings.defaults(settings),
+                                                allowed_base_urls(settings), privacy, access, words)
+        return drawn[language]
+
     app.layout = theme.provider([dcc.Location(id="page-location"), html.Div(id="page-root")])
     callbacks.register(app)  # (the component modules, imported above, declared them)
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # for screen readers
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # (i18n.js sets the page's)
 
-    @app.callback(Output("page-root", "children"), Input("page-location", "pathname"))
-    def route(pathname: str | None) -> html.Div:
-        """The voice page at / (and any other path), the metrics page at /admin."""
+    @app.callback(Output("page-root", "children"), Output("theme", "locale"),
+                  Input("page-location", "pathname"), Input("page-location", "search"))
+    def route(pathname: str | None, search: str | None) -> tuple[html.Div, str]:
+        """The voice page at / (and any other path) in the person's language, the
+        metrics page at /admin (in English)."""
         if (pathname or "").rstrip("/") == admin_page.ADMIN_PATH:
-            return admin_page.render(bool(settings.admin_token))
-        return voice_page
+            return admin_page.render(bool(settings.admin_token)), theme.DEFAULT_LOCALE
+        query = parse_qs((search or "").lstrip("?")).get("lang", [None])[0]
+        request = flask.request
+        language = i18n.negotiate(query, request.cookies.get(i18n.COOKIE), request.accept_languages)
+        return voice_page(language), theme.locale_of(language)
 
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime

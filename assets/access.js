@@ -4,10 +4,11 @@ window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.Access = class Access {
   static KEY = "voicechat.ticket";
+  // Words made when asked: this script loads before assets/i18n.js, which translates them.
   static REFUSALS = {
-    ticket_required: "This assistant is private: enter its passcode.",
-    ticket_invalid: "That ticket was not accepted: enter the passcode again.",
-    ticket_expired: "Your access has expired: enter the passcode again.",
+    ticket_required: () => window.VoiceChat.t("This assistant is private: enter its passcode."),
+    ticket_invalid: () => window.VoiceChat.t("That ticket was not accepted: enter the passcode again."),
+    ticket_expired: () => window.VoiceChat.t("Your access has expired: enter the passcode again."),
   };
 
   get mode() {
@@ -54,14 +55,14 @@ window.VoiceChat.Access = class Access {
   refusal(reason) {
     const words = Access.REFUSALS[reason];
     if (words) sessionStorage.removeItem(Access.KEY);
-    return words || null;
+    return words ? words() : null;
   }
 
   ask(message) {
     const gate = document.getElementById("access-gate");
     gate.hidden = false;
     document.getElementById("access-message").textContent = message;
-    if (this.mode !== "passcode") return Promise.reject(new Error("An invitation link is needed."));
+    if (this.mode !== "passcode") return Promise.reject(new Error(window.VoiceChat.t("An invitation link is needed.")));
     const input = document.getElementById("access-passcode");
     input.focus();
     return new Promise((resolve) => {
@@ -88,9 +89,9 @@ window.VoiceChat.Access = class Access {
         this.remember(body.ticket, body.expires_at);
         return body.ticket;
       }
-      said.textContent = body.message || "The passcode could not be checked.";
+      said.textContent = body.message || window.VoiceChat.t("The passcode could not be checked.");
     } catch (error) {
-      said.textContent = "The server could not be reached to check the passcode.";
+      said.textContent = window.VoiceChat.t("The server could not be reached to check the passcode.");
     }
     return null;
   }

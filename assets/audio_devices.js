@@ -31,11 +31,12 @@ window.VoiceChat.AudioDevices = class AudioDevices {
     const VC = window.VoiceChat;
     if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
     const devices = await navigator.mediaDevices.enumerateDevices();
-    const options = (kind, noun) => [{ label: "The browser's default", value: "" },
+    // ``named(number)``: what a device the browser gives no label is called.
+    const options = (kind, named) => [{ label: window.VoiceChat.t("The browser's default"), value: "" },
       ...devices.filter((d) => d.kind === kind && d.deviceId && d.deviceId !== "default")
-        .map((d, i) => ({ label: d.label || `${noun} ${i + 1}`, value: d.deviceId }))];
-    const mics = options("audioinput", "Microphone");
-    const speakers = options("audiooutput", "Speaker");
+        .map((d, i) => ({ label: d.label || named(i + 1), value: d.deviceId }))];
+    const mics = options("audioinput", (number) => window.VoiceChat.t("Microphone {number}", { number }));
+    const speakers = options("audiooutput", (number) => window.VoiceChat.t("Speaker {number}", { number }));
     const known = (list, id) => (list.some((o) => o.value === id) ? id : "");
     VC.app.ui.setProps("settings-audio-mic", { options: mics, value: known(mics, this.choice.mic) });
     VC.app.ui.setProps("settings-audio-speaker", { options: speakers, value: known(speakers, this.choice.speaker) });

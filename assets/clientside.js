@@ -73,8 +73,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (VC.keysText === undefined && text) VC.keysText = text.textContent;
       if (!clicks && VC.keysOn()) return [unchanged, unchanged, unchanged]; // as drawn: nothing to redraw
       if (clicks) VC.keepChoice(VC.KEYS_STORE, !VC.keysOn());
-      return VC.keysOn() ? [VC.keysText, "Turn keys off", "true"]
-        : ["Single-key shortcuts are off", "Turn keys on", "false"];
+      return VC.keysOn() ? [VC.keysText, window.VoiceChat.t("Turn keys off"), "true"]
+        : [window.VoiceChat.t("Single-key shortcuts are off"), window.VoiceChat.t("Turn keys on"), "false"];
     },
     listAudioDevices: function (visible) {
       if (visible) window.VoiceChat.app.devices.show().catch((error) => console.warn("no device list", error));
@@ -91,7 +91,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const unchanged = window.dash_clientside.no_update;
       if (!clicks && !ptt.on) return [unchanged, unchanged, unchanged]; // as drawn: nothing to redraw
       const on = clicks ? ptt.toggle() : ptt.on;
-      return [on ? "Push to talk: on (turn off)" : "Push to talk", on ? "true" : "false",
+      const label = on ? window.VoiceChat.t("Push to talk: on (turn off)") : window.VoiceChat.t("Push to talk");
+      return [label, on ? "true" : "false",
         { display: on ? "block" : "none" }];
     },
     onConversation: function () {

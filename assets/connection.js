@@ -25,7 +25,7 @@ window.VoiceChat.Connection = class Connection {
         this.sendJson({ type: "hello", protocol: 1, sample_rate: 16000 });
         resolve();
       };
-      socket.onerror = () => reject(new Error("The server could not be reached."));
+      socket.onerror = () => reject(new Error(window.VoiceChat.t("The server could not be reached.")));
       socket.onmessage = (message) => this.dispatch(message.data);
       socket.onclose = (event) => {
         if (this.socket === socket) this.socket = null;

@@ -5,8 +5,8 @@ window.VoiceChat = window.VoiceChat || {};
 // The conversation as plain text, one line per message: "[12:43:03] You: ...".
 window.VoiceChat.transcriptText = function transcriptText(messages) {
   return messages.filter((m) => m.text).map((m) => {
-    const who = m.role === "user" ? "You" : "Assistant";
-    const cut = m.cut ? " [cut off]" : "";
+    const who = m.role === "user" ? window.VoiceChat.t("You") : window.VoiceChat.t("Assistant");
+    const cut = m.cut ? ` ${window.VoiceChat.t("[cut off]")}` : "";
     return `[${m.time.toLocaleTimeString()}] ${who}: ${m.text}${cut}`;
   }).join("\n");
 };
@@ -23,8 +23,9 @@ window.VoiceChat.ConversationActions = class ConversationActions {
 
   replay(key) {
     const kept = this.app.keptAudio;
-    if (this.app.player.playing) return this.app.ui.showProblem("Wait until the reply being spoken ends.", "info");
-    if (!kept.replay(key)) this.app.ui.showProblem("That reply's audio is no longer kept (the last 8 are).", "info");
+    const say = (words) => this.app.ui.showProblem(words, "info");
+    if (this.app.player.playing) return say(window.VoiceChat.t("Wait until the reply being spoken ends."));
+    if (!kept.replay(key)) say(window.VoiceChat.t("That reply's audio is no longer kept (the last 8 are)."));
   }
 
   // Afresh: the page and the assistant forget it (the server keeps what it stored, until
@@ -38,7 +39,9 @@ window.VoiceChat.ConversationActions = class ConversationActions {
     app.session = null;
     app.ui.clearMessages();
     app.keptAudio.turns.clear();
-    app.ui.showProblem(wasRunning ? "A new conversation: press Start to talk." : "A new conversation.", "success");
+    const said = wasRunning ? window.VoiceChat.t("A new conversation: press Start to talk.")
+      : window.VoiceChat.t("A new conversation.");
+    app.ui.showProblem(said, "success");
   }
 
   // The server forgets the conversation and deletes what it stored of it; the page
@@ -48,7 +51,8 @@ window.VoiceChat.ConversationActions = class ConversationActions {
     try {
       await app.ensureConnection();
     } catch (error) {
-      app.ui.showProblem("The server could not be reached. Nothing was deleted.", "error", "Retry");
+      app.ui.showProblem(window.VoiceChat.t("The server could not be reached. Nothing was deleted."), "error",
+        window.VoiceChat.t("Retry"));
       app.recover = () => this.remove();
       return;
     }
@@ -57,18 +61,19 @@ window.VoiceChat.ConversationActions = class ConversationActions {
 
   async copy() {
     const text = window.VoiceChat.transcriptText(this.app.ui.messages);
-    if (!text) return this.app.ui.showProblem("Nothing to copy yet.", "info");
+    if (!text) return this.app.ui.showProblem(window.VoiceChat.t("Nothing to copy yet."), "info");
     try {
       await navigator.clipboard.writeText(text);
-      this.app.ui.showProblem("The conversation was copied.", "success");
+      this.app.ui.showProblem(window.VoiceChat.t("The conversation was copied."), "success");
     } catch (error) {
-      this.app.ui.showProblem("This browser did not allow copying; use Download instead.", "warning");
+      const words = window.VoiceChat.t("This browser did not allow copying; use Download instead.");
+      this.app.ui.showProblem(words, "warning");
     }
   }
 
   download() {
     const text = window.VoiceChat.transcriptText(this.app.ui.messages);
-    if (!text) return this.app.ui.showProblem("Nothing to download yet.", "info");
+    if (!text) return this.app.ui.showProblem(window.VoiceChat.t("Nothing to download yet."), "info");
     const stamp = new Date().toISOString().slice(0, 16).replace(/[T:]/g, "-");
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([`${text}\n`], { type: "text/plain;charset=utf-8" }));
@@ -84,6 +89,6 @@ window.VoiceChat.ConversationActions = class ConversationActions {
 // window, a minute by default).
 window.VoiceChat.afterStopHint = function afterStopHint(ui) {
   if (ui.state !== "idle" || !ui.messages.length) return "";
-  return "Stopped. Start within a minute goes on with this conversation; later, or after New, "
-    + "it starts afresh.";
+  return window.VoiceChat.t("Stopped. Start within a minute goes on with this conversation; later, or after New, "
+    + "it starts afresh.");
 };

@@ -8,22 +8,24 @@ window.VoiceChat.SETTINGS_ERRORS = ["invalid_message", "forbidden_endpoint", "fo
 // Browsers give the microphone only to secure pages: https, or this machine (localhost).
 window.VoiceChat.microphoneUnavailable = function microphoneUnavailable() {
   if (window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) return null;
-  return "Browsers allow the microphone only on secure pages. Open this app over HTTPS (its admin "
+  return window.VoiceChat.t("Browsers allow the microphone only on secure pages. Open this app over HTTPS (its admin "
     + "can put it behind a TLS proxy, see docs/deploy.md) or as http://localhost on the machine that "
-    + "runs it. Typing works here.";
+    + "runs it. Typing works here.");
 };
 
 window.VoiceChat.describeStartError = function describeStartError(error) {
   if (error && error.name === "NotAllowedError") {
-    return "Microphone access was denied. Allow it for this page in the browser, then try again.";
+    return window.VoiceChat.t("Microphone access was denied. Allow it for this page in the browser, then try again.");
   }
   if (error && error.name === "OverconstrainedError") {
-    return "The microphone chosen in Settings is not connected. Choose another (or the default), then try again.";
+    return window.VoiceChat.t("The microphone chosen in Settings is not connected. Choose another (or the default), "
+      + "then try again.");
   }
   if (error && error.name === "NotFoundError") {
-    return "No microphone was found. Connect one, then try again.";
+    return window.VoiceChat.t("No microphone was found. Connect one, then try again.");
   }
-  return (error && error.message) || "Something went wrong starting the conversation.";
+  // (An error's own message: the browser's, or one the page made in its language.)
+  return (error && error.message) || window.VoiceChat.t("Something went wrong starting the conversation.");
 };
 
 // An "error" event from the server, shown where the person looks, with a way out.
@@ -32,12 +34,12 @@ window.VoiceChat.showServerError = function showServerError(app, event) {
   if (app.settingsPending && window.VoiceChat.SETTINGS_ERRORS.includes(event.code)) {
     // Refused settings change nothing; say why where the person is looking.
     app.settingsPending = false;
-    app.ui.settingsStatus(`Not applied: ${event.message}`);
+    app.ui.settingsStatus(window.VoiceChat.t("Not applied: {message}", { message: event.message }));
   }
   const said = event.turn !== undefined ? app.turns.userText.get(event.turn) : undefined;
   if (event.code === "provider_failed" && said) {
     app.recover = () => app.sendText(said);
-    app.ui.showProblem(event.message, "error", "Ask again");
+    app.ui.showProblem(event.message, "error", window.VoiceChat.t("Ask again"));
   } else {
     app.ui.showProblem(event.message, event.retryable === false ? "error" : "warning");
   }

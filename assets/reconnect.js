@@ -4,18 +4,20 @@
 // listening again on the resumed conversation.
 window.VoiceChat = window.VoiceChat || {};
 
+// The English of what is said, translated where it is shown ({seconds}: the countdown).
 window.VoiceChat.RETRIES = {
   lost: {
     state: "reconnecting",
-    words: (s) => `The connection to the server was lost. Reconnecting in ${s} s…`,
-    action: "Reconnect now",
-    done: "Reconnected.",
+    words: window.VoiceChat.words("The connection to the server was lost. Reconnecting in {seconds} s…"),
+    action: window.VoiceChat.words("Reconnect now"),
+    done: window.VoiceChat.words("Reconnected."),
   },
   full: {
     state: "waiting",
-    words: (s) => `The service is full right now: every place for a conversation is taken. Trying again in ${s} s…`,
-    action: "Try now",
-    done: "Connected: there was room.",
+    words: window.VoiceChat.words("The service is full right now: every place for a conversation is taken. "
+      + "Trying again in {seconds} s…"),
+    action: window.VoiceChat.words("Try now"),
+    done: window.VoiceChat.words("Connected: there was room."),
   },
 };
 
@@ -49,7 +51,8 @@ window.VoiceChat.Reconnector = class Reconnector {
   tick() {
     const retry = window.VoiceChat.RETRIES[this.kind];
     const seconds = Math.max(1, Math.ceil((this.dueAt - Date.now()) / 1000));
-    this.app.ui.showProblem(retry.words(seconds), "warning", retry.action);
+    const words = window.VoiceChat.t(retry.words, { seconds });
+    this.app.ui.showProblem(words, "warning", window.VoiceChat.t(retry.action));
   }
 
   get waiting() {
@@ -84,7 +87,7 @@ window.VoiceChat.Reconnector = class Reconnector {
     this.backoffs.lost.reset();
     this.backoffs.full.reset();
     this.kind = null;
-    const done = this.pendingDone;
+    const done = this.pendingDone && window.VoiceChat.t(this.pendingDone);
     this.pendingDone = null;
     if (!done) return;
     const ui = this.app.ui;

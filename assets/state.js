@@ -3,26 +3,27 @@
 // components with dash_clientside.set_props; audio never goes through Dash.
 window.VoiceChat = window.VoiceChat || {};
 
+// The labels are English, translated where they are shown (set).
 window.VoiceChat.STATES = {
-  idle: { label: "Idle", color: "idle" },
-  connecting: { label: "Connecting…", color: "busy" },
-  listening: { label: "Listening", color: "listening" },
-  user_speaking: { label: "Hearing you", color: "hearing" },
-  thinking: { label: "Thinking…", color: "thinking" },
-  speaking: { label: "Speaking", color: "speaking" },
-  reconnecting: { label: "Reconnecting…", color: "busy" },
-  waiting: { label: "Waiting for room…", color: "busy" },
-  error: { label: "Error", color: "error" },
+  idle: { label: window.VoiceChat.words("Idle"), color: "idle" },
+  connecting: { label: window.VoiceChat.words("Connecting…"), color: "busy" },
+  listening: { label: window.VoiceChat.words("Listening"), color: "listening" },
+  user_speaking: { label: window.VoiceChat.words("Hearing you"), color: "hearing" },
+  thinking: { label: window.VoiceChat.words("Thinking…"), color: "thinking" },
+  speaking: { label: window.VoiceChat.words("Speaking"), color: "speaking" },
+  reconnecting: { label: window.VoiceChat.words("Reconnecting…"), color: "busy" },
+  waiting: { label: window.VoiceChat.words("Waiting for room…"), color: "busy" },
+  error: { label: window.VoiceChat.words("Error"), color: "error" },
 };
 
 // The built-in replies model (core/providers/embedded/llama.py's name): small and quick,
 // often vague or wrong. After its first answer the page says once how to connect a
 // stronger one.
 window.VoiceChat.SMALL_REPLY_MODELS = ["gemma3-270m"];
-window.VoiceChat.STRONGER_MODEL_ADVICE =
+window.VoiceChat.STRONGER_MODEL_ADVICE = window.VoiceChat.words(
   "Answers come from a small built-in model: quick, but often vague or wrong. For better "
   + "answers, open Settings and choose an OpenAI-compatible server for replies, such as "
-  + "Ollama on this computer (http://127.0.0.1:11434/v1).";
+  + "Ollama on this computer (http://127.0.0.1:11434/v1).");
 
 window.VoiceChat.StateManager = class StateManager {
   constructor() {
@@ -47,8 +48,9 @@ window.VoiceChat.StateManager = class StateManager {
     this.state = state;
     this.history.push(state);
     const view = window.VoiceChat.STATES[state];
-    this.setProps("controls-state", { children: view.label });
+    this.setProps("controls-state", { children: window.VoiceChat.t(view.label) });
     this.setProps("controls-dot", { className: `state-dot state-${view.color}` });
+    this.setProps("visualizer-who", { className: `who who-${view.color}` });
     this.hintNext();
     this.setProps("controls-interrupt", { disabled: !this.replyUnderWay });
     if (window.VoiceChat.wakeLock) window.VoiceChat.wakeLock.follow(state);
@@ -70,9 +72,9 @@ window.VoiceChat.StateManager = class StateManager {
     this.setProps("controls-stop", { disabled: !running });
     this.setProps("controls-mute", {
       disabled: !running,
-      children: muted ? "Unmute" : "Mute",
+      children: muted ? window.VoiceChat.t("Unmute") : window.VoiceChat.t("Mute"),
       "aria-pressed": muted ? "true" : "false",
-      "aria-label": muted ? "Unmute the microphone" : "Mute the microphone",
+      "aria-label": muted ? window.VoiceChat.t("Unmute the microphone") : window.VoiceChat.t("Mute the microphone"),
     });
     this.setProps("controls-muted", { style: { display: running && muted ? "inline-block" : "none" } });
   }
@@ -103,7 +105,7 @@ window.VoiceChat.StateManager = class StateManager {
     const small = this.providers && window.VoiceChat.SMALL_REPLY_MODELS.includes(this.providers.llm);
     if (this.advised || !small || this.problem) return;
     this.advised = true;
-    this.showProblem(window.VoiceChat.STRONGER_MODEL_ADVICE, "info");
+    this.showProblem(window.VoiceChat.t(window.VoiceChat.STRONGER_MODEL_ADVICE), "info");
   }
 
   clearProblem() {
@@ -113,7 +115,7 @@ window.VoiceChat.StateManager = class StateManager {
   showProviders(providers) {
     if (!providers) return;
     this.providers = providers;
-    const text = `Speech recognition: ${providers.stt} · replies: ${providers.llm} · voice: ${providers.tts}`;
+    const text = window.VoiceChat.t("Speech recognition: {stt} · replies: {llm} · voice: {tts}", providers);
     this.setProps("settings-providers", { children: text });
   }
 
@@ -156,7 +158,7 @@ window.VoiceChat.StateManager = class StateManager {
   }
 
   setUserText(turn, text) {
-    this.message(turn, "user").text = text || "(nothing heard)";
+    this.message(turn, "user").text = text || window.VoiceChat.t("(nothing heard)");
     this.renderTranscript();
   }
 
@@ -205,17 +207,20 @@ window.VoiceChat.StateManager = class StateManager {
   }
 
   meta(m) {
-    const parts = [m.role === "user" ? "You" : "Assistant", m.time.toLocaleTimeString()];
-    if (m.latencyMs !== null) parts.push(`${(m.latencyMs / 1000).toFixed(2)} s`);
-    if (m.cut) parts.push("cut off");
+    const who = m.role === "user" ? window.VoiceChat.t("You") : window.VoiceChat.t("Assistant");
+    const parts = [who, m.time.toLocaleTimeString()];
+    const seconds = m.latencyMs !== null ? (m.latencyMs / 1000).toFixed(2) : null;
+    if (seconds !== null) parts.push(window.VoiceChat.t("{seconds} s", { seconds }));
+    if (m.cut) parts.push(window.VoiceChat.t("cut off"));
     return parts.join(" · ");
   }
 
   renderTranscript() {
     const div = (props) => ({ namespace: "dash_html_components", type: "Div", props });
+    const latency = window.VoiceChat.t("Time from the end of your words to the first sound of the reply");
     const children = this.messages.map((m) => div({
       className: `message message-${m.role}${m.cut ? " message-cut" : ""}`,
-      title: m.latencyMs !== null ? "Time from the end of your words to the first sound of the reply" : undefined,
+      title: m.latencyMs !== null ? latency : undefined,
       children: [
         div({ className: "message-meta", children: this.meta(m) }),
         div({ className: "message-text", children: m.text }),

@@ -64,7 +64,7 @@ window.VoiceChat.App = class App {
         this.lastStream = recorder.stream;
       }
     } catch (error) {
-      await this.fail(window.VoiceChat.describeStartError(error), "Try again", () => this.start());
+      await this.fail(window.VoiceChat.describeStartError(error), window.VoiceChat.t("Try again"), () => this.start());
       return;
     }
     if (!this.running) return; // stopped while the microphone was being opened
@@ -117,7 +117,8 @@ window.VoiceChat.App = class App {
     try {
       await this.ensureConnection();
     } catch (error) {
-      this.ui.showProblem("The server could not be reached. Your message was not sent.", "error", "Retry");
+      this.ui.showProblem(window.VoiceChat.t("The server could not be reached. Your message was not sent."), "error",
+        window.VoiceChat.t("Retry"));
       this.recover = () => this.sendText(words);
       return false;
     }
@@ -152,7 +153,7 @@ window.VoiceChat.App = class App {
   sendSettings(values) {
     if (!this.connection) return;
     this.settingsPending = true;
-    this.ui.settingsStatus("Applying…");
+    this.ui.settingsStatus(window.VoiceChat.t("Applying…"));
     this.connection.sendJson(Object.assign({ type: "settings" }, values));
   }
 
@@ -237,7 +238,7 @@ window.VoiceChat.App = class App {
 
   // ----- from the server ------------------------------------------------------------
   onEvent(event) {
-    if (this.turns.event(event)) return;
+    if (this.turns.event(event) || window.VoiceChat.notice(this, event)) return;
     switch (event.type) {
       case "state":
         this.onState(event.state);
@@ -248,17 +249,10 @@ window.VoiceChat.App = class App {
       case "ready":
         this.onReady(event);
         break;
-      case "provider_status":
-        this.ui.showProblem(event.message, event.state === "closed" ? "success" : "warning");
-        break;
-      case "conversation_deleted":
-        this.ui.clearMessages();
-        this.ui.showProblem("Conversation deleted, here and on the server.", "success");
-        break;
       case "settings_applied":
         this.settingsPending = false;
         this.appliedSettings = event.settings;
-        this.ui.settingsStatus("Applied to this conversation.");
+        this.ui.settingsStatus(window.VoiceChat.t("Applied to this conversation."));
         this.ui.showProviders(event.providers);
         break;
       default:

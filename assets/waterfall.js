@@ -3,13 +3,14 @@
 // the reply (keyboard and screen readers open it as they would any other).
 window.VoiceChat = window.VoiceChat || {};
 
+// Each step's timing key and its label (English, translated where it is shown).
 window.VoiceChat.WATERFALL_STEPS = [
-  ["endpoint_ms", "Turn taken (end of your words judged)"],
-  ["transcript_ms", "Words recognized"],
-  ["llm_first_token_ms", "First word of the reply written"],
-  ["llm_first_sentence_ms", "First sentence written"],
-  ["tts_first_audio_ms", "First audio sent"],
-  ["heard_ms", "Heard here"],
+  ["endpoint_ms", window.VoiceChat.words("Turn taken (end of your words judged)")],
+  ["transcript_ms", window.VoiceChat.words("Words recognized")],
+  ["llm_first_token_ms", window.VoiceChat.words("First word of the reply written")],
+  ["llm_first_sentence_ms", window.VoiceChat.words("First sentence written")],
+  ["tts_first_audio_ms", window.VoiceChat.words("First audio sent")],
+  ["heard_ms", window.VoiceChat.words("Heard here")],
 ];
 
 // The steps that the turn has, in order, each with its time and its own part of it.
@@ -34,7 +35,7 @@ window.VoiceChat.waterfall = function waterfall(replayKey, timings, heardMs) {
   const rows = steps.map((step) => node("Div", {
     className: "waterfall-row",
     children: [
-      node("Span", { className: "waterfall-label", children: step.label }),
+      node("Span", { className: "waterfall-label", children: window.VoiceChat.t(step.label) }),
       node("Span", {
         className: "waterfall-track",
         children: node("Span", {
@@ -42,15 +43,15 @@ window.VoiceChat.waterfall = function waterfall(replayKey, timings, heardMs) {
           style: { marginLeft: `${(100 * step.from) / total}%`, width: `${Math.max(1, (100 * (step.at - step.from)) / total)}%` },
         }),
       }),
-      node("Span", { className: "waterfall-ms", children: `${Math.round(step.at)} ms` }),
+      node("Span", { className: "waterfall-ms", children: window.VoiceChat.t("{ms} ms", { ms: Math.round(step.at) }) }),
     ],
   }));
   const replay = replayKey
     ? [node("Button", { className: "link-button waterfall-replay", type: "button", "data-replay": replayKey,
-      children: "Play the reply again" })]
+      children: window.VoiceChat.t("Play the reply again") })]
     : [];
   return node("Details", {
     className: "waterfall",
-    children: [node("Summary", { children: "Where the time went" }), ...rows, ...replay],
+    children: [node("Summary", { children: window.VoiceChat.t("Where the time went") }), ...rows, ...replay],
   });
 };

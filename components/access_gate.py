@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from components.i18n import tr
+
 
 def render(mode: str | None) -> html.Div | None:
     """``mode``: "passcode", "link" or None (no ticket asked for)."""
@@ -14,14 +16,15 @@ def render(mode: str | None) -> html.Div | None:
         return None
     if mode == "passcode":
         body = html.Form(id="access-form", className="access-form", children=[
-            html.Label("This assistant is private. Enter its passcode to talk.", htmlFor="access-passcode"),
+            html.Label(tr("This assistant is private. Enter its passcode to talk."),
+                       htmlFor="access-passcode"),
             html.Div(className="access-row", children=[
                 dcc.Input(id="access-passcode", type="password", autoComplete="current-password",
                           maxLength=200, required=True, debounce=True),
-                html.Button("Continue", id="access-submit", type="submit", className="access-submit"),
+                html.Button(tr("Continue"), id="access-submit", type="submit", className="access-submit"),
             ]),
         ])
     else:
-        body = html.P("This assistant is private: open it with the invitation link you were given.")
+        body = html.P(tr("This assistant is private: open it with the invitation link you were given."))
     return html.Div(id="access-gate", className="access-gate", hidden=True, **{"data-mode": mode},
                     children=[body, html.Div(id="access-message", className="access-message", role="alert")])

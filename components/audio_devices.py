@@ -8,25 +8,26 @@ import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, dcc
 
 from components.callbacks import clientside_callback
+from components.i18n import tr
 from components.settings_fields import field, select
 
 VOLUMES = (0, 25, 50, 75, 100)  # % (a segmented choice: Ant Design's slider handle has no name)
 
 
 def fields() -> list[object]:
-    default = [{"label": "The browser's default", "value": ""}]
+    default = [{"label": tr("The browser's default"), "value": ""}]
     return [
-        fac.AntdDivider("Sound", innerTextOrientation="left"),
-        field("Microphone", "Used from the next Start. The list names devices once the page may use the "
-                            "microphone.",
-              select("settings-audio-mic", default, "Microphone", value="")),
-        field("Speaker", "Where the answers play (browsers that allow choosing it).",
-              select("settings-audio-speaker", default, "Speaker", value="")),
-        field("Answer volume", "How loud the answers play here.",
+        fac.AntdDivider(tr("Sound"), innerTextOrientation="left"),
+        field(tr("Microphone"),
+              tr("Used from the next Start. The list names devices once the page may use the microphone."),
+              select("settings-audio-mic", default, tr("Microphone"), value="")),
+        field(tr("Speaker"), tr("Where the answers play (browsers that allow choosing it)."),
+              select("settings-audio-speaker", default, tr("Speaker"), value="")),
+        field(tr("Answer volume"), tr("How loud the answers play here."),
               fac.AntdSegmented(id="settings-audio-volume", value="100", block=True,
-                                options=[{"label": f"{level} %" if level else "Off", "value": str(level)}
+                                options=[{"label": f"{level} %" if level else tr("Off"), "value": str(level)}
                                          for level in VOLUMES],
-                                **{"aria-label": "Answer volume"})),
+                                **{"aria-label": tr("Answer volume")})),
         dcc.Store(id="settings-audio-sink"),
     ]
 

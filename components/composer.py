@@ -6,6 +6,7 @@ import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, State, html
 
 from components.callbacks import clientside_callback
+from components.i18n import tr
 from core.transport.wire import MAX_TEXT_CHARS
 
 
@@ -14,13 +15,13 @@ def render() -> html.Div:
         className="composer",
         children=[
             fac.AntdInput(
-                id="composer-input", placeholder="Type a message and press Enter",
+                id="composer-input", placeholder=tr("Type a message and press Enter"),
                 maxLength=MAX_TEXT_CHARS, allowClear=True, size="large",
-                **{"aria-label": "Message to the assistant"},
+                **{"aria-label": tr("Message to the assistant")},
             ),
-            fac.AntdButton("Send", id="composer-send", size="large",  # (Start is the one primary action)
+            fac.AntdButton(tr("Send"), id="composer-send", size="large",  # (Start is the one primary action)
                            icon=fac.AntdIcon(icon="antd-send"),
-                           **{"aria-label": "Send the message"}),
+                           **{"aria-label": tr("Send the message")}),
         ],
     )
 

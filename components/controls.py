@@ -6,39 +6,40 @@ import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from components.callbacks import clientside_callback
+from components.i18n import tr
 
 
 def render() -> html.Section:
     return html.Section(
         className="panel controls-panel",
-        **{"aria-label": "Conversation controls"},
+        **{"aria-label": tr("Conversation controls")},
         children=[
             html.Div(
                 className="controls-row",
                 children=[
                     fac.AntdButton(
-                        "Start", id="controls-start", type="primary", size="large",
+                        tr("Start"), id="controls-start", type="primary", size="large",
                         icon=fac.AntdIcon(icon="antd-sound"),
-                        title="Start talking (S)",
-                        **{"aria-label": "Start the conversation", "aria-keyshortcuts": "S"},
+                        title=tr("Start talking (S)"),
+                        **{"aria-label": tr("Start the conversation"), "aria-keyshortcuts": "S"},
                     ),
                     fac.AntdButton(
-                        "Stop", id="controls-stop", size="large", disabled=True, danger=True,
+                        tr("Stop"), id="controls-stop", size="large", disabled=True, danger=True,
                         icon=fac.AntdIcon(icon="antd-stop"),
-                        title="Stop and release the microphone (S or Esc)",
-                        **{"aria-label": "Stop the conversation", "aria-keyshortcuts": "S Escape"},
+                        title=tr("Stop and release the microphone (S or Esc)"),
+                        **{"aria-label": tr("Stop the conversation"), "aria-keyshortcuts": "S Escape"},
                     ),
                     fac.AntdButton(
-                        "Stop talking", id="controls-interrupt", size="large", disabled=True,
+                        tr("Stop talking"), id="controls-interrupt", size="large", disabled=True,
                         icon=fac.AntdIcon(icon="antd-minus-circle"),
-                        title="Stop the reply now; the conversation goes on (X)",
-                        **{"aria-label": "Stop the reply", "aria-keyshortcuts": "X"},
+                        title=tr("Stop the reply now; the conversation goes on (X)"),
+                        **{"aria-label": tr("Stop the reply"), "aria-keyshortcuts": "X"},
                     ),
                     fac.AntdButton(
-                        "Mute", id="controls-mute", size="large", disabled=True,
+                        tr("Mute"), id="controls-mute", size="large", disabled=True,
                         icon=fac.AntdIcon(icon="antd-pause"),
-                        title="Mute the microphone (M)",
-                        **{"aria-label": "Mute the microphone", "aria-pressed": "false",
+                        title=tr("Mute the microphone (M)"),
+                        **{"aria-label": tr("Mute the microphone"), "aria-pressed": "false",
                            "aria-keyshortcuts": "M"},
                     ),
                 ],
@@ -47,26 +48,26 @@ def render() -> html.Section:
                 className="state-row",
                 children=[
                     html.Span(id="controls-dot", className="state-dot state-idle", **{"aria-hidden": "true"}),
-                    html.Span(id="controls-state", className="state-label", children="Idle",
+                    html.Span(id="controls-state", className="state-label", children=tr("Idle"),
                               role="status", **{"aria-live": "polite"}),
-                    fac.AntdTag(id="controls-muted", content="Microphone muted", color="orange",
+                    fac.AntdTag(id="controls-muted", content=tr("Microphone muted"), color="orange",
                                 style={"display": "none"}),
                 ],
             ),
-            fac.AntdButton("Hold to talk", id="controls-talk", size="large", block=True,
+            fac.AntdButton(tr("Hold to talk"), id="controls-talk", size="large", block=True,
                            icon=fac.AntdIcon(icon="antd-sound"), style={"display": "none"},
-                           title="Hold while you talk (or hold the space bar)",
-                           **{"aria-label": "Hold to talk"}),
+                           title=tr("Hold while you talk (or hold the space bar)"),
+                           **{"aria-label": tr("Hold to talk")}),
             html.Div(id="controls-next", className="controls-next", **{"aria-live": "polite"}),
             html.Div(
                 className="shortcut-hint",
                 children=[
-                    html.Span(KEYS_ON, id="controls-keys-text"),
+                    html.Span(tr(KEYS_ON), id="controls-keys-text"),
                     " · ",
-                    html.Button("Turn keys off", id="controls-keys", className="link-button", type="button",
-                                **{"aria-pressed": "true"}),
+                    html.Button(tr("Turn keys off"), id="controls-keys", className="link-button",
+                                type="button", **{"aria-pressed": "true"}),
                     " · ",
-                    html.Button("Push to talk", id="controls-ptt", className="link-button", type="button",
+                    html.Button(tr("Push to talk"), id="controls-ptt", className="link-button", type="button",
                                 **{"aria-pressed": "false"}),
                 ],
             ),

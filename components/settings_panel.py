@@ -14,6 +14,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from components import audio_devices
 from components.callbacks import clientside_callback
+from components.i18n import tr
 from components.settings_fields import field, select
 from core.providers.choice import EDGE_VOICES, LANGUAGES, LOCAL_VOICES, SERVER_URL
 from core.session.session_settings import SessionSettings
@@ -77,71 +78,80 @@ def text_input(component_id: str, label: str, **extra: object) -> fac.AntdInput:
     return fac.AntdInput(id=component_id, **{"aria-label": label}, **extra)
 
 
+def translated(options: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A list of choices with its labels in the page's language."""
+    return [{**option, "label": tr(option["label"])} for option in options]
+
+
 def open_button() -> fac.AntdButton:
-    return fac.AntdButton("Settings", id="settings-open", icon=fac.AntdIcon(icon="antd-setting"),
-                          **{"aria-label": "Open the settings"})
+    return fac.AntdButton(tr("Settings"), id="settings-open", icon=fac.AntdIcon(icon="antd-setting"),
+                          **{"aria-label": tr("Open the settings")})
 
 
 def listening_fields(defaults: SessionSettings) -> list[html.Div]:
     return [
-        field("Hearing speech", "How readily a sound counts as speech. Strict suits a noisy room.",
-              fac.AntdSegmented(id="settings-vad", options=VAD_OPTIONS, block=True,
+        field(tr("Hearing speech"), tr("How readily a sound counts as speech. Strict suits a noisy room."),
+              fac.AntdSegmented(id="settings-vad", options=translated(VAD_OPTIONS), block=True,
                                 value=str(defaults.vad_aggressiveness),
-                                **{"aria-label": "Speech detection sensitivity"})),
-        field("End-of-turn patience",
-              "How long a pause must be before the assistant answers. Patient lets you "
-              "think mid-sentence; quick answers sooner.",
-              fac.AntdSegmented(id="settings-patience", options=PATIENCE_OPTIONS, block=True,
-                                value=defaults.patience, **{"aria-label": "End-of-turn patience"})),
-        field("Reply length", "The most sentences in one spoken reply.",
-              fac.AntdSegmented(id="settings-length", options=LENGTH_OPTIONS, block=True,
-                                value=str(defaults.max_sentences), **{"aria-label": "Reply length"})),
+                                **{"aria-label": tr("Speech detection sensitivity")})),
+        field(tr("End-of-turn patience"),
+              tr("How long a pause must be before the assistant answers. Patient lets you "
+                 "think mid-sentence; quick answers sooner."),
+              fac.AntdSegmented(id="settings-patience", options=translated(PATIENCE_OPTIONS), block=True,
+                                value=defaults.patience, **{"aria-label": tr("End-of-turn patience")})),
+        field(tr("Reply length"), tr("The most sentences in one spoken reply."),
+              fac.AntdSegmented(id="settings-length", options=translated(LENGTH_OPTIONS), block=True,
+                                value=str(defaults.max_sentences), **{"aria-label": tr("Reply length")})),
     ]
 
 
 def provider_fields(defaults: SessionSettings) -> list[html.Div]:
     choice = defaults.providers
     return [
-        field("Voice", "Who speaks the replies. The embedded voice works offline.",
-              select("settings-tts", TTS_OPTIONS, "Speech provider", value=choice.tts_provider)),
-        field("Voice name", "Empty: the provider's default voice.",
-              select("settings-voice", [], "Voice name", value=choice.voice, placeholder="Default"),
+        field(tr("Voice"), tr("Who speaks the replies. The embedded voice works offline."),
+              select("settings-tts", translated(TTS_OPTIONS), tr("Speech provider"),
+                     value=choice.tts_provider)),
+        field(tr("Voice name"), tr("Empty: the provider's default voice."),
+              select("settings-voice", [], tr("Voice name"), value=choice.voice, placeholder=tr("Default")),
               field_id="settings-voice-field"),
-        field("Language",
-              "The embedded models speak English. Other languages need an OpenAI-compatible "
-              "server for recognition and replies, and an online or server voice.",
-              select("settings-language", LANGUAGE_OPTIONS, "Language", value=choice.language)),
-        field("Speech recognition", "Who turns your speech into words.",
-              select("settings-stt", STT_OPTIONS, "Speech recognition provider", value=choice.stt_provider)),
-        field("Replies", "Who writes the answers.",
-              select("settings-llm", LLM_OPTIONS, "Reply provider", value=choice.llm_provider)),
+        field(tr("Language"),
+              tr("The embedded models speak English. Other languages need an OpenAI-compatible "
+                 "server for recognition and replies, and an online or server voice."),
+              select("settings-language", translated(LANGUAGE_OPTIONS), tr("Language"),
+                     value=choice.language)),
+        field(tr("Speech recognition"), tr("Who turns your speech into words."),
+              select("settings-stt", translated(STT_OPTIONS), tr("Speech recognition provider"),
+                     value=choice.stt_provider)),
+        field(tr("Replies"), tr("Who writes the answers."),
+              select("settings-llm", translated(LLM_OPTIONS), tr("Reply provider"),
+                     value=choice.llm_provider)),
     ]
 
 
 def openai_fields(defaults: SessionSettings, base_urls: tuple[str, ...]) -> html.Div:
     choice = defaults.providers
-    url_options = [{"label": "This app's own server" if url == SERVER_URL else url, "value": url}
+    url_options = [{"label": tr("This app's own server") if url == SERVER_URL else url, "value": url}
                    for url in base_urls]
     return html.Div(id="settings-openai", className="settings-group", children=[
-        html.Div("OpenAI-compatible server", className="settings-label"),
-        field("Address", "Only the servers this app's admin allows.",
-              select("settings-openai-url", url_options, "Server address", value=choice.openai_base_url)),
-        field("API key", "Kept for this tab only. Empty: the server's own key, if it has one.",
+        html.Div(tr("OpenAI-compatible server"), className="settings-label"),
+        field(tr("Address"), tr("Only the servers this app's admin allows."),
+              select("settings-openai-url", url_options, tr("Server address"), value=choice.openai_base_url)),
+        field(tr("API key"), tr("Kept for this tab only. Empty: the server's own key, if it has one."),
               fac.AntdInput(id="settings-openai-key", mode="password", value="",
-                            placeholder="sk-...", **{"aria-label": "API key"})),
-        field("Models", "Speech recognition, replies and voice, as the server names them.",
+                            placeholder="sk-...", **{"aria-label": tr("API key")})),
+        field(tr("Models"), tr("Speech recognition, replies and voice, as the server names them."),
               html.Div(className="settings-stack", children=[
-                  text_input("settings-openai-stt-model", "Speech recognition model",
+                  text_input("settings-openai-stt-model", tr("Speech recognition model"),
                              value=choice.openai_stt_model, addonBefore="STT"),
-                  text_input("settings-openai-llm-model", "Reply model",
+                  text_input("settings-openai-llm-model", tr("Reply model"),
                              value=choice.openai_llm_model, addonBefore="LLM"),
-                  text_input("settings-openai-tts-model", "Voice model",
+                  text_input("settings-openai-tts-model", tr("Voice model"),
                              value=choice.openai_tts_model, addonBefore="TTS"),
-                  text_input("settings-openai-voice", "Server voice name",
-                             value=choice.openai_tts_voice, addonBefore="Voice"),
+                  text_input("settings-openai-voice", tr("Server voice name"),
+                             value=choice.openai_tts_voice, addonBefore=tr("Voice")),
               ])),
-        fac.AntdButton("Use this server", id="settings-openai-apply", type="primary",
-                       **{"aria-label": "Use this OpenAI-compatible server"}),
+        fac.AntdButton(tr("Use this server"), id="settings-openai-apply", type="primary",
+                       **{"aria-label": tr("Use this OpenAI-compatible server")}),
     ])
 
 
@@ -150,18 +160,18 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
     catalog = {"edge": EDGE_VOICES, "local": {"en": LOCAL_VOICES}}
     return html.Div(children=[
         fac.AntdDrawer(
-            id="settings-drawer", title="Settings", placement="right", width="min(400px, 100vw)",
+            id="settings-drawer", title=tr("Settings"), placement="right", width="min(400px, 100vw)",
             visible=False,
             children=[
                 *audio_devices.fields(),
-                fac.AntdDivider("Listening", innerTextOrientation="left"),
+                fac.AntdDivider(tr("Listening"), innerTextOrientation="left"),
                 *listening_fields(defaults),
-                fac.AntdDivider("Providers", innerTextOrientation="left"),
+                fac.AntdDivider(tr("Providers"), innerTextOrientation="left"),
                 *provider_fields(defaults),
                 openai_fields(defaults, base_urls or (defaults.providers.openai_base_url,)),
                 html.Div(id="settings-providers", className="settings-help settings-providers"),
-                fac.AntdButton("Reset to defaults", id="settings-reset",
-                               **{"aria-label": "Reset the settings to the defaults"}),
+                fac.AntdButton(tr("Reset to defaults"), id="settings-reset",
+                               **{"aria-label": tr("Reset the settings to the defaults")}),
                 html.Div(id="settings-saved", className="settings-help", role="status",
                          **{"aria-live": "polite"}),
             ],

@@ -10,6 +10,7 @@ import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from components.callbacks import clientside_callback
+from components.i18n import tr
 
 
 def render() -> html.Div:
@@ -20,8 +21,8 @@ def render() -> html.Div:
         role="alert",
         children=[
             fac.AntdAlert(id="status-alert", message="", type="error", showIcon=True),
-            fac.AntdButton("Retry", id="status-action", type="primary",
-                           style={"display": "none"}, **{"aria-label": "Retry"}),
+            fac.AntdButton(tr("Retry"), id="status-action", type="primary",
+                           style={"display": "none"}, **{"aria-label": tr("Retry")}),
             dcc.Store(id="status-sink"),
         ],
     )

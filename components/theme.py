@@ -11,11 +11,18 @@ from dash.development.base_component import Component
 from components.callbacks import clientside_callback
 
 PRIMARY = "#0958d9"
+DEFAULT_LOCALE = "en-us"
+# Ant Design's own words (a select's "no data", a drawer's close) where it has the language.
+LOCALES = {"de": "de-de", "fr": "fr-fr", "zh": "zh-cn"}
+
+
+def locale_of(language: str) -> str:
+    return LOCALES.get(language, DEFAULT_LOCALE)
 
 
 def provider(children: list[Component]) -> fac.AntdConfigProvider:
-    return fac.AntdConfigProvider(id="theme", primaryColor=PRIMARY, algorithm="default", locale="en-us",
-                                  children=children)
+    return fac.AntdConfigProvider(id="theme", primaryColor=PRIMARY, algorithm="default",
+                                  locale=DEFAULT_LOCALE, children=children)
 
 
 clientside_callback(

@@ -13,49 +13,57 @@ import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, dcc, html
 
 from components.callbacks import clientside_callback
+from components.i18n import tr
 
-EMPTY_TEXT = "Press Start and ask a question, or type one below."
+EMPTY_TEXT = "Press Start and ask a question, or type one below."  # (English; tr when drawn)
 
 
 def privacy_note(stored: bool, retention_days: float) -> str:
     """What the person is told about what the server keeps of the conversation."""
     if not stored:
-        return "This server does not store conversations."
-    kept = (f"for {retention_days:g} day{'s' if retention_days != 1 else ''}" if retention_days
-            else "until deleted")
-    return (f"This server stores what is said here {kept}, under a random conversation id; "
-            "Delete removes it from this page and from the server.")
+        return tr("This server does not store conversations.")
+    if not retention_days:
+        return tr("This server stores what is said here until deleted, under a random conversation id; "
+                  "Delete removes it from this page and from the server.")
+    if retention_days == 1:
+        return tr("This server stores what is said here for 1 day, under a random conversation id; "
+                  "Delete removes it from this page and from the server.")
+    return tr("This server stores what is said here for {days} days, under a random conversation id; "
+              "Delete removes it from this page and from the server.", days=f"{retention_days:g}")
 
 
 def render(note: str = "") -> fac.AntdCard:
     return fac.AntdCard(
-        title="Conversation",
+        title=tr("Conversation"),
         className="transcript-panel",
         extra=html.Div(className="transcript-actions", children=[
-            fac.AntdButton("New", id="transcript-new", size="small", icon=fac.AntdIcon(icon="antd-plus"),
-                           title="Start a new conversation", **{"aria-label": "Start a new conversation"}),
-            fac.AntdButton("Copy", id="transcript-copy", size="small", icon=fac.AntdIcon(icon="antd-copy"),
-                           title="Copy the conversation", **{"aria-label": "Copy the conversation"}),
-            fac.AntdButton("Download", id="transcript-download", size="small",
-                           icon=fac.AntdIcon(icon="antd-download"), title="Download the conversation as text",
-                           **{"aria-label": "Download the conversation as text"}),
+            fac.AntdButton(tr("New"), id="transcript-new", size="small", icon=fac.AntdIcon(icon="antd-plus"),
+                           title=tr("Start a new conversation"),
+                           **{"aria-label": tr("Start a new conversation")}),
+            fac.AntdButton(tr("Copy"), id="transcript-copy", size="small",
+                           icon=fac.AntdIcon(icon="antd-copy"),
+                           title=tr("Copy the conversation"), **{"aria-label": tr("Copy the conversation")}),
+            fac.AntdButton(tr("Download"), id="transcript-download", size="small",
+                           icon=fac.AntdIcon(icon="antd-download"),
+                           title=tr("Download the conversation as text"),
+                           **{"aria-label": tr("Download the conversation as text")}),
             fac.AntdPopconfirm(
-                fac.AntdButton("Delete", id="transcript-delete", size="small", danger=True,
-                               icon=fac.AntdIcon(icon="antd-delete"), title="Delete this conversation",
-                               **{"aria-label": "Delete this conversation"}),
+                fac.AntdButton(tr("Delete"), id="transcript-delete", size="small", danger=True,
+                               icon=fac.AntdIcon(icon="antd-delete"), title=tr("Delete this conversation"),
+                               **{"aria-label": tr("Delete this conversation")}),
                 id="transcript-delete-confirm",
-                title="Delete this conversation?",
-                description="It is removed from this page and from the server's store.",
-                okText="Delete", cancelText="Keep", okButtonProps={"danger": True},
+                title=tr("Delete this conversation?"),
+                description=tr("It is removed from this page and from the server's store."),
+                okText=tr("Delete"), cancelText=tr("Keep"), okButtonProps={"danger": True},
             ),
         ]),
         children=[
-            html.Div(EMPTY_TEXT, id="transcript-empty", className="transcript-empty"),
+            html.Div(tr(EMPTY_TEXT), id="transcript-empty", className="transcript-empty"),
             html.Div(
                 id="transcript-list",
                 className="transcript-list",
                 role="log",
-                **{"aria-live": "polite", "aria-label": "Conversation history"},
+                **{"aria-live": "polite", "aria-label": tr("Conversation history")},
             ),
             html.Div(note, id="transcript-privacy", className="privacy-note") if note else None,
             dcc.Store(id="transcript-sink"),

@@ -43,12 +43,13 @@ def chromium_args(mic_wav: Path, allow_microphone: bool = True) -> list[str]:
 
 def launch(playwright, profile_dir: Path, mic_wav: Path, allow_microphone: bool = True,  # type: ignore[no-untyped-def]
            bypass_csp: bool = True, resolve: dict[str, str] | None = None, self_signed_ok: bool = False,
-           color_scheme: str = "light"):
+           color_scheme: str = "light", locale: str | None = None):
     """``bypass_csp``: Playwright's ``wait_for_function`` evaluates its predicate with
     ``eval``, which the page's Content-Security-Policy forbids; one browser test runs
     with the policy enforced and waits another way. ``resolve``: host names the browser
     maps to addresses (a public-looking name on this machine); ``self_signed_ok``: a
-    test certificate is accepted; ``color_scheme``: what the system asks for ("light", "dark")."""
+    test certificate is accepted; ``color_scheme``: what the system asks for ("light", "dark");
+    ``locale``: the browser's language (its Accept-Language and navigator.language)."""
     rules = ",".join(f"MAP {name} {address}" for name, address in (resolve or {}).items())
     return playwright.chromium.launch_persistent_context(
         str(profile_dir),
@@ -58,5 +59,6 @@ def launch(playwright, profile_dir: Path, mic_wav: Path, allow_microphone: bool 
         ignore_default_args=["--mute-audio"],
         ignore_https_errors=self_signed_ok,
         color_scheme=color_scheme,
+        **({"locale": locale} if locale else {}),
         args=chromium_args(mic_wav, allow_microphone) + ([f"--host-resolver-rules={rules}"] if rules else []),
     )

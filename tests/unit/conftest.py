@@ -8,6 +8,7 @@ import pytest
 from core.providers.base import Providers
 from core.session.model_workers import ModelWorkers
 from core.settings import Settings
+from tests.support.app_routes import app_with_token  # noqa: F401 - a fixture, for the routing tests
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.support.session_harness import Harness
 from tests.support.ws_peer import make_pair, pair  # noqa: F401 - fixtures, for the WebSocket tests

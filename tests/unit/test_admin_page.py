@@ -4,7 +4,6 @@ check that decides whether any of it is sent."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,13 +12,13 @@ from plotly.io.json import to_json_plotly
 
 from components import admin_cards, admin_charts, admin_page, admin_tables
 from core.providers.base import Providers
-from core.runtime import VoiceRuntime
 from core.session.pool import ConnectionPool
 from core.settings import Settings
 from core.store.conversations import ConversationStore
 from monitoring.metrics.admin_api import AdminGate, metrics
 from monitoring.metrics.monitor import PerformanceMonitor, ProcessReading
 from monitoring.metrics.series import BUCKET_S
+from tests.support.app_routes import routed
 from tests.support.clock import ManualClock
 from tests.support.fakes import FakeLLM, FakeSTT, FakeTTS
 from tests.unit.test_page import walk
@@ -240,33 +239,6 @@ def test_the_shell_holds_no_data_and_says_how_to_open_a_closed_page() -> None:
     assert "admin-closed" in closed_ids and "admin-token-input" not in closed_ids
     result = next(c for c in closed if getattr(c, "id", None) == "admin-closed")
     assert "VOICECHAT_ADMIN_TOKEN" in result.subTitle
-
-
-@pytest.fixture
-def app_with_token() -> Iterator[Callable[[str], Any]]:
-    from app import create_app
-
-    runtimes: list[VoiceRuntime] = []
-
-    def make(token: str) -> Any:
-        settings = Settings().replace(admin_token=token, db_path="", greeting_after_ms=0, thinking_cue_ms=0)
-        runtimes.append(VoiceRuntime(settings, providers=Providers(FakeSTT(), FakeLLM(), FakeTTS()),
-                                     metrics=PerformanceMonitor()))
-        return create_app(runtimes[-1])
-
-    yield make
-    for made in runtimes:
-        made.close()
-
-
-def routed(app: Any, pathname: str) -> str:
-    """What the app renders for a path, as the page's first callback gets it."""
-    response = app.server.test_client().post("/_dash-update-component", json={
-        "output": "page-root.children", "outputs": {"id": "page-root", "property": "children"},
-        "inputs": [{"id": "page-location", "property": "pathname", "value": pathname}],
-        "changedPropIds": ["page-location.pathname"], "state": []})
-    assert response.status_code == 200
-    return json.dumps(response.get_json()["response"]["page-root"]["children"])
 
 
 def test_admin_is_routed_to_its_own_page_and_everything_else_to_the_voice_page(app_with_token) -> None:
