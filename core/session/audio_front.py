@@ -26,6 +26,7 @@ from core.audio.segmenter import (
 from core.audio.stream_buffer import StreamBuffer
 from core.audio.vad import FrameVoice, StagedVoice
 from core.conversation.events import Clear, OutputEvent, ReplyAudio
+from core.session.echo_advice import EchoAdvice
 from core.session.session_settings import segmenter_config
 from core.settings import Settings
 
@@ -56,6 +57,7 @@ class AudioFront:
         self._voice_since_ms: int | None = None  # stream time of the latest speech onset
         self.generation = 0  # counts resets
         self.echo = EchoGate() if settings.echo_gate else None
+        self.advice = EchoAdvice(self.echo)  # (headphones, once the echo is found loud)
         self._sounding_turn = 0  # the turn whose reply audio was sent last
 
     def hear(self, pcm: bytes) -> Iterator[SegmentEvent | VoicedFrame]:

@@ -53,3 +53,11 @@ class ConversationDeleted(OutputEvent):
     the client hears of it); ``stored``: there was a store to delete from."""
 
     stored: bool
+
+
+@dataclass(frozen=True)
+class Advice(OutputEvent):
+    """Something the person could do for a better conversation (``code``: "headphones")."""
+
+    code: str
+    message: str

@@ -243,7 +243,7 @@ class Session:
 
     def _tick_now(self) -> None:
         self._interpreter.run(self._engine.tick(self._now()))
-        for change in self._options.provider_changes():
+        for change in (*self._options.provider_changes(), *self._front.advice.due()):
             self._emit(change)
 
     def change_settings(self, data: dict[str, Any]) -> None:

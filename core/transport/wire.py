@@ -37,7 +37,14 @@ from core.conversation.events import (
     plain,
 )
 from core.errors import ClientError
-from core.session.events import ConversationDeleted, Pong, ProviderStatusChanged, Ready, SettingsApplied
+from core.session.events import (
+    Advice,
+    ConversationDeleted,
+    Pong,
+    ProviderStatusChanged,
+    Ready,
+    SettingsApplied,
+)
 from core.transport import json_text
 
 PROTOCOL_VERSION = 1
@@ -134,6 +141,7 @@ EVENT_TYPES: dict[type[OutputEvent], str] = {
     Pong: "pong",
     ProviderStatusChanged: "provider_status",
     ConversationDeleted: "conversation_deleted",
+    Advice: "advice",
 }
 # Fields left out when they hold nothing (an error without a turn, a ready that is not
 # a resume's).
