@@ -35,7 +35,7 @@ from core.transport.hosts import HostPolicy
 from core.transport.http_guards import install_http_guards
 from core.transport.routes import install_voice_socket
 from monitoring.metrics.admin_api import install_admin_routes
-from monitoring.metrics.monitor import PerformanceMonitor
+from monitoring.metrics.monitor import PerformanceMonitor, monitor_of
 
 log = logging.getLogger("voicechat")
 DRAIN_WAIT_S = 3.0  # how long a SIGTERM waits for the clients to be told and parked
@@ -81,15 +81,17 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
 
     @app.callback(Output("page-root", "children"), Output("theme", "locale"),
                   Input("page-location", "pathname"), Input("page-location", "search"))
-    def route(pathname: str | None, search: str | None) -> tuple[html.Div, str]:
+    def route(pathname: str | None, search: str | None) -> tuple[html.Div, Any]:
         """The voice page at / (and any other path) in the person's language, the
         metrics page at /admin (in English)."""
         if (pathname or "").rstrip("/") == admin_page.ADMIN_PATH:
-            return admin_page.render(bool(settings.admin_token)), theme.DEFAULT_LOCALE
+            return admin_page.render(bool(settings.admin_token), runtime.history is not None), dash.no_update
         query = parse_qs((search or "").lstrip("?")).get("lang", [None])[0]
         request = flask.request
         language = i18n.negotiate(query, request.cookies.get(i18n.COOKIE), request.accept_languages)
-        return voice_page(language), theme.locale_of(language)
+        locale = theme.locale_of(language)
+        # (setting the provider's prop, even to the value it has, draws the whole page again)
+        return voice_page(language), dash.no_update if locale == theme.DEFAULT_LOCALE else locale
 
     server = app.server
     server.config["VOICE_RUNTIME"] = runtime
@@ -101,6 +103,8 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     if settings.access_passcode:
         install_ticket_route(server, policy, runtime.metrics)
     install_admin_routes(server, runtime)
+    if runtime.history is not None:  # (the admin page's charts beyond the live hour)
+        monitor_of(runtime).keep_history(runtime.history.record)
     if settings.phone_enabled:
         install_phone_routes(server, runtime)
     install_health_routes(server, runtime)

@@ -36,7 +36,7 @@ def app_with_token() -> Iterator[Callable[[str], Any]]:
 def routed(app: Any, pathname: str | None, search: str = "", headers: dict[str, str] | None = None,
            part: str = "page-root", cookies: dict[str, str] | None = None) -> str:
     """What the app renders for a path, as the page's first callback gets it (``part``:
-    the page, or ``theme`` for Ant Design's locale)."""
+    the page, ``theme`` for Ant Design's locale, ``*`` for every output changed)."""
     client = app.server.test_client()
     for name, value in (cookies or {}).items():
         client.set_cookie(name, value)
@@ -47,6 +47,7 @@ def routed(app: Any, pathname: str | None, search: str = "", headers: dict[str, 
                    {"id": "page-location", "property": "search", "value": search}],
         "changedPropIds": ["page-location.pathname"], "state": []})
     assert response.status_code == 200
-    return json.dumps(response.get_json()["response"][part], ensure_ascii=False)
+    answer = response.get_json()["response"]
+    return json.dumps(answer if part == "*" else answer[part], ensure_ascii=False)
 
 
