@@ -24,7 +24,15 @@ from core.conversation.events import (
     UserSpeechStarted,
     UserSpeechStopped,
 )
-from core.session.events import ConversationDeleted, Pong, ProviderStatusChanged, Ready, SettingsApplied
+from core.session.echo_advice import HEADPHONES
+from core.session.events import (
+    Advice,
+    ConversationDeleted,
+    Pong,
+    ProviderStatusChanged,
+    Ready,
+    SettingsApplied,
+)
 from core.transport.wire import EVENT_TYPES, decode_reply_audio, encode_event
 from tests.conftest import ROOT
 
@@ -56,6 +64,7 @@ EVENTS = [
     ConversationDeleted(stored=True),
     ProviderStatusChanged("llm", "gpt-4o-mini", "gemma3-270m", "fallback",
                           "The answering service (gpt-4o-mini) is not answering; using gemma3-270m for now."),
+    Advice("headphones", HEADPHONES),
 ]
 
 
