@@ -1,5 +1,6 @@
 """The admin page's charts (ids: ``admin-chart-*``), built from the ``series`` of
-``/metrics.json``: 10 s buckets over the last hour, oldest first.
+``/metrics.json`` (10 s buckets over the last hour) or of the history in the store
+(coarser buckets over hours or days), oldest first.
 
 Figures are plain Plotly dicts, a few hundred points each; a bucket with no turns is a gap in
 the latency lines, and a chart with nothing to show says so instead of being blank.
@@ -61,7 +62,7 @@ def _x_range(series: Series) -> list[int] | None:
     starts = _starts(series)
     if not starts:
         return None
-    end = starts[-1] + int(BUCKET_S * 1000)
+    end = starts[-1] + int(width_s(series) * 1000)
     return [min(starts[0], end - MIN_SPAN_MS), end]
 
 
@@ -126,11 +127,23 @@ def stages_figure(series: Series) -> Figure:
             "layout": _layout(series, "p50, ms after the end of speech")}
 
 
-def turns_per_minute(series: Series) -> list[int]:
+def width_s(series: Series) -> float:
+    """The series' bucket width (the live hour's 10 s, or the history's minutes)."""
+    return float(series[1]["t"] - series[0]["t"]) if len(series) > 1 else BUCKET_S
+
+
+def step_words(seconds: float) -> str:
+    return f"{seconds:g} s" if seconds < 60 else f"{seconds / 60:g} min"
+
+
+def turns_per_minute(series: Series) -> list[float]:
     """Turns in the minute up to each bucket's end: what the card above says, and steadier
-    than a 10 s bucket times six."""
+    than a 10 s bucket times six; over a longer bucket, its mean per minute."""
+    width = width_s(series)
+    if width >= 60.0:
+        return [b["turns_per_min"] for b in series]
     per_bucket = [b["turns"] for b in series]
-    k = max(1, round(60.0 / BUCKET_S))
+    k = max(1, round(60.0 / width))
     return [sum(per_bucket[max(0, i - k + 1): i + 1]) for i in range(len(per_bucket))]
 
 
@@ -146,9 +159,10 @@ def load_figure(series: Series) -> Figure:
 
 def errors_figure(series: Series) -> Figure:
     if not any(b["errors"] for b in series):
-        return empty_figure("No errors in the last hour" if series else "No data yet")
+        return empty_figure("No errors in this time" if series else "No data yet")
     return {"data": [_bars(_x(series), [b["errors"] for b in series], "Errors", RED)],
-            "layout": _layout(series, "errors per 10 s", showlegend=False, bargap=0.1)}
+            "layout": _layout(series, f"errors per {step_words(width_s(series))}", showlegend=False,
+                              bargap=0.1)}
 
 
 def process_figure(series: Series) -> Figure:

@@ -22,6 +22,7 @@ from flask import current_app, request
 from components import (
     admin_cards,
     admin_charts,
+    admin_range,
     admin_tables,
     admin_token,
     admin_transcripts,
@@ -59,7 +60,8 @@ def closed() -> fac.AntdResult:
                  "this page again and paste that token.")
 
 
-def render(token_configured: bool) -> html.Div:
+def render(token_configured: bool, history: bool = False) -> html.Div:
+    """``history``: the server keeps a store, where the charts' longer ranges are read."""
     if not token_configured:
         return html.Div(className="admin-page", children=[header(False), html.Main(closed())])
     return html.Div(className="admin-page", children=[
@@ -70,6 +72,7 @@ def render(token_configured: bool) -> html.Div:
             html.Div(id="admin-dashboard", style=HIDDEN, children=[
                 html.Div(id="admin-updated", className="admin-muted admin-updated"),
                 admin_cards.render(),
+                admin_range.render(history),
                 admin_charts.render(),
                 admin_tables.render(),
                 admin_transcripts.render(),
@@ -104,10 +107,11 @@ def refused_view(token: str | None, wait_s: float = 0.0, dark: bool = False) -> 
 
 
 def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None = None,
-              dark: bool = False) -> list[Any]:
-    series = data["series"]
+              dark: bool = False, charts: tuple[list[dict[str, Any]], str] | None = None) -> list[Any]:
+    """``charts``: the charts' buckets and what they are (the live hour by default)."""
+    series, charts_note = charts or (data["series"], "charts: 10 s steps over the last hour")
     updated = (f"Updated {datetime.fromtimestamp(now):%H:%M:%S} · every {REFRESH_MS // 1000} s · "
-               f"server up {_uptime(data['uptime_s'])} · charts: 10 s steps over the last hour")
+               f"server up {_uptime(data['uptime_s'])} · {charts_note}")
     totals = processes["totals"] if processes else None
     return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now, totals),
             *admin_charts.figures(series, dark), admin_tables.turn_rows(data["recent_turns"]),
@@ -118,14 +122,16 @@ def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None
 
 
 def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
-         now: float | None = None, dark: bool = False) -> list[Any]:
+         now: float | None = None, dark: bool = False, range_key: str | None = None) -> list[Any]:
     """The refresh callback's outputs: the data only for an accepted token (``dark``: the
-    page is in dark mode)."""
+    page is in dark mode; ``range_key``: the charts' time range, ``admin_range.RANGES``)."""
     admission, wait_s = gate.admit(token, address)
     if admission is not Admission.OPEN:
         return refused_view(token, wait_s, dark)
     data = metrics(runtime)
-    return data_view(data, time.time() if now is None else now, cluster(runtime, data), dark)
+    now = time.time() if now is None else now
+    charts = admin_range.chart_series(runtime, range_key, data["series"], now)
+    return data_view(data, now, cluster(runtime, data), dark, charts)
 
 
 @callback(
@@ -146,9 +152,10 @@ def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
     Input("admin-refresh", "n_intervals"),
     Input("admin-token", "modified_timestamp"),
     Input("theme", "algorithm"),
+    Input("admin-range", "value"),
     State("admin-token", "data"),
 )
-def refresh(_intervals: int | None, _stored_at: int | None, scheme: str | None,
+def refresh(_intervals: int | None, _stored_at: int | None, scheme: str | None, range_key: str | None,
             token: str | None) -> list[Any]:
     return view(current_app.config["VOICE_RUNTIME"], admin_gate(current_app), token,
-                request.remote_addr or "?", dark=scheme == "dark")
+                request.remote_addr or "?", dark=scheme == "dark", range_key=range_key)

@@ -26,6 +26,7 @@ from core.session.turn_budget import AddressBudgets
 from core.settings import Settings
 from core.store import redis_client
 from core.store.conversations import ConversationStore
+from core.store.metric_history import MetricHistory
 from core.store.ownership import SessionOwnership
 from core.store.parking import ParkingWriter, RedisParking
 from core.store.process_registry import ProcessRegistry
@@ -81,6 +82,8 @@ class VoiceRuntime:
                               max_bytes=settings.store_max_mb * 2**20)
         location = settings.store_location
         self.store = ConversationStore(location, retention=retention) if location else None
+        # the admin page's figures a minute at a time, in the same database (outlives a restart)
+        self.history = MetricHistory(self.store.backend) if self.store is not None else None
         self.engine_config = engine_config(settings, None)
         # State shared by several processes, through one Redis client (none without Redis).
         self._redis = redis_client.connect(settings.redis_url) if settings.redis_url else None
@@ -181,6 +184,8 @@ class VoiceRuntime:
         self.workers.shutdown()
         if self.store is not None:
             self.store.close()
+        if self.history is not None:
+            self.history.close()
         if self.parking_writer is not None:
             self.parking_writer.close()
         if self.ownership is not None:

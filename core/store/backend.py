@@ -8,6 +8,7 @@ backend raises is one of its ``errors``; the store counts and reports those.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,34 @@ class ConversationSummary:
     last_text: str
 
 
+@dataclass(frozen=True)
+class MinuteRow:
+    """One server process's figures over one minute (the admin page's history)."""
+
+    minute: float  # its start, time.time()
+    process: str
+    turns: int
+    errors: int
+    sessions: int | None  # the most open at once
+    cpu_percent: float | None
+    rss_bytes: int | None
+    stage_values: dict[str, list[float]]  # spoken turns' stage timings (ms), a bounded sample
+
+
+MINUTE_COLUMNS = "minute, process, turns, errors, sessions, cpu_percent, rss_bytes, stage_values"
+
+
+def minute_values(row: MinuteRow) -> tuple[Any, ...]:
+    return (row.minute, row.process, row.turns, row.errors, row.sessions, row.cpu_percent, row.rss_bytes,
+            json.dumps(row.stage_values, separators=(",", ":")))
+
+
+def minute_row(values: tuple[Any, ...]) -> MinuteRow:
+    minute, process, turns, errors, sessions, cpu, rss, stages = values
+    return MinuteRow(float(minute), process, int(turns), int(errors), sessions,
+                     None if cpu is None else float(cpu), rss, json.loads(stages))
+
+
 class StoreBackend(ABC):
     errors: tuple[type[Exception], ...] = ()
     location: str = ""  # for messages and logs: a path, or a server without its password
@@ -72,3 +101,12 @@ class StoreBackend(ABC):
 
     @abstractmethod
     def recent(self, limit: int) -> list[ConversationSummary]: ...
+
+    @abstractmethod
+    def write_minutes(self, connection: Any, rows: list[MinuteRow], older_than: float) -> None:
+        """Store ``rows`` (a minute written again replaces the earlier row) and delete the
+        minutes before ``older_than``, in one transaction."""
+
+    @abstractmethod
+    def minutes(self, since: float) -> list[MinuteRow]:
+        """Every process's minutes from ``since``, oldest first."""

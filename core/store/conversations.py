@@ -91,6 +91,11 @@ class ConversationStore:
         self._writer = threading.Thread(target=self._write_loop, name="conversation-store", daemon=True)
         self._writer.start()
 
+    @property
+    def backend(self) -> StoreBackend:
+        """The database, for another writer of its own tables (``metric_history``)."""
+        return self._backend
+
     # ----- from the sessions (never blocks) ---------------------------------------------
     def record(self, session_id: str, turn: int, role: str, text: str, *, cut: bool = False,
                channel: str = "browser") -> int:

@@ -54,6 +54,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             CREATE INDEX IF NOT EXISTS turns_at ON turns (at);
         """,
     ),
+    Migration(
+        2, "metric_minutes, the admin page's figures a minute at a time, per server process",
+        sqlite="""
+            CREATE TABLE IF NOT EXISTS metric_minutes (
+                minute REAL NOT NULL,
+                process TEXT NOT NULL,
+                turns INTEGER NOT NULL,
+                errors INTEGER NOT NULL,
+                sessions INTEGER,
+                cpu_percent REAL,
+                rss_bytes INTEGER,
+                stage_values TEXT NOT NULL,
+                PRIMARY KEY (minute, process) ON CONFLICT REPLACE
+            );
+        """,
+        postgres="""
+            CREATE TABLE IF NOT EXISTS metric_minutes (
+                minute DOUBLE PRECISION NOT NULL,
+                process TEXT NOT NULL,
+                turns INTEGER NOT NULL,
+                errors INTEGER NOT NULL,
+                sessions INTEGER,
+                cpu_percent DOUBLE PRECISION,
+                rss_bytes BIGINT,
+                stage_values TEXT NOT NULL,
+                PRIMARY KEY (minute, process)
+            );
+        """,
+    ),
 )
 
 VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"

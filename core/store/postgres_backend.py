@@ -10,12 +10,16 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from core.store.backend import (
+    MINUTE_COLUMNS,
     RECENT_ROWS_SCANNED,
     ConversationSummary,
+    MinuteRow,
     Runs,
     StoreBackend,
     StoredTurn,
     StoreError,
+    minute_row,
+    minute_values,
 )
 from core.store.migrations import migrate_postgres
 from core.store.retention import SIZE_PRUNE_BATCH, Retention
@@ -25,6 +29,12 @@ ROWS_SIZE = "SELECT COALESCE(SUM(pg_column_size(t.*)), 0) FROM turns t"
 INSERT = ("INSERT INTO turns (session_id, turn, role, text, cut, channel, at) "
           "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (session_id, turn, role) DO UPDATE SET "
           "text = EXCLUDED.text, cut = EXCLUDED.cut, channel = EXCLUDED.channel, at = EXCLUDED.at")
+
+INSERT_MINUTE = (f"INSERT INTO metric_minutes ({MINUTE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                 "ON CONFLICT (minute, process) DO UPDATE SET turns = EXCLUDED.turns, "
+                 "errors = EXCLUDED.errors, sessions = EXCLUDED.sessions, "
+                 "cpu_percent = EXCLUDED.cpu_percent, rss_bytes = EXCLUDED.rss_bytes, "
+                 "stage_values = EXCLUDED.stage_values")
 
 
 def without_password(url: str) -> str:
@@ -113,3 +123,17 @@ class PostgresBackend(StoreBackend):
         except self._psycopg.Error as exc:
             raise StoreError(f"cannot read conversations: {type(exc).__name__}") from exc
         return [ConversationSummary(r[0], r[1], r[2], float(r[3]), float(r[4]), r[5]) for r in rows]
+
+    def write_minutes(self, connection: Any, rows: list[MinuteRow], older_than: float) -> None:
+        with connection.transaction(), connection.cursor() as cursor:
+            cursor.executemany(INSERT_MINUTE, [minute_values(row) for row in rows])
+            cursor.execute("DELETE FROM metric_minutes WHERE minute < %s", (older_than,))
+
+    def minutes(self, since: float) -> list[MinuteRow]:
+        try:
+            with self.connect() as connection:
+                rows = connection.execute(f"SELECT {MINUTE_COLUMNS} FROM metric_minutes WHERE minute >= %s "
+                                          "ORDER BY minute, process", (since,)).fetchall()
+        except self._psycopg.Error as exc:
+            raise StoreError(f"cannot read the metrics' history: {type(exc).__name__}") from exc
+        return [minute_row(row) for row in rows]

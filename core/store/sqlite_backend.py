@@ -10,12 +10,16 @@ from pathlib import Path
 
 from core.store import retention
 from core.store.backend import (
+    MINUTE_COLUMNS,
     RECENT_ROWS_SCANNED,
     ConversationSummary,
+    MinuteRow,
     Runs,
     StoreBackend,
     StoredTurn,
     StoreError,
+    minute_row,
+    minute_values,
 )
 from core.store.migrations import migrate_sqlite
 from core.store.retention import PRIVATE_FOLDER, Retention, make_private
@@ -83,3 +87,19 @@ class SQLiteBackend(StoreBackend):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot read conversations: {exc}") from exc
         return [ConversationSummary(*row) for row in rows]
+
+    def write_minutes(self, connection: sqlite3.Connection, rows: list[MinuteRow], older_than: float) -> None:
+        with connection:
+            connection.executemany(
+                f"INSERT INTO metric_minutes ({MINUTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [minute_values(row) for row in rows])
+            connection.execute("DELETE FROM metric_minutes WHERE minute < ?", (older_than,))
+
+    def minutes(self, since: float) -> list[MinuteRow]:
+        try:
+            with closing(self.connect()) as connection:
+                rows = connection.execute(f"SELECT {MINUTE_COLUMNS} FROM metric_minutes WHERE minute >= ? "
+                                          "ORDER BY minute, process", (since,)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read the metrics' history: {exc}") from exc
+        return [minute_row(row) for row in rows]

@@ -18,7 +18,9 @@ from typing import Any, Protocol
 import psutil
 
 from core.metrics import TURN_TAKING_EVENTS, Metrics
+from core.store.backend import MinuteRow
 from monitoring.metrics.histograms import Histogram
+from monitoring.metrics.minutes import MinuteLog
 from monitoring.metrics.series import (
     BUCKET_S,
     BUCKETS,
@@ -98,6 +100,8 @@ class PerformanceMonitor(Metrics):
         self._series = TimeSeries(bucket_s, buckets)
         self._last_reading: ProcessReading | None = None
         self._last_sample_at: float | None = None
+        self._minutes = MinuteLog()  # for the history in the store, when kept (keep_history)
+        self._history: Callable[[list[MinuteRow]], None] | None = None
 
     # ----- the record path: a lock and an append --------------------------------------
     def count(self, name: str, n: int = 1) -> None:
@@ -163,6 +167,10 @@ class PerformanceMonitor(Metrics):
             self.active_sessions -= 1
 
     # ----- the sampler ------------------------------------------------------------------
+    def keep_history(self, record: Callable[[list[MinuteRow]], None]) -> None:
+        """Hand each finished minute to ``record`` (``MetricHistory.record``), from the sampler."""
+        self._history = record
+
     def sample_if_due(self) -> None:
         """Called often (the ticker); samples every ``SAMPLE_S``."""
         last, now = self._last_sample_at, self._clock()
@@ -175,8 +183,12 @@ class PerformanceMonitor(Metrics):
             reading = self._probe.read()
             now, sessions = self._fold()
             self._series.add_reading(now, sessions, reading)
+            self._minutes.add_reading(now, sessions, reading)
             self._last_reading = reading
             self._last_sample_at = now
+            finished = self._minutes.take()
+        if finished and self._history is not None:
+            self._history(finished)
 
     def _fold(self) -> tuple[float, int]:
         """Move recorded turns and errors into the buckets; caller holds ``_series_lock``."""
@@ -192,8 +204,10 @@ class PerformanceMonitor(Metrics):
         for t, what in events:
             if isinstance(what, int):
                 self._series.add_errors(t, what)
+                self._minutes.add_errors(t, what)
             else:
                 self._series.add_turn(t, what)
+                self._minutes.add_turn(t, what)
         self._series.advance(now)
         return now, sessions
 

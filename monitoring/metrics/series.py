@@ -43,7 +43,7 @@ class ProcessReading:
 
 
 @dataclass
-class _OpenBucket:
+class Bucket:
     index: int
     turns: int = 0
     errors: int = 0
@@ -89,20 +89,20 @@ class TimeSeries:
         self.width_s = width_s
         self.keep = keep
         self._closed: deque[dict[str, Any]] = deque(maxlen=keep - 1)
-        self._open: _OpenBucket | None = None
+        self._open: Bucket | None = None
 
-    def _bucket_at(self, t: float) -> _OpenBucket:
+    def _bucket_at(self, t: float) -> Bucket:
         """The open bucket for time ``t``, closing the ones time has passed. A time before
         the open bucket (a clock stepped back) counts in the open bucket."""
         index = bucket_index(t, self.width_s)
         if self._open is None:
-            self._open = _OpenBucket(index)
+            self._open = Bucket(index)
         while self._open.index < index:
             self._closed.append(self._open.summary(self.width_s))
             following = self._open.index + 1
             if index - following > self.keep:  # a long quiet spell: skip what would not be kept
                 following = index - self.keep
-            self._open = _OpenBucket(following)
+            self._open = Bucket(following)
         return self._open
 
     def add_turn(self, t: float, timings: dict[str, float]) -> None:

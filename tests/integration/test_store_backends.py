@@ -36,7 +36,8 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Open]
         import psycopg
 
         with psycopg.connect(server.url, autocommit=True) as connection:
-            connection.execute("DROP TABLE IF EXISTS turns, schema_version")  # a fresh database per test
+            # a fresh database per test
+            connection.execute("DROP TABLE IF EXISTS turns, metric_minutes, schema_version")
     else:
         location = tmp_path / "turns.db"
     opened: list[ConversationStore] = []
@@ -109,7 +110,7 @@ def test_the_schema_is_versioned_and_applied_once(open_store: Open) -> None:
         versions = [row[0] for row in connection.execute("SELECT version FROM schema_version").fetchall()]
     finally:
         connection.close()
-    assert versions == [1]
+    assert versions == [1, 2]
     first.record("s", 1, "user", "still works")
     assert first.flush()
 

@@ -78,7 +78,7 @@ def test_every_chart_says_why_it_is_empty() -> None:
     clock.now += 1.0
     v2v, stages, load, errors, process = admin_charts.figures(fake.monitor.series())
     assert annotation(v2v) == annotation(stages) == "No turns yet"
-    assert annotation(errors) == "No errors in the last hour"
+    assert annotation(errors) == "No errors in this time"
     assert load["data"] and process["data"] and annotation(process) is None
 
 
@@ -103,8 +103,10 @@ def test_latency_charts_have_a_point_per_bucket_on_a_time_axis() -> None:
 
 
 def test_turns_per_minute_count_the_last_six_buckets() -> None:
-    series = [{"turns": n} for n in (1, 0, 2, 0, 0, 0, 3, 0)]
+    series = [{"t": i * BUCKET_S, "turns": n} for i, n in enumerate((1, 0, 2, 0, 0, 0, 3, 0))]
     assert admin_charts.turns_per_minute(series) == [1, 1, 3, 3, 3, 3, 5, 5]
+    hours = [{"t": i * 300.0, "turns": n, "turns_per_min": n / 5} for i, n in enumerate((10, 0, 5))]
+    assert admin_charts.turns_per_minute(hours) == [2.0, 0.0, 1.0]  # (the history's 5 min buckets)
 
 
 def test_a_series_with_a_hole_gets_explicit_times() -> None:
