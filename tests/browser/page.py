@@ -23,7 +23,9 @@ def open_page(context, url: str):  # type: ignore[no-untyped-def]
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
     page.goto(url + "/?mic=raw")
-    page.wait_for_function("window.VoiceChat && window.VoiceChat.app && window.dash_clientside.voice")
+    # The scripts are ready and the page is drawn (a key pressed before would find no page).
+    page.wait_for_function("window.VoiceChat && window.VoiceChat.app && window.dash_clientside.voice"
+                           " && document.getElementById('controls-start')")
     page.console_errors = errors  # type: ignore[attr-defined]
     return page
 
