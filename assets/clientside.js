@@ -102,6 +102,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (trigger === "transcript-new") actions.startNew();
       if (trigger === "transcript-copy") actions.copy();
       if (trigger === "transcript-download") actions.download();
+      if (trigger === "transcript-audio") actions.downloadAudio();
       return window.dash_clientside.no_update;
     },
     onSend: function (_submits, _clicks, value) {

@@ -39,6 +39,7 @@ window.VoiceChat.ConversationActions = class ConversationActions {
     app.session = null;
     app.ui.clearMessages();
     app.keptAudio.turns.clear();
+    app.recording.clear();
     const said = wasRunning ? window.VoiceChat.t("A new conversation: press Start to talk.")
       : window.VoiceChat.t("A new conversation.");
     app.ui.showProblem(said, "success");
@@ -74,14 +75,14 @@ window.VoiceChat.ConversationActions = class ConversationActions {
   download() {
     const text = window.VoiceChat.transcriptText(this.app.ui.messages);
     if (!text) return this.app.ui.showProblem(window.VoiceChat.t("Nothing to download yet."), "info");
-    const stamp = new Date().toISOString().slice(0, 16).replace(/[T:]/g, "-");
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([`${text}\n`], { type: "text/plain;charset=utf-8" }));
-    link.download = `conversation-${stamp}.txt`;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    window.VoiceChat.saveFile(new Blob([`${text}\n`], { type: "text/plain;charset=utf-8" }), "txt");
+  }
+
+  // You on the left, the assistant on the right, as it sounded here (the latest 5 minutes).
+  downloadAudio() {
+    const wav = this.app.recording.wav();
+    if (!wav) return this.app.ui.showProblem(window.VoiceChat.t("No audio to download yet."), "info");
+    window.VoiceChat.saveFile(wav, "wav");
   }
 };
 
@@ -91,4 +92,16 @@ window.VoiceChat.afterStopHint = function afterStopHint(ui) {
   if (ui.state !== "idle" || !ui.messages.length) return "";
   return window.VoiceChat.t("Stopped. Start within a minute goes on with this conversation; later, or after New, "
     + "it starts afresh.");
+};
+
+// ``blob`` saved as conversation-<date-time>.<extension>.
+window.VoiceChat.saveFile = function saveFile(blob, extension) {
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[T:]/g, "-");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `conversation-${stamp}.${extension}`;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 };

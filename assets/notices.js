@@ -18,6 +18,7 @@ window.VoiceChat.notice = function notice(app, event) {
       return true;
     case "conversation_deleted":
       app.ui.clearMessages();
+      app.recording.clear();
       app.ui.showProblem(window.VoiceChat.t("Conversation deleted, here and on the server."), "success");
       return true;
     case "advice": {

@@ -5,6 +5,8 @@ window.VoiceChat.Player = class Player {
   constructor() {
     this.context = null;
     this.output = null;
+    this.onSound = null; // (rate, pcm16, startsInS): each chunk as it is scheduled (ConversationAudio)
+    this.onCleared = null; // what was scheduled and not yet heard is dropped
     this.analyser = null;
     this.sources = new Set();
     this.nextStart = 0;
@@ -61,6 +63,7 @@ window.VoiceChat.Player = class Player {
     if (this.nextStart < earliest) this.nextStart = earliest;
     const startsAt = this.nextStart;
     source.start(startsAt);
+    if (this.onSound) this.onSound(sampleRate, pcm16, startsAt - context.currentTime);
     this.nextStart += buffer.duration;
     this.sources.add(source);
     this.stats.chunks += 1;
@@ -88,6 +91,7 @@ window.VoiceChat.Player = class Player {
   }
 
   clear() {
+    if (this.onCleared) this.onCleared();
     for (const source of this.sources) {
       source.onended = null;
       try {

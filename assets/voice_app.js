@@ -32,6 +32,8 @@ window.VoiceChat.App = class App {
     this.voices = null; // the voices the page offers, per provider and language
     this.settingsPending = false; // a settings message awaits its answer
     this.keptAudio = new VC.TurnAudio(this.player); // the latest replies, to hear again
+    this.recording = new VC.ConversationAudio(); // both sides, for Download audio
+    this.recording.follow(this.player);
     this.resetTurns();
     this.player.onDrained = () => this.turns.played();
   }
@@ -192,7 +194,9 @@ window.VoiceChat.App = class App {
 
   sendFrame(frame) {
     if (!this.connection || this.muted) return;
-    this.connection.sendAudio(this.pushToTalk.gate(frame));
+    const sent = this.pushToTalk.gate(frame);
+    this.connection.sendAudio(sent);
+    this.recording.heard(sent);
     if (this.marks.firstFrameSent === null) this.marks.firstFrameSent = performance.now();
   }
 

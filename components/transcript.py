@@ -3,8 +3,10 @@
 The list is filled by ``assets/state.js``: the person's words as soon as they are
 recognized, the reply sentence by sentence as it is spoken, a cut reply marked, and
 each reply's latency in its header. New starts afresh, Copy and Download give the
-conversation as text, Delete (behind a confirmation) forgets the conversation on the
-server and deletes its stored turns; the note under the list says what the server keeps.
+conversation as text, Audio both sides of it as a stereo WAV (the latest five minutes,
+``assets/conversation_audio.js``), Delete (behind a confirmation) forgets the
+conversation on the server and deletes its stored turns; the note under the list says
+what the server keeps.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def render(note: str = "") -> fac.AntdCard:
                            icon=fac.AntdIcon(icon="antd-download"),
                            title=tr("Download the conversation as text"),
                            **{"aria-label": tr("Download the conversation as text")}),
+            fac.AntdButton(tr("Audio"), id="transcript-audio", size="small",
+                           icon=fac.AntdIcon(icon="antd-sound"),
+                           title=tr("Download both sides of the conversation as audio (WAV)"),
+                           **{"aria-label": tr("Download both sides of the conversation as audio (WAV)")}),
             fac.AntdPopconfirm(
                 fac.AntdButton(tr("Delete"), id="transcript-delete", size="small", danger=True,
                                icon=fac.AntdIcon(icon="antd-delete"), title=tr("Delete this conversation"),
@@ -77,6 +83,7 @@ clientside_callback(
     Input("transcript-new", "nClicks"),
     Input("transcript-copy", "nClicks"),
     Input("transcript-download", "nClicks"),
+    Input("transcript-audio", "nClicks"),
     prevent_initial_call=True,
 )
 
