@@ -125,10 +125,13 @@ def test_forwarded_headers_from_anyone_else_change_nothing() -> None:
     server = serve(max_sessions_per_address=2)
     sockets = []
     try:
+        # (one after the other: connections opened at once are admitted in any order)
+        seen = []
         for client in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
             sockets.append(open_socket(server, client))
-        assert [first_event(ws)["code" if i == 2 else "type"] for i, ws in enumerate(sockets)] == [
-            "ready", "ready", "address_limit"]
+            event = first_event(sockets[-1])
+            seen.append(event.get("code", event["type"]))
+        assert seen == ["ready", "ready", "address_limit"]
     finally:
         for ws in sockets:
             ws.close()
