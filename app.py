@@ -34,6 +34,7 @@ from core.transport.health import install_health_routes
 from core.transport.hosts import HostPolicy
 from core.transport.http_guards import install_http_guards
 from core.transport.routes import install_voice_socket
+from core.transport.static_cache import install_static_cache
 from monitoring.metrics.admin_api import install_admin_routes
 from monitoring.metrics.monitor import PerformanceMonitor, monitor_of
 
@@ -98,6 +99,7 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
     hosts = HostPolicy(settings)
     addresses = ClientAddresses(trusted_networks(settings.trusted_proxies))
     install_http_guards(server, hosts, runtime.metrics, addresses)
+    install_static_cache(server)
     policy = AccessPolicy(settings)
     install_voice_socket(server, runtime, hosts, policy)
     if settings.access_passcode:
