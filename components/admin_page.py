@@ -17,7 +17,7 @@ from typing import Any
 
 import feffery_antd_components as fac
 from dash import Input, Output, State, dcc, html
-from flask import current_app, request
+from flask import current_app
 
 from components import (
     admin_cards,
@@ -29,7 +29,7 @@ from components import (
     admin_turn_taking,
 )
 from components.callbacks import callback
-from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics
+from monitoring.metrics.admin_api import AdminGate, Admission, admin_gate, metrics, request_address
 from monitoring.metrics.cluster_view import cluster
 
 ADMIN_PATH = "/admin"
@@ -158,4 +158,4 @@ def view(runtime: Any, gate: AdminGate, token: str | None, address: str,
 def refresh(_intervals: int | None, _stored_at: int | None, scheme: str | None, range_key: str | None,
             token: str | None) -> list[Any]:
     return view(current_app.config["VOICE_RUNTIME"], admin_gate(current_app), token,
-                request.remote_addr or "?", dark=scheme == "dark", range_key=range_key)
+                request_address(), dark=scheme == "dark", range_key=range_key)

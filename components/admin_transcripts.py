@@ -9,12 +9,12 @@ from typing import Any
 
 import feffery_antd_components as fac
 from dash import Input, Output, State, dcc, html, no_update
-from flask import current_app, request
+from flask import current_app
 
 from components.admin_tables import scrolling
 from components.callbacks import callback
 from core.store.conversations import StoreError
-from monitoring.metrics.admin_api import Admission, admin_gate, forget_conversation
+from monitoring.metrics.admin_api import Admission, admin_gate, forget_conversation, request_address
 from monitoring.metrics.transcripts import NoStore, as_text, turns
 
 HIDDEN = {"display": "none"}
@@ -48,7 +48,7 @@ def render() -> fac.AntdCard:
 
 
 def _allowed(token: str | None) -> bool:
-    admission, _ = admin_gate(current_app).admit(token, request.remote_addr or "?")
+    admission, _ = admin_gate(current_app).admit(token, request_address())
     return admission is Admission.OPEN
 
 

@@ -88,6 +88,12 @@ def admin_gate(app: Flask) -> AdminGate:
     return app.config[GATE_KEY]
 
 
+def request_address() -> str:
+    """This request's address group, as every admin check counts it (a trusted proxy's
+    clients apart), for the backoff after wrong tokens."""
+    return client_address(request.environ)
+
+
 def bearer(header: str | None) -> str:
     return header.removeprefix("Bearer ") if header and header.startswith("Bearer ") else ""
 
@@ -150,7 +156,7 @@ def install_admin_routes(app: Flask, runtime: VoiceRuntime) -> None:
     def refusal() -> tuple[Response, int] | None:
         """Why this request may not see the metrics, or None when it may."""
         given = bearer(request.headers.get("Authorization"))
-        admission, wait_s = gate.admit(given, client_address(request.environ))
+        admission, wait_s = gate.admit(given, request_address())
         if admission is Admission.OPEN:
             return None
         if admission is Admission.WRONG and not given:
