@@ -67,6 +67,10 @@ def test_the_commands_are_installed_and_answer(installed: Path) -> None:
     assert minted.returncode == 2 and "VOICECHAT_TICKET_SECRET" in minted.stderr
     where = run(installed, sys.executable, "-c", "import app; print(app.assets_folder())")
     assert where.stdout.strip() == str(installed / "voicechat_assets")
+    # The page's words in the other languages come with it.
+    german = run(installed, sys.executable, "-c",
+                 "from components import i18n; print(i18n.catalogue('de')['Settings'])")
+    assert german.returncode == 0 and german.stdout.strip() == "Einstellungen", german
 
 
 def test_voicechat_serve_serves_the_page_from_the_installed_copy(installed: Path) -> None:
