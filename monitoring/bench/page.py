@@ -50,23 +50,24 @@ def chromium_processes(profile: Path) -> list[psutil.Process]:
     return found + [c for c in children if c not in found]
 
 
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU the processes have used so far (those gone count nothing)."""
+    used = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            used += times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return used
+
+
 def cpu_percent(profile: Path, seconds: float) -> float:
     """CPU used by every Chromium process of this profile over ``seconds``, % of one core."""
     processes = chromium_processes(profile)
-
-    def total() -> float:
-        used = 0.0
-        for process in processes:
-            try:
-                times = process.cpu_times()
-                used += times.user + times.system
-            except psutil.NoSuchProcess:
-                continue
-        return used
-
-    before, started = total(), time.monotonic()
+    before, started = cpu_seconds(processes), time.monotonic()
     time.sleep(seconds)  # measuring a rate over a window, not waiting for an event
-    return round(100 * (total() - before) / (time.monotonic() - started), 1)
+    return round(100 * (cpu_seconds(processes) - before) / (time.monotonic() - started), 1)
 
 
 def load_times(page: Any, url: str, repeats: int) -> list[float]:

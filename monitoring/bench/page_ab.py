@@ -23,23 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from monitoring.bench.page import READY, STATS, chromium_processes
+from monitoring.bench.page import READY, STATS, chromium_processes, cpu_seconds
 from monitoring.clients.browser import launch, write_mic_wav
 
 WARM_UP = 3
-
-
-def cpu_seconds(profile: Path) -> float:
-    used = 0.0
-    for process in chromium_processes(profile):
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        used += times.user + times.system
-    return used
 
 
 def interleaved(urls: list[str], loads: int, listening_s: float = 0.0,
@@ -67,13 +54,14 @@ def interleaved(urls: list[str], loads: int, listening_s: float = 0.0,
             for page in pages.values():
                 page.get_by_role("button", name="Start the conversation").click()
                 page.wait_for_function(f"{STATS}.state === 'listening'", timeout=30_000)
+            processes = {url: chromium_processes(profile) for url, profile in profiles.items()}
             for _ in range(windows):
-                before = {url: cpu_seconds(profile) for url, profile in profiles.items()}
+                before = {url: cpu_seconds(found) for url, found in processes.items()}
                 started = time.monotonic()
                 time.sleep(listening_s)  # measuring a rate over a window, not waiting for an event
                 elapsed = time.monotonic() - started
-                for url, profile in profiles.items():
-                    cpu[url].append(round(100 * (cpu_seconds(profile) - before[url]) / elapsed, 1))
+                for url, found in processes.items():
+                    cpu[url].append(round(100 * (cpu_seconds(found) - before[url]) / elapsed, 1))
     return times, cpu
 
 
@@ -90,6 +78,8 @@ def main() -> None:
     parser.add_argument("--listening-s", type=float, default=0.0, help="then each CPU window, listening")
     parser.add_argument("--windows", type=int, default=3)
     args = parser.parse_args()
+    if args.loads < 2:
+        parser.error("--loads must be at least 2 (the quartiles need two loads)")
     times, cpu = interleaved(args.urls, args.loads, args.listening_s, args.windows)
     print(json.dumps({"bench": "page_ab", **{url: {**summary(t), "listening_cpu_percent": cpu[url]}
                                              for url, t in times.items()}}))
