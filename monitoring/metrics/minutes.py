@@ -37,11 +37,7 @@ class MinuteLog:
         return self._open
 
     def add_turn(self, t: float, timings: dict[str, float]) -> None:
-        minute = self._minute_at(t)
-        minute.turns += 1
-        for stage, values in minute.values.items():
-            if stage in timings and len(values) < MAX_STAGE_VALUES:
-                values.append(float(timings[stage]))
+        self._minute_at(t).add_turn(timings, MAX_STAGE_VALUES)
 
     def add_errors(self, t: float, n: int) -> None:
         self._minute_at(t).errors += n

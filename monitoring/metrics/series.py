@@ -52,11 +52,12 @@ class Bucket:
     cpu: list[float] = field(default_factory=list)
     rss_bytes: int | None = None  # the latest reading
 
-    def add_turn(self, timings: dict[str, float]) -> None:
+    def add_turn(self, timings: dict[str, float], kept: int = MAX_VALUES) -> None:
+        """``kept``: the most values of a stage the bucket keeps (more turns are only counted)."""
         self.turns += 1
         for stage, values in self.values.items():
             value = timings.get(stage)
-            if value is not None and len(values) < MAX_VALUES:
+            if value is not None and len(values) < kept:
                 values.append(float(value))
 
     def add_reading(self, sessions: int, reading: ProcessReading | None) -> None:
