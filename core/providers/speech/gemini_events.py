@@ -11,11 +11,12 @@ and each turn is bracketed by ``activityStart`` / ``activityEnd``.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from core.providers.speech.common import Malformed, Other, pcm16
 
 INPUT_RATE = 16_000
 OUTPUT_RATE = 24_000
@@ -66,16 +67,6 @@ class ResumptionHandle:
     handle: str
 
 
-@dataclass(frozen=True)
-class Other:
-    kind: str
-
-
-@dataclass(frozen=True)
-class Malformed:
-    reason: str
-
-
 GeminiEvent = (SetupComplete | ModelAudio | InputText | OutputText | Interrupted | TurnComplete | GoAway
                | ResumptionHandle | Other | Malformed)
 _RATE = re.compile(r"rate=(\d+)")
@@ -88,11 +79,8 @@ def _audio(part: dict[str, Any]) -> ModelAudio | None:
     mime = str(inline.get("mimeType", ""))
     if not mime.startswith("audio/pcm"):
         return None
-    pcm = base64.b64decode(inline["data"], validate=True)
-    if len(pcm) % 2:
-        raise ValueError("an odd number of bytes")
     rate = _RATE.search(mime)
-    return ModelAudio(pcm, int(rate.group(1)) if rate else OUTPUT_RATE)
+    return ModelAudio(pcm16(inline["data"]), int(rate.group(1)) if rate else OUTPUT_RATE)
 
 
 def _server_content(content: dict[str, Any]) -> list[GeminiEvent]:
@@ -135,7 +123,7 @@ def parse(message: str | bytes) -> list[GeminiEvent]:
                     events.append(ResumptionHandle(str(body["newHandle"])))
             else:
                 events.append(Other(kind))
-        except (KeyError, TypeError, AttributeError, ValueError, binascii.Error) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             events.append(Malformed(f"{kind}: {type(exc).__name__}: {exc}"))
     return events
 

@@ -11,10 +11,11 @@ message must never end the loop). Both names of the audio events are read: the b
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
+
+from core.providers.speech.common import Malformed, Other, pcm16
 
 SAMPLE_RATE = 24_000  # PCM16 mono, both ways
 
@@ -57,16 +58,6 @@ class ApiError:
     message: str
 
 
-@dataclass(frozen=True)
-class Other:
-    type: str
-
-
-@dataclass(frozen=True)
-class Malformed:
-    reason: str
-
-
 ServerEvent = (ResponseCreated | AudioDelta | ReplyTranscriptDelta | InputTranscript | ResponseDone | ApiError
                | Other | Malformed)
 
@@ -94,10 +85,7 @@ def parse(message: str | bytes) -> ServerEvent:
     kind = event["type"]
     try:
         if kind in AUDIO_DELTA:
-            pcm = base64.b64decode(_text(event, "delta"), validate=True)
-            if len(pcm) % 2:
-                return Malformed(f"{kind}: an odd number of bytes")
-            return AudioDelta(_text(event, "response_id"), _text(event, "item_id"), pcm)
+            return AudioDelta(_text(event, "response_id"), _text(event, "item_id"), pcm16(event["delta"]))
         if kind in TRANSCRIPT_DELTA:
             return ReplyTranscriptDelta(_text(event, "response_id"), _text(event, "delta"))
         if kind == "response.created":
@@ -110,7 +98,7 @@ def parse(message: str | bytes) -> ServerEvent:
             error = event["error"]
             code = error.get("code") or error.get("type") or "error"
             return ApiError(str(code), str(error.get("message") or ""))
-    except (KeyError, TypeError, AttributeError, binascii.Error) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         return Malformed(f"{kind}: {type(exc).__name__}: {exc}")
     return Other(kind)
 
