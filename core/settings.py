@@ -214,6 +214,38 @@ class Settings:
     edge_tts_voice: str = field(
         default="en-US-AriaNeural", metadata={"doc": "edge-tts voice name."}
     )
+    speech_provider: str = field(
+        default="off",
+        metadata={"doc": "Speech-to-speech engine answering turns: `off` (the chained STT, LLM "
+                         "and TTS), `openai-realtime` or `gemini-live`. The chained providers "
+                         "stay: they take the turns and answer when it is down."},
+    )
+    speech_base_url: str = field(
+        default="",
+        metadata={"doc": "WebSocket address of the speech-to-speech API (empty: the API's own "
+                         "public address)."},
+    )
+    speech_api_key: str = field(
+        default="",
+        repr=False,
+        metadata={"doc": "API key for the speech-to-speech API (never logged).", "secret": True},
+    )
+    speech_model: str = field(
+        default="",
+        metadata={"doc": "Speech-to-speech model (empty: gpt-realtime, or "
+                         "gemini-live-2.5-flash-preview)."},
+    )
+    speech_voice: str = field(default="", metadata={"doc": "Its voice (empty: alloy, or Puck)."})
+    speech_response_timeout_s: float = field(
+        default=3.0,
+        metadata={"doc": "An answer silent this long is given up and the turn answered by the "
+                         "chained providers."},
+    )
+    client_speech_urls: str = field(
+        default="",
+        metadata={"doc": "Comma-separated speech-to-speech addresses a page may choose, besides "
+                         "the APIs' public ones and VOICECHAT_SPEECH_BASE_URL."},
+    )
     client_base_urls: str = field(
         default="",
         metadata={"doc": "Comma-separated OpenAI-compatible base URLs a page may choose, besides "
@@ -503,6 +535,7 @@ class Settings:
             "stt_provider": ("local", "openai", "simulated"),
             "llm_provider": ("local", "openai", "simulated"),
             "tts_provider": ("local", "openai", "edge", "simulated"),
+            "speech_provider": ("off", "openai-realtime", "gemini-live"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -42,7 +42,7 @@ class Answers:
             heard = playback.playing(old, now)
             cut = playback.record_cut(old, now) if heard else []
             reason = ClearReason.BARGE_IN if heard else ClearReason.SUPERSEDED
-            actions += [*cut, Cancel(old.number), Clear(old.number, reason)]
+            actions += [*cut, Cancel(old.number, old.cut_at() if heard else 0.0), Clear(old.number, reason)]
         playback.current = self._new_turn(base_at=base_at, committed_at=now, job=job)
         return actions + self._phase.enter(Phase.THINKING, self.last_turn)
 
@@ -78,7 +78,7 @@ class Answers:
             playback.current = None
             return actions + self._phase.enter(Phase.LISTENING, None)
         if held is not None:  # a real interruption: the old reply is over for good
-            actions.append(Cancel(held.number))
+            actions.append(Cancel(held.number, 0.0 if unheard else held.cut_at()))
             if unheard:
                 actions.append(Clear(held.number, ClearReason.SUPERSEDED))
             else:
@@ -162,4 +162,5 @@ class Answers:
     def _start_reply(self, turn: ReplyTurn, text: str) -> list[Action]:
         turn.start_writing(text)
         memory = self._memory
-        return [Generate(turn.number, memory.history.messages(), text, memory.last_reply or None)]
+        return [Generate(turn.number, memory.history.messages(), text, memory.last_reply or None,
+                         job=turn.heard_job)]

@@ -37,6 +37,7 @@ class Generate:
     history: tuple[Message, ...]
     text: str
     avoid: str | None  # the previous reply, which must not be repeated word for word
+    job: int | None = None  # the transcription whose audio the turn was (None: typed)
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,11 @@ class EndSpeech:
 
 @dataclass(frozen=True)
 class Cancel:
-    """Stop generating and synthesizing for this turn."""
+    """Stop generating and synthesizing for this turn. ``heard_ms``: how much of its audio
+    the person heard when it was cut (0: none of it); None when it was not cut."""
 
     turn: int
+    heard_ms: float | None = None
 
 
 @dataclass(frozen=True)

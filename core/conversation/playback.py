@@ -54,9 +54,12 @@ class Playback:
     def audio(self, turn: ReplyTurn, sentence: int, pcm: bytes, sample_rate: int,
               now: float) -> list[Action]:
         """Synthesized audio of ``turn``: sent now, or kept until it is due."""
+        kept_back = turn.held
         turn.audio.add(sentence, pcm, sample_rate)
         if not turn.due(now):
             return []  # held until the interruption is judged, the turn is committed, or it is due
+        if kept_back:  # due since the last tick: what was kept goes first, this piece after it
+            return self.release_if_due(turn, now)
         actions: list[Action] = []
         if turn.first_audio_at is None:
             turn.first_audio_at = now
@@ -129,8 +132,10 @@ class Playback:
         """Every reply under way ends now: what was heard of it is kept, marked cut."""
         actions: list[Action] = []
         for turn in self.turns():
-            actions += self.record_cut(turn, now) if self.playing(turn, now) else []
-            actions += [Cancel(turn.number), Clear(turn.number, reason)]
+            playing = self.playing(turn, now)
+            actions += self.record_cut(turn, now) if playing else []
+            heard = turn.cut_at() if playing or turn.first_audio_at is None else None
+            actions += [Cancel(turn.number, heard), Clear(turn.number, reason)]
         self.current = self.held = None
         return actions
 

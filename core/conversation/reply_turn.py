@@ -106,6 +106,10 @@ class ReplyTurn:
     voice_hold_until: float = 0.0  # a voiced frame was just heard: maybe more words coming
     announced: set[int] = field(default_factory=set)  # sentences whose audio has begun to go out
     timings: dict[str, float] = field(default_factory=dict)
+    heard_job: int | None = None  # the transcription of the person's words (kept after it came)
+
+    def __post_init__(self) -> None:
+        self.heard_job = self.job
 
     @property
     def committed(self) -> bool:
@@ -213,6 +217,10 @@ class ReplyTurn:
         until = self.paused_at if self.paused_at is not None else self.first_audio_at
         sent = until - self.playback_start()
         return sent if self.played_ms is None else min(sent, self.played_ms)
+
+    def cut_at(self) -> float:
+        """How much of it was heard, for a ``Cancel`` of a reply cut while playing."""
+        return max(0.0, self.heard_ms()) if self.first_audio_at is not None else 0.0
 
     def heard_sentences(self) -> list[str]:
         return self.sentences[: self.audio.sentences_begun_by(self.heard_ms())]

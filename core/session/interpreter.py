@@ -29,10 +29,11 @@ from core.conversation.commands import (
 from core.conversation.endpointing import worth_weighing
 from core.conversation.engine import TurnEngine
 from core.conversation.events import OutputEvent
-from core.conversation.results import JobResult
+from core.conversation.results import JobFailed, JobResult
 from core.providers.registry import Providers
 from core.session.audio_front import AudioFront
 from core.session.recorder import TurnRecorder
+from core.session.speech_turns import SPEECH, SpeechTurns
 from core.session.turn_jobs import TurnJobs
 
 _RESULT_TYPES = get_args(JobResult)
@@ -41,9 +42,10 @@ _RESULT_TYPES = get_args(JobResult)
 class ActionInterpreter:
     def __init__(self, engine: TurnEngine, jobs: TurnJobs, front: AudioFront, recorder: TurnRecorder,
                  providers: Callable[[], Providers], emit: Callable[[OutputEvent], None],
-                 now: Callable[[], float]) -> None:
+                 now: Callable[[], float], speech: SpeechTurns) -> None:
         self._engine = engine
         self._jobs = jobs
+        self.speech = speech  # a speech-to-speech API's turns (when one is chosen)
         self._front = front
         self._recorder = recorder
         self._providers = providers
@@ -75,26 +77,32 @@ class ActionInterpreter:
     def _carry_out(self, item: Action | JobResult) -> None:
         if isinstance(item, OutputEvent):
             self._emit(item)
+        elif isinstance(item, JobFailed) and item.provider == SPEECH:
+            self._jobs.settled(item)
+            failure = self.speech.fall_back(self._providers().llm, item)
+            if failure is not None:
+                self._pending.extend(self._engine.job_done(failure, self._now()))
         elif isinstance(item, _RESULT_TYPES):
             self._jobs.settled(item)  # type: ignore[arg-type]
             self._pending.extend(self._engine.job_done(item, self._now()))  # type: ignore[arg-type]
         elif isinstance(item, Transcribe):
             weigh = self._weigher() if item.weigh else None
+            self.speech.heard(item.job, item.audio)
             self._later(self._jobs.transcribe(self._providers().stt, item.job, item.audio, weigh))
         elif isinstance(item, JudgeEnd):
             self._later(self._jobs.judge_end(item.job, item.audio))
         elif isinstance(item, DropTranscription):
             self._jobs.drop_transcription(item.job)
         elif isinstance(item, Generate):
-            self._later(self._jobs.generate(self._providers().llm, item))
+            self._later(self.speech.generate(self._providers().llm, item))
         elif isinstance(item, Prepare):
             self._jobs.prepare(self._providers().llm, item.history)
         elif isinstance(item, Speak):
-            self._later(self._jobs.speak(self._providers().tts, item.turn, item.text))
+            self._later(self.speech.speak(self._providers().tts, item.turn, item.text))
         elif isinstance(item, EndSpeech):
-            self._jobs.end_speech(item.turn)
+            self.speech.end_speech(item.turn)
         elif isinstance(item, Cancel):
-            self._jobs.cancel(item.turn)
+            self.speech.cancel(item.turn, item.heard_ms)
         elif isinstance(item, EndSegment):
             self._front.end_segment()
         elif isinstance(item, Record):

@@ -15,18 +15,22 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.audio.pcm import INPUT_SAMPLE_RATE
 from core.conversation.config import EngineConfig
 from core.conversation.events import ErrorNotice
 from core.errors import ClientError
 from core.providers.base import ProviderError
 from core.providers.catalog import ProviderCatalog
+from core.providers.choice import LANGUAGES
 from core.providers.guards.recovery import ProviderWatch, status_message
 from core.providers.registry import Providers
-from core.session.events import ProviderStatusChanged, SettingsApplied
+from core.providers.speech.base import SpeechProvider
+from core.providers.speech.provider import INSTRUCTIONS, speech_provider
+from core.session.events import ProviderStatusChanged, Ready, SettingsApplied
 from core.session.session_settings import SessionSettings, updated
 from core.settings import Settings
 
@@ -50,6 +54,7 @@ class SessionOptions:
         self._clock = clock
         self.own = SessionSettings.defaults(settings)
         self.providers = catalog.defaults
+        self.speech: SpeechProvider | None = speech_provider(self.own.speech, settings)
         self._watch = ProviderWatch(self.providers)
         self._switches: deque[float] = deque(maxlen=PROVIDER_SWITCHES_PER_MINUTE)
 
@@ -64,6 +69,8 @@ class SessionOptions:
         current, providers = self.own, self.providers
         own = updated(current, data, self._settings)
         if own.providers == current.providers:
+            if own.speech != current.speech:
+                self._count_switch()  # (each opens a connection to an API)
             return SettingsChange(own, providers, cue)
         self._count_switch()
         providers = self._catalog.providers_for(own.providers)
@@ -107,14 +114,33 @@ class SessionOptions:
     def apply(self, change: SettingsChange) -> tuple[EngineConfig, SettingsApplied]:
         """Make ``change`` this session's; the engine's new config and the answer."""
         old = self.providers
+        if change.own.speech != self.own.speech:
+            self.speech = speech_provider(change.own.speech, self._settings)
         self.own, self.providers = change.own, change.providers
         if change.taken:
             self._catalog.release(*old)
         self._watch = ProviderWatch(change.providers)
         config = dataclasses.replace(change.own.engine_config(self._base_config), cue_audio=change.cue)
-        applied = SettingsApplied(change.own.as_event(), change.providers.names(),
+        applied = SettingsApplied(change.own.as_event(), self.names(),
                                   change.providers.tts.sample_rate)
         return config, applied
+
+    def names(self) -> dict[str, str]:
+        """The providers in use, by role (``speech`` when a speech-to-speech API answers)."""
+        names = self.providers.names()
+        return {**names, "speech": self.speech.name} if self.speech is not None else names
+
+    def instructions(self) -> str:
+        """What a speech-to-speech API is told it is."""
+        return INSTRUCTIONS.format(language=LANGUAGES[self.own.providers.language])
+
+    def ready(self, session_id: str, resume_token: str, resumed: bool,
+              history: Sequence[Mapping[str, object]] | None) -> Ready:
+        """The session's first event on a socket: how to talk to it, and its settings."""
+        return Ready(session_id=session_id, resume_token=resume_token,
+                     resume_window_s=self._settings.resume_window_s, input_sample_rate=INPUT_SAMPLE_RATE,
+                     output_sample_rate=self.providers.tts.sample_rate, settings=self.own.as_event(),
+                     providers=self.names(), resumed=resumed, history=history)
 
     def provider_changes(self) -> list[ProviderStatusChanged]:
         """Providers that went out of use, were replaced by their fallback, or came back."""

@@ -1,10 +1,7 @@
-"""One voice session: its lifecycle, its lock, and the inputs a transport gives it.
-
-Transports call the inputs (``audio``, ``text``...), the ticker ``tick``, the model workers ``deliver``.
-Each takes the lock, tells the ``TurnEngine`` what happened and has the ``ActionInterpreter`` carry out its
-decision under the lock, so output leaves in the engine's order. Nothing under the lock waits (not on a
-model, not on the client). A bug in one input is logged once, counted and told to the client, and passes.
-"""
+"""One voice session: its lifecycle, its lock, and the inputs a transport (``audio``, ``text``...), the
+ticker (``tick``) and the providers (``deliver``) give it. Each takes the lock, tells the ``TurnEngine`` and
+has the ``ActionInterpreter`` carry out its decision under it, so output leaves in the engine's order.
+Nothing under the lock waits. A bug in one input is logged once, counted, told to the client, and passes."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from core.audio.neural_vad import VoiceBatch
-from core.audio.pcm import INPUT_SAMPLE_RATE, check_pcm16
+from core.audio.pcm import check_pcm16
 from core.bugs import INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, BugLog
 from core.conversation.engine import TurnEngine
 from core.conversation.events import ErrorNotice, OutputEvent, Phase, StateChanged
@@ -26,7 +23,7 @@ from core.conversation.history import CarriedConversation
 from core.conversation.results import JobResult
 from core.errors import ClientError
 from core.session.audio_front import VOICED, AudioFront, StagedAudio
-from core.session.events import Pong, Ready
+from core.session.events import Pong
 from core.session.interpreter import ActionInterpreter
 from core.session.observers import SessionMetrics
 from core.session.options import SessionOptions
@@ -34,6 +31,7 @@ from core.session.outbox import Outbox
 from core.session.port import OutputPort
 from core.session.recorder import TurnRecorder
 from core.session.services import SessionServices
+from core.session.speech_turns import SpeechTurns
 from core.session.turn_jobs import TurnJobs
 from core.settings import Settings
 
@@ -54,17 +52,17 @@ class Session:
         self._lock = threading.RLock()
         self.ticked_at = -math.inf  # when its audio last ticked it (monotonic): the ticker skips it
         self._bugs = BugLog(services.metrics, f"session {session_id[:8]}")
-        self._engine = TurnEngine(services.engine_config, self._now())
-        self._front = AudioFront(settings, self._now)
         self._options = SessionOptions(settings, services.catalog, services.engine_config, clock)
+        self._engine = TurnEngine(self._options.own.engine_config(services.engine_config), self._now())
+        self._front = AudioFront(settings, self._now)
         self._observers = (SessionMetrics(self._metrics, session_id, self.channel, self._front), self._front)
         self._recorder = TurnRecorder(services.store, session_id, services.metrics, services.channel)
         self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id,
                               services.reply_budget)
-        self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder,
-                                              lambda: self._options.providers, self._emit, self._now)
-        self._listening = self._warned_not_listening = False
-        self._closed = self._detached = False
+        self._speech = SpeechTurns(self._jobs, self.deliver, lambda: self._engine.history, self._options)
+        self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder, lambda:
+                                              self._options.providers, self._emit, self._now, self._speech)
+        self._listening = self._warned_not_listening = self._closed = self._detached = False
         self._outbox = Outbox(port, settings.output_queue_items, self._engine.audio_allowed, session_id,
                               self._metrics, on_broken)
 
@@ -74,13 +72,8 @@ class Session:
     # ----- lifecycle ---------------------------------------------------------------------
     def open(self, resumed: bool = False) -> None:
         with self._lock:
-            providers = self._options.providers
             history = self._recorder.transcript(list(self._engine.history)) if resumed else None
-            self._emit(Ready(
-                session_id=self.id, resume_token=self.resume_token,
-                resume_window_s=self._settings.resume_window_s, input_sample_rate=INPUT_SAMPLE_RATE,
-                output_sample_rate=providers.tts.sample_rate, settings=self._options.own.as_event(),
-                providers=providers.names(), resumed=resumed, history=history))
+            self._emit(self._options.ready(self.id, self.resume_token, resumed, history))
             self._emit(StateChanged(Phase.IDLE, None))
 
     def detach(self, epoch: int | None = None) -> None:
@@ -91,7 +84,8 @@ class Session:
                 return
             self._detached = True
             self._stop_listening()
-            self._jobs.clear()
+            self._speech.clear()
+        self._speech.reap()
         self._outbox.close()
 
     def attach(self, port: OutputPort, on_broken: Callable[[], None] | None = None) -> None:
@@ -105,6 +99,7 @@ class Session:
             self.resume_token = secrets.token_urlsafe(24)
             self._outbox = Outbox(port, self._settings.output_queue_items, self._engine.audio_allowed,
                                   self.id, self._metrics, on_broken)
+            self._speech.follow_choice()
         self.open(resumed=True)
 
     def close(self) -> None:
@@ -115,8 +110,9 @@ class Session:
             if not self._detached:
                 self._stop_listening()
             self._closed = True
-            self._jobs.clear()
+            self._speech.clear()
             self._options.close()
+        self._speech.reap()
         self._outbox.close()
 
     @property
@@ -243,12 +239,12 @@ class Session:
 
     def _tick_now(self) -> None:
         self._interpreter.run(self._engine.tick(self._now()))
-        for change in (*self._options.provider_changes(), *self._front.advice.due()):
+        options, speech, advice = self._options, self._speech, self._front.advice
+        for change in (*options.provider_changes(), *speech.status_changes(), *advice.due()):
             self._emit(change)
 
     def change_settings(self, data: dict[str, Any]) -> None:
-        """The person's own settings for this session; all of them or, on a problem, none.
-        New providers are built outside the lock (a model may load, a voice is tried)."""
+        """The person's own settings: all or, on a problem, none (providers built outside the lock)."""
         with self._lock:
             cue = self._engine.config.cue_audio
         change = self._options.try_prepare(data, cue)
@@ -262,7 +258,9 @@ class Session:
             config, applied = self._options.apply(change)
             self._engine.configure(config)
             self._front.configure(change.own.vad_aggressiveness, config.commit_unfinished_ms)
+            self._speech.follow_choice()
             self._emit(applied)
+        self._speech.reap()
 
     def tick(self) -> None:
         """Called every few tens of milliseconds by the runtime, audio or not."""

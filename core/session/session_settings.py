@@ -16,12 +16,17 @@ from core.conversation.config import EngineConfig
 from core.errors import ClientError
 from core.providers.choice import FIELDS as PROVIDER_FIELDS
 from core.providers.choice import ProviderChoice, updated_choice
+from core.providers.speech.choice import FIELDS as SPEECH_FIELDS
+from core.providers.speech.choice import SpeechChoice, updated_speech
 from core.settings import Settings
 
 # End-of-turn patience: how long the silences that end a turn are, relative to the
 # server's settings. "quick" answers sooner but cuts into longer pauses.
 PATIENCE = {"quick": 0.7, "normal": 1.0, "patient": 1.5}
 MAX_SENTENCES_RANGE = (1, 5)
+# A speech-to-speech answer is as long as the API makes it: its text is shown and kept
+# whole (the API is asked for short answers), so the sentence limit is the engine's last guard.
+SPEECH_MAX_SENTENCES = 12
 
 
 @dataclass(frozen=True)
@@ -30,39 +35,48 @@ class SessionSettings:
     patience: str = "normal"
     max_sentences: int = 3
     providers: ProviderChoice = dataclasses.field(default_factory=ProviderChoice)
+    speech: SpeechChoice = dataclasses.field(default_factory=SpeechChoice)
 
     @classmethod
     def defaults(cls, settings: Settings) -> SessionSettings:
         """What a session starts with: the server's settings."""
         return cls(vad_aggressiveness=settings.vad_aggressiveness,
                    max_sentences=settings.max_reply_sentences,
-                   providers=ProviderChoice.defaults(settings))
+                   providers=ProviderChoice.defaults(settings), speech=SpeechChoice.defaults(settings))
 
     def engine_config(self, base: EngineConfig) -> EngineConfig:
+        """``base`` with this person's patience and reply length; with a speech-to-speech
+        API, no answer prepared ahead (it would be the API's, spoken into its context)."""
         scale = PATIENCE[self.patience]
+        speech = self.speech.on
         return dataclasses.replace(
             base,
             commit_after_ms=round(base.commit_after_ms * scale),
             commit_done_ms=round(base.commit_done_ms * scale),
             commit_unfinished_ms=round(base.commit_unfinished_ms * scale),
             min_reply_gap_ms=round(base.min_reply_gap_ms * scale),
-            max_sentences=self.max_sentences,
+            max_sentences=SPEECH_MAX_SENTENCES if speech else self.max_sentences,
+            speculative_reply=base.speculative_reply and not speech,
         )
 
     def as_event(self) -> dict[str, Any]:
         return {"vad_aggressiveness": self.vad_aggressiveness, "patience": self.patience,
-                "max_sentences": self.max_sentences, **self.providers.as_event()}
+                "max_sentences": self.max_sentences, **self.providers.as_event(), **self.speech.as_event()}
 
 
 def updated(current: SessionSettings, data: dict[str, Any], settings: Settings) -> SessionSettings:
     """``current`` with the fields of a ``settings`` message; raises ``ClientError``."""
     changes: dict[str, Any] = {}
     provider_changes: dict[str, Any] = {}
+    speech_changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "type":
             continue
         if key in PROVIDER_FIELDS:
             provider_changes[key] = value
+            continue
+        if key in SPEECH_FIELDS:
+            speech_changes[key] = value
             continue
         if key == "vad_aggressiveness":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3:
@@ -79,6 +93,8 @@ def updated(current: SessionSettings, data: dict[str, Any], settings: Settings) 
         changes[key] = value
     if provider_changes:
         changes["providers"] = updated_choice(current.providers, provider_changes, settings)
+    if speech_changes:
+        changes["speech"] = updated_speech(current.speech, speech_changes, settings)
     return dataclasses.replace(current, **changes)
 
 

@@ -153,3 +153,25 @@ def test_a_reply_cut_after_its_thinking_cue_keeps_what_was_heard() -> None:
     t.say(0.5, 1.5, "Tell me something.").say(playing_from + 0.7, playing_from + 1.7, "Wait.").run(12.0)
     cut = [a for _, a in t.actions if isinstance(a, Record) and a.role == "assistant" and a.cut]
     assert [c.text for c in cut] == ["First part here. Second part here. …"]
+
+
+def test_audio_kept_back_goes_out_first_when_the_next_piece_finds_the_reply_due() -> None:
+    """A piece that arrives after the reply became due but before the next tick released
+    what was kept back must not overtake it, nor leave it behind (seen with a
+    speech-to-speech API streaming a whole answer in half a second)."""
+    from core.conversation.events import ReplyAudio
+    from core.conversation.results import ReplyPiece, SpeechChunk
+
+    engine = TurnEngine(EngineConfig(speculative_reply=False))
+    engine.start(0.0)
+    engine.speech_started(0.0)
+    actions = engine.utterance(1000, b"", 1100.0)
+    (transcribe,) = [a for a in actions if type(a).__name__ == "Transcribe"]
+    (generate,) = [a for a in engine.transcript(transcribe.job, "what time is it", 1150.0)
+                   if isinstance(a, Generate)]
+    engine.job_done(ReplyPiece(generate.turn, "It is noon. "), 1200.0)
+    early = engine.job_done(SpeechChunk(generate.turn, 0, b"\x01\x00" * 100, 16_000), 1250.0)
+    assert not [a for a in early if isinstance(a, ReplyAudio)]  # not due yet: kept back
+    later = engine.job_done(SpeechChunk(generate.turn, 0, b"\x02\x00" * 100, 16_000), 1800.0)
+    sent = [a.pcm[:1] for a in later if isinstance(a, ReplyAudio)]
+    assert sent == [b"\x01", b"\x02"]

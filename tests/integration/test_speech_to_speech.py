@@ -1,0 +1,115 @@
+"""A speech-to-speech API answering through /ws/voice: the real app with the embedded
+models taking the turns (Whisper on recorded speech), a scripted stand-in of each API
+answering, barge-in cancelling and truncating, and the stand-in's misbehaviours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.providers.base import Providers
+from core.settings import Settings
+from monitoring.clients.voice_client import VoiceClient, frames_of, read_wav_16k_mono
+from monitoring.servers.inprocess_server import InProcessServer
+from monitoring.servers.speech.faults import Fault
+from monitoring.servers.speech.standin import SpeechStandIn
+from monitoring.soak.fault_drill import FIXTURES
+
+pytestmark = pytest.mark.models
+APIS = ("openai-realtime", "gemini-live")
+
+
+@pytest.fixture(params=APIS)
+def stand_in(request: pytest.FixtureRequest) -> Iterator[SpeechStandIn]:
+    with SpeechStandIn(request.param, pace=4.0, reply_s=2.0) as api:
+        yield api
+
+
+@pytest.fixture
+def server(stand_in: SpeechStandIn, real_providers: Providers) -> Iterator[InProcessServer]:
+    settings = Settings().replace(greeting_after_ms=0, thinking_cue_ms=0, db_path="",
+                                  client_speech_urls=stand_in.url, speech_response_timeout_s=1.5)
+    with InProcessServer(settings, real_providers) as running:
+        yield running
+
+
+def choose(client: VoiceClient, stand_in: SpeechStandIn) -> None:
+    client.send_json({"type": "settings", "speech_provider": stand_in.dialect,
+                      "speech_base_url": stand_in.url, "speech_api_key": "sk-page-secret"})
+    assert client.wait_for(lambda: client.event_seen("settings_applied"))
+
+
+def story(client: VoiceClient) -> list[tuple[object, ...]]:
+    """The conversation's events, short (for a failure's message)."""
+    return [(e["type"], e.get("turn"), e.get("text") or e.get("state") or e.get("reason") or e.get("code"))
+            for e in client.events if e["type"] not in ("level", "pong")]
+
+
+def answered_after(client: VoiceClient, before: int) -> bool:
+    return any(turn > before and record.done_at is not None for turn, record in client.turns.items())
+
+
+def test_a_spoken_question_is_answered_by_the_api_with_its_audio_and_words(server, stand_in) -> None:
+    client = VoiceClient(server.ws_url)
+    try:
+        client.start()
+        choose(client, stand_in)
+        applied = next(e for e in client.events if e["type"] == "settings_applied")
+        assert applied["providers"]["speech"] == stand_in.dialect
+        assert applied["settings"]["speech_api_key_set"] is True
+        assert "sk-page-secret" not in str(client.events)
+        question = read_wav_16k_mono(FIXTURES / "question_1.wav")
+        client.stream(frames_of(question), until=lambda: answered_after(client, 0), max_s=30)
+        turn = client.turns[client.latest_turn()]
+        assert turn.done_at is not None and turn.transcript  # the app's own recognizer took the turn
+        assert "stand-in" in turn.reply_text  # the API's transcript of what it said
+        assert turn.sample_rate == 24_000 and turn.audio_bytes >= 24_000 * 2 * 1.9, str(story(client))
+        # the turn's audio went to the API at its rate (24 kHz for OpenAI, 16 kHz for Gemini)
+        rate = 24_000 if stand_in.dialect == "openai-realtime" else 16_000
+        sent_s = stand_in.record.heard_bytes[-1] / 2 / rate
+        assert abs(sent_s - len(question) / 2 / 16_000) < 1.0
+    finally:
+        client.close()
+
+
+def test_talking_over_the_answer_cuts_it_where_it_was_heard(server, stand_in) -> None:
+    stand_in.reply_s = 6.0
+    client = VoiceClient(server.ws_url)
+    try:
+        client.start()
+        choose(client, stand_in)
+        client.send_json({"type": "text", "text": "Tell me a long story."})
+        assert client.wait_for(lambda: client.turns.get(1) is not None
+                               and client.turns[1].first_audio_at is not None)
+        interruption = read_wav_16k_mono(FIXTURES / "question_2.wav")
+        client.stream(frames_of(interruption)[:40], until=lambda: client.turns[1].cleared_at is not None,
+                      max_s=10)
+        assert client.turns[1].cleared_at is not None
+        # the room goes quiet: the interruption is a turn of its own, and the old answer is over
+        client.stream([], until=lambda: client.latest_turn() > 1, max_s=10)
+        assert client.latest_turn() > 1, str(story(client))
+        if stand_in.dialect == "openai-realtime":  # the API keeps only what was heard
+            assert client.wait_for(lambda: bool(stand_in.record.truncations), 5)
+            _item, heard_ms = stand_in.record.truncations[0]
+            assert 0 < heard_ms < 6000
+        assert client.audio_after_clear == 0
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("fault", list(Fault))
+def test_every_misbehaviour_leaves_the_person_answered(server, stand_in, fault: Fault) -> None:
+    client = VoiceClient(server.ws_url)
+    try:
+        client.start()
+        choose(client, stand_in)
+        stand_in.plan(fault)
+        client.send_json({"type": "text", "text": "What is the weather like?"})
+        settled = client.wait_for(lambda: answered_after(client, 0) or client.event_seen("error"), 10)
+        assert settled, f"silent after {fault}"
+        client.send_json({"type": "text", "text": "And tomorrow?"})
+        assert client.wait_for(lambda: answered_after(client, 1), 10), f"no answer after {fault}"
+        assert client.audio_after_clear == 0
+    finally:
+        client.close()
