@@ -24,6 +24,7 @@ from components.i18n_scripts import script_words
 from core import log_format
 from core.phone.routes import install_phone_routes
 from core.providers.choice import allowed_base_urls
+from core.providers.speech.choice import page_urls
 from core.runtime import VoiceRuntime
 from core.session.session_settings import SessionSettings
 from core.settings import Settings, SettingsError
@@ -73,7 +74,8 @@ def create_app(runtime: VoiceRuntime) -> dash.Dash:
             with i18n.using(language):
                 privacy = transcript.privacy_note(runtime.store is not None, settings.store_retention_days)
                 drawn[language] = layout.render(SessionSettings.defaults(settings),
-                                                allowed_base_urls(settings), privacy, access, words)
+                                                allowed_base_urls(settings), privacy, access, words,
+                                                page_urls(settings))
         return drawn[language]
 
     app.layout = theme.provider([dcc.Location(id="page-location"), html.Div(id="page-root")])

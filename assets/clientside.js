@@ -29,7 +29,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const saved = app.settings || {};
       return fields.map(([key, kind]) => {
         const value = saved[key] !== undefined ? saved[key] : (defaults || {})[key];
-        if (value === undefined) return key === "openai_api_key" ? "" : window.dash_clientside.no_update;
+        if (value === undefined) return key.endsWith("_api_key") ? "" : window.dash_clientside.no_update;
         if (key === "voice" && !value) return null; // the select shows "Default"
         return kind === "int" ? String(value) : value;
       });
@@ -40,7 +40,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const layout = args[args.length - 1];
       const fields = layout.fields;
       const onChange = args.slice(0, layout.onChange);
-      const withButton = args.slice(layout.onChange + 1, args.length - 1);
+      const withButton = args.slice(layout.onChange + (layout.buttons || 1), args.length - 1);
       const values = {};
       [...onChange, ...withButton].forEach((value, i) => {
         const [key, kind] = fields[i];
@@ -64,6 +64,9 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       const usesServer = [tts, stt, llm].includes("openai");
       return [options, { display: tts === "openai" ? "none" : "block" },
         { display: usesServer ? "block" : "none" }];
+    },
+    speechFields: function (kind) {
+      return { display: kind && kind !== "off" ? "block" : "none" };
     },
     onKeys: function (clicks) {
       const VC = window.VoiceChat;

@@ -1,12 +1,15 @@
 // The person's settings, kept in this browser and checked on the way in: a stored value
-// the server would refuse is dropped rather than sent. The API key is kept apart, for
-// this tab only (sessionStorage): it should not outlive the visit on a shared computer.
+// the server would refuse is dropped rather than sent. API keys are kept apart, for this
+// tab only (sessionStorage): they should not outlive the visit on a shared computer.
 window.VoiceChat = window.VoiceChat || {};
 
 window.VoiceChat.SettingsStore = class SettingsStore {
   constructor(key = "voicechat.settings") {
     this.key = key;
-    this.secretKey = `${key}.api-key`;
+  }
+
+  secretFor(name) {
+    return name === "openai_api_key" ? `${this.key}.api-key` : `${this.key}.${name}`;
   }
 
   static normalize(values) {
@@ -36,8 +39,10 @@ window.VoiceChat.SettingsStore = class SettingsStore {
     try {
       const raw = window.localStorage.getItem(this.key);
       const clean = raw ? SettingsStore.normalize(JSON.parse(raw)) : {};
-      const secret = window.sessionStorage.getItem(this.secretKey);
-      if (secret) clean.openai_api_key = secret;
+      for (const name of SettingsStore.SECRET_KEYS) {
+        const secret = window.sessionStorage.getItem(this.secretFor(name));
+        if (secret) clean[name] = secret;
+      }
       return Object.keys(clean).length ? clean : null;
     } catch (error) {
       console.warn("stored settings could not be read; using the defaults", error);
@@ -48,10 +53,12 @@ window.VoiceChat.SettingsStore = class SettingsStore {
   save(values) {
     try {
       const kept = Object.assign({}, values);
-      delete kept.openai_api_key;
+      for (const name of SettingsStore.SECRET_KEYS) {
+        delete kept[name];
+        if (values[name]) window.sessionStorage.setItem(this.secretFor(name), values[name]);
+        else window.sessionStorage.removeItem(this.secretFor(name));
+      }
       window.localStorage.setItem(this.key, JSON.stringify(kept));
-      if (values.openai_api_key) window.sessionStorage.setItem(this.secretKey, values.openai_api_key);
-      else window.sessionStorage.removeItem(this.secretKey);
     } catch (error) {
       console.warn("settings could not be stored in this browser", error);
     }
@@ -60,7 +67,7 @@ window.VoiceChat.SettingsStore = class SettingsStore {
   clear() {
     try {
       window.localStorage.removeItem(this.key);
-      window.sessionStorage.removeItem(this.secretKey);
+      for (const name of SettingsStore.SECRET_KEYS) window.sessionStorage.removeItem(this.secretFor(name));
     } catch (error) {
       console.warn("stored settings could not be removed", error);
     }
@@ -70,4 +77,8 @@ window.VoiceChat.SettingsStore = class SettingsStore {
 window.VoiceChat.SettingsStore.TEXT_KEYS = [
   "stt_provider", "llm_provider", "tts_provider", "voice", "language", "openai_base_url",
   "openai_api_key", "openai_stt_model", "openai_llm_model", "openai_tts_model", "openai_tts_voice",
+  "speech_provider", "speech_base_url", "speech_api_key", "speech_model", "speech_voice",
 ];
+window.VoiceChat.SettingsStore.SECRET_KEYS = ["openai_api_key", "speech_api_key"];
+// What the defaults say of the keys: none of the page's own.
+window.VoiceChat.SettingsStore.NO_KEYS = { openai_api_key: "", speech_api_key: "" };

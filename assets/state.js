@@ -115,7 +115,8 @@ window.VoiceChat.StateManager = class StateManager {
   showProviders(providers) {
     if (!providers) return;
     this.providers = providers;
-    const text = window.VoiceChat.t("Speech recognition: {stt} · replies: {llm} · voice: {tts}", providers);
+    let text = window.VoiceChat.t("Speech recognition: {stt} · replies: {llm} · voice: {tts}", providers);
+    if (providers.speech) text += " · " + window.VoiceChat.t("answers: {speech}", providers);
     this.setProps("settings-providers", { children: text });
   }
 

@@ -134,7 +134,7 @@ window.VoiceChat.App = class App {
     const Store = window.VoiceChat.SettingsStore;
     const clean = Store.normalize(Store.fitVoice(values, this.voices));
     const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-    const defaults = this.defaults ? Store.normalize(Object.assign({ openai_api_key: "" }, this.defaults)) : null;
+    const defaults = this.defaults ? Store.normalize(Object.assign({}, Store.NO_KEYS, this.defaults)) : null;
     if (same(clean, this.settings || defaults || {})) return;
     if (defaults && same(clean, defaults)) {
       this.settingsStore.clear(); // the defaults: follow the server's if they change
@@ -149,7 +149,8 @@ window.VoiceChat.App = class App {
   resetSettings(defaults) {
     this.settingsStore.clear();
     this.settings = null;
-    this.sendSettings(window.VoiceChat.SettingsStore.normalize(Object.assign({ openai_api_key: "" }, defaults)));
+    const Store = window.VoiceChat.SettingsStore;
+    this.sendSettings(Store.normalize(Object.assign({}, Store.NO_KEYS, defaults)));
   }
 
   sendSettings(values) {

@@ -13,12 +13,13 @@ from core.session.session_settings import SessionSettings
 
 def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = (),
            privacy: str = "", access: str | None = None,
-           script_words: frozenset[str] = frozenset()) -> html.Div:
+           script_words: frozenset[str] = frozenset(), speech_urls: tuple[str, ...] = ()) -> html.Div:
     """In the current language (``i18n.using``). ``base_urls``: the OpenAI-compatible
     servers a person may choose in the settings; ``privacy``: what the server keeps
     (``transcript.privacy_note``); ``access``: how a session ticket is had, when one is
     needed (``access_gate.render``); ``script_words``: the English the page scripts
-    translate (``i18n_scripts.script_words``), whose translations the page carries."""
+    translate (``i18n_scripts.script_words``), whose translations the page carries;
+    ``speech_urls``: the speech-to-speech addresses a person may choose."""
     language = i18n.current()
     return html.Div(
         className="page",
@@ -38,7 +39,7 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
             ),
             html.Div(id="page-i18n", hidden=True,
                      **{"data-lang": language, "data-words": i18n.page_catalogue(language, script_words)}),
-            settings_panel.render(defaults, base_urls),
+            settings_panel.render(defaults, base_urls, speech_urls),
             access_gate.render(access),
             html.Main(
                 className="page-main",

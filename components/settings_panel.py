@@ -12,7 +12,7 @@ from __future__ import annotations
 import feffery_antd_components as fac
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
-from components import audio_devices
+from components import audio_devices, speech_fields
 from components.callbacks import clientside_callback
 from components.i18n import tr
 from components.settings_fields import field, select
@@ -71,6 +71,8 @@ APPLIED_WITH_BUTTON = [
     ("settings-openai-tts-model", "openai_tts_model", "str"),
     ("settings-openai-voice", "openai_tts_voice", "str"),
 ]
+APPLIED_WITH_BUTTON += speech_fields.FIELDS
+BUTTONS = ("settings-openai-apply", "settings-speech-apply")
 FIELDS = APPLIED_ON_CHANGE + APPLIED_WITH_BUTTON
 
 
@@ -155,7 +157,8 @@ def openai_fields(defaults: SessionSettings, base_urls: tuple[str, ...]) -> html
     ])
 
 
-def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = ()) -> html.Div:
+def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] = (),
+           speech_urls: tuple[str, ...] = ()) -> html.Div:
     defaults = defaults or SessionSettings(vad_aggressiveness=2)
     catalog = {"edge": EDGE_VOICES, "local": {"en": LOCAL_VOICES}}
     return html.Div(children=[
@@ -169,6 +172,7 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
                 fac.AntdDivider(tr("Providers"), innerTextOrientation="left"),
                 *provider_fields(defaults),
                 openai_fields(defaults, base_urls or (defaults.providers.openai_base_url,)),
+                speech_fields.render(defaults, speech_urls),
                 html.Div(id="settings-providers", className="settings-help settings-providers"),
                 fac.AntdButton(tr("Reset to defaults"), id="settings-reset",
                                **{"aria-label": tr("Reset the settings to the defaults")}),
@@ -178,7 +182,7 @@ def render(defaults: SessionSettings | None = None, base_urls: tuple[str, ...] =
         ),
         dcc.Store(id="settings-defaults", data=defaults.as_event()),
         dcc.Store(id="settings-fields", data={"fields": [[key, kind] for _, key, kind in FIELDS],
-                                              "onChange": len(APPLIED_ON_CHANGE)}),
+                                              "onChange": len(APPLIED_ON_CHANGE), "buttons": len(BUTTONS)}),
         dcc.Store(id="settings-voices", data=catalog),
         dcc.Store(id="settings-sink"),
     ])
@@ -207,7 +211,7 @@ clientside_callback(
     ClientsideFunction(namespace="voice", function_name="onSettings"),
     Output("settings-sink", "data"),
     *[Input(component_id, "value") for component_id, _, _ in APPLIED_ON_CHANGE],
-    Input("settings-openai-apply", "nClicks"),
+    *[Input(button, "nClicks") for button in BUTTONS],
     *[State(component_id, "value") for component_id, _, _ in APPLIED_WITH_BUTTON],
     State("settings-fields", "data"),
     prevent_initial_call=True,

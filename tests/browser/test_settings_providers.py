@@ -118,3 +118,30 @@ def test_a_failing_server_with_no_fallback_is_reported_and_ask_again_recovers(
     page.get_by_role("button", name="Ask again").click()
     page.wait_for_function(f"{ANSWERS}.some(m => m.text.includes('Paris is the capital'))", timeout=30_000)
     assert page.evaluate(f"{STATS}.problem") is None
+
+
+def test_answers_from_a_speech_to_speech_api_chosen_in_the_drawer(live_server, shared_speech_api,
+                                                                  browser_with_mic) -> None:
+    page = open_page(browser_with_mic(), live_server.http_url)
+    start_listening(page)
+    page.get_by_role("button", name="Open the settings").click()
+    assert not page.locator("#settings-speech-details").is_visible()  # only once an API is chosen
+    choose(page, "settings-speech", "OpenAI Realtime API")
+    choose(page, "settings-speech-url", shared_speech_api.url)
+    page.get_by_label("Speech-to-speech API key").fill("sk-speech-from-the-page")
+    page.get_by_role("button", name="Use this speech-to-speech API").click()
+    applied(page, "speech_provider", "openai-realtime")
+    assert "answers: openai-realtime" in page.locator("#settings-providers").inner_text()
+    stored = page.evaluate("window.localStorage.getItem('voicechat.settings')")
+    assert "openai-realtime" in stored and "sk-speech" not in stored  # the key: this tab only
+    screenshots(page, "settings-speech")
+    page.keyboard.press("Escape")
+
+    box = page.get_by_label("Message to the assistant")
+    box.fill("Tell me something short.")
+    box.press("Enter")
+    page.wait_for_function(
+        f"{STATS}.messages.some(m => m.role === 'assistant' && m.text.includes('from the stand-in'))",
+        timeout=30_000)
+    page.wait_for_function(f"{STATS}.player.chunks > 0")
+    assert shared_speech_api.record.received["conversation.item.create"] >= 1

@@ -4,17 +4,20 @@ answering, barge-in cancelling and truncating, and the stand-in's misbehaviours.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from core.providers.base import Providers
 from core.settings import Settings
+from monitoring.clients.twilio_client import phone_frames
 from monitoring.clients.voice_client import VoiceClient, frames_of, read_wav_16k_mono
 from monitoring.servers.inprocess_server import InProcessServer
 from monitoring.servers.speech.faults import Fault
 from monitoring.servers.speech.standin import SpeechStandIn
 from monitoring.soak.fault_drill import FIXTURES
+from tests.support.phone_server import webhook_call
 
 pytestmark = pytest.mark.models
 APIS = ("openai-realtime", "gemini-live")
@@ -113,3 +116,35 @@ def test_every_misbehaviour_leaves_the_person_answered(server, stand_in, fault: 
         assert client.audio_after_clear == 0
     finally:
         client.close()
+
+
+def test_a_phone_call_is_answered_by_the_servers_own_speech_api(real_providers: Providers) -> None:
+    """The server's default: every call's turns go to its API (8 kHz µ-law in, the API's
+    24 kHz out, resampled both ways); talking over an answer clears the line and truncates
+    the answer at what the caller heard (from the call's marks)."""
+    with SpeechStandIn("openai-realtime", reply_s=5.0) as api:
+        settings = Settings().replace(
+            greeting_after_ms=0, thinking_cue_ms=0, db_path="", phone_enabled=True, phone_greeting_after_ms=0,
+            speech_provider="openai-realtime", speech_base_url=api.url, speech_api_key="sk-server")
+        with InProcessServer(settings, real_providers) as server:
+            call = webhook_call(server)
+            try:
+                call.begin()
+                call.stream([], max_s=0.3)  # (the line opens)
+                call.stream(phone_frames(read_wav_16k_mono(FIXTURES / "question_1.wav")),
+                            until=lambda: call.first_voiced_media_since(call.log.last_voiced_sent_at or 0.0)
+                            is not None, max_s=20)
+                answered_at = call.first_voiced_media_since(call.log.last_voiced_sent_at or 0.0)
+                assert answered_at is not None, "no answer"
+                assert api.record.received["response.create"] == 1
+                call.stream([], until=lambda: time.monotonic() - answered_at >= 1.0, max_s=5)
+                call.stream(phone_frames(read_wav_16k_mono(FIXTURES / "question_3.wav")),
+                            until=lambda: bool(call.received("clear", since=answered_at)), max_s=10)
+                assert call.received("clear", since=answered_at), "talking over the answer did not clear it"
+                call.stream([], until=lambda: bool(api.record.truncations), max_s=10)
+            finally:
+                call.stop()
+                call.close()
+        assert api.record.truncations, "the cut answer was not truncated"
+        _item, heard_ms = api.record.truncations[0]
+        assert 500 <= heard_ms < 5000  # about the second the caller heard, not the 5 s sent

@@ -81,6 +81,12 @@ def allowed_urls(s: Settings) -> set[str]:
     return {"", SERVER_URL, *PUBLIC_URLS.values(), *extra}
 
 
+def page_urls(s: Settings) -> tuple[str, ...]:
+    """The addresses the settings drawer offers: the APIs' own, the server's, the admin's list."""
+    extra = tuple(u.strip().rstrip("/") for u in s.client_speech_urls.split(",") if u.strip())
+    return ("", *((SERVER_URL,) if s.speech_base_url else ()), *extra)
+
+
 def updated_speech(current: SpeechChoice, changes: dict[str, Any], s: Settings) -> SpeechChoice:
     """``current`` with the ``speech_*`` fields of a settings message, checked; raises
     ``ClientError`` naming the first problem (nothing applied then)."""
