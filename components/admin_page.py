@@ -115,7 +115,7 @@ def data_view(data: dict[str, Any], now: float, processes: dict[str, Any] | None
     totals = processes["totals"] if processes else None
     return [None, SHOWN, HIDDEN, SHOWN, False, updated, admin_cards.cards(data, now, totals),
             *admin_charts.figures(series, dark), admin_tables.turn_rows(data["recent_turns"]),
-            admin_tables.provider_items(data["providers"]),
+            admin_tables.provider_items(data["providers"], data.get("speech")),
             admin_tables.conversation_rows(data.get("conversations", [])),
             admin_tables.process_rows(processes) if processes else [],
             admin_turn_taking.rows(data.get("turn_taking", {})), admin_turn_taking.hold(data["stages"])]

@@ -52,7 +52,23 @@ def turn_rows(recent: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def provider_items(providers: list[dict[str, Any]]) -> list[html.Div]:
+SPEECH_FIGURES = (("answered", "answered"), ("fallbacks", "by the chained providers"),
+                  ("reconnects", "reconnects"), ("stalls", "stalled answers"), ("errors", "API errors"),
+                  ("malformed", "unreadable messages skipped"), ("late_deltas", "late audio dropped"))
+
+
+def speech_item(speech: dict[str, int]) -> html.Div:
+    """What the speech-to-speech APIs did since the server started (sessions' counts)."""
+    figures = " · ".join(f"{speech.get(key, 0)} {label}" for key, label in SPEECH_FIGURES)
+    return html.Div(className="admin-provider", children=[
+        html.Span("SPEECH", className="admin-provider-role"),
+        html.Span("speech-to-speech", className="admin-provider-name"),
+        html.Span(figures, className="admin-muted admin-speech"),
+    ])
+
+
+def provider_items(providers: list[dict[str, Any]], speech: dict[str, int] | None = None) -> list[html.Div]:
+    """The guarded providers, and the speech-to-speech APIs' figures once any session used one."""
     items = []
     for p in providers:
         label, color = CIRCUIT.get(p["circuit"], (p["circuit"], "default"))
@@ -63,7 +79,8 @@ def provider_items(providers: list[dict[str, Any]]) -> list[html.Div]:
             html.Span(p["primary"], className="admin-provider-name"),
             fac.AntdTag(content=label, color=color),
         ]))
-    return items or [html.Div("No guarded providers.", className="admin-muted")]
+    items = items or [html.Div("No guarded providers.", className="admin-muted")]
+    return items + ([speech_item(speech)] if speech else [])
 
 
 CONVERSATION_COLUMNS = [

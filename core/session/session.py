@@ -59,7 +59,8 @@ class Session:
         self._recorder = TurnRecorder(services.store, session_id, services.metrics, services.channel)
         self._jobs = TurnJobs(services.workers, self.deliver, lambda: not self.active, session_id,
                               services.reply_budget)
-        self._speech = SpeechTurns(self._jobs, self.deliver, lambda: self._engine.history, self._options)
+        self._speech = SpeechTurns(self._jobs, self.deliver, lambda: self._engine.history, self._options,
+                                   self._metrics)
         self._interpreter = ActionInterpreter(self._engine, self._jobs, self._front, self._recorder, lambda:
                                               self._options.providers, self._emit, self._now, self._speech)
         self._listening = self._warned_not_listening = self._closed = self._detached = False

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from core.conversation.commands import Generate
 from core.conversation.results import JobFailed, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded
+from core.metrics import Metrics
 from core.providers.base import LLMProvider, Message, ProviderError, TTSProvider
 from core.providers.speech.base import (
     SpeechAudio,
@@ -30,6 +31,7 @@ from core.providers.speech.base import (
     SpeechEvent,
     SpeechFailed,
     SpeechProvider,
+    SpeechState,
     SpeechText,
 )
 from core.session.events import ProviderStatusChanged
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 SPEECH = "speech"  # ``JobFailed.provider`` of a failure of the speech-to-speech API
 KEPT = 8  # recent turns' audio and state; a turn older than that has long been answered
+# The connection's counters the admin page shows (``speech:<name>``), as they rise.
+COUNTED = ("reconnects", "malformed", "ignored", "late_deltas", "stalls", "errors")
 
 
 class SpeechChoice(Protocol):
@@ -51,8 +55,10 @@ class SpeechChoice(Protocol):
 
 class SpeechTurns:
     def __init__(self, jobs: TurnJobs, deliver: Deliver, history: Callable[[], tuple[Message, ...]],
-                 choice: SpeechChoice) -> None:
+                 choice: SpeechChoice, metrics: Metrics) -> None:
         self._jobs = jobs
+        self._metrics = metrics
+        self._counted: dict[str, int] = {}  # the conversation's counters as last counted
         self._deliver = deliver
         self._history = history
         self._choice = choice
@@ -64,7 +70,6 @@ class SpeechTurns:
         self._sentences: dict[int, int] = {}  # sentences the engine has of each speech turn
         self._spoke: set[int] = set()  # turns some of whose answer was handed on
         self._state = "off"
-        self.fallbacks = 0
         self.follow_choice()
 
     @property
@@ -80,6 +85,7 @@ class SpeechTurns:
             return
         self.stop()
         self._provider = provider
+        self._counted = {}
         if provider is not None:
             self._conversation = provider.open(self._choice.instructions(), self._history(), self._heard)
 
@@ -105,7 +111,11 @@ class SpeechTurns:
     def status_changes(self) -> list[ProviderStatusChanged]:
         """The API's connection went down (the chained providers answer) or came back."""
         provider, conversation = self._provider, self._conversation
-        state = "off" if provider is None or conversation is None else conversation.state().state
+        state = "off"
+        if provider is not None and conversation is not None:
+            now = conversation.state()
+            self._count(now)
+            state = now.state
         state = "fallback" if state in ("reconnecting", "down") else state
         if state == self._state or state == "connecting":
             return []
@@ -118,6 +128,13 @@ class SpeechTurns:
                                           "chained providers while it reconnects")]
         return [ProviderStatusChanged(SPEECH, provider.name, provider.name, "closed",
                                       f"{provider.name} is back")]
+
+    def _count(self, state: SpeechState) -> None:
+        for name in COUNTED:
+            value = getattr(state, name)
+            if value > self._counted.get(name, 0):
+                self._metrics.count(f"speech:{name}", value - self._counted.get(name, 0))
+                self._counted[name] = value
 
     # ----- commands ---------------------------------------------------------------------------
     def heard(self, job: int, audio: bytes) -> None:
@@ -136,7 +153,7 @@ class SpeechTurns:
             conversation.respond(action.turn, audio, action.text)
         except ProviderError as exc:
             log.info("turn %d answered by the chained providers: %s", action.turn, exc)
-            self.fallbacks += 1
+            self._metrics.count("speech:fallbacks")
             return self._jobs.generate(llm, action)
         self._asked[action.turn] = action
         self._sentences[action.turn] = 0
@@ -169,7 +186,7 @@ class SpeechTurns:
         if action is None or turn in self._spoke or self._jobs.is_cancelled(action.turn):
             return failure
         log.info("turn %d answered by the chained providers: %s", action.turn, failure.message)
-        self.fallbacks += 1
+        self._metrics.count("speech:fallbacks")
         self._sentences.pop(action.turn, None)
         return self._jobs.generate(llm, action)
 
@@ -183,6 +200,7 @@ class SpeechTurns:
         elif isinstance(event, SpeechText):
             deliver(ReplyPiece(event.turn, event.text))
         elif isinstance(event, SpeechDone):
+            self._metrics.count("speech:answered")
             deliver(ReplyEnded(event.turn))
             deliver(SpeechEnded(event.turn))
         elif isinstance(event, SpeechFailed):

@@ -107,6 +107,8 @@ def metrics(runtime: VoiceRuntime) -> dict[str, Any]:
     snapshot["turn_taking"] = monitor.turn_taking_view()
     snapshot["pool"] = dataclasses.asdict(runtime.pool.stats())
     snapshot["providers"] = [dataclasses.asdict(s) for s in statuses(runtime.providers)]
+    snapshot["speech"] = {name.removeprefix("speech:"): n for name, n in snapshot["counters"].items()
+                          if name.startswith("speech:")}
     store = runtime.store
     snapshot["store"] = None if store is None else {"write_errors": store.write_errors}
     snapshot["conversations"] = _conversations(runtime)

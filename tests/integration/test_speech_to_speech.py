@@ -77,7 +77,10 @@ def test_a_spoken_question_is_answered_by_the_api_with_its_audio_and_words(serve
 
 
 def test_talking_over_the_answer_cuts_it_where_it_was_heard(server, stand_in) -> None:
-    stand_in.reply_s = 6.0
+    """The answer streams in real time here, so it is still coming when it is cancelled,
+    and the stand-in goes on sending some of it after the cancel: none of that is heard."""
+    stand_in.reply_s, stand_in.pace = 8.0, 1.0
+    stand_in.plan(Fault.LATE_DELTAS)
     client = VoiceClient(server.ws_url)
     try:
         client.start()
@@ -95,10 +98,18 @@ def test_talking_over_the_answer_cuts_it_where_it_was_heard(server, stand_in) ->
         if stand_in.dialect == "openai-realtime":  # the API keeps only what was heard
             assert client.wait_for(lambda: bool(stand_in.record.truncations), 5)
             _item, heard_ms = stand_in.record.truncations[0]
-            assert 0 < heard_ms < 6000
+            assert 0 < heard_ms < 8000
+        late = lambda: server.monitor.snapshot()["counters"].get("speech:late_deltas", 0)  # noqa: E731
+        assert client.wait_for(lambda: late() >= 1, 5), str((stand_in.record, story(client)))  # dropped
         assert client.audio_after_clear == 0
     finally:
         client.close()
+
+
+# What each misbehaviour shows on the admin page (``speech:<name>`` counters), where it
+# shows at all (a refused or dropped answer is told as a fallback or a reconnect).
+COUNTED = {Fault.LATE_DELTAS: None, Fault.UNKNOWN_EVENT: "ignored", Fault.MALFORMED: "malformed",
+           Fault.DROP: "reconnects", Fault.STALL: "stalls", Fault.RATE_LIMIT: "fallbacks"}
 
 
 @pytest.mark.parametrize("fault", list(Fault))
@@ -114,6 +125,10 @@ def test_every_misbehaviour_leaves_the_person_answered(server, stand_in, fault: 
         client.send_json({"type": "text", "text": "And tomorrow?"})
         assert client.wait_for(lambda: answered_after(client, 1), 10), f"no answer after {fault}"
         assert client.audio_after_clear == 0
+        counter = COUNTED[fault]
+        if counter is not None:
+            speech = lambda: server.monitor.snapshot()["counters"].get(f"speech:{counter}", 0)  # noqa: E731
+            assert client.wait_for(lambda: speech() >= 1, 5), server.monitor.snapshot()["counters"]
     finally:
         client.close()
 

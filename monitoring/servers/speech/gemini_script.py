@@ -64,7 +64,7 @@ class GeminiScript(Script):
 
     def _respond(self, heard: str) -> None:
         if self.answer is not None:  # still streaming an interrupted one: it ends now
-            self.finish(self.answer, "cancelled")
+            self.flush_late(self.answer)
         answer = self.start_answer("", "", heard)
         if answer.fault is Fault.RATE_LIMIT:
             self.answer = None

@@ -127,6 +127,15 @@ class Script:
         self.send_piece(answer, answer.pieces[answer.sent], words + " " if words else "")
         answer.sent += 1
 
+    def flush_late(self, answer: Streaming) -> None:
+        """The pieces a cancelled answer still had to send late, sent now (a new answer is
+        starting), then its end."""
+        while answer.cancelled and answer.late_left > 0 and answer.sent < len(answer.pieces):
+            self._piece(answer)
+            answer.late_left -= 1
+            self.stand_in.record.late_sent += 1
+        self.finish(answer, "cancelled")
+
     def cancel(self) -> None:
         answer = self.answer
         if answer is None or answer.cancelled:
