@@ -149,6 +149,9 @@ class SpeechTurns:
         if conversation is None:
             return self._jobs.generate(llm, action)
         audio = self._audio.pop(action.job, None) if action.job is not None else None
+        refused = self._jobs.over_budget(action.turn)  # (an API's answers spend the same budget)
+        if refused is not None:
+            return refused
         try:
             conversation.respond(action.turn, audio, action.text)
         except ProviderError as exc:
@@ -198,6 +201,8 @@ class SpeechTurns:
             sentence = max(0, self._sentences.get(event.turn, 1) - 1)
             deliver(SpeechChunk(event.turn, sentence, event.pcm, event.sample_rate))
         elif isinstance(event, SpeechText):
+            self._spoke.add(event.turn)  # (the chained providers would say it all again)
+            self._jobs.spend(max(1, len(event.text.split())))
             deliver(ReplyPiece(event.turn, event.text))
         elif isinstance(event, SpeechDone):
             self._metrics.count("speech:answered")

@@ -126,15 +126,27 @@ class TurnJobs:
         return None
 
     # ----- reply text -------------------------------------------------------------------
-    def generate(self, llm: LLMProvider, action: Generate) -> JobFailed | None:
-        turn, deliver, budget = action.turn, self._deliver, self._budget
+    def over_budget(self, turn: int) -> JobFailed | None:
+        """A reply not to start: the session's (or its address's) reply budget is spent."""
+        budget = self._budget
         if budget is not None and (wait_s := budget.wait_s()) > 0:
             return JobFailed(turn, None, "Too many replies in a short time; try again in "
                              f"{math.ceil(wait_s)} s.", True, REPLY_BUDGET)
+        return None
+
+    def spend(self, pieces: int) -> None:
+        """Streamed pieces of a reply: about a token each, locally and remotely."""
+        if self._budget is not None:
+            self._budget.spend(pieces)
+
+    def generate(self, llm: LLMProvider, action: Generate) -> JobFailed | None:
+        turn, deliver = action.turn, self._deliver
+        refused = self.over_budget(turn)
+        if refused is not None:
+            return refused
 
         def piece_out(piece: str) -> None:
-            if budget is not None:
-                budget.spend(1)  # a streamed piece is about one token, locally and remotely
+            self.spend(1)
             deliver(ReplyPiece(turn, piece))
 
         try:

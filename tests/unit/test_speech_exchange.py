@@ -269,9 +269,6 @@ def test_after_a_drop_gemini_answers_the_next_turn() -> None:
     assert ex.read([Voice(None, "", pcm(100), RATE)], 0.3)[0] == [SpeechAudio(2, pcm(100), RATE)]
 
 
-@pytest.mark.xfail(strict=True, reason="Exchange.cancel after dropped() still builds a "
-                   "conversation.item.truncate for an item of the lost session; sent to the new "
-                   "session it is an error there, and _refused then fails the new session's open turn")
 def test_after_a_drop_cutting_an_answer_of_the_lost_session_sends_nothing_to_the_new_one() -> None:
     """The API streams faster than the person hears: a turn is done at the API while it still
     plays, the socket drops and is made again, then the person talks over that turn. Its

@@ -216,5 +216,6 @@ class Exchange:
                                      if not answer.finished and not answer.cancelled]
         for answer in self._answers.values():
             answer.finished = True
+            answer.item_id = None  # (an item of the lost session: nothing to truncate in the next)
         self._unnamed.clear()
         return events

@@ -161,6 +161,9 @@ class LiveConversation(SpeechConversation):
                 self._state = "down" if self._failures >= len(self._timings.backoff_s) else "reconnecting"
             log.warning("%s: could not connect (%s), try %d", dialect.name, type(exc).__name__,
                         self._failures)
+            with self._lock:
+                events = self._exchange.dropped("could not connect")  # (turns asked meanwhile)
+            self._tell(events)
             return False
         now = self._clock()
         self._socket, self._lost = sock, None

@@ -65,6 +65,11 @@ class SpeechStandIn:
         with self._lock:
             self._faults.extend(faults)
 
+    def take_all_faults(self) -> None:
+        """Forget the faults planned and not met."""
+        with self._lock:
+            self._faults.clear()
+
     def take_fault(self) -> Fault | None:
         with self._lock:
             return self._faults.popleft() if self._faults else None
