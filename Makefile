@@ -7,6 +7,7 @@
 #   make bench-first-reply  the echo gate before it knows the path: a voice over the first reply, its echo
 #   make bench-reply-pieces  the echo of replies whose sentences each sound at a delay of their own
 #   make bench-phone  voice-to-voice over a phone call (scripted Twilio) and the µ-law cost
+#   make bench-speech  the app around a speech-to-speech API (stand-ins): added latency, barge-in, faults
 #   make soak   reliability figures: faults, leaks, malformed input, SIGKILL (docs/reliability.md)
 #   make attack  the exposed server attacked, attack by attack (docs/reliability.md, Attacks)
 #   make serve-simulated  the server with simulated providers, for load tests (QA)
@@ -43,7 +44,7 @@ SYSTEM_STAMP := $(VENV)/.system-installed
 CLUSTER_STAMP := $(VENV)/.cluster-installed
 SPEECH_STAMP := $(VENV)/.speech-installed
 
-.PHONY: bench-line-ends bench-first-reply bench-reply-pieces run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
+.PHONY: bench-speech bench-line-ends bench-first-reply bench-reply-pieces run-cluster bench-outage bench-restart run test bench bench-page bench-phone bench-relevance soak attack serve-simulated capacity lint setup setup-dev clean
 
 run: setup
 	$(PY) app.py
@@ -123,6 +124,9 @@ bench-line-ends: setup
 
 bench-phone: setup
 	$(PY) -m monitoring.bench.phone --out docs/results/phone-bench.json
+
+bench-speech: setup
+	$(PY) -m monitoring.bench.speech --out docs/results/speech-bench.json
 
 run-cluster: setup $(CLUSTER_STAMP)
 	$(PY) -m monitoring.servers.cluster

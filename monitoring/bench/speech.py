@@ -147,7 +147,9 @@ def faults(api: SpeechStandIn, client: VoiceClient, repeats: int) -> dict[str, A
     runs = [fault_once(api, client, fault) for fault in Fault for _ in range(repeats)]
     recovered = [r for r in runs if r["recovery_s"] is not None and r["recovery_s"] <= RECOVERED_WITHIN_S]
     slowest = max((r["recovery_s"] for r in runs if r["recovery_s"] is not None), default=None)
-    return {"runs": len(runs), "silent": sum(r["silent"] for r in runs),
+    by_fault = {fault.value: max((r["recovery_s"] or float("inf") for r in runs if r["fault"] == fault.value),
+                                 default=None) for fault in Fault}
+    return {"runs": len(runs), "silent": sum(r["silent"] for r in runs), "slowest_s_by_fault": by_fault,
             "recovered_share": len(recovered) / len(runs), "slowest_recovery_s": slowest,
             "not_recovered": [r for r in runs if r not in recovered],
             "audio_after_clear": client.audio_after_clear}

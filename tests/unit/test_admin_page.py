@@ -182,6 +182,16 @@ def test_providers_show_their_circuit_and_what_stands_in() -> None:
     assert [t.color for t in tags] == ["green", "orange"]
 
 
+def test_the_speech_to_speech_apis_figures_show_once_a_session_used_one() -> None:
+    assert not [i for i in admin_tables.provider_items([], None) if "admin-speech" in str(i)]
+    items = admin_tables.provider_items([], {"answered": 12, "fallbacks": 2, "reconnects": 1,
+                                             "malformed": 3, "late_deltas": 40})
+    (text,) = [c.children for item in items for c in walk(item) if getattr(c, "className", "") ==
+               "admin-muted admin-speech"]
+    assert text == ("12 answered · 2 by the chained providers · 1 reconnects · 0 stalled answers · "
+                    "0 API errors · 3 unreadable messages skipped · 40 late audio dropped")
+
+
 @pytest.mark.parametrize("token", [None, "", "wrong", TOKEN + "x"])
 def test_without_the_right_token_nothing_is_sent(token: str | None) -> None:
     fake, _ = busy_runtime()
