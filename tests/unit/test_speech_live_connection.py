@@ -3,8 +3,11 @@ API's stand-in (``core.providers.speech.live``)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import socket
+import threading
 from typing import Any
 
 import pytest
@@ -144,3 +147,52 @@ def test_a_turn_asked_while_connecting_fails_when_the_api_cannot_be_reached() ->
             conversation.close()
     failed = heard.end(1)
     assert isinstance(failed, SpeechFailed) and failed.retryable and not failed.spoke
+
+
+def mute_api(listener: socket.socket, accepted: list[socket.socket]) -> None:
+    """An API that sets the session up and then goes quiet for good: no events, no pongs
+    (a peer gone without closing its connection)."""
+    while listener.fileno() != -1:
+        try:
+            peer, _ = listener.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return  # (the test closed the listener)
+        accepted.append(peer)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += peer.recv(4096)
+        key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
+                   if line.lower().startswith(b"sec-websocket-key"))
+        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+        peer.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        ready = json.dumps({"type": "session.updated", "session": {}}).encode()
+        peer.sendall(bytes([0x81, len(ready)]) + ready)  # one unmasked text frame
+
+
+def test_a_socket_that_hears_nothing_not_even_a_pong_is_given_up_and_made_again() -> None:
+    heard = Heard()
+    timings = SpeechTimings(ping_every_s=0.1, dead_after_s=0.5, backoff_s=(0.05,))
+    accepted: list[socket.socket] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(0.05)  # (its thread looks whether the test is over)
+        server = threading.Thread(target=mute_api, args=(listener, accepted), daemon=True)
+        server.start()
+        url = f"ws://127.0.0.1:{listener.getsockname()[1]}/v1/realtime"
+        dialect = OpenAIRealtime(url, "sk-test", "m", "v")
+        conversation = LiveConversation(dialect, "Be brief.", (), heard, timings)
+        try:
+            assert wait_until(lambda: conversation.state().state == "ready")
+            assert wait_until(lambda: conversation.state().reconnects >= 1, 2.0), conversation.state()
+            assert wait_until(lambda: len(accepted) >= 2)  # a new connection was made
+        finally:
+            conversation.close()
+            listener.close()
+            for peer in accepted:
+                peer.close()
+        server.join(timeout=2)
+    assert speech_threads() == []

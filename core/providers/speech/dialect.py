@@ -89,6 +89,12 @@ class Dialect(ABC):
     output_rate: int
     names_responses: bool  # the API gives each response an id (``Began``)
 
+    def __init__(self, base_url: str, api_key: str, model: str, voice: str) -> None:
+        self._base_url = base_url
+        self._api_key = api_key  # (sent in a header; never logged)
+        self._model = model
+        self._voice = voice
+
     @abstractmethod
     def url(self) -> str: ...
 

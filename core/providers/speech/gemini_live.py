@@ -33,10 +33,8 @@ class GeminiLive(Dialect):
     names_responses = False
 
     def __init__(self, base_url: str, api_key: str, model: str, voice: str) -> None:
-        self._base_url = base_url
-        self._api_key = api_key
-        self._model = model if model.startswith("models/") else f"models/{model}"
-        self._voice = voice
+        named = model if model.startswith("models/") else f"models/{model}"  # (as the API names them)
+        super().__init__(base_url, api_key, named, voice)
 
     def url(self) -> str:
         return self._base_url

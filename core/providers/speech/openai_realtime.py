@@ -32,12 +32,6 @@ class OpenAIRealtime(Dialect):
     output_rate = rt.SAMPLE_RATE
     names_responses = True
 
-    def __init__(self, base_url: str, api_key: str, model: str, voice: str) -> None:
-        self._base_url = base_url
-        self._api_key = api_key
-        self._model = model
-        self._voice = voice
-
     def url(self) -> str:
         joiner = "&" if "?" in self._base_url else "?"
         return f"{self._base_url}{joiner}model={self._model}"
