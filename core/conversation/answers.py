@@ -18,7 +18,7 @@ from core.conversation.history import ConversationMemory
 from core.conversation.phase import PhaseTracker
 from core.conversation.playback import Playback
 from core.conversation.reply_turn import ReplyTurn, Stage
-from core.conversation.results import ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded
+from core.conversation.results import Reheard, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded
 from core.conversation.sentences import SentenceSplitter
 
 
@@ -119,9 +119,12 @@ class Answers:
         actions += [turn.text_event(index) for index in range(len(turn.sentences))]
         return actions + self._playback.release_if_due(turn, now)
 
-    def produced(self, result: ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded,
+    def produced(self, result: ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | Reheard,
                  now: float) -> list[Action]:
-        """A piece of the reply's text, its end, a piece of its audio, or the end of that."""
+        """A piece of the reply's text, its end, a piece of its audio, or the end of that
+        (or the person's words as the speech-to-speech API answering them heard them)."""
+        if isinstance(result, Reheard):
+            return self.reheard(result)
         turn = self.live(result.turn)
         if turn is None:
             return []
@@ -139,6 +142,17 @@ class Answers:
         if not turn.sentences:  # never silence: say so rather than nothing
             actions += turn.queue(limit, [self.config.empty_reply_text], now)
         return actions + turn.end_speech()
+
+    def reheard(self, heard: Reheard) -> list[Action]:
+        """A speech-to-speech API's own transcription of a spoken turn it is answering: its
+        words replace the app's while the reply is under way (a reply already reported
+        keeps the words it was remembered with)."""
+        text = heard.text.strip()
+        turn = self.live(heard.turn)
+        if turn is None or not text or text == turn.user_text or turn.reached(Stage.REPORTED):
+            return []
+        turn.user_text = text
+        return [Record(turn.number, "user", text), Transcript(turn.number, text)]
 
     def live(self, turn: int) -> ReplyTurn | None:
         """The committed, held or speculative turn with this number, if it may still go on.

@@ -65,4 +65,14 @@ class JobFailed:
 # told that, in the failure's own words (rate_limited), not that a provider failed.
 REPLY_BUDGET = "reply_budget"
 
-JobResult = Transcribed | EndJudged | ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | JobFailed
+@dataclass(frozen=True)
+class Reheard:
+    """The words of a committed turn as the speech-to-speech API answering it heard them:
+    they replace the app's own transcript of the turn (shown, stored, remembered)."""
+
+    turn: int
+    text: str
+
+
+JobResult = (Transcribed | EndJudged | ReplyPiece | ReplyEnded | SpeechChunk | SpeechEnded | JobFailed
+             | Reheard)

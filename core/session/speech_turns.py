@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from core.conversation.commands import Generate
-from core.conversation.results import JobFailed, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded
+from core.conversation.results import JobFailed, Reheard, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded
 from core.metrics import Metrics
 from core.providers.base import LLMProvider, Message, ProviderError, TTSProvider
 from core.providers.speech.base import (
@@ -30,6 +30,7 @@ from core.providers.speech.base import (
     SpeechDone,
     SpeechEvent,
     SpeechFailed,
+    SpeechHeard,
     SpeechProvider,
     SpeechState,
     SpeechText,
@@ -122,6 +123,10 @@ class SpeechTurns:
         before, self._state = self._state, state
         if provider is None or (before == "off" and state == "ready"):
             return []
+        if state == "refused":
+            return [ProviderStatusChanged(SPEECH, provider.name, "chained", "fallback",
+                                          f"{provider.name} refused the API key; answering with the "
+                                          "chained providers (check the key in the settings)")]
         if state == "fallback":
             return [ProviderStatusChanged(SPEECH, provider.name, "chained", "fallback",
                                           f"{provider.name} is unreachable; answering with the "
@@ -204,6 +209,8 @@ class SpeechTurns:
             self._spoke.add(event.turn)  # (the chained providers would say it all again)
             self._jobs.spend(max(1, len(event.text.split())))
             deliver(ReplyPiece(event.turn, event.text))
+        elif isinstance(event, SpeechHeard):
+            deliver(Reheard(event.turn, event.text))
         elif isinstance(event, SpeechDone):
             self._metrics.count("speech:answered")
             deliver(ReplyEnded(event.turn))

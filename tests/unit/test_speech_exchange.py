@@ -9,8 +9,8 @@ import base64
 import json
 
 from core.providers.base import Message
-from core.providers.speech.base import SpeechAudio, SpeechDone, SpeechText
-from core.providers.speech.dialect import Began, Finished, Said, Voice
+from core.providers.speech.base import SpeechAudio, SpeechDone, SpeechHeard, SpeechText
+from core.providers.speech.dialect import Began, Finished, Heard, Said, Voice
 from core.providers.speech.exchange import Exchange
 from tests.support.speech_steps import RATE, answered, gemini, kinds, openai, pcm
 
@@ -127,3 +127,24 @@ def test_an_answer_cut_while_still_coming_is_summarised_as_heard_and_not_again_w
     assert list(ex.history) == [Message("user", "weather?"), Message("assistant", "It is …")]
     assert ex.read([Finished("resp_1", "cancelled")], 0.2) == ([], [])
     assert list(ex.history) == [Message("user", "weather?"), Message("assistant", "It is …")]
+
+
+# ----- the person's words, as the API heard them ---------------------------------------------------
+def test_openai_transcripts_name_the_spoken_turns_in_the_order_they_were_sent() -> None:
+    ex = Exchange(openai(), response_timeout_s=3.0)
+    ex.asked(1, "what time is it", 0.0, spoken=True)
+    ex.asked(2, "typed, not spoken", 0.1)
+    ex.asked(3, "and the date", 0.2, spoken=True)
+    first, _ = ex.read([Heard(" What time is it? ")], 0.3)
+    second, _ = ex.read([Heard("And the date?")], 0.4)
+    assert first + second == [SpeechHeard(1, "What time is it?"), SpeechHeard(3, "And the date?")]
+    assert ex.read([Heard("one too many")], 0.5)[0] == []  # (no spoken turn waits for its words)
+
+
+def test_gemini_transcripts_come_in_pieces_of_the_latest_spoken_turn() -> None:
+    ex = Exchange(gemini(), response_timeout_s=3.0)
+    ex.asked(1, "hello", 0.0, spoken=True)
+    events, _ = ex.read([Heard(" What is"), Heard(" the time?")], 0.1)
+    assert events == [SpeechHeard(1, "What is"), SpeechHeard(1, "What is the time?")]
+    ex.asked(2, "and", 0.2, spoken=True)
+    assert ex.read([Heard("And")], 0.3)[0] == [SpeechHeard(2, "And")]

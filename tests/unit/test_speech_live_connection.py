@@ -196,3 +196,43 @@ def test_a_socket_that_hears_nothing_not_even_a_pong_is_given_up_and_made_again(
                 peer.close()
         server.join(timeout=2)
     assert speech_threads() == []
+
+
+def refusing_api(listener: socket.socket, accepted: list[socket.socket]) -> None:
+    """An API that refuses the key: 401 to the WebSocket handshake."""
+    while listener.fileno() != -1:
+        try:
+            peer, _ = listener.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        accepted.append(peer)
+        peer.recv(4096)
+        peer.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_a_refused_key_is_not_tried_again_and_turns_are_refused_at_once() -> None:
+    heard = Heard()
+    accepted: list[socket.socket] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.settimeout(0.05)
+        server = threading.Thread(target=refusing_api, args=(listener, accepted), daemon=True)
+        server.start()
+        url = f"ws://127.0.0.1:{listener.getsockname()[1]}/v1/realtime"
+        dialect, timings = OpenAIRealtime(url, "sk-bad", "m", "v"), SpeechTimings(backoff_s=(0.05,))
+        conversation = LiveConversation(dialect, "Be brief.", (), heard, timings)
+        try:
+            assert wait_until(lambda: conversation.state().state == "refused"), conversation.state()
+            with pytest.raises(ProviderError, match="refused"):
+                conversation.respond(1, None, "Hello?")
+            assert not wait_until(lambda: len(accepted) > 1, 0.5)  # (backoff 0.05 s: it would have)
+        finally:
+            conversation.close()
+            listener.close()
+            for peer in accepted:
+                peer.close()
+        server.join(timeout=2)
+    assert speech_threads() == []

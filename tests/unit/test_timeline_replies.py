@@ -175,3 +175,26 @@ def test_audio_kept_back_goes_out_first_when_the_next_piece_finds_the_reply_due(
     later = engine.job_done(SpeechChunk(generate.turn, 0, b"\x02\x00" * 100, 16_000), 1800.0)
     sent = [a.pcm[:1] for a in later if isinstance(a, ReplyAudio)]
     assert sent == [b"\x01", b"\x02"]
+
+
+def test_the_speech_apis_own_words_replace_the_transcript_while_the_reply_is_under_way() -> None:
+    from core.conversation.events import Transcript
+    from core.conversation.results import Reheard, ReplyEnded, ReplyPiece, SpeechChunk, SpeechEnded
+
+    engine = TurnEngine(EngineConfig(speculative_reply=False))
+    engine.start(0.0)
+    engine.speech_started(0.0)
+    (transcribe,) = [a for a in engine.utterance(1000, b"", 1100.0) if type(a).__name__ == "Transcribe"]
+    (generate,) = [a for a in engine.transcript(transcribe.job, "what tie is it", 1150.0)
+                   if isinstance(a, Generate)]
+    assert generate.job == transcribe.job  # (the turn's audio can go with it)
+    actions = engine.job_done(Reheard(generate.turn, " What time is it? "), 1200.0)
+    assert Record(generate.turn, "user", "What time is it?") in actions
+    assert Transcript(generate.turn, "What time is it?") in actions
+    audio = SpeechChunk(generate.turn, 0, b"\0\0" * 160, 16_000)
+    for result in (ReplyPiece(generate.turn, "It is noon."), audio, ReplyEnded(generate.turn),
+                   SpeechEnded(generate.turn)):
+        engine.job_done(result, 1800.0)
+    engine.tick(1800.0)
+    assert engine.history[-2].text == "What time is it?"  # remembered with the API's words
+    assert engine.job_done(Reheard(generate.turn, "Something else"), 1900.0) == []  # (reported: kept)

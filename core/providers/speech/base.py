@@ -32,6 +32,15 @@ class SpeechText:
 
 
 @dataclass(frozen=True)
+class SpeechHeard:
+    """The person's words in a spoken turn, as the API's own transcription heard them
+    (Gemini's come in pieces: ``text`` is all of them so far)."""
+
+    turn: int
+    text: str
+
+
+@dataclass(frozen=True)
 class SpeechDone:
     turn: int
 
@@ -47,7 +56,7 @@ class SpeechFailed:
     spoke: bool
 
 
-SpeechEvent = SpeechAudio | SpeechText | SpeechDone | SpeechFailed
+SpeechEvent = SpeechAudio | SpeechText | SpeechHeard | SpeechDone | SpeechFailed
 Listener = Callable[[SpeechEvent], None]
 
 
@@ -55,7 +64,7 @@ Listener = Callable[[SpeechEvent], None]
 class SpeechState:
     """How the conversation's connection stands, for ``provider_status`` and the admin."""
 
-    state: str  # "connecting", "ready", "reconnecting", "down", "closed"
+    state: str  # "connecting", "ready", "reconnecting", "down", "refused" (the key), "closed"
     reconnects: int = 0
     malformed: int = 0  # server messages that could not be read (each logged, then skipped)
     ignored: int = 0  # server events of types this app does not act on (or does not know)

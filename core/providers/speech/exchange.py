@@ -15,10 +15,17 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from core.providers.base import Message
-from core.providers.speech.base import SpeechAudio, SpeechDone, SpeechEvent, SpeechFailed, SpeechText
+from core.providers.speech.base import (
+    SpeechAudio,
+    SpeechDone,
+    SpeechEvent,
+    SpeechFailed,
+    SpeechHeard,
+    SpeechText,
+)
 from core.providers.speech.cancelled import KEPT, CancelledResponses
 from core.providers.speech.common import Malformed, Other
-from core.providers.speech.dialect import Began, Dialect, Finished, Refused, Said, Step, Voice
+from core.providers.speech.dialect import Began, Dialect, Finished, Heard, Refused, Said, Step, Voice
 
 HISTORY_KEPT = 12  # messages of the conversation a new session is told about
 # Error codes that only say a cancel came too late (the response had ended): no harm.
@@ -60,10 +67,16 @@ class Exchange:
         self.cancelled = CancelledResponses()
         self.counters = Counters()
         self.history: deque[Message] = deque(maxlen=HISTORY_KEPT)
+        self._hearing: deque[int] = deque(maxlen=KEPT)  # spoken turns whose words the API is transcribing
+        self._heard: list[str] = []  # the pieces of the latest one's words so far (Gemini's stream)
 
     # ----- what the app does ---------------------------------------------------------------
-    def asked(self, turn: int, text: str, now: float) -> None:
+    def asked(self, turn: int, text: str, now: float, spoken: bool = False) -> None:
+        """``turn`` was sent (``spoken``: as audio, whose words the API transcribes)."""
         answer = Answer(turn, now, now)
+        if spoken:
+            self._hearing.append(turn)
+            self._heard = []
         self._answers[turn] = answer
         while len(self._answers) > KEPT:
             _, old = self._answers.popitem(last=False)
@@ -104,11 +117,23 @@ class Exchange:
                 events += self._finished(step, now)
             elif isinstance(step, Refused):
                 events += self._refused(step, now)
+            elif isinstance(step, Heard):
+                events += self._words(step.text)
             elif isinstance(step, Malformed):
                 self.counters.malformed += 1
             elif isinstance(step, Other):
                 self.counters.ignored += 1
         return events, messages
+
+    def _words(self, text: str) -> list[SpeechEvent]:
+        """The person's words as the API heard them: OpenAI's one event per turn sent, in
+        order; Gemini's pieces of the latest turn, as they come."""
+        if not self._hearing:
+            return []
+        if self._dialect.names_responses:
+            return [SpeechHeard(self._hearing.popleft(), text.strip())]
+        self._heard.append(text)
+        return [SpeechHeard(self._hearing[-1], "".join(self._heard).strip())]
 
     def _name(self, answer: Answer, response_id: str) -> None:
         answer.response_id = response_id
@@ -218,4 +243,5 @@ class Exchange:
             answer.finished = True
             answer.item_id = None  # (an item of the lost session: nothing to truncate in the next)
         self._unnamed.clear()
+        self._hearing.clear()
         return events

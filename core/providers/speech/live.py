@@ -83,7 +83,7 @@ class LiveConversation(SpeechConversation):
             if self._outgoing.maxsize - self._outgoing.qsize() < len(messages):
                 raise ProviderError(self._dialect.name, "too much to send; the connection is slow",
                                     retryable=True)
-            self._exchange.asked(turn, text, self._clock())
+            self._exchange.asked(turn, text, self._clock(), spoken=bool(audio))
             for message in messages:
                 self._outgoing.put_nowait(message)
 
@@ -121,6 +121,9 @@ class LiveConversation(SpeechConversation):
     def _keep(self) -> None:
         try:
             while not self._closing.is_set():
+                if self._state == "refused":  # (the key: trying again will not help)
+                    self._closing.wait(1.0)
+                    continue
                 if self._socket is None:
                     if not self._connect():
                         self._closing.wait(self._backoff())
@@ -157,8 +160,11 @@ class LiveConversation(SpeechConversation):
             sock.settimeout(0.25)  # the receiver wakes to see whether it should stop
         except (OSError, websocket.WebSocketException) as exc:
             self._failures += 1
+            refused = isinstance(exc, websocket.WebSocketBadStatusException) and exc.status_code in (401, 403)
             with self._lock:
                 self._state = "down" if self._failures >= len(self._timings.backoff_s) else "reconnecting"
+                if refused:
+                    self._state = "refused"
             log.warning("%s: could not connect (%s), try %d", dialect.name, type(exc).__name__,
                         self._failures)
             with self._lock:
