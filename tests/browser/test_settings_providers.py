@@ -27,7 +27,7 @@ def use_the_stub_for_replies(page, stub_url: str) -> None:  # type: ignore[no-un
     choose(page, "settings-llm", "OpenAI-compatible server")
     applied(page, "llm_provider", "openai")
     choose(page, "settings-openai-url", stub_url)
-    page.get_by_label("API key").fill("sk-from-the-page")
+    page.get_by_label("API key", exact=True).fill("sk-from-the-page")
     page.get_by_role("button", name="Use this OpenAI-compatible server").click()
     applied(page, "openai_base_url", stub_url)
     assert "openai-llm" in page.locator("#settings-providers").inner_text()
