@@ -21,15 +21,18 @@ from monitoring.servers.speech.faults import Fault
 from monitoring.servers.speech.standin import SpeechStandIn
 from tests.support import speech_talk
 from tests.support.speech_talk import (
+    TIMINGS,
     Heard,
     Talk,
     answered,
+    dialect_for,
     speech_16k,
     speech_threads,
     wait_until,
 )
 
 api, talk = speech_talk.api, speech_talk.talk  # the fixtures: each API's stand-in, conversations on it
+
 
 class RecordsOpenings:
     """A dialect that keeps each session opening it makes (the stand-in records only the
@@ -236,3 +239,23 @@ def test_a_refused_key_is_not_tried_again_and_turns_are_refused_at_once() -> Non
                 peer.close()
         server.join(timeout=2)
     assert speech_threads() == []
+
+
+def test_gemini_asking_to_move_on_is_followed_once_idle_with_the_session_resumed() -> None:
+    """The Live API says ``goAway`` before it ends a session: the conversation opens a new
+    one as soon as no answer is under way, with the latest resumption handle."""
+    heard = Heard()
+    with SpeechStandIn("gemini-live", pace=4.0, reply_s=1.0) as gemini:
+        conversation = LiveConversation(dialect_for(gemini), "Be brief.", (), heard, TIMINGS)
+        try:
+            assert wait_until(lambda: conversation.state().state == "ready")
+            gemini.go_away = True
+            assert isinstance(answered(conversation, heard, 1)[-1], SpeechDone)
+            assert wait_until(lambda: gemini.record.connections == 2
+                              and conversation.state().state == "ready")
+            assert gemini.record.resumed_with[0] is None
+            assert (gemini.record.resumed_with[1] or "").startswith("handle-")
+            assert isinstance(answered(conversation, heard, 2)[-1], SpeechDone)
+        finally:
+            conversation.close()
+    assert conversation.state().reconnects == 1

@@ -37,6 +37,7 @@ class GeminiScript(Script):
         self.stand_in.record.received[kind] += 1
         if kind == "setup":
             self.set_up = True
+            self.stand_in.record.resumed_with.append(data[kind].get("sessionResumption", {}).get("handle"))
             self.ws.send(json.dumps({"setupComplete": {}}))
             self.ws.send(json.dumps({"sessionResumptionUpdate": {"newHandle": f"handle-{next(_handles)}",
                                                                  "resumable": True}}))
@@ -91,3 +92,6 @@ class GeminiScript(Script):
         else:
             self._content(generationComplete=True)
             self._content(turnComplete=True)
+            if self.stand_in.go_away:
+                self.stand_in.go_away = False
+                self.ws.send(json.dumps({"goAway": {"timeLeft": "5s"}}))

@@ -43,6 +43,7 @@ class Record:
     first_audio_at: list[float] = field(default_factory=list)  # time.monotonic() of each answer's first audio
     late_sent: int = 0  # audio pieces sent after a cancel (the client must drop them)
     heard_bytes: list[int] = field(default_factory=list)  # the audio of each turn, as received
+    resumed_with: list[str | None] = field(default_factory=list)  # each Gemini setup's resumption handle
 
 
 class Host(Protocol):
@@ -51,6 +52,7 @@ class Host(Protocol):
     pace: float
     reply_s: float
     record: Record
+    go_away: bool  # (Gemini) say goAway after the next answer, as the Live API does before it closes
 
     def take_fault(self) -> Fault | None: ...
 

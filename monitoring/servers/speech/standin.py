@@ -29,6 +29,7 @@ class SpeechStandIn:
         self._script = SCRIPTS[dialect]
         self.pace = pace
         self.reply_s = reply_s
+        self.go_away = False
         self.record = Record()
         self._faults: deque[Fault] = deque(maxlen=64)
         self._lock = threading.Lock()
