@@ -8,6 +8,8 @@ import hashlib
 import json
 import socket
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -152,40 +154,62 @@ def test_a_turn_asked_while_connecting_fails_when_the_api_cannot_be_reached() ->
     assert isinstance(failed, SpeechFailed) and failed.retryable and not failed.spoke
 
 
-def mute_api(listener: socket.socket, accepted: list[socket.socket]) -> None:
-    """An API that sets the session up and then goes quiet for good: no events, no pongs
-    (a peer gone without closing its connection)."""
-    while listener.fileno() != -1:
-        try:
-            peer, _ = listener.accept()
-        except TimeoutError:
-            continue
-        except OSError:
-            return  # (the test closed the listener)
-        accepted.append(peer)
-        request = b""
-        while b"\r\n\r\n" not in request:
-            request += peer.recv(4096)
-        key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
-                   if line.lower().startswith(b"sec-websocket-key"))
-        accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
-        peer.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        ready = json.dumps({"type": "session.updated", "session": {}}).encode()
-        peer.sendall(bytes([0x81, len(ready)]) + ready)  # one unmasked text frame
-
-
-def test_a_socket_that_hears_nothing_not_even_a_pong_is_given_up_and_made_again() -> None:
-    heard = Heard()
-    timings = SpeechTimings(ping_every_s=0.1, dead_after_s=0.5, backoff_s=(0.05,))
+@contextmanager
+def raw_api(serve: Callable[[socket.socket], None]) -> Iterator[tuple[str, list[socket.socket]]]:
+    """A made-up API on 127.0.0.1 whose every connection ``serve`` answers (on a thread of
+    its own): its address, and the connections it took (all closed after)."""
     accepted: list[socket.socket] = []
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(4)
         listener.settimeout(0.05)  # (its thread looks whether the test is over)
-        server = threading.Thread(target=mute_api, args=(listener, accepted), daemon=True)
+
+        def take() -> None:
+            while listener.fileno() != -1:
+                try:
+                    peer, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return  # (the listener was closed)
+                accepted.append(peer)
+                serve(peer)
+
+        server = threading.Thread(target=take, daemon=True)
         server.start()
-        url = f"ws://127.0.0.1:{listener.getsockname()[1]}/v1/realtime"
+        try:
+            yield f"ws://127.0.0.1:{listener.getsockname()[1]}/v1/realtime", accepted
+        finally:
+            listener.close()
+            for peer in accepted:
+                peer.close()
+            server.join(timeout=2)
+
+
+def set_up_then_mute(peer: socket.socket) -> None:
+    """Sets the session up and then goes quiet for good: no events, no pongs (a peer gone
+    without closing its connection)."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        request += peer.recv(4096)
+    key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
+               if line.lower().startswith(b"sec-websocket-key"))
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    peer.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    ready = json.dumps({"type": "session.updated", "session": {}}).encode()
+    peer.sendall(bytes([0x81, len(ready)]) + ready)  # one unmasked text frame
+
+
+def refuse_the_key(peer: socket.socket) -> None:
+    peer.recv(4096)
+    peer.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def test_a_socket_that_hears_nothing_not_even_a_pong_is_given_up_and_made_again() -> None:
+    heard = Heard()
+    timings = SpeechTimings(ping_every_s=0.1, dead_after_s=0.5, backoff_s=(0.05,))
+    with raw_api(set_up_then_mute) as (url, accepted):
         dialect = OpenAIRealtime(url, "sk-test", "m", "v")
         conversation = LiveConversation(dialect, "Be brief.", (), heard, timings)
         try:
@@ -194,38 +218,14 @@ def test_a_socket_that_hears_nothing_not_even_a_pong_is_given_up_and_made_again(
             assert wait_until(lambda: len(accepted) >= 2)  # a new connection was made
         finally:
             conversation.close()
-            listener.close()
-            for peer in accepted:
-                peer.close()
-        server.join(timeout=2)
     assert speech_threads() == []
-
-
-def refusing_api(listener: socket.socket, accepted: list[socket.socket]) -> None:
-    """An API that refuses the key: 401 to the WebSocket handshake."""
-    while listener.fileno() != -1:
-        try:
-            peer, _ = listener.accept()
-        except TimeoutError:
-            continue
-        except OSError:
-            return
-        accepted.append(peer)
-        peer.recv(4096)
-        peer.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 
 
 def test_a_refused_key_is_not_tried_again_and_turns_are_refused_at_once() -> None:
     heard = Heard()
-    accepted: list[socket.socket] = []
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(4)
-        listener.settimeout(0.05)
-        server = threading.Thread(target=refusing_api, args=(listener, accepted), daemon=True)
-        server.start()
-        url = f"ws://127.0.0.1:{listener.getsockname()[1]}/v1/realtime"
-        dialect, timings = OpenAIRealtime(url, "sk-bad", "m", "v"), SpeechTimings(backoff_s=(0.05,))
+    timings = SpeechTimings(backoff_s=(0.05,))
+    with raw_api(refuse_the_key) as (url, accepted):
+        dialect = OpenAIRealtime(url, "sk-bad", "m", "v")
         conversation = LiveConversation(dialect, "Be brief.", (), heard, timings)
         try:
             assert wait_until(lambda: conversation.state().state == "refused"), conversation.state()
@@ -234,10 +234,6 @@ def test_a_refused_key_is_not_tried_again_and_turns_are_refused_at_once() -> Non
             assert not wait_until(lambda: len(accepted) > 1, 0.5)  # (backoff 0.05 s: it would have)
         finally:
             conversation.close()
-            listener.close()
-            for peer in accepted:
-                peer.close()
-        server.join(timeout=2)
     assert speech_threads() == []
 
 
