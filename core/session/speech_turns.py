@@ -160,9 +160,7 @@ class SpeechTurns:
         try:
             conversation.respond(action.turn, audio, action.text)
         except ProviderError as exc:
-            log.info("turn %d answered by the chained providers: %s", action.turn, exc)
-            self._metrics.count("speech:fallbacks")
-            return self._jobs.generate(llm, action)
+            return self._chained(llm, action, str(exc))
         self._asked[action.turn] = action
         self._sentences[action.turn] = 0
         while len(self._asked) > KEPT:
@@ -193,9 +191,13 @@ class SpeechTurns:
         action = self._asked.pop(turn, None) if turn is not None else None
         if action is None or turn in self._spoke or self._jobs.is_cancelled(action.turn):
             return failure
-        log.info("turn %d answered by the chained providers: %s", action.turn, failure.message)
-        self._metrics.count("speech:fallbacks")
         self._sentences.pop(action.turn, None)
+        return self._chained(llm, action, failure.message)
+
+    def _chained(self, llm: LLMProvider, action: Generate, why: str) -> JobFailed | None:
+        """The turn answered by the chained LLM (and TTS) instead of the API."""
+        log.info("turn %d answered by the chained providers: %s", action.turn, why)
+        self._metrics.count("speech:fallbacks")
         return self._jobs.generate(llm, action)
 
     # ----- what the API says (on its conversation's thread) -------------------------------

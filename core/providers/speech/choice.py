@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ClientError
+from core.providers.choice import normalized_url
 from core.settings import Settings
 
 OFF = "off"
@@ -52,7 +53,7 @@ class SpeechChoice:
 
     def url(self, s: Settings) -> str:
         if self.base_url == SERVER_URL:
-            return s.speech_base_url.rstrip("/")
+            return normalized_url(s.speech_base_url)
         return self.base_url or PUBLIC_URLS[self.kind]
 
     def key(self, s: Settings) -> str:
@@ -76,15 +77,16 @@ class SpeechChoice:
                 "speech_voice": self.voice, "speech_api_key_set": bool(self.api_key)}
 
 
-def allowed_urls(s: Settings) -> set[str]:
-    extra = {u.strip().rstrip("/") for u in s.client_speech_urls.split(",") if u.strip()}
-    return {"", SERVER_URL, *PUBLIC_URLS.values(), *extra}
-
-
 def page_urls(s: Settings) -> tuple[str, ...]:
     """The addresses the settings drawer offers: the APIs' own, the server's, the admin's list."""
-    extra = tuple(u.strip().rstrip("/") for u in s.client_speech_urls.split(",") if u.strip())
+    extra = tuple(u for u in (normalized_url(u) for u in s.client_speech_urls.split(",")) if u)
     return ("", *((SERVER_URL,) if s.speech_base_url else ()), *extra)
+
+
+def allowed_urls(s: Settings) -> set[str]:
+    """What a settings message may name: the drawer's addresses, ``server`` (refused later
+    when the server has none, with its own reason) and the APIs' public addresses by name."""
+    return {SERVER_URL, *PUBLIC_URLS.values(), *page_urls(s)}
 
 
 def updated_speech(current: SpeechChoice, changes: dict[str, Any], s: Settings) -> SpeechChoice:
@@ -96,8 +98,8 @@ def updated_speech(current: SpeechChoice, changes: dict[str, Any], s: Settings) 
             raise ClientError("invalid_message", f"{key} must be a string")
         values[key.removeprefix("speech_").replace("provider", "kind")] = value.strip()
     if "base_url" in values:
-        url = values["base_url"].rstrip("/")
-        values["base_url"] = SERVER_URL if url and url == s.speech_base_url.rstrip("/") else url
+        url = normalized_url(values["base_url"])
+        values["base_url"] = SERVER_URL if url and url == normalized_url(s.speech_base_url) else url
     choice = dataclasses.replace(current, **values)
     _check(choice, s)
     return choice

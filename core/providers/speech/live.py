@@ -161,13 +161,11 @@ class LiveConversation(SpeechConversation):
         except (OSError, websocket.WebSocketException) as exc:
             self._failures += 1
             refused = isinstance(exc, websocket.WebSocketBadStatusException) and exc.status_code in (401, 403)
-            with self._lock:
-                self._state = "down" if self._failures >= len(self._timings.backoff_s) else "reconnecting"
-                if refused:
-                    self._state = "refused"
             log.warning("%s: could not connect (%s), try %d", dialect.name, type(exc).__name__,
                         self._failures)
+            tried_all = self._failures >= len(self._timings.backoff_s)
             with self._lock:
+                self._state = "refused" if refused else "down" if tried_all else "reconnecting"
                 events = self._exchange.dropped("could not connect")  # (turns asked meanwhile)
             self._tell(events)
             return False
